@@ -1,0 +1,98 @@
+"""Electricity analysis model (电能分析模型), METHODOLOGY.md §6.
+
+Monthly arrays are shaped ``(n_enterprises, 12)`` (January … December) with NaN for a month without
+data; missing months never raise an alert.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+F = NDArray[np.float64]
+B = NDArray[np.bool_]
+
+#: Alert codes of §6, in the order they are reported.
+ALERT_CODES = ("sharp_drop", "sustained_decline", "stoppage")
+
+
+def year_on_year_change(kwh: ArrayLike, kwh_prev_year: ArrayLike) -> F:
+    """Year-on-year change ``kwh / kwh_prev_year − 1`` [fraction]; NaN when the earlier value is missing or 0."""
+    a = np.asarray(kwh, dtype=float)
+    b = np.asarray(kwh_prev_year, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((b == 0) | np.isnan(b), np.nan, a / np.where(b == 0, 1.0, b) - 1.0)
+
+
+def month_on_month_change(kwh_monthly: ArrayLike, kwh_monthly_prev_year: ArrayLike) -> F:
+    """Month-on-month change [fraction] of ``(n, 12)`` monthly kWh; January compares with last December."""
+    cur = np.asarray(kwh_monthly, dtype=float)
+    prev = np.asarray(kwh_monthly_prev_year, dtype=float)
+    before = np.concatenate([prev[..., 11:12], cur[..., :11]], axis=-1)
+    return year_on_year_change(cur, before)
+
+
+def credit_alerts(kwh_monthly: ArrayLike, kwh_monthly_prev_year: ArrayLike, *, sharp_drop_ratio: float,
+                  sustained_decline_months: int) -> dict[str, B]:
+    """Credit-risk alerts per enterprise and month of the year (METHODOLOGY.md §6).
+
+    Parameters
+    ----------
+    kwh_monthly, kwh_monthly_prev_year : [kWh] ``(n, 12)`` grid kWh of year Y and Y−1, NaN when missing.
+    sharp_drop_ratio : [fraction] ``sharp_drop`` when a month is below ratio × the same month last year (0.5).
+    sustained_decline_months : ``sustained_decline`` in the month that completes a run of this many
+        consecutive months of year Y each below the same month last year (3).
+
+    Returns
+    -------
+    ``{code: (n, 12) bool}`` for ``sharp_drop``, ``sustained_decline`` and ``stoppage`` (a month at 0 kWh).
+    """
+    cur = np.asarray(kwh_monthly, dtype=float)
+    prev = np.asarray(kwh_monthly_prev_year, dtype=float)
+    with np.errstate(invalid="ignore"):
+        sharp = cur < sharp_drop_ratio * prev
+        below = cur < prev
+    run = np.zeros(cur.shape, dtype=int)
+    for m in range(cur.shape[-1]):
+        run[..., m] = np.where(below[..., m], (run[..., m - 1] if m else 0) + 1, 0)
+    return {
+        "sharp_drop": sharp,
+        "sustained_decline": run >= sustained_decline_months,
+        "stoppage": cur == 0,
+    }
+
+
+def load_factor(kwh_sum: ArrayLike, n_intervals: ArrayLike, peak_interval_kwh: ArrayLike) -> F:
+    """Load factor = mean kW / peak kW [fraction] (METHODOLOGY.md §6).
+
+    mean kW = ``kwh_sum / (n_intervals × 0.25 h)``; peak kW = the largest 15-minute kWh × 4. NaN without
+    interval data or with a zero peak.
+    """
+    s = np.asarray(kwh_sum, dtype=float)
+    n = np.asarray(n_intervals, dtype=float)
+    peak_kw = np.asarray(peak_interval_kwh, dtype=float) * 4.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_kw = s / (n * 0.25)
+        return np.where((n > 0) & (peak_kw > 0), mean_kw / np.where(peak_kw > 0, peak_kw, 1.0), np.nan)
+
+
+def operating_rate(day_kwh: ArrayLike, *, threshold: float, quantile: float) -> float:
+    """Operating rate [fraction]: share of days with data whose kWh ≥ ``threshold`` × the enterprise's
+    ``quantile`` day (linear interpolation), METHODOLOGY.md §6 (defaults 0.3 and 0.9). NaN with no day."""
+    days = np.asarray(day_kwh, dtype=float)
+    if days.size == 0:
+        return float("nan")
+    q = np.quantile(days, quantile, method="linear")
+    return float(np.mean(days >= threshold * q))
+
+
+def time_of_use_period(hour_of_day: ArrayLike, *, valley_hours: tuple[tuple[int, int], ...],
+                       peak_hours: tuple[tuple[int, int], ...]) -> NDArray[np.str_]:
+    """``peak`` / ``flat`` / ``valley`` for each hour of day 0–23 (China Standard Time), METHODOLOGY.md §6:
+    hours in a ``[start, end)`` span of ``valley_hours`` or ``peak_hours``, else flat."""
+    h = np.asarray(hour_of_day)
+    out = np.full(h.shape, "flat", dtype="<U6")
+    for spans, name in ((valley_hours, "valley"), (peak_hours, "peak")):
+        for a, b in spans:
+            out[(h >= a) & (h < b)] = name
+    return out

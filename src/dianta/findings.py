@@ -1,0 +1,201 @@
+"""Structured data-quality findings: every rejection or warning is a record, never a log line.
+
+Each finding has a stable ``code``, a severity (``error`` disqualifies the row, ``warning`` never
+refuses a batch), the location (file, table, row as a spreadsheet shows it, column), the offending
+value and a message in Chinese and English saying what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+# code -> (English, Chinese) templates; {placeholders} are filled from ``detail``.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "unknown_file": (
+        "'{value}' is not a table of the data requirement table; rename it to one of: {expected}",
+        "文件“{value}”不是数据需求表中的表；请改名为以下之一：{expected}",
+    ),
+    "no_tables": (
+        "the folder holds no table file (.csv, .xlsx or interval .parquet); put the batch's files in it",
+        "文件夹中没有数据表文件（.csv、.xlsx 或区间数据 .parquet）；请放入本批次的文件",
+    ),
+    "two_sources": (
+        "table '{table}' is given twice ({value}); keep one file per table",
+        "表“{table}”出现了两次（{value}）；每张表只保留一个文件",
+    ),
+    "unreadable": (
+        "the file cannot be read: {reason}; save it again as {expected}",
+        "文件无法读取：{reason}；请重新保存为 {expected}",
+    ),
+    "encoding": (
+        "the file is neither UTF-8 nor GBK text; save it as 'CSV UTF-8' from Excel",
+        "文件既不是 UTF-8 也不是 GBK 编码；请在 Excel 中另存为“CSV UTF-8”",
+    ),
+    "extra_column": (
+        "column '{column}' is not part of table '{table}'; remove it or rename it to one of: {expected}",
+        "列“{column}”不属于表“{table}”；请删除或改名为以下之一：{expected}",
+    ),
+    "duplicate_column": (
+        "column '{column}' appears more than once in the header; keep one",
+        "表头中列“{column}”出现多次；只保留一列",
+    ),
+    "missing_column": (
+        "required column '{column}' is missing from table '{table}'; add it to the header",
+        "表“{table}”缺少必填列“{column}”；请在表头中加上该列",
+    ),
+    "ragged_row": (
+        "the row has {value} cells but the header has {expected}; check for stray commas or quotes",
+        "该行有 {value} 个单元格而表头有 {expected} 个；请检查多余的逗号或引号",
+    ),
+    "required": (
+        "'{column}' is empty; fill in a value",
+        "“{column}”为空；请填写",
+    ),
+    "not_a_number": (
+        "'{value}' is not a number; write a plain decimal such as 1234.5",
+        "“{value}”不是数字；请填写如 1234.5 的数值",
+    ),
+    "negative": (
+        "{value} is negative; energy and money are never negative",
+        "{value} 为负数；电量和金额不能为负",
+    ),
+    "out_of_range": (
+        "{value} is out of range: {reason}",
+        "{value} 超出范围：{reason_zh}",
+    ),
+    "not_a_date": (
+        "'{value}' is not a date; write YYYY-MM-DD (e.g. 2024-01-05)",
+        "“{value}”不是日期；请写成 YYYY-MM-DD（如 2024-01-05）",
+    ),
+    "not_a_month": (
+        "'{value}' is not a month; write YYYY-MM (e.g. 2024-01)",
+        "“{value}”不是月份；请写成 YYYY-MM（如 2024-01）",
+    ),
+    "not_a_year": (
+        "'{value}' is not a year; write four digits such as 2024",
+        "“{value}”不是年份；请写四位数字，如 2024",
+    ),
+    "not_a_timestamp": (
+        "'{value}' is not a timestamp; write ISO 8601 such as 2024-01-05T13:15:00 (China Standard Time)",
+        "“{value}”不是时间；请写成 ISO 8601 格式，如 2024-01-05T13:15:00（北京时间）",
+    ),
+    "not_quarter_hour": (
+        "{value} is not on a 15-minute boundary; readings start at :00, :15, :30 or :45",
+        "{value} 不在 15 分钟整点上；读数应从 :00、:15、:30 或 :45 开始",
+    ),
+    "not_hour": (
+        "{value} is not on the hour; hourly rows start at :00",
+        "{value} 不在整点；小时数据应从 :00 开始",
+    ),
+    "not_a_boolean": (
+        "'{value}' is not true/false; write true or false",
+        "“{value}”不是布尔值；请填写 true 或 false",
+    ),
+    "bad_choice": (
+        "'{value}' is not allowed; use one of: {expected}",
+        "“{value}”不是允许的取值；请使用：{expected}",
+    ),
+    "bad_credit_code": (
+        "'{value}' is not a valid unified social credit code (18 characters, GB 32100 check digit); "
+        "check it against the business licence",
+        "“{value}”不是有效的统一社会信用代码（18 位，GB 32100 校验位）；请对照营业执照核对",
+    ),
+    "bad_industry_code": (
+        "'{value}' is not a GB/T 4754-2017 industry code (letter + 2–4 digits with an existing division, "
+        "e.g. C3216); look it up in the national industry classification",
+        "“{value}”不是 GB/T 4754-2017 行业代码（字母加 2–4 位数字且大类存在，如 C3216）；请查国民经济行业分类",
+    ),
+    "bad_region_code": (
+        "'{value}' is not a current GB/T 2260 region code (6 digits, e.g. 630000, 630100, 632801); "
+        "use the current code of the province, city or county",
+        "“{value}”不是现行 GB/T 2260 行政区划代码（6 位，如 630000、630100、632801）；请使用现行省、市或县级代码",
+    ),
+    "duplicate_key": (
+        "key {value} appears more than once in this batch (also row {reason}); keep one row per key",
+        "键 {value} 在本批次中重复出现（另见第 {reason} 行）；每个键只保留一行",
+    ),
+    "unknown_reference": (
+        "{column} '{value}' does not exist in this batch or in the store; add its {reason} row first",
+        "{column}“{value}”在本批次和库中都不存在；请先添加对应的{reason_zh}",
+    ),
+    "rejected_reference": (
+        "{column} '{value}' refers to a row that was rejected in this batch; fix that row first",
+        "{column}“{value}”引用了本批次中被拒绝的行；请先修正该行",
+    ),
+    "meter_unassigned": (
+        "meter '{value}' is held by no enterprise at {reason}; add or extend its meters row",
+        "户号“{value}”在 {reason} 不属于任何企业；请添加或延长其 meters 记录",
+    ),
+    "meter_overlap": (
+        "meter '{value}' has periods that overlap ({reason}); a meter is held by one enterprise at a time",
+        "户号“{value}”的归属期间重叠（{reason}）；同一时间一个户号只能属于一家企业",
+    ),
+    "meter_open_twice": (
+        "meter '{value}' has more than one row with an empty valid_from; give each row its start date",
+        "户号“{value}”有多行 valid_from 为空；请为每行填写起始日期",
+    ),
+    "period_order": (
+        "{column} {value} is before {reason}; swap or correct the dates",
+        "{column} {value} 早于 {reason}；请更正日期",
+    ),
+    "self_consumed_exceeds": (
+        "kwh_self_consumed {value} is more than kwh_generated {reason}; self-consumption cannot exceed generation",
+        "自发自用电量 {value} 大于发电量 {reason}；自用电量不能超过发电量",
+    ),
+    "economics_empty": (
+        "neither value_added_10k_cny nor revenue_10k_cny is given; fill in at least one",
+        "工业增加值和营业收入均为空；请至少填写一项",
+    ),
+    "certificate_elsewhere": (
+        "certificate '{value}' is already retired for enterprise {reason}; a certificate counts once",
+        "绿证“{value}”已为企业 {reason} 注销；一张绿证只能计算一次",
+    ),
+    "interval_gap": (
+        "meter '{value}' has {reason} missing 15-minute readings ({expected} of its period in this batch)",
+        "户号“{value}”在本批次期间缺少 {reason} 个 15 分钟读数（占 {expected}）",
+    ),
+    "monthly_mismatch": (
+        "meter '{value}' month {reason}: 15-minute sum {expected}; the account will flag meter_mismatch",
+        "户号“{value}”{reason} 月：15 分钟数据合计 {expected}；核算时将标记 meter_mismatch",
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One data-quality finding (STYLE.md 5). ``row`` counts as a spreadsheet does: header = row 1."""
+
+    code: str
+    severity: Severity
+    table: str
+    row: int | None
+    column: str | None
+    value: str | None
+    message_en: str
+    message_zh: str
+    file: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def finding(
+    code: str,
+    *,
+    table: str,
+    row: int | None = None,
+    column: str | None = None,
+    value: object = None,
+    severity: Severity = "error",
+    file: str | None = None,
+    **detail: object,
+) -> Finding:
+    """Build a finding from the message catalogue, filling the templates from ``detail``."""
+    en, zh = MESSAGES[code]
+    fields = {"table": table, "column": column, "value": value, **detail}
+    fields.setdefault("reason_zh", fields.get("reason"))
+    text = None if value is None else str(value)
+    return Finding(code, severity, table, row, column, text, en.format(**fields), zh.format(**fields), file)

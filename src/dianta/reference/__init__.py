@@ -1,0 +1,1 @@
+"""Versioned reference data: emission factors, code tables and methodology profiles (data files)."""

@@ -1,0 +1,158 @@
+"""Methodology profiles (METHODOLOGY.md, "[platform rule]" values): versioned TOML data files.
+
+The default profile ``default`` reproduces METHODOLOGY.md exactly. ``load_profile`` takes a shipped id
+or a path to an operator's own file; every value is checked, and a missing one is a
+:class:`ReferenceDataError` (exit 1 at compute), never a silent default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from dianta.errors import ReferenceDataError
+from dianta.reference.tables import HERE, FactorTable
+
+EmissionsBasis = Literal["market", "location"]
+AREAS = {"national", "north", "northeast", "east", "central", "northwest", "south", "southwest", "province"}
+
+
+@dataclass(frozen=True, slots=True)
+class FactorRole:
+    kind: str
+    area: str
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A frozen, validated methodology profile."""
+
+    profile_id: str
+    version: str
+    fingerprint: str
+    factor_table: FactorTable
+    location: FactorRole
+    residual: FactorRole
+    emissions_basis: EmissionsBasis
+    meter_mismatch_tolerance: float
+    sharp_drop_ratio: float
+    sustained_decline_months: int
+    operating_day_threshold: float
+    operating_day_quantile: float
+    tou_valley_hours: tuple[tuple[int, int], ...]
+    tou_peak_hours: tuple[tuple[int, int], ...]
+    benchmark_min_group_size: int
+    intensity_cuts: tuple[tuple[float, float], ...]
+    intensity_else: float
+    reduction_cuts: tuple[tuple[float, float], ...]
+    reduction_else: float
+    green_cuts: tuple[tuple[float, float], ...]
+    green_else: float
+    weight_intensity: float
+    weight_reduction: float
+    weight_green: float
+    grades: tuple[tuple[float, int, str], ...]
+    grade_else: tuple[int, str]
+    benchmark_table: dict[str, float]
+
+
+def _get(data: dict[str, Any], dotted: str, source: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ReferenceDataError(f"methodology profile {source}: value '{dotted}' is missing; add it "
+                                     "(see the default profile for its meaning)")
+        node = node[part]
+    return node
+
+
+def _pairs(value: Any, name: str, source: str) -> tuple[tuple[float, float], ...]:
+    try:
+        return tuple((float(a), float(b)) for a, b in value)
+    except (TypeError, ValueError) as exc:
+        raise ReferenceDataError(f"methodology profile {source}: '{name}' must be a list of [bound, score]"
+                                 ) from exc
+
+
+def _hours(value: Any, name: str, source: str) -> tuple[tuple[int, int], ...]:
+    try:
+        spans = tuple((int(a), int(b)) for a, b in value)
+    except (TypeError, ValueError) as exc:
+        raise ReferenceDataError(f"methodology profile {source}: '{name}' must be a list of [start, end) hours"
+                                 ) from exc
+    if any(not 0 <= a < b <= 24 for a, b in spans):
+        raise ReferenceDataError(f"methodology profile {source}: '{name}' hours must satisfy 0 ≤ start < end ≤ 24")
+    return spans
+
+
+def _role(data: dict[str, Any], role: str, source: str) -> FactorRole:
+    kind = str(_get(data, f"factors.{role}.kind", source))
+    area = str(_get(data, f"factors.{role}.area", source))
+    if area not in AREAS and not (len(area) == 6 and area.isdigit()):
+        raise ReferenceDataError(f"methodology profile {source}: factors.{role}.area '{area}' is not national, "
+                                 "a regional grid, 'province' or a 6-digit province code")
+    return FactorRole(kind, area)
+
+
+def load_profile(id_or_path: str | Path = "default") -> Profile:
+    """Load a shipped profile by id (``default``) or an operator's profile file by path."""
+    path = Path(id_or_path)
+    if path.suffix != ".toml":
+        path = HERE / "profiles" / f"{id_or_path}.toml"
+    if not path.exists():
+        raise ReferenceDataError(f"methodology profile '{id_or_path}' not found: give a shipped profile id "
+                                 f"(default) or the path of a .toml profile file")
+    raw = path.read_bytes()
+    source = str(path)
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ReferenceDataError(f"methodology profile {source} is not valid TOML: {exc}") from exc
+
+    def g(name: str) -> Any:
+        return _get(data, name, source)
+
+    basis = g("accounting.emissions_basis")
+    if basis not in ("market", "location"):
+        raise ReferenceDataError(f"methodology profile {source}: accounting.emissions_basis must be "
+                                 f"'market' or 'location', not '{basis}'")
+    weights = g("evaluation.weights")
+    try:
+        grades = tuple((float(a), int(b), str(c)) for a, b, c in g("evaluation.grades"))
+        grade_else = (int(g("evaluation.grade_else")[0]), str(g("evaluation.grade_else")[1]))
+        benchmarks = {str(k): float(v) for k, v in g("evaluation.benchmarks").items()}
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ReferenceDataError(f"methodology profile {source}: evaluation grades/benchmarks malformed: {exc}"
+                                 ) from exc
+    return Profile(
+        profile_id=str(g("id")),
+        version=str(g("version")),
+        fingerprint=hashlib.sha256(raw).hexdigest()[:16],
+        factor_table=FactorTable.load(str(g("factor_table"))),
+        location=_role(data, "location", source),
+        residual=_role(data, "residual", source),
+        emissions_basis=basis,
+        meter_mismatch_tolerance=float(g("accounting.meter_mismatch_tolerance")),
+        sharp_drop_ratio=float(g("electricity.sharp_drop_ratio")),
+        sustained_decline_months=int(g("electricity.sustained_decline_months")),
+        operating_day_threshold=float(g("electricity.operating_day_threshold")),
+        operating_day_quantile=float(g("electricity.operating_day_quantile")),
+        tou_valley_hours=_hours(g("electricity.time_of_use.valley"), "valley", source),
+        tou_peak_hours=_hours(g("electricity.time_of_use.peak"), "peak", source),
+        benchmark_min_group_size=int(g("evaluation.benchmark_min_group_size")),
+        intensity_cuts=_pairs(g("evaluation.intensity_cuts"), "intensity_cuts", source),
+        intensity_else=float(g("evaluation.intensity_else")),
+        reduction_cuts=_pairs(g("evaluation.reduction_cuts"), "reduction_cuts", source),
+        reduction_else=float(g("evaluation.reduction_else")),
+        green_cuts=_pairs(g("evaluation.green_cuts"), "green_cuts", source),
+        green_else=float(g("evaluation.green_else")),
+        weight_intensity=float(_get(weights, "intensity", source)),
+        weight_reduction=float(_get(weights, "reduction", source)),
+        weight_green=float(_get(weights, "green", source)),
+        grades=grades,
+        grade_else=grade_else,
+        benchmark_table=benchmarks,
+    )
