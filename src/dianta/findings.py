@@ -153,6 +153,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "certificate '{value}' is already retired for enterprise {reason}; a certificate counts once",
         "绿证“{value}”已为企业 {reason} 注销；一张绿证只能计算一次",
     ),
+    "more_rows": (
+        "… and {value} more rows of table '{table}' with the same problem ({reason}); fix them the same way",
+        "……表“{table}”另有 {value} 行存在同样的问题（{reason}）；请同样修正",
+    ),
     "interval_gap": (
         "meter '{value}' has {reason} missing 15-minute readings ({expected} of its period in this batch)",
         "户号“{value}”在本批次期间缺少 {reason} 个 15 分钟读数（占 {expected}）",

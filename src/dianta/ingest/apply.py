@@ -1,0 +1,371 @@
+"""Applying a checked batch: new rows, no-ops, corrections with history, quarantine, recalculation marks.
+
+The whole batch is applied in one ledger transaction; its lake files are staged, referenced by that
+transaction and published after it commits (see :mod:`dianta.ledger.store`). A refused batch changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import sqlalchemy as sa
+
+from dianta.errors import InputRefused, UsageError
+from dianta.findings import Finding
+from dianta.glossary import TABLES, TableSpec
+from dianta.ingest.readers import SourceTable, read_batch
+from dianta.ingest.validate import BatchCheck, StoreSnapshot, q
+from dianta.ledger import schema
+from dianta.ledger.store import Store, current_user, now_iso
+
+Progress = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class TableCounts:
+    new: int = 0
+    unchanged: int = 0
+    corrected: int = 0
+    quarantined: int = 0
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """What an ingest did. ``status``: applied, partial (rows quarantined) or unchanged (nothing new)."""
+
+    status: str
+    batch_id: int | None
+    findings: list[Finding]
+    counts: dict[str, TableCounts] = field(default_factory=dict)
+    marked_accounts: int = 0
+
+
+def _key_json(values: list[object]) -> str:
+    return json.dumps([v.isoformat() if isinstance(v, dt.date) else v for v in values], ensure_ascii=False)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def connect_engine(store: Store) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection for ingest work, spilling to the store's temp folder."""
+    con = duckdb.connect(config={"temp_directory": str(store.temp_dir()), "memory_limit": "4GB"})
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def snapshot(store: Store, sources: dict[str, SourceTable]) -> StoreSnapshot:
+    """The store's keys and meter periods the checks need, as Arrow tables."""
+    d = schema.data_tables
+    with store.engine.connect() as con:
+        def table(query: sa.Select, names: list[str], types: list[pa.DataType]) -> pa.Table:
+            rows = con.execute(query).all()
+            return pa.table({n: pa.array([r[i] for r in rows], t) for i, (n, t) in enumerate(zip(names, types,
+                                                                                                  strict=True))})
+
+        ent = table(sa.select(d["enterprises"].c.credit_code), ["credit_code"], [pa.string()])
+        m = d["meters"].c
+        meter_rows = con.execute(sa.select(m.meter_id, m.credit_code, m.valid_from, m.valid_to)).all()
+        meters = pa.table({
+            "meter_id": pa.array([r[0] for r in meter_rows], pa.string()),
+            "credit_code": pa.array([r[1] for r in meter_rows], pa.string()),
+            "valid_from": pa.array([dt.date.fromisoformat(r[2]) if r[2] else None for r in meter_rows], pa.date32()),
+            "valid_to": pa.array([dt.date.fromisoformat(r[3]) if r[3] else None for r in meter_rows], pa.date32()),
+        })
+        contracts = table(sa.select(d["green_trades"].c.contract_id).distinct(), ["contract_id"], [pa.string()])
+        c = d["green_certificates"].c
+        certs = table(sa.select(c.certificate_id, c.credit_code), ["certificate_id", "credit_code"],
+                      [pa.string(), pa.string()])
+        mc = d["consumption_monthly"].c
+        monthly_query = sa.select(mc.meter_id, mc.month, mc.kwh)
+        if "interval_readings" not in sources:
+            monthly_query = monthly_query.where(sa.false())
+        monthly = table(monthly_query, ["meter_id", "month", "kwh"], [pa.string(), pa.string(), pa.float64()])
+    return StoreSnapshot(ent, meters, contracts, certs, monthly)
+
+
+class _Applier:
+    """Writes one checked batch; all ledger writes go through ``self.tx`` (one transaction)."""
+
+    def __init__(self, store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, SourceTable],
+                 findings: list[Finding], tx: sa.Connection, batch_id: int, stage: Path):
+        self.store, self.con, self.sources, self.tx = store, con, sources, tx
+        self.batch_id, self.stage = batch_id, stage
+        self.counts: dict[str, TableCounts] = {}
+        self.marks: set[tuple[str, int]] = set()
+        self.new_files: list[str] = []
+        self.by_row: dict[tuple[str, int], list[Finding]] = defaultdict(list)
+        for f in findings:
+            if f.severity == "error" and f.row is not None:
+                self.by_row[(f.table, f.row)].append(f)
+
+    # -- ledger tables ----------------------------------------------------------------------------------
+    def ledger_table(self, spec: TableSpec) -> None:
+        t = schema.data_tables[spec.name]
+        names = list(spec.column_names)
+        rows = self.con.sql(f"SELECT {', '.join(q(n) for n in names)} FROM typed_{spec.name} "
+                            f"WHERE _row NOT IN (SELECT _row FROM bad_{spec.name}) ORDER BY _row").fetchall()
+        incoming = {}
+        for r in rows:
+            values = {n: _plain(v) for n, v in zip(names, r, strict=True)}
+            incoming[_key_json([values[k] for k in spec.key])] = values
+        existing: dict[str, dict[str, object]] = {}
+        keys = list(incoming)
+        for i in range(0, len(keys), 500):
+            for row in self.tx.execute(sa.select(t).where(t.c.row_key.in_(keys[i:i + 500]))).mappings():
+                existing[row["row_key"]] = {n: row[n] for n in names}
+        counts = self.counts.setdefault(spec.name, TableCounts())
+        inserts, updates = [], []
+        for key, values in incoming.items():
+            old = existing.get(key)
+            if old is None:
+                inserts.append({"row_key": key, **values, "batch_id": self.batch_id})
+                counts.new += 1
+            elif old != values:
+                updates.append({"b_row_key": key, **values, "batch_id": self.batch_id})
+                self.tx.execute(schema.history.insert().values(
+                    batch_id=self.batch_id, table_name=spec.name, row_key=key,
+                    old_json=json.dumps(old, ensure_ascii=False), new_json=json.dumps(values, ensure_ascii=False)))
+                self._mark_ledger_correction(spec.name, old, values)
+                counts.corrected += 1
+            else:
+                counts.unchanged += 1
+        if inserts:
+            self.tx.execute(t.insert(), inserts)
+        if updates:
+            self.tx.execute(t.update().where(t.c.row_key == sa.bindparam("b_row_key")), updates)
+
+    def _holder(self, meter_id: str, day: str) -> list[str]:
+        return [r[0] for r in self.con.sql(
+            "SELECT credit_code FROM all_meters WHERE meter_id = ? AND coalesce(valid_from, DATE '0001-01-01') <= "
+            "CAST(? AS DATE) AND coalesce(valid_to, DATE '9999-12-31') >= CAST(? AS DATE)",
+            params=[meter_id, day, day]).fetchall()]
+
+    def _mark_ledger_correction(self, table: str, old: dict[str, object], new: dict[str, object]) -> None:
+        """METHODOLOGY/DATA-REQUIREMENTS: the enterprise's accounts for the year of the changed data and the
+        following year (year 0: every year, for changes of the enterprise or its meters)."""
+        match table:
+            case "enterprises":
+                self.marks.add((str(new["credit_code"]), 0))
+            case "meters":
+                self.marks.update({(str(old["credit_code"]), 0), (str(new["credit_code"]), 0)})
+            case "consumption_monthly":
+                for code in self._holder(str(new["meter_id"]), f"{new['month']}-01"):
+                    self._mark_years(code, int(str(new["month"])[:4]))
+            case "onsite_generation" | "green_trades":
+                self._mark_years(str(new["credit_code"]), int(str(new["month"])[:4]))
+            case "green_certificates":
+                for rec in (old, new):
+                    self._mark_years(str(rec["credit_code"]), int(str(rec["vintage_month"])[:4]))
+            case "economics":
+                self._mark_years(str(new["credit_code"]), int(str(new["year"])))
+
+    def _mark_years(self, code: str, year: int) -> None:
+        self.marks.update({(code, year), (code, year + 1)})
+
+    # -- lake tables ------------------------------------------------------------------------------------
+    def lake_table(self, spec: TableSpec) -> None:
+        name = spec.name
+        keys = [k for k in spec.key if k != "ts"]
+        cols = ", ".join(q(c) for c in spec.column_names)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE inc AS SELECT {cols}, strftime(ts, '%Y-%m') AS month "
+                         f"FROM typed_{name} WHERE _row NOT IN (SELECT _row FROM bad_{name})")
+        months = [r[0] for r in self.con.sql("SELECT DISTINCT month FROM inc ORDER BY 1").fetchall()]
+        old_files = self.store.active_files(name, months)
+        join = " AND ".join(f"i.{q(k)} = o.{q(k)}" for k in spec.key)
+        if old_files:
+            self.con.sql(f"SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM read_parquet($files)",
+                         params={"files": [str(f) for f in old_files]}).create("old_rows")
+        else:
+            self.con.execute("CREATE OR REPLACE TEMP TABLE old_rows AS SELECT * FROM inc WHERE false")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT i.*, o.kwh AS old_kwh FROM inc i "
+                         f"JOIN old_rows o ON {join} WHERE i.kwh IS DISTINCT FROM o.kwh")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT i.* FROM inc i "
+                         f"WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE {join})")
+        counts = self.counts.setdefault(name, TableCounts())
+        n_inc = self.con.sql("SELECT count(*) FROM inc").fetchall()[0][0]
+        counts.corrected = self.con.sql("SELECT count(*) FROM changed").fetchall()[0][0]
+        counts.new = self.con.sql("SELECT count(*) FROM fresh").fetchall()[0][0]
+        counts.unchanged = n_inc - counts.corrected - counts.new
+        corrected_months = {r[0] for r in self.con.sql("SELECT DISTINCT month FROM changed").fetchall()}
+        order = ", ".join(q(k) for k in (*keys, "ts"))
+        lf = schema.lake_files
+        for month in months:
+            if month in corrected_months:
+                rel = self.con.sql(
+                    f"SELECT {cols} FROM (SELECT {cols} FROM old_rows o WHERE month = $m AND NOT EXISTS "
+                    f"(SELECT 1 FROM changed i WHERE {join}) UNION ALL SELECT {cols} FROM changed WHERE month = $m "
+                    f"UNION ALL SELECT {cols} FROM fresh WHERE month = $m) ORDER BY {order}", params={"m": month})
+                self.tx.execute(lf.update().where(lf.c.table_name == name, lf.c.month == month, lf.c.state == "active")
+                                .values(state="superseded", superseded_by=self.batch_id))
+            else:
+                rel = self.con.sql(f"SELECT {cols} FROM fresh WHERE month = $m ORDER BY {order}", params={"m": month})
+            n = rel.count("*").fetchall()[0][0]
+            if n == 0:
+                continue
+            rel_path = f"{name}/month={month}/b{self.batch_id:06d}.parquet"
+            self._write(rel, rel_path)
+            self.tx.execute(lf.insert().values(path=rel_path, table_name=name, month=month, batch_id=self.batch_id,
+                                               n_rows=n, state="active"))
+        if counts.corrected:
+            history_path = f"_history/{name}/b{self.batch_id:06d}.parquet"
+            self._write(self.con.sql(f"SELECT {cols}, old_kwh FROM changed ORDER BY {order}"), history_path)
+            self.tx.execute(schema.history.insert().values(
+                batch_id=self.batch_id, table_name=name, row_key=f"lake:{history_path}",
+                old_json=json.dumps({"rows": counts.corrected, "file": history_path}), new_json="{}"))
+            self._mark_lake_corrections(name)
+
+    def _write(self, rel: duckdb.DuckDBPyRelation, rel_path: str) -> None:
+        target = self.stage / rel_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        rel.write_parquet(str(target), compression="zstd")
+        self.new_files.append(rel_path)
+
+    def _mark_lake_corrections(self, name: str) -> None:
+        if name == "interval_readings":
+            query = ("SELECT DISTINCT m.credit_code, year(c.ts) FROM changed c JOIN all_meters m ON m.meter_id = "
+                     "c.meter_id AND coalesce(m.valid_from, DATE '0001-01-01') <= CAST(c.ts AS DATE) AND "
+                     "coalesce(m.valid_to, DATE '9999-12-31') >= CAST(c.ts AS DATE)")
+        elif name == "onsite_generation_interval":
+            query = "SELECT DISTINCT credit_code, year(ts) FROM changed"
+        else:  # green_trade_profiles: every enterprise the contract was settled to that year
+            trades = schema.data_tables["green_trades"]
+            with self.store.engine.connect() as con:
+                rows = con.execute(sa.select(trades.c.contract_id, trades.c.credit_code, trades.c.month)).all()
+            self.con.register("trade_links", pa.table({
+                "contract_id": [r[0] for r in rows], "credit_code": [r[1] for r in rows],
+                "year": [int(r[2][:4]) for r in rows]}))
+            query = ("SELECT DISTINCT t.credit_code, year(c.ts) FROM changed c JOIN trade_links t "
+                     "ON t.contract_id = c.contract_id AND t.year = year(c.ts)")
+        for code, year in self.con.sql(query).fetchall():
+            self._mark_years(code, int(year))
+
+    # -- quarantine and marks ---------------------------------------------------------------------------
+    def quarantine(self, spec: TableSpec) -> None:
+        name = spec.name
+        n_bad = self.con.sql(f"SELECT count(DISTINCT _row) FROM bad_{name}").fetchall()[0][0]
+        if not n_bad:
+            return
+        self.counts.setdefault(name, TableCounts()).quarantined = n_bad
+        raw_cols = [c for c in self.con.sql(f"SELECT * FROM typed_{name} LIMIT 0").columns if c.startswith("raw:")]
+        select = ", ".join(f"{q(c)} AS {q(c[4:])}" for c in raw_cols) if raw_cols else \
+            ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in spec.column_names)
+        rel = self.con.sql(f"SELECT _row, {select} FROM typed_{name} WHERE _row IN (SELECT _row FROM bad_{name}) "
+                           f"ORDER BY _row")
+        file = self.sources[name].file
+        qt = schema.quarantine
+        if spec.lake:
+            rel_path = f"_quarantine/b{self.batch_id:06d}-{name}.parquet"
+            self._write(rel, rel_path)
+            reasons = sorted({f.message_en for (t, _), fs in self.by_row.items() if t == name for f in fs})[:50]
+            self.tx.execute(qt.insert().values(batch_id=self.batch_id, table_name=name, row=None, file=file,
+                                               values_json=None, reasons_json=json.dumps(reasons, ensure_ascii=False),
+                                               parquet_path=rel_path, n_rows=n_bad, state="open"))
+            return
+        columns = rel.columns[1:]
+        records = []
+        for r in rel.fetchall():
+            reasons = [{"code": f.code, "column": f.column, "en": f.message_en, "zh": f.message_zh}
+                       for f in self.by_row.get((name, r[0]), [])]
+            records.append({"batch_id": self.batch_id, "table_name": name, "row": r[0], "file": file,
+                            "values_json": json.dumps(dict(zip(columns, r[1:], strict=True)), ensure_ascii=False),
+                            "reasons_json": json.dumps(reasons, ensure_ascii=False), "parquet_path": None,
+                            "n_rows": 1, "state": "open"})
+        self.tx.execute(qt.insert(), records)
+
+    def write_marks(self) -> int:
+        if not self.marks:
+            return 0
+        ent = schema.data_tables["enterprises"]
+        codes = sorted({c for c, _ in self.marks})
+        divisions = dict(self.tx.execute(sa.select(ent.c.credit_code, ent.c.industry_code)
+                                         .where(ent.c.credit_code.in_(codes))).all())
+        for table, rows in ((schema.recalc_marks, [{"credit_code": c, "year": y} for c, y in sorted(self.marks)]),
+                            (schema.benchmark_marks, [{"division": str(divisions[c])[:3], "year": y}
+                                                      for c, y in sorted(self.marks) if c in divisions])):
+            for row in rows:
+                stmt = table.update().where(*(table.c[k] == v for k, v in row.items())).values(batch_id=self.batch_id)
+                if self.tx.execute(stmt).rowcount == 0:
+                    self.tx.execute(table.insert().values(**row, batch_id=self.batch_id))
+        return len(self.marks)
+
+
+def ingest_batch(store: Store, folder: Path, *, partial: bool = False, reason: str | None = None,
+                 user: str | None = None, progress: Progress | None = None) -> IngestResult:
+    """Load one batch folder (DATA-REQUIREMENTS.md). Raises :class:`InputRefused` when the batch is refused
+    (nothing changed) and returns the result otherwise; with ``partial`` the rejected rows, and rows that
+    refer to them, are quarantined and the rest applied."""
+    step = progress or (lambda _msg: None)
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder; give the folder that holds the batch's files")
+    step("reading files")
+    tables, file_findings = read_batch(folder)
+    if any(f.severity == "error" for f in file_findings):
+        raise InputRefused(f"batch {folder} refused: its files cannot be read as the data requirement table",
+                           file_findings)
+    sources = {t.table: t for t in tables}
+    con = connect_engine(store)
+    try:
+        step("checking rows")
+        findings = file_findings + BatchCheck(con, sources, snapshot(store, sources)).run()
+        if any(f.severity == "error" for f in findings) and not partial:
+            raise InputRefused(f"batch {folder} refused: nothing was applied", findings)
+        step("applying")
+        return _apply(store, con, sources, findings, folder, reason, user or current_user())
+    finally:
+        con.close()
+
+
+def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, SourceTable], findings: list[Finding],
+           folder: Path, reason: str | None, user: str) -> IngestResult:
+    stage = store.staging / secrets.token_hex(8)
+    stage.mkdir(parents=True)
+    try:
+        with store.engine.begin() as tx:
+            batch_id = tx.execute(schema.batches.insert().values(
+                received_at=now_iso(), received_by=user, reason=reason, source=str(folder.resolve()),
+                status="applying", summary_json="{}")).inserted_primary_key[0]
+            applier = _Applier(store, con, sources, findings, tx, batch_id, stage)
+            for name, spec in TABLES.items():
+                if name not in sources:
+                    continue
+                (applier.lake_table if spec.lake else applier.ledger_table)(spec)
+                applier.quarantine(spec)
+            counts = applier.counts
+            changed = any(c.new or c.corrected or c.quarantined for c in counts.values())
+            if not changed:
+                tx.rollback()
+                return IngestResult("unchanged", None, findings, counts)
+            marked = applier.write_marks()
+            status = "partial" if any(c.quarantined for c in counts.values()) else "applied"
+            summary = {"counts": {k: _counts_dict(v) for k, v in counts.items()},
+                       "warnings": sum(f.severity == "warning" for f in findings), "marked_accounts": marked}
+            tx.execute(schema.batches.update().where(schema.batches.c.batch_id == batch_id)
+                       .values(status=status, summary_json=json.dumps(summary)))
+        for rel_path in applier.new_files:  # publish after the commit
+            target = store.lake / rel_path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(stage / rel_path, target)
+        return IngestResult(status, batch_id, findings, counts, marked)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _counts_dict(c: TableCounts) -> dict[str, int]:
+    return {"new": c.new, "unchanged": c.unchanged, "corrected": c.corrected, "quarantined": c.quarantined}

@@ -1,0 +1,349 @@
+"""Every rule of DATA-REQUIREMENTS.md, checked set-wise in DuckDB (vectorised, any batch size).
+
+Each table of a batch becomes ``typed_<table>`` (the parsed columns, the raw text of text sources as
+``"raw:<column>"`` and ``_row``); every failing check adds findings and the rejected rows to
+``bad_<table>``. Tables are checked in ``TABLE_ORDER`` so that a reference to a rejected row is known
+as such (``rejected_reference``), which is what ``--partial`` quarantines along with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import pyarrow as pa
+
+from dianta.findings import Finding, finding
+from dianta.glossary import TABLE_ORDER, TABLES, Column, TableSpec
+from dianta.ingest import codes
+from dianta.ingest.readers import ROW, SourceTable
+
+#: Findings listed per check and table; the rest are counted in one ``more_rows`` finding.
+LIMIT = 1000
+
+_TS_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
+               "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"]
+_DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
+_NUMERIC = ("kwh", "mwh", "money_cny", "money_10k_cny", "percent")
+_BAD_PARSE = {"date": "not_a_date", "month": "not_a_month", "year": "not_a_year", "bool": "not_a_boolean",
+              "ts_quarter_hour": "not_a_timestamp", "ts_hour": "not_a_timestamp",
+              **{t: "not_a_number" for t in _NUMERIC}}
+_REFERENCE_NAMES = {"enterprises": ("enterprises", "企业表"), "meters": ("meters", "户号表"),
+                    "green_trades": ("green_trades", "绿电交易表")}
+
+
+def q(name: str) -> str:
+    """A quoted SQL identifier (names come from the glossary, never from input)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_list(items: list[str]) -> str:
+    return "[" + ", ".join("'" + i + "'" for i in items) + "]"
+
+
+def _text_expr(col: Column, raw: str) -> str:
+    """SQL parsing a text cell into the column's canonical type (NULL when empty or unparsable)."""
+    t = f"nullif(trim({raw}), '')"
+    match col.type:
+        case "text":
+            return t
+        case "credit_code" | "industry_code" | "region_code":
+            return f"upper({t})"
+        case "choice":
+            return f"lower({t})"
+        case "year":
+            return f"try_cast({t} AS INTEGER)"
+        case "date":
+            return f"try_strptime({t}, {_sql_list(_DATE_FORMATS)})::DATE"
+        case "month":
+            return (f"strftime(try_strptime(replace({t}, '/', '-') || '-01', '%Y-%m-%d'), '%Y-%m')")
+        case "bool":
+            return (f"CASE WHEN lower({t}) IN ('true', '1', 'yes', 'y', 't', '是') THEN true "
+                    f"WHEN lower({t}) IN ('false', '0', 'no', 'n', 'f', '否') THEN false END")
+        case "ts_quarter_hour" | "ts_hour":
+            offset = r"(Z|[+-]\d{2}:?\d{2})$"
+            minutes = (f"CASE WHEN right({t}, 1) = 'Z' THEN 0 ELSE "
+                       f"(CASE WHEN substr(regexp_extract({t}, '{offset}', 1), 1, 1) = '-' THEN -1 ELSE 1 END) * "
+                       f"(try_cast(substr(regexp_extract({t}, '{offset}', 1), 2, 2) AS INTEGER) * 60 + "
+                       f"try_cast(right(regexp_extract({t}, '{offset}', 1), 2) AS INTEGER)) END")
+            fmts = _sql_list(_TS_FORMATS)
+            return (f"CASE WHEN regexp_matches({t}, '{offset}') THEN "
+                    f"try_strptime(regexp_replace({t}, '{offset}', ''), {fmts})::TIMESTAMP "
+                    f"- to_minutes(({minutes})::BIGINT) + INTERVAL 8 HOUR "
+                    f"ELSE try_strptime({t}, {fmts})::TIMESTAMP END")
+        case _:  # numbers: thousands separators only in groups of three
+            grouped = "'-?\\d{1,3}(,\\d{3})+(\\.\\d*)?'"
+            return (f"CASE WHEN contains({t}, ',') AND NOT regexp_full_match({t}, {grouped}) "
+                    f"THEN NULL ELSE try_cast(replace({t}, ',', '') AS DOUBLE) END")
+
+
+def _typed_expr(col: Column, source_type: str) -> str:
+    """SQL for a column of a typed (Parquet) source."""
+    c = q(col.name)
+    if source_type in ("VARCHAR",):
+        return _text_expr(col, c)
+    if col.type in _NUMERIC:
+        return f"try_cast({c} AS DOUBLE)"
+    if col.type in ("ts_quarter_hour", "ts_hour"):
+        if source_type.startswith("TIMESTAMP WITH TIME ZONE"):
+            return f"timezone('Asia/Shanghai', {c})"
+        if source_type.startswith("TIMESTAMP") or source_type == "DATE":
+            return f"try_cast({c} AS TIMESTAMP)"
+    if col.type == "year":
+        return f"try_cast({c} AS INTEGER)"
+    return _text_expr(col, f"CAST({c} AS VARCHAR)")
+
+
+@dataclass(slots=True)
+class StoreSnapshot:
+    """What the checks need to know of the store: existing keys and meter periods."""
+
+    enterprises: pa.Table  # credit_code
+    meters: pa.Table  # meter_id, credit_code, valid_from (date), valid_to (date)
+    contracts: pa.Table  # contract_id
+    certificates: pa.Table  # certificate_id, credit_code
+    monthly: pa.Table  # meter_id, month, kwh (only for the meters of the batch's interval readings)
+
+
+@dataclass(slots=True)
+class BatchCheck:
+    """Runs every check of a batch on one DuckDB connection; the results stay in its temp tables."""
+
+    con: duckdb.DuckDBPyConnection
+    sources: dict[str, SourceTable]
+    store: StoreSnapshot
+    findings: list[Finding] = field(default_factory=list)
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+    def _emit(self, table: str, code: str, column: str | None, where: str, value: str, *, reason: str | None = None,
+              severity: str = "error", **detail: object) -> None:
+        file = self.sources[table].file
+        sel = f"SELECT _row, CAST({value} AS VARCHAR)" + (f", CAST({reason} AS VARCHAR)" if reason else "")
+        base = f"FROM typed_{table} WHERE {where}"
+        rows = self.con.sql(f"{sel} {base} ORDER BY _row LIMIT {LIMIT + 1}").fetchall()
+        for r in rows[:LIMIT]:
+            extra = dict(detail)
+            if reason:
+                extra["reason"] = r[2]
+            self.findings.append(finding(code, table=table, row=r[0], column=column, value=r[1],
+                                         severity=severity, file=file, **extra))  # type: ignore[arg-type]
+        if len(rows) > LIMIT:
+            total = self.con.sql(f"SELECT count(*) {base}").fetchall()[0][0]
+            self.findings.append(finding("more_rows", table=table, column=column, value=total - LIMIT,
+                                         severity=severity, file=file, reason=code))  # type: ignore[arg-type]
+        if severity == "error" and rows:
+            self.con.execute(f"INSERT INTO bad_{table} SELECT _row {base}")
+
+    def _value(self, table: str, column: str) -> str:
+        raw = f"raw:{column}"
+        cols = self.con.sql(f"SELECT * FROM typed_{table} LIMIT 0").columns
+        return q(raw) if raw in cols else q(column)
+
+    # -- stage 1: parse ---------------------------------------------------------------------------------
+    def _load(self, spec: TableSpec) -> None:
+        src = self.sources[spec.name]
+        if src.parquet is not None:
+            rel = self.con.read_parquet(str(src.parquet), file_row_number=True)
+            rel.create_view(f"raw_{spec.name}", replace=True)
+            types = dict(zip(rel.columns, (str(t) for t in rel.types), strict=True))
+            exprs = [f"{_typed_expr(c, types[c.name]) if c.name in types else 'NULL'} AS {q(c.name)}"
+                     for c in spec.columns]
+            row = "file_row_number + 1"
+        else:
+            assert src.data is not None
+            self.con.register(f"raw_{spec.name}", src.data)
+            exprs = [f"{_text_expr(c, q(c.name))} AS {q(c.name)}, {q(c.name)} AS {q('raw:' + c.name)}"
+                     for c in spec.columns]
+            row = ROW
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE typed_{spec.name} AS "
+                         f"SELECT {row} AS _row, {', '.join(exprs)} FROM raw_{spec.name}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE bad_{spec.name} (_row BIGINT)")
+
+    # -- stage 2: cells ---------------------------------------------------------------------------------
+    def _check_cells(self, spec: TableSpec) -> None:
+        t = spec.name
+        for col in spec.columns:
+            c = q(col.name)
+            v = self._value(t, col.name)
+            has_raw = v != c
+            empty = f"(nullif(trim({v}), '') IS NULL)" if has_raw else f"({c} IS NULL)"
+            if col.required:
+                self._emit(t, "required", col.name, f"{c} IS NULL AND {empty}", "''")
+            if col.type in _BAD_PARSE:
+                self._emit(t, _BAD_PARSE[col.type], col.name, f"{c} IS NULL AND NOT {empty}", v)
+            if col.type in _NUMERIC:
+                self._emit(t, "not_a_number", col.name, f"NOT isfinite({c})", v)
+                self._emit(t, "negative", col.name, f"{c} < 0", v)
+                if col.type == "percent":
+                    self._emit(t, "out_of_range", col.name, f"{c} > 100", v, reason="'a rate in percent is ≤ 100'",
+                               reason_zh="百分比利率不应大于 100")
+            if col.type == "year":
+                self._emit(t, "not_a_year", col.name, f"{c} NOT BETWEEN 1900 AND 2200", v)
+            if col.type == "ts_quarter_hour":
+                self._emit(t, "not_quarter_hour", col.name,
+                           f"(minute({c}) % 15 <> 0 OR microsecond({c}) <> 0)", v)
+            if col.type == "ts_hour":
+                self._emit(t, "not_hour", col.name, f"(minute({c}) <> 0 OR microsecond({c}) <> 0)", v)
+            if col.type == "choice":
+                self.con.register("choices", pa.table({"v": list(col.choices)}))
+                self._emit(t, "bad_choice", col.name, f"{c} NOT IN (SELECT v FROM choices)", v,
+                           expected=", ".join(col.choices))
+            if col.type in codes.CHECKS:
+                code, ok = codes.CHECKS[col.type]
+                values = [r[0] for r in self.con.sql(f"SELECT DISTINCT {c} FROM typed_{t} WHERE {c} IS NOT NULL"
+                                                     ).fetchall()]
+                self.con.register("bad_codes", pa.table({"v": pa.array([x for x in values if not ok(x)], pa.string())}))
+                self._emit(t, code, col.name, f"{c} IN (SELECT v FROM bad_codes)", v)
+
+    # -- stage 3: rows ----------------------------------------------------------------------------------
+    def _check_rows(self, spec: TableSpec) -> None:
+        t = spec.name
+        pairs = {"enterprises": ("opened_on", "closed_on"), "meters": ("valid_from", "valid_to"),
+                 "loans": ("drawn_on", "maturity_on")}
+        if t in pairs:
+            a, b = pairs[t]
+            self._emit(t, "period_order", b, f"{q(b)} < {q(a)}", self._value(t, b), reason=f"{q(a)}")
+        if t == "onsite_generation":
+            self._emit(t, "self_consumed_exceeds", "kwh_self_consumed", "kwh_self_consumed > kwh_generated",
+                       "kwh_self_consumed", reason="kwh_generated")
+        if t == "economics":
+            self._emit(t, "economics_empty", "value_added_10k_cny",
+                       "value_added_10k_cny IS NULL AND revenue_10k_cny IS NULL", "''")
+        keys = ", ".join(q(k) for k in spec.key)
+        not_null = " AND ".join(f"{q(k)} IS NOT NULL" for k in spec.key if spec.column(k).required) or "true"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE dup_{t} AS SELECT _row, first, last FROM ("
+            f"SELECT _row, min(_row) OVER w AS first, max(_row) OVER w AS last, count(*) OVER w AS n "
+            f"FROM typed_{t} WHERE {not_null} WINDOW w AS (PARTITION BY {keys})) WHERE n > 1")
+        key_text = " || ' / ' || ".join(f"coalesce(CAST({q(k)} AS VARCHAR), '')" for k in spec.key)
+        self._emit(t, "duplicate_key", spec.key[0], f"_row IN (SELECT _row FROM dup_{t})", key_text,
+                   reason=f"(SELECT CASE WHEN d._row = d.first THEN d.last ELSE d.first END FROM dup_{t} d "
+                          f"WHERE d._row = typed_{t}._row)")
+
+    # -- stage 4: references ----------------------------------------------------------------------------
+    def _valid_keys(self, table: str, column: str) -> None:
+        """``ok_keys``: the keys a reference may point to; ``rejected_keys``: keys only in rejected rows."""
+        store = {"enterprises": ("store_enterprises", "credit_code"), "meters": ("store_meters", "meter_id"),
+                 "green_trades": ("store_contracts", "contract_id")}[table]
+        parts = [f"SELECT {q(store[1])} AS k FROM {store[0]}"]
+        if table in self.sources:
+            parts.append(f"SELECT {q(column)} FROM typed_{table} WHERE _row NOT IN (SELECT _row FROM bad_{table})")
+            rejected = (f"SELECT {q(column)} AS k FROM typed_{table} WHERE _row IN (SELECT _row FROM bad_{table})")
+        else:
+            rejected = "SELECT NULL::VARCHAR AS k WHERE false"
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE ok_keys AS {' UNION '.join(parts)}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE rejected_keys AS {rejected}")
+
+    def _check_references(self, spec: TableSpec) -> None:
+        t = spec.name
+        for column, (ref_table, ref_column) in spec.references.items():
+            self._valid_keys(ref_table, ref_column)
+            c = q(column)
+            missing = f"{c} IS NOT NULL AND {c} NOT IN (SELECT k FROM ok_keys)"
+            en, zh = _REFERENCE_NAMES[ref_table]
+            self._emit(t, "rejected_reference", column, f"{missing} AND {c} IN (SELECT k FROM rejected_keys)", c)
+            self._emit(t, "unknown_reference", column,
+                       f"{missing} AND {c} NOT IN (SELECT k FROM rejected_keys WHERE k IS NOT NULL)", c,
+                       reason=f"'{en}'", reason_zh=zh)
+
+    # -- stage 5: rules across rows ---------------------------------------------------------------------
+    def _merge_meters(self) -> None:
+        """``all_meters``: the meter periods in force once the batch is applied (batch rows replace store
+        rows of the same key)."""
+        batch = ("SELECT meter_id, credit_code, valid_from, valid_to, _row FROM typed_meters "
+                 "WHERE _row NOT IN (SELECT _row FROM bad_meters)") if "meters" in self.sources else \
+            "SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::DATE, NULL::DATE, NULL::BIGINT WHERE false"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE all_meters AS "
+            f"WITH b AS ({batch}) "
+            f"SELECT * FROM b UNION ALL "
+            f"SELECT s.meter_id, s.credit_code, s.valid_from, s.valid_to, NULL FROM store_meters s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM b WHERE b.meter_id = s.meter_id "
+            f"AND coalesce(b.valid_from, DATE '0001-01-01') = coalesce(s.valid_from, DATE '0001-01-01'))")
+
+    def _check_meter_overlap(self) -> None:
+        self._merge_meters()
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE meter_overlap AS SELECT _row, prev_row, prev_from, prev_to FROM ("
+            "SELECT _row, meter_id, valid_from, "
+            "lag(_row) OVER w AS prev_row, lag(valid_from) OVER w AS prev_from, lag(valid_to) OVER w AS prev_to, "
+            "lag(meter_id) OVER w AS prev_meter FROM all_meters "
+            "WINDOW w AS (PARTITION BY meter_id ORDER BY coalesce(valid_from, DATE '0001-01-01'))) "
+            "WHERE prev_meter IS NOT NULL AND (prev_to IS NULL OR coalesce(valid_from, DATE '0001-01-01') <= prev_to)")
+        self.con.execute("INSERT INTO meter_overlap SELECT prev_row, _row, NULL, NULL FROM meter_overlap "
+                         "WHERE prev_row IS NOT NULL")
+        self._emit("meters", "meter_overlap", "valid_from", "_row IN (SELECT _row FROM meter_overlap)", "meter_id",
+                   reason="(SELECT string_agg(DISTINCT CASE WHEN o.prev_row IS NULL THEN 'a period in the store' "
+                          "ELSE 'row ' || o.prev_row END, ', ') FROM meter_overlap o WHERE o._row = typed_meters._row)")
+        self._merge_meters()  # without the rows just rejected
+
+    def _check_holder(self, table: str, at: str, at_text: str) -> None:
+        """Every monthly total / reading must fall in a period some enterprise holds the meter."""
+        self._emit(table, "meter_unassigned", "meter_id",
+                   f"meter_id IN (SELECT meter_id FROM all_meters) AND NOT EXISTS (SELECT 1 FROM all_meters m "
+                   f"WHERE m.meter_id = typed_{table}.meter_id AND coalesce(m.valid_from, DATE '0001-01-01') <= {at} "
+                   f"AND coalesce(m.valid_to, DATE '9999-12-31') >= {at})", "meter_id", reason=at_text)
+
+    def _check_certificates(self) -> None:
+        self._emit("green_certificates", "certificate_elsewhere", "certificate_id",
+                   "EXISTS (SELECT 1 FROM store_certificates s WHERE s.certificate_id = "
+                   "typed_green_certificates.certificate_id AND s.credit_code <> typed_green_certificates.credit_code)",
+                   "certificate_id",
+                   reason="(SELECT s.credit_code FROM store_certificates s "
+                          "WHERE s.certificate_id = typed_green_certificates.certificate_id)")
+
+    # -- stage 6: warnings ------------------------------------------------------------------------------
+    def _interval_warnings(self) -> None:
+        valid = "typed_interval_readings WHERE _row NOT IN (SELECT _row FROM bad_interval_readings)"
+        gaps = self.con.sql(
+            f"SELECT meter_id, CAST((epoch(max(ts)) - epoch(min(ts))) / 900 + 1 AS BIGINT) AS expected, "
+            f"count(DISTINCT ts) AS n FROM {valid} GROUP BY meter_id HAVING expected > n ORDER BY meter_id").fetchall()
+        file = self.sources["interval_readings"].file
+        for meter, expected, n in gaps:
+            self.findings.append(finding("interval_gap", table="interval_readings", column="ts", value=meter,
+                                         severity="warning", file=file, reason=expected - n,
+                                         expected=f"{(expected - n) / expected:.2%}"))
+        monthly = ("SELECT meter_id, month, kwh FROM typed_consumption_monthly WHERE _row NOT IN "
+                   "(SELECT _row FROM bad_consumption_monthly)") if "consumption_monthly" in self.sources else \
+            "SELECT NULL::VARCHAR AS meter_id, NULL::VARCHAR AS month, NULL::DOUBLE AS kwh WHERE false"
+        rows = self.con.sql(
+            f"WITH i AS (SELECT meter_id, strftime(ts, '%Y-%m') AS month, sum(kwh) AS kwh FROM {valid} GROUP BY ALL), "
+            f"m AS (SELECT * FROM ({monthly}) UNION ALL SELECT s.meter_id, s.month, s.kwh FROM store_monthly s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM ({monthly}) b WHERE b.meter_id = s.meter_id AND b.month = s.month)) "
+            f"SELECT i.meter_id, i.month, i.kwh, m.kwh FROM i JOIN m USING (meter_id, month) "
+            f"WHERE abs(i.kwh - m.kwh) > 0.02 * m.kwh OR (m.kwh = 0 AND i.kwh <> 0) ORDER BY 1, 2").fetchall()
+        for meter, month, interval_kwh, monthly_kwh in rows:
+            self.findings.append(finding("monthly_mismatch", table="interval_readings", column="kwh", value=meter,
+                                         severity="warning", file=file, reason=month,
+                                         expected=f"{interval_kwh:,.1f} kWh vs monthly {monthly_kwh:,.1f} kWh"))
+
+    # -- all --------------------------------------------------------------------------------------------
+    def run(self) -> list[Finding]:
+        for name, table in (("store_enterprises", self.store.enterprises), ("store_meters", self.store.meters),
+                            ("store_contracts", self.store.contracts),
+                            ("store_certificates", self.store.certificates), ("store_monthly", self.store.monthly)):
+            self.con.register(name, table)
+        merged = False
+        for name in TABLE_ORDER:
+            if name in ("consumption_monthly", "interval_readings") and not merged:
+                self._merge_meters()
+                merged = True
+            if name not in self.sources:
+                continue
+            spec = TABLES[name]
+            self._load(spec)
+            self._check_cells(spec)
+            self._check_rows(spec)
+            self._check_references(spec)
+            if name == "meters":
+                self._check_meter_overlap()
+                merged = True
+            elif name == "consumption_monthly":
+                self._check_holder(name, "CAST(month || '-01' AS DATE)", "month || '-01'")
+            elif name == "interval_readings":
+                self._check_holder(name, "CAST(ts AS DATE)", "ts")
+            elif name == "green_certificates":
+                self._check_certificates()
+        if "interval_readings" in self.sources:
+            self._interval_warnings()
+        return self.findings

@@ -1,0 +1,124 @@
+"""Ledger tables (SQLAlchemy Core). Data tables are generated from the glossary; each row carries its
+key as JSON (``row_key``) so that re-sends, corrections and history work the same for every table."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from dianta.glossary import TABLES, Column
+
+SCHEMA_VERSION = 1
+metadata = sa.MetaData()
+
+
+def _sql_type(col: Column) -> sa.types.TypeEngine:
+    if col.type in ("kwh", "mwh", "money_cny", "money_10k_cny", "percent"):
+        return sa.Float()
+    if col.type == "year":
+        return sa.Integer()
+    if col.type == "bool":
+        return sa.Boolean()
+    return sa.String()
+
+
+meta = sa.Table("meta", metadata, sa.Column("key", sa.String, primary_key=True), sa.Column("value", sa.String))
+
+batches = sa.Table(
+    "batches", metadata,
+    sa.Column("batch_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("received_at", sa.String, nullable=False),
+    sa.Column("received_by", sa.String, nullable=False),
+    sa.Column("reason", sa.String),
+    sa.Column("source", sa.String, nullable=False),
+    sa.Column("status", sa.String, nullable=False),  # applied | partial
+    sa.Column("summary_json", sa.Text, nullable=False),
+)
+
+data_tables: dict[str, sa.Table] = {
+    name: sa.Table(
+        f"data_{name}", metadata,
+        sa.Column("row_key", sa.String, primary_key=True),
+        *(sa.Column(c.name, _sql_type(c), nullable=not c.required) for c in spec.columns),
+        sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.batch_id"), nullable=False),
+    )
+    for name, spec in TABLES.items() if not spec.lake
+}
+sa.Index("ix_meters_meter", data_tables["meters"].c.meter_id)
+sa.Index("ix_monthly_meter", data_tables["consumption_monthly"].c.meter_id)
+
+history = sa.Table(
+    "history", metadata,
+    sa.Column("history_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.batch_id"), nullable=False),
+    sa.Column("table_name", sa.String, nullable=False),
+    sa.Column("row_key", sa.String, nullable=False),
+    sa.Column("old_json", sa.Text, nullable=False),
+    sa.Column("new_json", sa.Text, nullable=False),
+)
+sa.Index("ix_history_key", history.c.table_name, history.c.row_key)
+
+lake_files = sa.Table(
+    "lake_files", metadata,
+    sa.Column("path", sa.String, primary_key=True),  # relative to the lake root
+    sa.Column("table_name", sa.String, nullable=False),
+    sa.Column("month", sa.String, nullable=False),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.batch_id"), nullable=False),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("state", sa.String, nullable=False),  # active | superseded
+    sa.Column("superseded_by", sa.Integer),
+)
+sa.Index("ix_lake_files", lake_files.c.table_name, lake_files.c.state, lake_files.c.month)
+
+quarantine = sa.Table(
+    "quarantine", metadata,
+    sa.Column("quarantine_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.batch_id"), nullable=False),
+    sa.Column("table_name", sa.String, nullable=False),
+    sa.Column("row", sa.Integer),
+    sa.Column("file", sa.String),
+    sa.Column("values_json", sa.Text),  # the row as sent (text); null when kept as a Parquet file
+    sa.Column("reasons_json", sa.Text, nullable=False),
+    sa.Column("parquet_path", sa.String),  # relative to the lake root, for large interval tables
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("state", sa.String, nullable=False),  # open | resubmitted
+)
+
+recalc_marks = sa.Table(
+    "recalc_marks", metadata,
+    sa.Column("credit_code", sa.String, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),  # 0: every year
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.batch_id"), nullable=False),
+)
+
+benchmark_marks = sa.Table(
+    "benchmark_marks", metadata,
+    sa.Column("division", sa.String, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.batch_id"), nullable=False),
+)
+
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("profile_id", sa.String, nullable=False),
+    sa.Column("profile_version", sa.String, nullable=False),
+    sa.Column("profile_fingerprint", sa.String, nullable=False),
+    sa.Column("factor_ids_json", sa.Text, nullable=False),
+    sa.Column("inputs_fingerprint", sa.String, nullable=False),
+    sa.Column("started_at", sa.String, nullable=False),
+    sa.Column("finished_at", sa.String, nullable=False),
+    sa.Column("run_by", sa.String, nullable=False),
+    sa.Column("n_accounts", sa.Integer, nullable=False),
+)
+
+accounts = sa.Table(
+    "accounts", metadata,
+    sa.Column("credit_code", sa.String, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("profile_id", sa.String, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.run_id"), nullable=False),
+    sa.Column("grade", sa.Integer),
+    sa.Column("score", sa.Float),
+    sa.Column("record_json", sa.Text, nullable=False),
+)
