@@ -1,0 +1,1 @@
+"""Accounts: the staged pipeline load → aggregate (engine) → calculate → evaluate → publish."""

@@ -1,0 +1,88 @@
+"""``dianta compute``: load → aggregate → calculate → evaluate → publish, for one activity year.
+
+Publishing replaces the year's accounts under the profile in one transaction, records the run (profile
+id, version and fingerprint, factor ids, inputs fingerprint) and clears the year's recalculation marks.
+A missing factor or profile value raises before anything is published.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from dianta.accounts.build import build_accounts
+from dianta.accounts.inputs import load_year
+from dianta.engine.choice import get_engine
+from dianta.errors import UsageError
+from dianta.ledger import schema
+from dianta.ledger.store import Store, current_user, now_iso
+from dianta.reference.profile import Profile, load_profile
+
+
+@dataclass(slots=True)
+class RunResult:
+    run_id: int
+    year: int
+    profile_id: str
+    records: list[dict[str, object]]
+
+    @property
+    def grades(self) -> Counter[int | None]:
+        return Counter(r["grade"] for r in self.records)  # type: ignore[misc]
+
+
+def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "default", engine: str = "duckdb",
+                 user: str | None = None, progress: Callable[[str], None] | None = None) -> RunResult:
+    """Compute and publish every account of ``year`` (METHODOLOGY.md), using Y−1's data where it exists."""
+    if not 1900 < year < 2200:
+        raise UsageError(f"--year {year} is not a calendar year")
+    step = progress or (lambda _msg: None)
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    started = now_iso()
+    step("aggregating interval data")
+    inputs = load_year(store, year, prof, get_engine(engine, temp_dir=store.temp_dir()))
+    step("calculating accounts")
+    records = build_accounts(inputs, prof)
+    step("publishing")
+    factor_ids = sorted({f"{r['factors'][role]['kind']}:{r['factors'][role]['area']}:{r['factors'][role]['year']}"  # type: ignore[index]
+                         for r in records for role in ("location", "residual")})
+    acc = schema.accounts
+    with store.engine.begin() as tx:
+        run_id = tx.execute(schema.runs.insert().values(
+            year=year, profile_id=prof.profile_id, profile_version=prof.version,
+            profile_fingerprint=prof.fingerprint, factor_ids_json=json.dumps(factor_ids),
+            inputs_fingerprint=inputs.fingerprint, started_at=started, finished_at=now_iso(),
+            run_by=user or current_user(), n_accounts=len(records))).inserted_primary_key[0]
+        tx.execute(acc.delete().where(acc.c.year == year, acc.c.profile_id == prof.profile_id))
+        for r in records:
+            r["run_id"] = run_id
+            r["inputs_fingerprint"] = inputs.fingerprint
+        if records:
+            tx.execute(acc.insert(), [{"credit_code": r["credit_code"], "year": year, "profile_id": prof.profile_id,
+                                       "run_id": run_id, "grade": r["grade"], "score": r["score"],
+                                       "record_json": json.dumps(r, ensure_ascii=False)} for r in records])
+        tx.execute(schema.recalc_marks.delete().where(schema.recalc_marks.c.year == year))
+        tx.execute(schema.benchmark_marks.delete().where(schema.benchmark_marks.c.year == year))
+    return RunResult(run_id, year, prof.profile_id, records)
+
+
+def read_accounts(store: Store, year: int, profile_id: str = "default") -> list[dict[str, object]]:
+    """The published accounts of a year, ordered by credit code."""
+    acc = schema.accounts
+    with store.engine.connect() as con:
+        rows = con.execute(sa.select(acc.c.record_json).where(acc.c.year == year, acc.c.profile_id == profile_id)
+                           .order_by(acc.c.credit_code)).all()
+    return [json.loads(r[0]) for r in rows]
+
+
+def stale_accounts(store: Store) -> list[tuple[str, int]]:
+    """Accounts marked for recalculation by corrections since they were computed."""
+    rm = schema.recalc_marks
+    with store.engine.connect() as con:
+        return [(r[0], r[1]) for r in con.execute(sa.select(rm.c.credit_code, rm.c.year).order_by(rm.c.year,
+                                                                                                  rm.c.credit_code))]

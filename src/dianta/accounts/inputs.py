@@ -1,0 +1,156 @@
+"""Load stage: what one activity year's accounts need from the ledger and, through the engine, the lake."""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from dianta.calc.electricity import time_of_use_period
+from dianta.engine.base import Engine, ParquetInput
+from dianta.engine.queries import YEAR_SCRIPT
+from dianta.ledger import schema
+from dianta.ledger.store import Store
+from dianta.reference.profile import Profile
+
+_FAR_PAST = dt.datetime(1900, 1, 1)
+_FAR_FUTURE = dt.datetime(2300, 1, 1)
+
+
+def months_of(year: int) -> list[str]:
+    return [f"{year}-{m:02d}" for m in range(1, 13)]
+
+
+@dataclass(slots=True)
+class Enterprise:
+    credit_code: str
+    name: str
+    industry_code: str
+    region_code: str
+    opened_on: str | None
+    closed_on: str | None
+
+
+@dataclass(slots=True)
+class MeterPeriods:
+    """Who holds each meter when (DATA-REQUIREMENTS.md: meters)."""
+
+    periods: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # meter -> (from, to, holder)
+
+    def add(self, meter_id: str, credit_code: str, valid_from: str | None, valid_to: str | None) -> None:
+        self.periods.setdefault(meter_id, []).append((valid_from or "0001-01-01", valid_to or "9999-12-31",
+                                                      credit_code))
+
+    def finish(self) -> None:
+        for p in self.periods.values():
+            p.sort()
+
+    def holder(self, meter_id: str, day: str) -> str | None:
+        """The enterprise holding the meter on ``day`` (ISO date)."""
+        p = self.periods.get(meter_id, [])
+        i = bisect.bisect_right(p, (day, "\uffff", "")) - 1
+        if i >= 0 and p[i][0] <= day <= p[i][1]:
+            return p[i][2]
+        return None
+
+    def held_during(self, start: str, end: str) -> dict[str, set[str]]:
+        """enterprise -> meters it holds at some time in ``[start, end]``."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for meter, periods in self.periods.items():
+            for a, b, code in periods:
+                if a <= end and b >= start:
+                    out[code].add(meter)
+        return out
+
+
+@dataclass(slots=True)
+class YearInputs:
+    """Ledger rows of years Y−1 and Y, and the engine's aggregates of the lake."""
+
+    year: int
+    enterprises: dict[str, Enterprise]
+    meters: MeterPeriods
+    monthly: list[tuple[str, str, float, float | None, float | None, float | None]]
+    onsite: dict[tuple[str, str], float]  # (credit_code, month) -> kWh self-consumed
+    trades: list[tuple[str, str, str, float]]  # contract, credit_code, month, kWh
+    certificates: list[tuple[str, str, float]]  # credit_code, vintage month, MWh (unbundled only)
+    economics: dict[tuple[str, int], tuple[float | None, float | None]]  # -> (value added, revenue)
+    aggregates: dict[str, pa.Table]
+    fingerprint: str
+
+
+def load_year(store: Store, year: int, profile: Profile, engine: Engine) -> YearInputs:
+    """Read everything accounts of ``year`` need (years Y−1 and Y) and run the engine's aggregation."""
+    d = schema.data_tables
+    months = months_of(year - 1) + months_of(year)
+    with store.engine.connect() as con:
+        e = d["enterprises"].c
+        enterprises = {r[0]: Enterprise(*r) for r in con.execute(
+            sa.select(e.credit_code, e.name, e.industry_code, e.region_code, e.opened_on, e.closed_on))}
+        meters = MeterPeriods()
+        m = d["meters"].c
+        meter_rows = con.execute(sa.select(m.meter_id, m.credit_code, m.valid_from, m.valid_to)).all()
+        for r in meter_rows:
+            meters.add(*r)
+        meters.finish()
+        c = d["consumption_monthly"].c
+        monthly = [tuple(r) for r in con.execute(
+            sa.select(c.meter_id, c.month, c.kwh, c.kwh_peak, c.kwh_flat, c.kwh_valley).where(c.month.in_(months)))]
+        o = d["onsite_generation"].c
+        onsite = {(r[0], r[1]): r[2] for r in con.execute(
+            sa.select(o.credit_code, o.month, o.kwh_self_consumed).where(o.month.in_(months)))}
+        t = d["green_trades"].c
+        trades = [tuple(r) for r in con.execute(
+            sa.select(t.contract_id, t.credit_code, t.month, t.kwh).where(t.month.in_(months)))]
+        g = d["green_certificates"].c
+        certificates = [tuple(r) for r in con.execute(
+            sa.select(g.credit_code, g.vintage_month, g.mwh).where(g.vintage_month.in_(months), g.bundled.is_(False)))]
+        ec = d["economics"].c
+        economics = {(r[0], r[1]): (r[2], r[3]) for r in con.execute(
+            sa.select(ec.credit_code, ec.year, ec.value_added_10k_cny, ec.revenue_10k_cny)
+            .where(ec.year.in_([year - 1, year])))}
+        last_batch = con.execute(sa.select(sa.func.max(schema.batches.c.batch_id))).scalar() or 0
+
+    readings = store.active_files("interval_readings", months)
+    onsite_files = store.active_files("onsite_generation_interval", months)
+    profile_files = store.active_files("green_trade_profiles", months_of(year))
+    ts = pa.timestamp("us")
+    kwh_schema = {"interval": pa.schema([("meter_id", pa.string()), ("ts", ts), ("kwh", pa.float64())]),
+                  "onsite": pa.schema([("credit_code", pa.string()), ("ts", ts), ("kwh", pa.float64())]),
+                  "profile": pa.schema([("contract_id", pa.string()), ("ts", ts), ("kwh", pa.float64())])}
+
+    def day(text: str | None, default: dt.datetime, plus: int = 0) -> dt.datetime:
+        return default if not text else dt.datetime.fromisoformat(text) + dt.timedelta(days=plus)
+
+    inputs = {
+        "readings": ParquetInput(tuple(readings), kwh_schema["interval"]),
+        "meters": pa.table({
+            "meter_id": pa.array([r[0] for r in meter_rows], pa.string()),
+            "credit_code": pa.array([r[1] for r in meter_rows], pa.string()),
+            "valid_from_ts": pa.array([day(r[2], _FAR_PAST) for r in meter_rows], ts),
+            "valid_to_excl_ts": pa.array([day(r[3], _FAR_FUTURE, 1) for r in meter_rows], ts)}),
+        "bounds": pa.table({"prev_start": pa.array([dt.datetime(year - 1, 1, 1)], ts),
+                            "y_start": pa.array([dt.datetime(year, 1, 1)], ts),
+                            "y_end": pa.array([dt.datetime(year + 1, 1, 1)], ts)}),
+        "tou": pa.table({"hour": pa.array(range(24), pa.int64()),
+                         "period": pa.array(time_of_use_period(list(range(24)), valley_hours=profile.tou_valley_hours,
+                                                               peak_hours=profile.tou_peak_hours).tolist())}),
+        "onsite_interval": ParquetInput(tuple(onsite_files), kwh_schema["onsite"]),
+        "trades": pa.table({
+            "contract_id": pa.array([r[0] for r in trades if r[2][:4] == str(year)], pa.string()),
+            "credit_code": pa.array([r[1] for r in trades if r[2][:4] == str(year)], pa.string()),
+            "month_start": pa.array([dt.datetime.fromisoformat(r[2] + "-01") for r in trades
+                                     if r[2][:4] == str(year)], ts),
+            "kwh": pa.array([r[3] for r in trades if r[2][:4] == str(year)], pa.float64())}),
+        "profiles": ParquetInput(tuple(profile_files), kwh_schema["profile"]),
+    }
+    aggregates = engine.run(YEAR_SCRIPT, inputs)
+    lake = sorted(p.name + "@" + p.parent.name for p in (*readings, *onsite_files, *profile_files))
+    fingerprint = hashlib.sha256("\n".join([f"batch {last_batch}", *lake]).encode()).hexdigest()[:16]
+    return YearInputs(year, enterprises, meters, monthly, onsite, trades, certificates, economics, aggregates,
+                      fingerprint)

@@ -1,0 +1,1029 @@
+"""Synthetic batches in the DATA-REQUIREMENTS.md format.
+
+``write_demo_province`` writes a sample province modelled on Qinghai (青海): its big power users
+(electrolytic aluminium, ferroalloy, potash, polysilicon, data centres ...) in one batch folder per year,
+with deliberate patterns that the platform must catch: a stoppage month, sharp drops, sustained declines,
+one meter-month whose 15-minute sum disagrees with its monthly total, a gap in 15-minute data, meters that
+move between enterprises, enterprises opened or closed during the period, green shares above 80 %.
+``build_demo_province`` does the same and also says where those patterns are.
+``write_interval_benchmark`` writes one large batch of 15-minute data for benchmarks.
+
+Everything is drawn from one seeded ``numpy.random.Generator``: the same arguments give the same files.
+Time stamps are China Standard Time without an offset (METHODOLOGY.md §1).
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.parquet as pq
+from stdnum.cn import uscc
+
+from dianta.glossary import TABLES
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+INTERVAL_SCHEMA = pa.schema([("meter_id", pa.string()), ("ts", pa.timestamp("us")), ("kwh", pa.float64())])
+"""Columns of ``interval_readings.parquet``: time stamps without a zone mean China Standard Time."""
+
+
+@dataclass(frozen=True)
+class _LoadShape:
+    """Typical load of a kind of plant: weekday hourly factors, weekend factors, season, noise."""
+
+    hourly: tuple[float, ...]  # 24 factors for hours 0..23 of a weekday
+    saturday: float
+    sunday: float
+    monthly: tuple[float, ...]  # 12 seasonal factors, January first
+    noise: float  # relative standard deviation of one 15-minute reading
+
+
+def _shift(base: float, on: float, start: int, end: int) -> tuple[float, ...]:
+    """Hourly factors: ``on`` for hours start..end-1, ``base`` otherwise."""
+    return tuple(on if start <= h < end else base for h in range(24))
+
+
+_FLAT_YEAR = (1.01, 1.01, 1.0, 1.0, 0.99, 0.99, 0.99, 0.99, 1.0, 1.0, 1.01, 1.01)
+_SHAPES: dict[str, _LoadShape] = {
+    # potlines, submerged-arc furnaces, electrolysis, reactors: round the clock
+    "continuous": _LoadShape(_shift(1.0, 1.0, 0, 24), 1.0, 1.0, _FLAT_YEAR, 0.012),
+    # cell and module lines: three shifts, busier equipment swings
+    "three_shift": _LoadShape(_shift(0.96, 1.02, 8, 20), 0.98, 0.97, _FLAT_YEAR, 0.03),
+    # servers flat, cooling follows the afternoon heat and the summer
+    "data_centre": _LoadShape(
+        tuple(1.0 + 0.05 * float(np.cos(2 * np.pi * (h - 15) / 24)) for h in range(24)), 1.0, 1.0,
+        (0.95, 0.95, 0.97, 0.99, 1.02, 1.06, 1.09, 1.08, 1.03, 0.99, 0.96, 0.95), 0.015),
+    # kiln round the clock, mills and crushers on the day shift; winter peak-shifting stops (错峰生产)
+    "cement": _LoadShape(_shift(0.6, 1.0, 8, 20), 0.95, 0.85,
+                         (0.35, 0.3, 0.75, 1.05, 1.1, 1.1, 1.1, 1.1, 1.1, 1.05, 0.8, 0.45), 0.04),
+    # food, drink, pharmaceuticals: one day shift, quiet Sundays, busier in summer
+    "day_shift": _LoadShape((0.25,) * 7 + (0.6,) + (1.0,) * 10 + (0.6, 0.4, 0.4) + (0.25,) * 3, 0.8, 0.45,
+                            (0.85, 0.8, 0.9, 0.95, 1.05, 1.1, 1.15, 1.15, 1.1, 1.0, 0.95, 0.9), 0.05),
+    # mines: two shifts, less work in the coldest months
+    "two_shift": _LoadShape(_shift(0.3, 1.0, 7, 23), 0.95, 0.85,
+                            (0.8, 0.75, 0.95, 1.0, 1.05, 1.05, 1.05, 1.05, 1.05, 1.0, 0.95, 0.85), 0.05),
+    # hotels: evening peak, summer tourist season
+    "commercial": _LoadShape((0.45,) * 6 + (0.6, 0.8, 0.8, 0.8) + (0.75,) * 7 + (0.85,) + (1.0,) * 5 + (0.6,),
+                             1.05, 1.0, (0.8, 0.85, 0.85, 0.9, 1.0, 1.15, 1.3, 1.3, 1.1, 0.95, 0.85, 0.85), 0.05),
+}
+
+
+@dataclass(frozen=True)
+class _Industry:
+    """An industry of the sample province and how its enterprises use electricity."""
+
+    code: str  # GB/T 4754-2017 class
+    words: tuple[str, ...]  # business words for enterprise names
+    weight: float  # relative number of enterprises
+    gwh_median: float  # median annual grid consumption [GWh]
+    gwh_sigma: float  # log-normal spread of annual consumption
+    kwh_per_10k_cny: float  # industry-average electricity per value added [kWh/10k CNY]
+    shape: str  # key of _SHAPES
+    regions: tuple[str, ...]  # GB/T 2260 codes where it is found
+
+
+_INDUSTRIES: tuple[_Industry, ...] = (
+    _Industry("C3216", ("铝业", "铝电", "电解铝"), 7.0, 250, 0.6, 42000, "continuous",
+              ("630102", "630105", "630202", "630203", "630200", "632801", "630000")),
+    _Industry("C3217", ("镁业", "金属镁"), 2.5, 60, 0.5, 30000, "continuous", ("632801", "632802", "630105")),
+    _Industry("C3150", ("铁合金", "硅铁", "冶金"), 11.0, 70, 0.6, 28000, "continuous",
+              ("630202", "630203", "630123", "632221", "632802", "630106")),
+    _Industry("C3120", ("特钢", "钢铁"), 0.8, 150, 0.4, 9000, "continuous", ("630105", "630100")),
+    _Industry("C2622", ("钾肥", "盐湖钾业"), 6.0, 25, 0.7, 3500, "continuous",
+              ("632801", "632803", "632802", "632800")),
+    _Industry("C2619", ("化工", "化学"), 8.0, 15, 0.8, 4000, "continuous", ("632801", "632802", "630105", "630202")),
+    _Industry("C2613", ("锂业", "锂材料"), 3.0, 20, 0.6, 2500, "continuous", ("632801", "632802", "632803")),
+    _Industry("C3985", ("硅材料", "硅业", "光伏材料"), 4.0, 150, 0.7, 11000, "continuous",
+              ("630102", "630106", "632802", "630000")),
+    _Industry("C3825", ("光伏科技", "新能源科技", "光电"), 3.6, 20, 0.6, 1500, "three_shift",
+              ("630102", "630106", "630105")),
+    _Industry("C3011", ("水泥", "建材"), 5.0, 35, 0.5, 3500, "cement",
+              ("630202", "630123", "632221", "632521", "632801", "630203")),
+    _Industry("I6450", ("数据科技", "云计算", "大数据"), 2.0, 30, 0.6, 5000, "data_centre",
+              ("632521", "632500", "630102", "630106", "632802")),
+    _Industry("C1391", ("淀粉", "薯业", "食品"), 4.0, 3, 0.6, 700, "day_shift",
+              ("630202", "630123", "632221", "632300", "630106")),
+    _Industry("C1440", ("乳业", "乳品"), 4.0, 3, 0.6, 450, "day_shift",
+              ("630105", "632200", "632221", "630104", "632500")),
+    _Industry("C1512", ("青稞酒业", "酒业"), 0.45, 2, 0.5, 250, "day_shift", ("630202", "630203", "630100")),
+    _Industry("C2710", ("药业", "生物医药"), 0.5, 4, 0.5, 500, "day_shift", ("630102", "630104", "630106")),
+    _Industry("B1020", ("矿业", "矿产"), 0.5, 10, 0.6, 1500, "two_shift", ("632801", "632803", "632221")),
+    _Industry("H6110", ("大酒店", "酒店"), 0.3, 1.5, 0.4, 300, "commercial", ("630103", "630104", "630100")),
+)
+
+# Current GB/T 2260 codes in Qinghai and the place word an enterprise name there may start with.
+_PLACES = {
+    "630000": "青海", "630100": "西宁", "630102": "西宁", "630103": "西宁", "630104": "西宁", "630105": "西宁",
+    "630106": "湟中", "630123": "湟源", "630200": "海东", "630202": "乐都", "630203": "平安", "632200": "海北",
+    "632221": "门源", "632300": "黄南", "632500": "海南", "632521": "共和", "632800": "海西", "632801": "格尔木",
+    "632802": "德令哈", "632803": "茫崖",
+}
+_TRADE_FIRST = "昆祥泰鑫盛华源金瑞通宏恒川湟青柴雪高德兴丰达汇博正远明天润嘉晟景新永安宇锦"
+_TRADE_SECOND = "仑海源峰达盛泰隆鑫能瑞丰和元诚信邦康宝利业晖光辉誉祥"
+_LEGAL_FORMS = ("有限公司", "有限责任公司", "股份有限公司")
+
+# Time-of-use period of each hour with the default profile (METHODOLOGY.md §6): 0 peak, 1 flat, 2 valley.
+_TOU_PERIOD = np.array([0 if 18 <= h < 23 else 2 if 9 <= h < 17 else 1 for h in range(24)])
+
+# Monthly energy per kW in Qinghai [kWh/kW] and the monthly pattern of hydropower (flood season in summer).
+_SOLAR_KWH_PER_KW = np.array([105, 115, 140, 155, 165, 160, 155, 150, 135, 125, 105, 95], dtype=float)
+_WIND_KWH_PER_KW = np.array([150, 170, 190, 200, 180, 140, 120, 110, 120, 150, 160, 160], dtype=float)
+_HYDRO_MONTHLY = np.array([0.55, 0.5, 0.6, 0.8, 1.0, 1.3, 1.5, 1.5, 1.3, 1.0, 0.75, 0.6])
+_TECH_SEASON = {"solar": _SOLAR_KWH_PER_KW / _SOLAR_KWH_PER_KW.mean(),
+                "wind": _WIND_KWH_PER_KW / _WIND_KWH_PER_KW.mean(),
+                "hydro": _HYDRO_MONTHLY / _HYDRO_MONTHLY.mean()}
+_PLANT_PREFIX = {"solar": "QH-PV", "wind": "QH-WF", "hydro": "QH-HY"}
+
+_RAMP_UP = np.array([0.35, 0.65, 0.9])  # first months of a newly opened plant
+# (trade share, certificate share) of annual grid kWh for the enterprises with big green shares
+_CHAMPION_TARGETS = ((0.75, 0.35), (0.70, 0.15), (0.65, 0.20), (0.55, 0.10), (0.45, 0.0), (0.30, 0.25))
+_N_CONTRACTS = 10
+_BANKS = tuple(f"BANK-QH-{i:03d}" for i in range(1, 5))
+_GAP_READINGS = 16  # four hours of 15-minute readings
+
+
+# ---------------------------------------------------------------------------------------------------------
+# small helpers
+
+
+def _count(n: int, rate: float, minimum: int = 1) -> int:
+    """How many of n enterprises get a feature that a share ``rate`` of them has (at least ``minimum``)."""
+    return max(minimum, round(n * rate))
+
+
+def _allocate(n: int, weights: FloatArray) -> IntArray:
+    """Split n into integer counts proportional to weights (largest remainder)."""
+    exact = n * weights / weights.sum()
+    counts = np.floor(exact).astype(np.int64)
+    counts[np.argsort(counts - exact, kind="stable")[: n - int(counts.sum())]] += 1
+    return counts
+
+
+def _random_date(rng: np.random.Generator, first: dt.date, last: dt.date) -> dt.date:
+    """A uniformly drawn date from first to last inclusive."""
+    return first + dt.timedelta(days=int(rng.integers(0, (last - first).days + 1)))
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def _text(value: float, decimals: int) -> str:
+    """A plain decimal (no exponent, no negative zero)."""
+    return f"{value + 0.0:.{decimals}f}"
+
+
+def _org_code(body: str) -> str:
+    """A 9-character organisation code (GB 11714): 8 digits and their check character."""
+    total = sum(int(c) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2), strict=True))
+    check = 11 - total % 11
+    return body + ("X" if check == 10 else "0" if check == 11 else str(check))
+
+
+def _credit_codes(rng: np.random.Generator, regions: Sequence[str]) -> list[str]:
+    """Unique unified social credit codes (GB 32100): registered by market regulation ('9'), enterprise
+    ('1'), the region, an organisation code, and the check character."""
+    codes = []
+    for region, body in zip(regions, rng.choice(10**8, size=len(regions), replace=False), strict=True):
+        first17 = "91" + region + _org_code(f"{int(body):08d}")
+        codes.append(first17 + uscc.calc_check_digit(first17))
+    return codes
+
+
+def _names(rng: np.random.Generator, industries: Sequence[_Industry], regions: Sequence[str]) -> list[str]:
+    """Unique names such as 青海昆仑铝业有限公司 or 格尔木盛泰化工有限公司."""
+    used: set[str] = set()
+    names = []
+    for industry, region in zip(industries, regions, strict=True):
+        while True:
+            place = "青海" if rng.random() < 0.55 else _PLACES[region]
+            trade = _TRADE_FIRST[rng.integers(len(_TRADE_FIRST))] + _TRADE_SECOND[rng.integers(len(_TRADE_SECOND))]
+            word = industry.words[rng.integers(len(industry.words))]
+            name = place + trade + word + _LEGAL_FORMS[rng.choice(3, p=[0.6, 0.25, 0.15])]
+            if name not in used:
+                break
+        used.add(name)
+        names.append(name)
+    return names
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """The time stamps of one calendar year at a fixed step, China Standard Time."""
+
+    ts: npt.NDArray[np.datetime64]  # datetime64[m]
+    hour: FloatArray  # hour of day, 0 ≤ hour < 24
+    day: IntArray  # day of the year, 0-based
+    weekday: IntArray  # Monday = 0
+    month: IntArray  # 0..11
+    bounds: IntArray  # 13 indices: month k covers [bounds[k], bounds[k + 1])
+
+    @property
+    def counts(self) -> IntArray:
+        """Number of time stamps in each month."""
+        return np.diff(self.bounds)
+
+    def monthly_sums(self, values: FloatArray) -> FloatArray:
+        """Sum values (last axis along the clock) by month."""
+        return np.add.reduceat(values, self.bounds[:-1], axis=-1)
+
+    def scale_to_months(self, shape: FloatArray, totals: FloatArray) -> FloatArray:
+        """Scale a non-negative shape month by month so that each month sums to its total (rounded to Wh)."""
+        sums = self.monthly_sums(shape)
+        factor = np.divide(totals, sums, out=np.zeros(12), where=sums > 0)
+        return np.round(shape * np.repeat(factor, self.counts), 3)
+
+
+def _clock(year: int, step_minutes: int) -> _Clock:
+    start = np.datetime64(f"{year}-01-01T00:00", "m")
+    ts = np.arange(start, np.datetime64(f"{year + 1}-01-01T00:00", "m"), np.timedelta64(step_minutes, "m"))
+    minutes = (ts - start).astype(np.int64)
+    month_starts = np.arange(np.datetime64(f"{year}-01", "M"), np.datetime64(f"{year + 1}-02", "M"))
+    bounds = np.searchsorted(ts, month_starts.astype("datetime64[m]")).astype(np.int64)
+    return _Clock(ts=ts, hour=(minutes % 1440) / 60, day=minutes // 1440,
+                  weekday=(ts.astype("datetime64[D]").astype(np.int64) + 3) % 7,
+                  month=np.repeat(np.arange(12), np.diff(bounds)), bounds=bounds)
+
+
+def _load_profile(shape: _LoadShape, clock: _Clock) -> FloatArray:
+    """Expected load of a plant of this shape at each time stamp (hourly factors interpolated)."""
+    hourly = np.interp(clock.hour, np.arange(24) + 0.5, shape.hourly, period=24)
+    week = np.select([clock.weekday == 5, clock.weekday == 6], [shape.saturday, shape.sunday], 1.0)
+    return hourly * week * np.asarray(shape.monthly)[clock.month]
+
+
+def _generation_shape(rng: np.random.Generator, technology: str, clock: _Clock) -> FloatArray:
+    """Relative generation of a solar, wind or hydro plant at each time stamp of the clock.
+
+    Solar: a sine between sunrise and sunset (day length at latitude 36° N, solar noon 13:20 China Standard
+    Time at 100° E) times a daily clearness, zero at night. Wind: smoothed noise, a little stronger at night.
+    Hydro (regulating): near flat with an evening peak."""
+    if technology == "solar":
+        day_length = 12 + 2.6 * np.sin(2 * np.pi * (clock.day - 80) / 365.25)
+        phase = (clock.hour + 0.5 - (13.33 - day_length / 2)) / day_length
+        sun = np.where((phase > 0) & (phase < 1), np.sin(np.pi * np.clip(phase, 0, 1)), 0.0) ** 1.3
+        return sun * rng.uniform(0.35, 1.0, int(clock.day[-1]) + 1)[clock.day]
+    if technology == "wind":
+        kernel = np.exp(-np.arange(48) / 12.0)
+        smooth = np.convolve(rng.standard_normal(clock.ts.size + kernel.size - 1), kernel, "valid")
+        smooth /= np.sqrt((kernel**2).sum())
+        return np.clip(0.45 + 0.3 * smooth + 0.1 * np.cos(2 * np.pi * (clock.hour - 2) / 24), 0.02, None)
+    return 1.0 + 0.2 * np.cos(2 * np.pi * (clock.hour - 20) / 24)
+
+
+def _tou_split(kwh: float, shares: FloatArray) -> tuple[str, str, str]:
+    """Peak, flat and valley kWh (0.1 kWh) that sum to kwh exactly."""
+    peak = round(kwh * shares[0], 1)
+    valley = round(kwh * shares[2], 1)
+    return _text(peak, 1), _text(round(kwh - peak - valley, 1), 1), _text(valley, 1)
+
+
+class _Batch:
+    """Rows of the batch tables by year, column-wise as text; written as CSV in the glossary's order."""
+
+    def __init__(self) -> None:
+        self._tables: dict[tuple[int, str], dict[str, list[str]]] = {}
+
+    def add(self, folder_year: int, table: str, /, **cells: str) -> None:
+        """Add one row to the table of a year's folder; every row of a table names the same columns."""
+        columns = self._tables.setdefault((folder_year, table), {name: [] for name in cells})
+        for name, value in cells.items():
+            columns[name].append(value)
+
+    def extend(self, folder_year: int, table: str, /, **columns: Sequence[str]) -> None:
+        """Add many rows given column-wise."""
+        existing = self._tables.setdefault((folder_year, table), {name: [] for name in columns})
+        for name, values in columns.items():
+            existing[name].extend(values)
+
+    def write(self, year: int, folder: Path) -> None:
+        """Write the year's tables as ``<table>.csv`` (UTF-8, header row, comma) into folder."""
+        for (table_year, table), columns in self._tables.items():
+            if table_year != year:
+                continue
+            spec = TABLES[table]
+            unknown = set(columns) - set(spec.column_names)
+            if unknown:
+                raise ValueError(f"{table}: columns {sorted(unknown)} are not in the glossary")
+            names = [name for name in spec.column_names if name in columns]
+            with (folder / f"{table}.csv").open("w", encoding="utf-8", newline="") as f:
+                writer = csv.writer(f, lineterminator="\n")
+                writer.writerow(names)
+                writer.writerows(zip(*(columns[name] for name in names), strict=True))
+
+
+class _IntervalWriter:
+    """Writes 15-minute readings to ``interval_readings.parquet``, buffering them into large row groups."""
+
+    def __init__(self, path: Path, group_rows: int = 2_000_000) -> None:
+        self._writer = pq.ParquetWriter(path, INTERVAL_SCHEMA, compression="zstd", use_dictionary=["meter_id", "ts"])
+        self._group_rows = group_rows
+        self._ids: list[str] = []
+        self._counts: list[IntArray] = []
+        self._ts: list[npt.NDArray[np.datetime64]] = []
+        self._kwh: list[FloatArray] = []
+        self._rows = 0
+
+    def add(self, meter_ids: Sequence[str], counts: IntArray, ts: npt.NDArray[np.datetime64], kwh: FloatArray
+            ) -> None:
+        """Queue readings: ``counts[i]`` rows of ``meter_ids[i]`` in order; ts is datetime64[us]."""
+        self._ids.extend(meter_ids)
+        self._counts.append(np.asarray(counts, dtype=np.int64))
+        self._ts.append(ts)
+        self._kwh.append(kwh)
+        self._rows += kwh.size
+        if self._rows >= self._group_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._rows:
+            return
+        index = np.repeat(np.arange(len(self._ids)), np.concatenate(self._counts))
+        table = pa.Table.from_arrays([pa.array(self._ids, pa.string()).take(pa.array(index)),
+                                      pa.array(np.concatenate(self._ts), pa.timestamp("us")),
+                                      pa.array(np.concatenate(self._kwh), pa.float64())], schema=INTERVAL_SCHEMA)
+        self._writer.write_table(table, row_group_size=self._rows)
+        self._ids, self._counts, self._ts, self._kwh, self._rows = [], [], [], [], 0
+
+    def __enter__(self) -> _IntervalWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+                 ) -> None:
+        if kind is None:
+            self._flush()
+        self._writer.close()
+
+
+def _prepare_folder(folder: Path) -> None:
+    """Create the folder and remove the table files an earlier run may have left in it (nothing else)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in TABLES:
+        for suffix in (".csv", ".parquet"):
+            (folder / f"{table}{suffix}").unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# enterprises and meters
+
+
+@dataclass
+class _Enterprises:
+    """The enterprises of a province, column-wise."""
+
+    credit_code: list[str]
+    name: list[str]
+    industry: list[_Industry]
+    region_code: list[str]
+    opened_on: list[dt.date]
+    closed_on: list[dt.date | None]
+    annual_kwh: FloatArray  # grid consumption a year at the start of the period [kWh]
+    growth: FloatArray  # yearly growth of consumption (negative: decline)
+    efficiency: FloatArray  # multiplier on the industry's kWh per value added
+    revenue_only: BoolArray  # economics give revenue but no value added
+
+    def __len__(self) -> int:
+        return len(self.credit_code)
+
+
+def _make_enterprises(rng: np.random.Generator, n: int, first_year: int, last_year: int, *, lifecycle: bool
+                      ) -> _Enterprises:
+    """Enterprises of the Qinghai industry mix; with ``lifecycle`` some open during the period and a few
+    close at a month's end in the last year (September to November)."""
+    counts = _allocate(n, np.array([i.weight for i in _INDUSTRIES]))
+    industries = [_INDUSTRIES[i] for i in rng.permutation(np.repeat(np.arange(len(_INDUSTRIES)), counts))]
+    regions = [i.regions[rng.integers(len(i.regions))] for i in industries]
+    opened = [_random_date(rng, dt.date(1995, 1, 1), dt.date(first_year - 1, 12, 31)) for _ in range(n)]
+    closed: list[dt.date | None] = [None] * n
+    if lifecycle:
+        order = rng.permutation(n)
+        n_open, n_close = _count(n, 0.04), _count(n, 0.008)
+        for i in order[:n_open]:
+            opened[i] = _random_date(rng, dt.date(first_year, 2, 1), dt.date(last_year, 6, 30))
+        for i in order[n_open:n_open + n_close]:
+            closed[i] = _month_end(last_year, int(rng.integers(9, 12)))
+    median = np.array([i.gwh_median for i in industries]) * 1e6
+    sigma = np.array([i.gwh_sigma for i in industries])
+    efficiency = np.exp(0.3 * rng.standard_normal(n))
+    outlier = rng.random(n)
+    efficiency[outlier < 0.04] *= 2.5
+    efficiency[outlier > 0.96] *= 0.4
+    return _Enterprises(
+        credit_code=_credit_codes(rng, regions), name=_names(rng, industries, regions), industry=industries,
+        region_code=regions, opened_on=opened, closed_on=closed,
+        annual_kwh=median * np.exp(sigma * np.clip(rng.standard_normal(n), -2.2, 2.2)),
+        growth=rng.uniform(0.03, 0.12, n), efficiency=efficiency, revenue_only=rng.random(n) < 0.05)
+
+
+@dataclass(frozen=True)
+class _Period:
+    """One row of ``meters``: who holds a meter from when to when (inclusive; open when None)."""
+
+    meter: int
+    holder: int
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+@dataclass
+class _Meters:
+    """Meters (户号): the plant each measures and the holding periods."""
+
+    meter_id: list[str]
+    owner: IntArray  # enterprise whose plant the meter measures
+    share: FloatArray  # share of the owner's consumption
+    has_tou: BoolArray  # monthly rows carry peak/flat/valley kWh
+    periods: list[_Period]
+
+    def __len__(self) -> int:
+        return len(self.meter_id)
+
+    def of(self, enterprise: int) -> IntArray:
+        """The enterprise's meters, largest first."""
+        mine = np.flatnonzero(self.owner == enterprise)
+        return mine[np.argsort(-self.share[mine], kind="stable")]
+
+
+def _make_meters(rng: np.random.Generator, ents: _Enterprises, per_enterprise: IntArray) -> _Meters:
+    """Meters numbered 6300 + 9 digits, held by their owner from its opening to its closing."""
+    owner = np.repeat(np.arange(len(ents)), per_enterprise)
+    share = np.concatenate([rng.dirichlet((4.0, 1.5, 1.0)[:k]) for k in per_enterprise])
+    ids = [f"6300{int(x):09d}" for x in rng.choice(10**9, size=owner.size, replace=False)]
+    periods = [_Period(m, int(e), ents.opened_on[e], ents.closed_on[e]) for m, e in enumerate(owner)]
+    return _Meters(ids, owner, share, rng.random(owner.size) < 0.5, periods)
+
+
+def _move_meter(meters: _Meters, ents: _Enterprises, seller: int, buyer: int, on: dt.date) -> int:
+    """Move the seller's smallest meter to the buyer on a month's first day; returns the meter."""
+    meter = int(meters.of(seller)[-1])
+    meters.periods[meter] = _Period(meter, seller, ents.opened_on[seller], on - dt.timedelta(days=1))
+    meters.periods.append(_Period(meter, buyer, on, ents.closed_on[buyer]))
+    return meter
+
+
+def _holders(meters: _Meters, month_first: Sequence[dt.date]) -> IntArray:
+    """Holder of each meter on each month's first day (-1: nobody), shape (meters, months)."""
+    first = np.array(month_first, dtype="datetime64[D]")
+    holder = np.full((len(meters), first.size), -1, dtype=np.int64)
+    for p in meters.periods:
+        held = first >= np.datetime64(p.valid_from)
+        if p.valid_to is not None:
+            held &= first <= np.datetime64(p.valid_to)
+        holder[p.meter, held] = p.holder
+    return holder
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the demo province
+
+
+@dataclass(frozen=True)
+class DemoProvince:
+    """What ``build_demo_province`` wrote and where its deliberate patterns are (credit codes, meter ids)."""
+
+    folders: list[Path]
+    interval_enterprises: tuple[str, ...]
+    stoppage: dict[str, str]  # credit code -> month with zero kWh
+    sharp_drop: dict[str, tuple[str, ...]]  # credit code -> months below 50 % of the same month last year
+    sustained_decline: tuple[str, ...]  # consumption falling all through the period
+    meter_mismatch: tuple[str, str, str] | None  # (meter_id, month, credit_code): monthly 5 % above the sum
+    interval_gap: tuple[str, str, int] | None  # (meter_id, first missing ts, number of readings missing)
+    moved_meters: tuple[tuple[str, str, str, str], ...]  # (meter_id, from credit code, to credit code, on)
+    green_champions: tuple[str, ...]  # green trades and certificates near or above their grid kWh
+    opened_mid_period: tuple[str, ...]
+    closed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Roles:
+    """Which enterprises (indices) carry which deliberate pattern."""
+
+    transfers: tuple[tuple[int, int], ...]  # (seller, buyer)
+    stoppage: tuple[int, ...]
+    sharp_drop: tuple[int, ...]
+    decline: tuple[int, ...]
+    interval: tuple[int, ...]
+    mismatch: int | None
+    gap: int | None
+    champions: tuple[int, ...]
+    quiet: tuple[int, ...]  # steady enterprises with none of the roles above (except interval data)
+    onsite: tuple[int, ...]
+
+
+def _assign_roles(rng: np.random.Generator, ents: _Enterprises, first_year: int, interval_share: float) -> _Roles:
+    n = len(ents)
+    steady = [i for i in range(n) if ents.opened_on[i].year < first_year and ents.closed_on[i] is None]
+    pool = [int(i) for i in rng.permutation(steady)]
+
+    def take(k: int) -> tuple[int, ...]:
+        out = tuple(pool[:k])
+        del pool[:k]
+        return out
+
+    transfers = []
+    for seller in take(2):
+        buyer = next((p for p in pool if ents.industry[p].code == ents.industry[seller].code), pool[0])
+        pool.remove(buyer)
+        transfers.append((seller, buyer))
+    stoppage, sharp, decline = take(_count(n, 0.006)), take(_count(n, 0.006)), take(_count(n, 0.008))
+    moved = {e for pair in transfers for e in pair}
+    candidates = [i for i in range(n) if i not in moved]
+    n_interval = min(len(candidates), round(interval_share * n))
+    interval = tuple(sorted(int(i) for i in rng.choice(candidates, size=n_interval, replace=False)))
+    quiet_interval = [p for p in pool if p in set(interval)][:3]  # steady, no pattern: mismatch, gap, champion
+    for p in quiet_interval:
+        pool.remove(p)
+    mismatch = quiet_interval[0] if quiet_interval else None
+    gap = quiet_interval[1] if len(quiet_interval) > 1 else None
+    n_champions = min(_count(n, 0.012, minimum=2), len(_CHAMPION_TARGETS))
+    champions = tuple(quiet_interval[2:]) + take(n_champions - len(quiet_interval[2:]))
+    quiet = tuple(pool) + tuple(p for p in (mismatch, gap) if p is not None)
+    solar_interval = [e for e in interval if e not in champions][:2]
+    others = [i for i in rng.permutation(n) if i not in solar_interval]
+    onsite = tuple(solar_interval) + tuple(int(i) for i in others[: _count(n, 0.15) - len(solar_interval)])
+    ents.growth[list(decline)] = rng.uniform(-0.15, -0.06, len(decline))
+    return _Roles(tuple(transfers), stoppage, sharp, decline, interval, mismatch, gap, champions, quiet, onsite)
+
+
+def _monthly_model(rng: np.random.Generator, ents: _Enterprises, meters: _Meters, holder: IntArray,
+                   years: Sequence[int]) -> FloatArray:
+    """Grid kWh of each meter and month (0 where nobody holds it): the owner's annual level spread by days
+    and season, compounded growth, ±1 % noise, and a ramp-up for plants opened during the period."""
+    n_months = 12 * len(years)
+    month = np.tile(np.arange(12), len(years))
+    days = np.array([calendar.monthrange(y, m)[1] for y in years for m in range(1, 13)], dtype=float)
+    season = np.array([_SHAPES[i.shape].monthly for i in ents.industry])
+    days_365 = np.array([calendar.monthrange(2023, m)[1] for m in range(1, 13)], dtype=float)
+    norm = season @ days_365 / 365
+    o = meters.owner
+    trend = (1 + ents.growth[o])[:, None] ** (np.arange(n_months) / 12)[None, :]
+    kwh = ((ents.annual_kwh[o] * meters.share / 365)[:, None] * days[None, :] * season[o][:, month]
+           / norm[o][:, None] * trend * rng.uniform(0.99, 1.01, (len(meters), n_months)))
+    active = holder >= 0
+    first_active = np.argmax(active, axis=1)
+    period_start = dt.date(years[0], 1, 1)
+    for m in np.flatnonzero(active.any(axis=1)):
+        if ents.opened_on[o[m]] > period_start:
+            t0 = first_active[m]
+            kwh[m, t0:t0 + 3] *= _RAMP_UP[: n_months - t0]
+    return np.where(active, kwh, 0.0)
+
+
+def _enterprise_months(holder: IntArray, kwh: FloatArray, n: int) -> tuple[FloatArray, BoolArray]:
+    """Grid kWh and 'has data' of each enterprise and month, by the meters it holds on the month's first day."""
+    active = holder >= 0
+    rows, months = np.nonzero(active)
+    total = np.zeros((n, holder.shape[1]))
+    np.add.at(total, (holder[rows, months], months), kwh[rows, months])
+    has = np.zeros((n, holder.shape[1]), dtype=bool)
+    has[holder[rows, months], months] = True
+    return total, has
+
+
+def _write_demo_intervals(rng: np.random.Generator, folders: dict[int, Path], years: Sequence[int],
+                          ents: _Enterprises, meters: _Meters, holder: IntArray, kwh: FloatArray, roles: _Roles,
+                          ) -> tuple[FloatArray, tuple[str, str, str] | None, tuple[str, str, int] | None]:
+    """Write 15-minute readings of the interval enterprises' meters for the last two years and make ``kwh``
+    agree with them (updated in place: each month is its readings' sum rounded to 0.1 kWh), except one
+    meter-month set 5 % above its sum. One meter misses four hours of readings (the month's total is the
+    sum of the readings present). Returns the kWh of each meter, month and time-of-use period (NaN where
+    there are no readings), the mismatch and the gap."""
+    tou = np.full((*kwh.shape, 3), np.nan)
+    interval_meters = np.flatnonzero(np.isin(meters.owner, roles.interval))
+    last = 12 * (len(years) - 1)
+    gap_spec: tuple[int, int, int] | None = None  # (meter, month index, first missing reading in the year)
+    gap: tuple[str, str, int] | None = None
+    if roles.gap is not None:
+        gap_month = int(rng.integers(0, 12))
+        gap_spec = (int(meters.of(roles.gap)[0]), last + gap_month,
+                    int(rng.integers(9, 20)) * 96 + int(rng.integers(0, 20)) * 4)
+    for y in years[-2:]:
+        y0 = 12 * (y - years[0])
+        clock = _clock(y, 15)
+        ts_us = clock.ts.astype("datetime64[us]")
+        period = _TOU_PERIOD[clock.hour.astype(np.int64)]
+        profiles: dict[str, FloatArray] = {}
+        with _IntervalWriter(folders[y] / "interval_readings.parquet") as out:
+            for m in interval_meters:
+                name = ents.industry[meters.owner[m]].shape
+                if name not in profiles:
+                    profiles[name] = _load_profile(_SHAPES[name], clock)
+                raw = profiles[name] * (1 + _SHAPES[name].noise * rng.standard_normal(clock.ts.size))
+                x = clock.scale_to_months(np.clip(raw, 0, None), kwh[m, y0:y0 + 12])
+                active = holder[m, y0:y0 + 12] >= 0
+                keep = np.repeat(active, clock.counts)
+                if gap_spec is not None and gap_spec[0] == m and gap_spec[1] // 12 == y0 // 12:
+                    start = int(clock.bounds[gap_spec[1] - y0]) + gap_spec[2]
+                    keep[start:start + _GAP_READINGS] = False
+                    gap = (meters.meter_id[m], str(clock.ts[start].astype("datetime64[s]")), _GAP_READINGS)
+                present = np.where(keep, x, 0.0)
+                kwh[m, y0:y0 + 12] = np.where(active, np.round(clock.monthly_sums(present), 1), 0.0)
+                tou[m, y0:y0 + 12] = np.bincount(clock.month * 3 + period, weights=present, minlength=36
+                                                 ).reshape(12, 3)
+                out.add([meters.meter_id[m]], np.array([keep.sum()]), ts_us[keep], x[keep])
+    mismatch: tuple[str, str, str] | None = None
+    if roles.mismatch is not None:
+        m = int(meters.of(roles.mismatch)[0])
+        t = last + int(rng.integers(0, 12))
+        kwh[m, t] = round(kwh[m, t] * 1.05, 1)
+        mismatch = (meters.meter_id[m], f"{years[-1]}-{t - last + 1:02d}", ents.credit_code[roles.mismatch])
+    return tou, mismatch, gap
+
+
+def _add_enterprises(batch: _Batch, year: int, ents: _Enterprises) -> None:
+    for i in range(len(ents)):
+        closed = ents.closed_on[i]
+        batch.add(year, "enterprises", credit_code=ents.credit_code[i], name=ents.name[i],
+                  industry_code=ents.industry[i].code, region_code=ents.region_code[i],
+                  opened_on=ents.opened_on[i].isoformat(), closed_on=closed.isoformat() if closed else "")
+
+
+def _add_meters(batch: _Batch, year: int, ents: _Enterprises, meters: _Meters) -> None:
+    for p in sorted(meters.periods, key=lambda p: (p.meter, p.valid_from)):
+        batch.add(year, "meters", meter_id=meters.meter_id[p.meter], credit_code=ents.credit_code[p.holder],
+                  valid_from=p.valid_from.isoformat(), valid_to=p.valid_to.isoformat() if p.valid_to else "")
+
+
+def _add_consumption(rng: np.random.Generator, batch: _Batch, years: Sequence[int], ents: _Enterprises,
+                     meters: _Meters, holder: IntArray, kwh: FloatArray, tou: FloatArray) -> None:
+    """Monthly rows of every held meter-month; half the meters also split peak/flat/valley, from their
+    readings where there are some, else from their plant's shape."""
+    noise = rng.uniform(0.93, 1.07, (len(meters), 3))
+    for m in range(len(meters)):
+        hours = np.asarray(_SHAPES[ents.industry[meters.owner[m]].shape].hourly)
+        base = np.bincount(_TOU_PERIOD, weights=hours, minlength=3) * noise[m]
+        base /= base.sum()
+        for t in np.flatnonzero(holder[m] >= 0):
+            year, value = years[t // 12], float(kwh[m, t])
+            peak = flat = valley = ""
+            if meters.has_tou[m]:
+                split = tou[m, t]
+                shares = split / split.sum() if np.isfinite(split).all() and split.sum() > 0 else base
+                peak, flat, valley = _tou_split(value, shares)
+            batch.add(year, "consumption_monthly", meter_id=meters.meter_id[m], month=f"{year}-{t % 12 + 1:02d}",
+                      kwh=_text(value, 1), kwh_peak=peak, kwh_flat=flat, kwh_valley=valley)
+
+
+def _hourly_rows(batch: _Batch, year: int, table: str, key: str, value: str, clock: _Clock, kwh: FloatArray,
+                 months: BoolArray) -> None:
+    """Hourly rows (ts like 2024-06-01T12:00:00, kWh to 0.001) of the months flagged in ``months``."""
+    keep = np.repeat(months, clock.counts)
+    batch.extend(year, table, **{key: [value] * int(keep.sum())},
+                 ts=np.datetime_as_string(clock.ts[keep], unit="s").tolist(),
+                 kwh=np.char.mod("%.3f", kwh[keep] + 0.0).tolist())
+
+
+def _add_onsite(rng: np.random.Generator, batch: _Batch, years: Sequence[int], ents: _Enterprises, roles: _Roles,
+                ent_kwh: FloatArray, ent_has: BoolArray, clocks: dict[int, _Clock]) -> None:
+    """Monthly on-site generation (solar, some wind) sized at 3–25 % of consumption, 75–97 % self-consumed;
+    hourly self-consumption for the interval enterprises in the interval years, summing to the month."""
+    n_months = ent_kwh.shape[1]
+    for rank, e in enumerate(roles.onsite):
+        if not ent_has[e].any():
+            continue
+        technology = "solar" if rank < 2 or rng.random() < 0.8 else "wind"
+        per_kw = _SOLAR_KWH_PER_KW if technology == "solar" else _WIND_KWH_PER_KW
+        ratio = rng.uniform(0.75, 0.97)
+        annual = ent_kwh[e, ent_has[e]].mean() * 12
+        capacity_kw = rng.uniform(0.03, 0.25) * annual / (ratio * per_kw.sum())
+        start = 0 if rng.random() < 0.7 else int(rng.integers(1, max(2, n_months - 12)))
+        months = ent_has[e] & (np.arange(n_months) >= start)
+        generated = capacity_kw * np.tile(per_kw, len(years)) * rng.uniform(0.9, 1.1, n_months)
+        consumed = np.round(generated * ratio * rng.uniform(0.97, 1.0, n_months), 1)
+        if e in roles.interval:
+            for y, clock in clocks.items():
+                y0 = 12 * (y - years[0])
+                if not months[y0:y0 + 12].any():
+                    continue
+                hourly = clock.scale_to_months(_generation_shape(rng, technology, clock),
+                                               np.where(months[y0:y0 + 12], consumed[y0:y0 + 12], 0.0))
+                consumed[y0:y0 + 12] = np.round(clock.monthly_sums(hourly), 1)
+                _hourly_rows(batch, y, "onsite_generation_interval", "credit_code", ents.credit_code[e], clock,
+                             hourly, months[y0:y0 + 12])
+        generated = np.maximum(np.round(generated, 1), consumed)
+        for t in np.flatnonzero(months):
+            year = years[t // 12]
+            batch.add(year, "onsite_generation", credit_code=ents.credit_code[e], month=f"{year}-{t % 12 + 1:02d}",
+                      kwh_generated=_text(generated[t], 1), kwh_self_consumed=_text(consumed[t], 1),
+                      technology=technology)
+
+
+@dataclass(frozen=True)
+class _Trade:
+    contract_id: str
+    enterprise: int
+    month: int  # month index in the period
+    kwh: float
+    technology: str
+    plant_id: str
+
+
+def _add_green_trades(rng: np.random.Generator, batch: _Batch, years: Sequence[int], ents: _Enterprises,
+                      roles: _Roles, ent_kwh: FloatArray, clocks: dict[int, _Clock]) -> list[_Trade]:
+    """Ten green-power contracts with 1–4 buyers each. The first three (solar, wind, hydro) run the whole
+    period and carry the champions' big shares; the others are shorter, with buyers taking 5–30 % of their
+    consumption. Hourly profiles for contracts with an interval buyer, in the interval years, sum to the
+    contract's monthly settled total."""
+    n_months = ent_kwh.shape[1]
+    technologies = ("solar", "wind", "hydro")
+    regulars = [e for e in roles.quiet if e not in roles.champions]
+    specs = []
+    for k in range(_N_CONTRACTS):
+        technology = technologies[k % 3]
+        if k < 3:
+            months = range(n_months)
+            buyers = [(e, _CHAMPION_TARGETS[i][0]) for i, e in enumerate(roles.champions) if i % 3 == k]
+            n_more = int(rng.integers(0 if buyers else 1, 5 - len(buyers)))
+        else:
+            start = int(rng.integers(0, max(1, n_months - 6)))
+            months = range(start, min(n_months, start + int(rng.integers(6, 25))))
+            buyers, n_more = [], int(rng.integers(1, 5))
+        chosen = rng.choice(regulars, size=min(n_more, len(regulars)), replace=False)
+        buyers += [(int(e), float(rng.uniform(0.05, 0.3))) for e in chosen]
+        plant = f"{_PLANT_PREFIX[technology]}-{int(rng.integers(1, 400)):04d}" if rng.random() < 0.8 else ""
+        specs.append((months, technology, plant, buyers))
+    specs.sort(key=lambda s: s[0].start)
+    trades: list[_Trade] = []
+    numbers: dict[int, int] = {}
+    for months, technology, plant, buyers in specs:
+        first_year = years[months.start // 12]
+        numbers[first_year] = numbers.get(first_year, 0) + 1
+        contract_id = f"QH-GT-{first_year}-{numbers[first_year]:03d}"
+        settled = np.zeros(n_months)
+        for e, share in buyers:
+            for t in months:
+                value = round(share * ent_kwh[e, t] * _TECH_SEASON[technology][t % 12])
+                if value > 0:
+                    trades.append(_Trade(contract_id, e, t, value, technology, plant))
+                    settled[t] += value
+        if not any(e in roles.interval for e, _ in buyers):
+            continue
+        for y, clock in clocks.items():
+            y0 = 12 * (y - years[0])
+            totals = settled[y0:y0 + 12]
+            if totals.any():
+                hourly = clock.scale_to_months(_generation_shape(rng, technology, clock), totals)
+                _hourly_rows(batch, y, "green_trade_profiles", "contract_id", contract_id, clock, hourly, totals > 0)
+    for trade in trades:
+        year = years[trade.month // 12]
+        batch.add(year, "green_trades", contract_id=trade.contract_id, credit_code=ents.credit_code[trade.enterprise],
+                  month=f"{year}-{trade.month % 12 + 1:02d}", kwh=_text(trade.kwh, 1), technology=trade.technology,
+                  plant_id=trade.plant_id)
+    return trades
+
+
+def _add_certificates(rng: np.random.Generator, batch: _Batch, years: Sequence[int], ents: _Enterprises,
+                      roles: _Roles, ent_kwh: FloatArray, ent_has: BoolArray, trades: Sequence[_Trade]) -> None:
+    """Green certificates, in the folder of their vintage year: the champions' big batches (1,000 MWh a
+    row), single 1-MWh certificates of a few other enterprises, and a few certificates bundled with trades."""
+    next_id = int(rng.integers(10**11, 3 * 10**11))
+
+    def certificate(e: int, t: int, mwh: int, technology: str, bundled: bool, plant: str) -> None:
+        nonlocal next_id
+        next_id += int(rng.integers(1, 40))
+        year = years[t // 12]
+        retired = _month_end(year, t % 12 + 1) + dt.timedelta(days=int(rng.integers(1, 150)))
+        batch.add(year, "green_certificates", certificate_id=f"GEC{next_id:012d}", credit_code=ents.credit_code[e],
+                  vintage_month=f"{year}-{t % 12 + 1:02d}", mwh=str(mwh), technology=technology,
+                  retired_on=retired.isoformat(), bundled="true" if bundled else "false", plant_id=plant)
+
+    def unbundled(e: int, t: int, mwh: int) -> None:
+        technology = ("solar", "wind", "hydro")[int(rng.integers(3))]
+        plant = f"{_PLANT_PREFIX[technology]}-{int(rng.integers(1, 400)):04d}" if rng.random() < 0.7 else ""
+        certificate(e, t, mwh, technology, False, plant)
+
+    for rank, e in enumerate(roles.champions):
+        share = _CHAMPION_TARGETS[rank][1]
+        for yi in range(len(years)):
+            active = np.flatnonzero(ent_has[e, 12 * yi:12 * yi + 12]) + 12 * yi
+            left = int(share * ent_kwh[e, 12 * yi:12 * yi + 12].sum() / 1000)
+            while left > 0 and active.size:
+                mwh = min(left, 1000)
+                unbundled(e, int(rng.choice(active)), mwh)
+                left -= mwh
+    buyers = [e for e in roles.quiet if e not in roles.champions]
+    for e in rng.choice(buyers, size=min(len(buyers), _count(len(ents), 0.04)), replace=False):
+        for yi in range(len(years)):
+            active = np.flatnonzero(ent_has[e, 12 * yi:12 * yi + 12]) + 12 * yi
+            if active.size and rng.random() < 0.7:
+                for t in np.sort(rng.choice(active, size=int(rng.integers(5, 120)))):
+                    unbundled(int(e), int(t), 1)
+    for i in rng.choice(len(trades), size=min(4, len(trades)), replace=False):
+        trade = trades[i]
+        mwh = max(1, int(trade.kwh * rng.uniform(0.3, 0.6) / 1000))
+        certificate(trade.enterprise, trade.month, mwh, trade.technology, True, trade.plant_id)
+
+
+def _add_economics(rng: np.random.Generator, batch: _Batch, years: Sequence[int], ents: _Enterprises,
+                   ent_kwh: FloatArray) -> dict[tuple[int, int], float]:
+    """Economics of every enterprise in every year it used grid power: value added from its kWh and its
+    industry's intensity times its own efficiency (so intensities spread around the industry average), revenue
+    at a 18–40 % value-added ratio, equity plus debt at 0.8–2.2 times revenue; about 5 % give revenue only.
+    Returns total equity plus debt [CNY] by (enterprise, year)."""
+    yearly = ent_kwh.reshape(len(ents), len(years), 12).sum(axis=2)
+    totals: dict[tuple[int, int], float] = {}
+    for e in range(len(ents)):
+        for yi, year in enumerate(years):
+            if yearly[e, yi] <= 0:
+                continue
+            value_added = max(0.01, yearly[e, yi] / (ents.industry[e].kwh_per_10k_cny * ents.efficiency[e])
+                              * rng.uniform(0.92, 1.08))
+            revenue = value_added / rng.uniform(0.18, 0.4)
+            total = round(revenue * rng.uniform(0.8, 2.2), 0) * 1e4
+            totals[(e, year)] = total
+            batch.add(year, "economics", credit_code=ents.credit_code[e], year=str(year),
+                      value_added_10k_cny="" if ents.revenue_only[e] else _text(value_added, 2),
+                      revenue_10k_cny=_text(revenue, 2), total_equity_plus_debt_cny=_text(total, 0))
+    return totals
+
+
+def _add_loans(rng: np.random.Generator, batch: _Batch, years: Sequence[int], ents: _Enterprises, roles: _Roles,
+               totals: dict[tuple[int, int], float]) -> None:
+    """About 0.16 loans per enterprise from four banks, to steady borrowers weighted by size. A loan is in the
+    folder of the year it was drawn (earlier loans in the first folder), outstanding as of that year's end
+    (straight-line repayment for loans over a year)."""
+    borrowers = np.array(sorted(roles.quiet + roles.champions + roles.stoppage + roles.sharp_drop + roles.decline))
+    weight = np.sqrt(ents.annual_kwh[borrowers])
+    for k in range(_count(len(ents), 0.16)):
+        e = int(rng.choice(borrowers, p=weight / weight.sum()))
+        drawn = max(_random_date(rng, dt.date(years[0] - 3, 1, 1), dt.date(years[-1], 11, 30)),
+                    ents.opened_on[e] + dt.timedelta(days=60))
+        folder_year = max(drawn.year, years[0])
+        as_of = dt.date(folder_year, 12, 31)
+        term = int(rng.choice([1, 2, 3, 5, 8, 10], p=[0.35, 0.1, 0.2, 0.2, 0.1, 0.05]))
+        while (maturity := _add_years(drawn, term)) <= as_of:
+            term += 1
+        principal = max(1e6, round(totals[(e, folder_year)] * rng.uniform(0.03, 0.3), -4))
+        left = 1 - (as_of - drawn).days / (maturity - drawn).days
+        outstanding = principal if term == 1 else round(principal * left, 2)
+        rate = rng.uniform(3.1, 3.65) if term == 1 else rng.uniform(3.55, 4.2)
+        green = ents.industry[e].code in ("C3825", "C3985", "I6450") and rng.random() < 0.6
+        product = "绿色贷款" if green else "流动资金贷款" if term == 1 else "固定资产贷款"
+        if rng.random() < 0.15:
+            product = ""
+        batch.add(folder_year, "loans", loan_id=f"QH-LN-{drawn.year}-{k + 1:04d}",
+                  bank_id=_BANKS[int(rng.integers(len(_BANKS)))], credit_code=ents.credit_code[e],
+                  principal_cny=_text(principal, 0), outstanding_cny=_text(outstanding, 2), as_of=as_of.isoformat(),
+                  drawn_on=drawn.isoformat(), maturity_on=maturity.isoformat(), base_rate_pct=_text(rate, 2),
+                  product=product)
+
+
+def _apply_patterns(rng: np.random.Generator, roles: _Roles, holder: IntArray, kwh: FloatArray, n_years: int
+                    ) -> tuple[dict[int, int], dict[int, tuple[int, ...]]]:
+    """Zero one month of each stoppage enterprise and cut one or two months of each sharp-drop enterprise to
+    30–45 %, after the first year; returns the months chosen."""
+    n_months = kwh.shape[1]
+    first = 12 if n_years > 1 else 0
+    stoppage = {}
+    for e in roles.stoppage:
+        t = int(rng.integers(first, n_months))
+        kwh[holder[:, t] == e, t] = 0.0
+        stoppage[e] = t
+    sharp = {}
+    for e in roles.sharp_drop:
+        t = int(rng.integers(first, n_months))
+        months = tuple(range(t, min(n_months, t + int(rng.integers(1, 3)))))
+        for u in months:
+            kwh[holder[:, u] == e, u] *= rng.uniform(0.3, 0.45)
+        sharp[e] = months
+    return stoppage, sharp
+
+
+def build_demo_province(root: Path, *, n_enterprises: int = 500, years: tuple[int, ...] = (2022, 2023, 2024),
+                        interval_share: float = 0.12, seed: int = 20240601) -> DemoProvince:
+    """Write the demo province (see ``write_demo_province``) and say where its deliberate patterns are."""
+    if n_enterprises < 20:
+        raise ValueError("n_enterprises must be at least 20")
+    if not years or list(years) != list(range(years[0], years[0] + len(years))):
+        raise ValueError("years must be consecutive and ascending")
+    if not 0 <= interval_share <= 1:
+        raise ValueError("interval_share must be between 0 and 1")
+    rng = np.random.default_rng(seed)
+    folders = {y: root / str(y) for y in years}
+    for folder in folders.values():
+        _prepare_folder(folder)
+    ents = _make_enterprises(rng, n_enterprises, years[0], years[-1], lifecycle=True)
+    roles = _assign_roles(rng, ents, years[0], interval_share)
+    per_enterprise = rng.choice([1, 2, 3], size=n_enterprises, p=[0.45, 0.35, 0.2])
+    per_enterprise[[seller for seller, _ in roles.transfers]] = 3
+    meters = _make_meters(rng, ents, per_enterprise)
+    month_first = [dt.date(y, m, 1) for y in years for m in range(1, 13)]
+    n_months = len(month_first)
+    moved = []
+    for (seller, buyer), t in zip(roles.transfers, (n_months // 2, max(1, n_months - 9)), strict=True):
+        meter = _move_meter(meters, ents, seller, buyer, month_first[t])
+        moved.append((meters.meter_id[meter], ents.credit_code[seller], ents.credit_code[buyer],
+                      month_first[t].isoformat()))
+    holder = _holders(meters, month_first)
+    kwh = _monthly_model(rng, ents, meters, holder, years)
+    stoppage, sharp = _apply_patterns(rng, roles, holder, kwh, len(years))
+    tou, mismatch, gap = _write_demo_intervals(rng, folders, years, ents, meters, holder, kwh, roles)
+
+    batch = _Batch()
+    _add_enterprises(batch, years[0], ents)
+    _add_meters(batch, years[0], ents, meters)
+    _add_consumption(rng, batch, years, ents, meters, holder, kwh, tou)
+    ent_kwh, ent_has = _enterprise_months(holder, kwh, n_enterprises)
+    clocks = {y: _clock(y, 60) for y in years[-2:]}
+    _add_onsite(rng, batch, years, ents, roles, ent_kwh, ent_has, clocks)
+    trades = _add_green_trades(rng, batch, years, ents, roles, ent_kwh, clocks)
+    _add_certificates(rng, batch, years, ents, roles, ent_kwh, ent_has, trades)
+    totals = _add_economics(rng, batch, years, ents, ent_kwh)
+    _add_loans(rng, batch, years, ents, roles, totals)
+    for y, folder in folders.items():
+        batch.write(y, folder)
+
+    def month(t: int) -> str:
+        return f"{years[t // 12]}-{t % 12 + 1:02d}"
+
+    code = ents.credit_code
+    return DemoProvince(
+        folders=list(folders.values()),
+        interval_enterprises=tuple(code[e] for e in roles.interval),
+        stoppage={code[e]: month(t) for e, t in stoppage.items()},
+        sharp_drop={code[e]: tuple(month(t) for t in ts) for e, ts in sharp.items()},
+        sustained_decline=tuple(code[e] for e in roles.decline),
+        meter_mismatch=mismatch, interval_gap=gap, moved_meters=tuple(moved),
+        green_champions=tuple(code[e] for e in roles.champions),
+        opened_mid_period=tuple(code[e] for e in range(n_enterprises) if ents.opened_on[e].year >= years[0]),
+        closed=tuple(code[e] for e in range(n_enterprises) if ents.closed_on[e] is not None))
+
+
+def write_demo_province(root: Path, *, n_enterprises: int = 500, years: tuple[int, ...] = (2022, 2023, 2024),
+                        interval_share: float = 0.12, seed: int = 20240601) -> list[Path]:
+    """Write one batch folder per year under root (root/'2022', root/'2023', ...) and return them in order.
+
+    The first folder holds ``enterprises`` and ``meters`` and the first year's data; each later folder holds
+    its year's data: monthly consumption of every held meter-month, 15-minute readings of the
+    ``interval_share`` of enterprises for the last two years (``interval_readings.parquet``), on-site
+    generation, green trades and their hourly profiles, green certificates (by vintage year), economics and
+    loans (by the year drawn). Table files of an earlier run in those folders are replaced."""
+    return build_demo_province(root, n_enterprises=n_enterprises, years=years, interval_share=interval_share,
+                               seed=seed).folders
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the interval benchmark
+
+
+def write_interval_benchmark(root: Path, *, n_enterprises: int, year: int, seed: int = 7) -> Path:
+    """One batch folder for benchmarks: n enterprises, one meter each, a full year of 15-minute readings
+    for every meter (35,040 per meter per non-leap year), as interval_readings.parquet, plus
+    enterprises.csv, meters.csv, consumption_monthly.csv (monthly totals equal to the interval sums),
+    economics.csv. Must handle n=5000 (175 M rows) without holding it all in memory: write the parquet
+    with pyarrow.parquet.ParquetWriter in chunks of a few hundred meters.
+
+    The folder is root itself; it is returned."""
+    if n_enterprises < 1:
+        raise ValueError("n_enterprises must be at least 1")
+    rng = np.random.default_rng(seed)
+    _prepare_folder(root)
+    ents = _make_enterprises(rng, n_enterprises, year, year, lifecycle=False)
+    meters = _make_meters(rng, ents, np.ones(n_enterprises, dtype=np.int64))
+    clock = _clock(year, 15)
+    ts_us = clock.ts.astype("datetime64[us]")
+    profiles = {name: _load_profile(shape, clock) for name, shape in _SHAPES.items()}
+    profiles = {name: profile / profile.mean() for name, profile in profiles.items()}
+    monthly = np.zeros((n_enterprises, 12))
+    chunk = 200
+    with _IntervalWriter(root / "interval_readings.parquet", group_rows=1) as out:
+        for lo in range(0, n_enterprises, chunk):
+            idx = np.arange(lo, min(lo + chunk, n_enterprises))
+            shapes = [_SHAPES[ents.industry[e].shape] for e in idx]
+            x = np.stack([profiles[ents.industry[e].shape] for e in idx])
+            x *= 1 + np.array([s.noise for s in shapes])[:, None] * rng.standard_normal(x.shape)
+            np.clip(x, 0, None, out=x)
+            x *= (ents.annual_kwh[idx] / clock.ts.size)[:, None]
+            x = np.round(x, 3)
+            monthly[idx] = clock.monthly_sums(x)
+            out.add([meters.meter_id[e] for e in idx], np.full(idx.size, clock.ts.size), np.tile(ts_us, idx.size),
+                    x.ravel())
+    batch = _Batch()
+    _add_enterprises(batch, year, ents)
+    _add_meters(batch, year, ents, meters)
+    for e in range(n_enterprises):
+        for k in range(12):
+            batch.add(year, "consumption_monthly", meter_id=meters.meter_id[e], month=f"{year}-{k + 1:02d}",
+                      kwh=_text(round(monthly[e, k], 1), 1))
+    _add_economics(rng, batch, [year], ents, monthly)
+    batch.write(year, root)
+    return root

@@ -1,0 +1,39 @@
+"""The small interface every engine implements (STYLE.md 8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True, slots=True)
+class ParquetInput:
+    """Parquet files of the lake read as one table; ``schema`` is used when there are no files."""
+
+    paths: tuple[Path, ...]
+    schema: pa.Schema
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One SQL statement of a script. ``output`` statements are returned as Arrow tables; the others are
+    intermediate results later statements read by ``name`` (materialised when ``materialise``)."""
+
+    name: str
+    sql: str
+    output: bool = False
+    materialise: bool = False
+
+
+Input = pa.Table | ParquetInput
+
+
+class Engine(Protocol):
+    name: str
+
+    def run(self, script: list[Statement], inputs: dict[str, Input]) -> dict[str, pa.Table]:
+        """Run a script over named inputs and return its output tables."""
+        ...

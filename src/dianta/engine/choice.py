@@ -1,0 +1,21 @@
+"""Which engine runs the aggregation: chosen by name from one table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from dianta.engine.base import Engine
+from dianta.engine.duckdb_engine import DuckDBEngine
+from dianta.errors import UsageError
+
+ENGINES: dict[str, Callable[[Path | None], Engine]] = {
+    "duckdb": lambda temp_dir: DuckDBEngine(temp_dir=temp_dir),
+}
+
+
+def get_engine(name: str = "duckdb", *, temp_dir: Path | None = None) -> Engine:
+    try:
+        return ENGINES[name](temp_dir)
+    except KeyError:
+        raise UsageError(f"unknown engine '{name}'; choose one of: {', '.join(ENGINES)}") from None

@@ -1,0 +1,53 @@
+"""The embedded engine: DuckDB, in process, spilling to disk under a memory limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from dianta.engine.base import Input, ParquetInput, Statement
+
+
+class DuckDBEngine:
+    name = "duckdb"
+
+    def __init__(self, *, temp_dir: Path | None = None, memory_limit: str = "4GB", threads: int | None = None):
+        self.temp_dir = temp_dir
+        self.memory_limit = memory_limit
+        self.threads = threads
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        config: dict[str, str | int] = {"memory_limit": self.memory_limit}
+        if self.temp_dir is not None:
+            config["temp_directory"] = str(self.temp_dir)
+        if self.threads:
+            config["threads"] = self.threads
+        con = duckdb.connect(config=config)
+        con.execute("SET TimeZone = 'UTC'")  # timestamps are naive China Standard Time; never shifted
+        return con
+
+    def run(self, script: list[Statement], inputs: dict[str, Input]) -> dict[str, pa.Table]:
+        con = self.connect()
+        try:
+            for name, source in inputs.items():
+                if isinstance(source, ParquetInput):
+                    if source.paths:
+                        rel = con.read_parquet([str(p) for p in source.paths])
+                    else:
+                        rel = con.from_arrow(source.schema.empty_table())
+                    rel.create_view(name, replace=True)
+                else:
+                    con.register(name, source)
+            out: dict[str, pa.Table] = {}
+            for st in script:
+                if st.output:
+                    out[st.name] = con.sql(st.sql).to_arrow_table()
+                elif st.materialise:
+                    con.execute(f'CREATE OR REPLACE TEMP TABLE "{st.name}" AS {st.sql}')
+                else:
+                    con.execute(f'CREATE OR REPLACE TEMP VIEW "{st.name}" AS {st.sql}')
+            return out
+        finally:
+            con.close()

@@ -1,0 +1,81 @@
+"""The aggregation of interval data for one activity year, written once (DESIGN.md).
+
+Kept to the SQL subset DuckDB and Spark share (``date_trunc``, ``hour``, ``least``, window sums), so the
+same text runs on either engine. Timestamps are naive China Standard Time, so every bucket is a CST
+bucket whatever the engine's time zone (METHODOLOGY.md §1).
+
+Inputs: ``readings`` (meter_id, ts, kwh), ``meters`` (meter_id, credit_code, valid_from_ts,
+valid_to_excl_ts), ``bounds`` (prev_start, y_start, y_end), ``tou`` (hour, period), ``onsite_interval``
+(credit_code, ts, kwh), ``trades`` (contract_id, credit_code, month_start, kwh), ``profiles``
+(contract_id, ts, kwh).
+"""
+
+from __future__ import annotations
+
+from dianta.engine.base import Statement
+
+YEAR_SCRIPT: list[Statement] = [
+    # each reading with the enterprise holding its meter at its timestamp (DATA-REQUIREMENTS: meters)
+    Statement("assigned", """
+        SELECT r.meter_id, m.credit_code, r.ts, r.kwh
+        FROM readings r
+        JOIN meters m ON r.meter_id = m.meter_id AND r.ts >= m.valid_from_ts AND r.ts < m.valid_to_excl_ts
+        CROSS JOIN bounds b
+        WHERE r.ts >= b.prev_start AND r.ts < b.y_end"""),
+    # §3: the 15-minute sum of each meter, holder and month (years Y-1 and Y)
+    Statement("meter_month", """
+        SELECT meter_id, credit_code, date_trunc('month', ts) AS month, sum(kwh) AS kwh, count(*) AS n
+        FROM assigned GROUP BY meter_id, credit_code, date_trunc('month', ts)""", output=True),
+    # enterprise 15-minute load (over its meters), rolled up to hours of year Y
+    Statement("ent_hour", """
+        SELECT credit_code, date_trunc('hour', ts) AS hour, sum(kwh_q) AS kwh, max(kwh_q) AS peak_q, count(*) AS n
+        FROM (SELECT a.credit_code, a.ts, sum(a.kwh) AS kwh_q FROM assigned a CROSS JOIN bounds b
+              WHERE a.ts >= b.y_start GROUP BY a.credit_code, a.ts) q
+        GROUP BY credit_code, date_trunc('hour', ts)""", materialise=True),
+    # §6 load factor inputs
+    Statement("ent_stats", """
+        SELECT credit_code, sum(kwh) AS kwh, max(peak_q) AS peak_q, sum(n) AS n
+        FROM ent_hour GROUP BY credit_code""", output=True),
+    # §6 operating rate inputs
+    Statement("ent_day", """
+        SELECT credit_code, date_trunc('day', hour) AS day, sum(kwh) AS kwh
+        FROM ent_hour GROUP BY credit_code, date_trunc('day', hour)""", output=True),
+    # §6 time-of-use split from 15-minute data
+    Statement("ent_tou", """
+        SELECT h.credit_code, t.period, sum(h.kwh) AS kwh
+        FROM ent_hour h JOIN tou t ON hour(h.hour) = t.hour GROUP BY h.credit_code, t.period""", output=True),
+    # §3 E_onsite from interval rows where a month has no monthly row (years Y-1 and Y)
+    Statement("onsite_month", """
+        SELECT o.credit_code, date_trunc('month', o.ts) AS month, sum(o.kwh) AS kwh
+        FROM onsite_interval o CROSS JOIN bounds b WHERE o.ts >= b.prev_start AND o.ts < b.y_end
+        GROUP BY o.credit_code, date_trunc('month', o.ts)""", output=True),
+    # §7 hourly matching
+    Statement("onsite_hour", """
+        SELECT o.credit_code, date_trunc('hour', o.ts) AS hour, sum(o.kwh) AS kwh
+        FROM onsite_interval o CROSS JOIN bounds b WHERE o.ts >= b.y_start AND o.ts < b.y_end
+        GROUP BY o.credit_code, date_trunc('hour', o.ts)""", materialise=True),
+    Statement("shares", """
+        SELECT contract_id, credit_code, month_start,
+               CASE WHEN sum(kwh) OVER (PARTITION BY contract_id, month_start) = 0 THEN 0
+                    ELSE kwh / sum(kwh) OVER (PARTITION BY contract_id, month_start) END AS share
+        FROM trades"""),
+    Statement("trade_hour", """
+        SELECT s.credit_code, date_trunc('hour', p.ts) AS hour, sum(p.kwh * s.share) AS kwh
+        FROM profiles p
+        JOIN shares s ON p.contract_id = s.contract_id AND date_trunc('month', p.ts) = s.month_start
+        CROSS JOIN bounds b
+        WHERE p.ts >= b.y_start AND p.ts < b.y_end
+        GROUP BY s.credit_code, date_trunc('hour', p.ts)"""),
+    Statement("load_hour", """
+        SELECT credit_code, hour, sum(kwh) AS kwh FROM (
+            SELECT credit_code, hour, kwh FROM ent_hour UNION ALL SELECT credit_code, hour, kwh FROM onsite_hour) u
+        GROUP BY credit_code, hour"""),
+    Statement("green_hour", """
+        SELECT credit_code, hour, sum(kwh) AS kwh FROM (
+            SELECT credit_code, hour, kwh FROM onsite_hour UNION ALL SELECT credit_code, hour, kwh FROM trade_hour) u
+        GROUP BY credit_code, hour"""),
+    Statement("matching", """
+        SELECT l.credit_code, sum(least(l.kwh, coalesce(g.kwh, 0.0))) AS matched_kwh, sum(l.kwh) AS load_kwh
+        FROM load_hour l LEFT JOIN green_hour g ON l.credit_code = g.credit_code AND l.hour = g.hour
+        GROUP BY l.credit_code""", output=True),
+]
