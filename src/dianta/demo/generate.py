@@ -176,6 +176,7 @@ def _random_date(rng: np.random.Generator, first: dt.date, last: dt.date) -> dt.
 
 
 def _month_end(year: int, month: int) -> dt.date:
+    """The last day of the month."""
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
@@ -254,6 +255,7 @@ class _Clock:
 
 
 def _clock(year: int, step_minutes: int) -> _Clock:
+    """Every ``step_minutes`` of the calendar year, from 1 January 00:00."""
     start = np.datetime64(f"{year}-01-01T00:00", "m")
     ts = np.arange(start, np.datetime64(f"{year + 1}-01-01T00:00", "m"), np.timedelta64(step_minutes, "m"))
     minutes = (ts - start).astype(np.int64)
@@ -530,6 +532,11 @@ class _Roles:
 
 
 def _assign_roles(rng: np.random.Generator, ents: _Enterprises, first_year: int, interval_share: float) -> _Roles:
+    """Pick the enterprises of each pattern among those open the whole period, so that the patterns do not
+    mix: two meter sellers and their buyers (same industry when possible), stoppage, sharp drop, decline
+    (their growth turns negative here), then the interval enterprises (never a seller or buyer), of which
+    three steady ones carry the mismatch, the gap and the first green champion; on-site generation goes to
+    about 15 % of all enterprises, two of them interval enterprises."""
     n = len(ents)
     steady = [i for i in range(n) if ents.opened_on[i].year < first_year and ents.closed_on[i] is None]
     pool = [int(i) for i in rng.permutation(steady)]
@@ -609,13 +616,12 @@ def _write_demo_intervals(rng: np.random.Generator, folders: dict[int, Path], ye
     there are no readings), the mismatch and the gap."""
     tou = np.full((*kwh.shape, 3), np.nan)
     interval_meters = np.flatnonzero(np.isin(meters.owner, roles.interval))
+    if interval_meters.size == 0:
+        return tou, None, None
     last = 12 * (len(years) - 1)
-    gap_spec: tuple[int, int, int] | None = None  # (meter, month index, first missing reading in the year)
+    gap_meter = int(meters.of(roles.gap)[0]) if roles.gap is not None else -1
+    gap_month, gap_offset = int(rng.integers(0, 12)), int(rng.integers(9, 20)) * 96 + int(rng.integers(0, 20)) * 4
     gap: tuple[str, str, int] | None = None
-    if roles.gap is not None:
-        gap_month = int(rng.integers(0, 12))
-        gap_spec = (int(meters.of(roles.gap)[0]), last + gap_month,
-                    int(rng.integers(9, 20)) * 96 + int(rng.integers(0, 20)) * 4)
     for y in years[-2:]:
         y0 = 12 * (y - years[0])
         clock = _clock(y, 15)
@@ -631,8 +637,8 @@ def _write_demo_intervals(rng: np.random.Generator, folders: dict[int, Path], ye
                 x = clock.scale_to_months(np.clip(raw, 0, None), kwh[m, y0:y0 + 12])
                 active = holder[m, y0:y0 + 12] >= 0
                 keep = np.repeat(active, clock.counts)
-                if gap_spec is not None and gap_spec[0] == m and gap_spec[1] // 12 == y0 // 12:
-                    start = int(clock.bounds[gap_spec[1] - y0]) + gap_spec[2]
+                if m == gap_meter and y == years[-1]:
+                    start = int(clock.bounds[gap_month]) + gap_offset
                     keep[start:start + _GAP_READINGS] = False
                     gap = (meters.meter_id[m], str(clock.ts[start].astype("datetime64[s]")), _GAP_READINGS)
                 present = np.where(keep, x, 0.0)
@@ -650,6 +656,7 @@ def _write_demo_intervals(rng: np.random.Generator, folders: dict[int, Path], ye
 
 
 def _add_enterprises(batch: _Batch, year: int, ents: _Enterprises) -> None:
+    """Rows of ``enterprises`` in the given year's folder."""
     for i in range(len(ents)):
         closed = ents.closed_on[i]
         batch.add(year, "enterprises", credit_code=ents.credit_code[i], name=ents.name[i],
@@ -658,6 +665,7 @@ def _add_enterprises(batch: _Batch, year: int, ents: _Enterprises) -> None:
 
 
 def _add_meters(batch: _Batch, year: int, ents: _Enterprises, meters: _Meters) -> None:
+    """Rows of ``meters`` (one per holding period) in the given year's folder."""
     for p in sorted(meters.periods, key=lambda p: (p.meter, p.valid_from)):
         batch.add(year, "meters", meter_id=meters.meter_id[p.meter], credit_code=ents.credit_code[p.holder],
                   valid_from=p.valid_from.isoformat(), valid_to=p.valid_to.isoformat() if p.valid_to else "")
@@ -729,6 +737,8 @@ def _add_onsite(rng: np.random.Generator, batch: _Batch, years: Sequence[int], e
 
 @dataclass(frozen=True)
 class _Trade:
+    """One settled row of ``green_trades``."""
+
     contract_id: str
     enterprise: int
     month: int  # month index in the period

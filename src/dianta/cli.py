@@ -1,0 +1,222 @@
+"""The command line (INTERFACE.md is its contract). An adapter: it only parses, calls and prints."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dianta.errors import DiantaError, InputRefused
+from dianta.findings import Finding
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Dianta (电碳): enterprise electricity-carbon accounts for banks.")
+export_app = typer.Typer(no_args_is_help=True, help="Export published results.")
+quarantine_app = typer.Typer(no_args_is_help=True, help="Rows held back by `ingest --partial`.")
+app.add_typer(export_app, name="export")
+app.add_typer(quarantine_app, name="quarantine")
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+MAX_PRINTED = 200
+
+
+class State:
+    db: str = "dianta-store"
+
+
+@app.callback()
+def main(db: Annotated[str | None, typer.Option("--db", help="store folder (created when new); default: "
+                                                "$DIANTA_DB, else ./dianta-store")] = None) -> None:
+    State.db = db or os.environ.get("DIANTA_DB") or "dianta-store"
+
+
+def _store():  # noqa: ANN202 - imported lazily so `--help` stays fast
+    from dianta.ledger.store import Store
+
+    return Store(State.db)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str], None]]:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as progress:
+        task = progress.add_task("starting")
+        yield lambda msg: progress.update(task, description=msg)
+
+
+def _fail(exc: DiantaError) -> typer.Exit:
+    if isinstance(exc, InputRefused):
+        _print_findings(exc.findings)
+    err.print(f"[bold red]refused:[/] {exc}")
+    return typer.Exit(exc.exit_code)
+
+
+def _print_findings(findings: list[Finding]) -> None:
+    if not findings:
+        return
+    ordered = sorted(findings, key=lambda f: (f.severity != "error", f.table, f.row or 0, f.column or ""))
+    table = Table("", "file", "row", "column", "value", "what to do / 如何处理", show_lines=False, expand=True)
+    for f in ordered[:MAX_PRINTED]:
+        mark = "[red]error[/]" if f.severity == "error" else "[yellow]warning[/]"
+        table.add_row(mark, f.file or f.table, "" if f.row is None else str(f.row), f.column or "",
+                      (f.value or "")[:40], f"{f.message_en}\n{f.message_zh}")
+    err.print(table)
+    if len(ordered) > MAX_PRINTED:
+        path = Path(State.db) / "findings" / "last-findings.csv"
+        _write_findings_csv(ordered, path)
+        err.print(f"{len(ordered) - MAX_PRINTED} more findings; every finding is in {path}")
+
+
+def _write_findings_csv(findings: list[Finding], path: Path) -> None:
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        fields = ["severity", "code", "file", "table", "row", "column", "value", "message_en", "message_zh"]
+        w.writerow(fields)
+        for x in findings:
+            w.writerow([getattr(x, k) for k in fields])
+
+
+@app.command()
+def ingest(folder: Annotated[Path, typer.Argument(help="batch folder (DATA-REQUIREMENTS.md)")],
+           partial: Annotated[bool, typer.Option(help="apply the valid rows, quarantine the rest")] = False,
+           reason: Annotated[str | None, typer.Option(help="why (kept with every correction)")] = None,
+           findings_csv: Annotated[Path | None, typer.Option("--findings", help="also write every finding "
+                                                             "to this CSV file")] = None) -> None:
+    """Load one batch folder: refused as a whole (exit 1) unless every row passes, or --partial."""
+    from dianta.ingest.apply import ingest_batch
+
+    try:
+        with _progress() as step:
+            result = ingest_batch(_store(), folder, partial=partial, reason=reason, progress=step)
+    except InputRefused as exc:
+        if findings_csv:
+            _write_findings_csv(exc.findings, findings_csv)
+        raise _fail(exc) from None
+    except DiantaError as exc:
+        raise _fail(exc) from None
+    if findings_csv:
+        _write_findings_csv(result.findings, findings_csv)
+    _print_findings(result.findings)
+    table = Table("table", "new", "unchanged", "corrected", "quarantined", title=f"batch {folder}")
+    for name, c in result.counts.items():
+        table.add_row(name, f"{c.new:,}", f"{c.unchanged:,}", f"{c.corrected:,}", f"{c.quarantined:,}")
+    console.print(table)
+    if result.status == "unchanged":
+        console.print("nothing changed: every row is already in the store with the same values")
+        return
+    console.print(f"batch {result.batch_id} {result.status}"
+                  + (f"; {result.marked_accounts} accounts marked for recalculation" if result.marked_accounts else ""))
+    if result.status == "partial":
+        console.print("rejected rows are quarantined: `dianta quarantine list`")
+        raise typer.Exit(1)
+
+
+@app.command()
+def compute(year: Annotated[int, typer.Option("--year", help="activity year")],
+            profile: Annotated[str, typer.Option(help="methodology profile id or .toml file")] = "default",
+            engine: Annotated[str, typer.Option(help="aggregation engine")] = "duckdb") -> None:
+    """Compute and publish every account of a year (METHODOLOGY.md)."""
+    from dianta.accounts.compute import compute_year
+
+    try:
+        with _progress() as step:
+            result = compute_year(_store(), year, profile=profile, engine=engine, progress=step)
+    except DiantaError as exc:
+        raise _fail(exc) from None
+    grades = result.grades
+    console.print(f"{len(result.records):,} accounts of {year} computed with profile '{result.profile_id}' "
+                  f"(run {result.run_id}); by grade: "
+                  + ", ".join(f"{g or 'not rated'}: {grades[g]}" for g in sorted(grades, key=lambda g: g or 9)))
+
+
+@export_app.command("accounts")
+def export_accounts(year: Annotated[int, typer.Option("--year")],
+                    fmt: Annotated[str, typer.Option("--format", help="json, csv or xlsx")] = "json",
+                    out: Annotated[Path | None, typer.Option("--out", help="file (default: standard output; "
+                                                             "xlsx needs --out)")] = None,
+                    profile: Annotated[str, typer.Option(help="methodology profile id")] = "default") -> None:
+    """Write a year's accounts with the field names of INTERFACE.md."""
+    from dianta.accounts.compute import read_accounts
+    from dianta.accounts.export import write_export
+
+    try:
+        if fmt not in ("json", "csv", "xlsx"):
+            raise typer.BadParameter(f"{fmt} is not one of json, csv, xlsx", param_hint="--format")
+        if fmt == "xlsx" and out is None:
+            raise typer.BadParameter("xlsx is binary: give --out FILE", param_hint="--out")
+        data = write_export(read_accounts(_store(), year, profile), fmt, out)
+    except DiantaError as exc:
+        raise _fail(exc) from None
+    if out is None:
+        sys.stdout.buffer.write(data)
+    else:
+        err.print(f"wrote {out}")
+
+
+@app.command()
+def status() -> None:
+    """Batches received and accounts marked for recalculation."""
+    import sqlalchemy as sa
+
+    from dianta.accounts.compute import stale_accounts
+    from dianta.ledger import schema
+
+    store = _store()
+    table = Table("batch", "received", "by", "status", "reason", "source", title="batches")
+    with store.engine.connect() as con:
+        for r in con.execute(sa.select(schema.batches).order_by(schema.batches.c.batch_id)):
+            table.add_row(str(r.batch_id), r.received_at, r.received_by, r.status, r.reason or "", r.source)
+    console.print(table)
+    stale = stale_accounts(store)
+    console.print(f"{len(stale)} accounts marked for recalculation"
+                  + (": " + ", ".join(f"{c} {y}" for c, y in stale[:20]) if stale else ""))
+
+
+@quarantine_app.command("list")
+def quarantine_list(batch: Annotated[int | None, typer.Option(help="only this batch")] = None) -> None:
+    """List the rows held back by `ingest --partial`."""
+    from dianta.ingest.quarantine import list_quarantine
+
+    table = Table("batch", "table", "row", "rows", "file", "reasons")
+    for e in list_quarantine(_store(), batch_id=batch):
+        reasons = "; ".join(r["en"] if isinstance(r, dict) else str(r) for r in e.reasons)
+        table.add_row(str(e.batch_id), e.table, "" if e.row is None else str(e.row), str(e.n_rows), e.file or "",
+                      reasons)
+    console.print(table)
+
+
+@quarantine_app.command("export")
+def quarantine_export(batch: Annotated[int, typer.Argument(help="batch id")],
+                      folder: Annotated[Path, typer.Argument(help="folder to write the rows into")]) -> None:
+    """Write a batch's quarantined rows into a folder, to correct and `dianta ingest` again."""
+    from dianta.ingest.quarantine import export_quarantine
+
+    try:
+        written = export_quarantine(_store(), batch, folder)
+    except DiantaError as exc:
+        raise _fail(exc) from None
+    console.print(", ".join(f"{t}: {n} rows" for t, n in written.items()) + f" written to {folder}")
+
+
+@app.command()
+def demo(folder: Annotated[Path, typer.Option("--dir", help="where the sample batches, store and exports go")]
+         = Path("dianta-demo"),
+         enterprises: Annotated[int, typer.Option(help="number of enterprises")] = 500) -> None:
+    """Build a realistic sample province, ingest it, compute every account and print where to look."""
+    from dianta.demo.run import run_demo
+
+    try:
+        run_demo(folder, enterprises=enterprises, console=console, err=err)
+    except DiantaError as exc:
+        raise _fail(exc) from None

@@ -1,0 +1,50 @@
+"""METHODOLOGY.md §6 worked examples."""
+
+import numpy as np
+from numpy.testing import assert_allclose, assert_array_equal
+
+from dianta.calc import electricity
+
+
+def test_alerts_sharp_drop_sustained_decline_stoppage():
+    prev = np.full((1, 12), 100.0)
+    cur = np.array([[100, 90, 95, 99, 100, 40, 100, 0, 100, 100, 100, np.nan]])
+    a = electricity.credit_alerts(cur, prev, sharp_drop_ratio=0.5, sustained_decline_months=3)
+    # June: 40 < 0.5 × 100; August: 0 < 50 and is a stoppage
+    assert_array_equal(np.flatnonzero(a["sharp_drop"][0]), [5, 7])
+    # Feb, Mar, Apr each below last year: the run completes in April (index 3); nothing else runs to 3
+    assert_array_equal(np.flatnonzero(a["sustained_decline"][0]), [3])
+    assert_array_equal(np.flatnonzero(a["stoppage"][0]), [7])
+
+
+def test_missing_months_raise_no_alert():
+    prev = np.array([[np.nan] * 12])
+    cur = np.array([[0.0] + [np.nan] * 11])
+    a = electricity.credit_alerts(cur, prev, sharp_drop_ratio=0.5, sustained_decline_months=3)
+    assert not a["sharp_drop"].any() and not a["sustained_decline"].any()
+    assert_array_equal(np.flatnonzero(a["stoppage"][0]), [0])  # a reported zero is a stoppage
+
+
+def test_load_factor():
+    # 96 readings summing 480 kWh: mean kW = 480 / (96 × 0.25 h) = 20 kW; peak 10 kWh in 15 min = 40 kW -> 0.5
+    assert_allclose(electricity.load_factor(480, 96, 10), 0.5)
+    assert_allclose(electricity.load_factor([480, 0], [96, 0], [10, np.nan]), [0.5, np.nan])
+
+
+def test_operating_rate_linear_quantile():
+    # days 0..9 ×10 kWh: 90th percentile (linear) = 81; threshold 0.3 × 81 = 24.3 -> days 30..90 count: 7 of 10
+    assert_allclose(electricity.operating_rate(np.arange(10) * 10.0, threshold=0.3, quantile=0.9), 0.7)
+    assert np.isnan(electricity.operating_rate([], threshold=0.3, quantile=0.9))
+
+
+def test_time_of_use_periods_default_profile():
+    p = electricity.time_of_use_period(np.arange(24), valley_hours=((9, 17),), peak_hours=((18, 23),))
+    assert list(p[[0, 8, 9, 16, 17, 18, 22, 23]]) == ["flat", "flat", "valley", "valley", "flat", "peak", "peak", "flat"]
+    assert (p == "valley").sum() == 8 and (p == "peak").sum() == 5 and (p == "flat").sum() == 11
+
+
+def test_changes():
+    assert_allclose(electricity.year_on_year_change([1_140_000, 5], [1_200_000, 0]), [-0.05, np.nan])
+    cur = np.array([[110.0] + [100.0] * 11])
+    prev = np.array([[100.0] * 12])
+    assert_allclose(electricity.month_on_month_change(cur, prev)[0, :2], [0.1, 100 / 110 - 1])
