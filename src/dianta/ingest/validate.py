@@ -252,7 +252,8 @@ class BatchCheck:
         rows of the same key)."""
         batch = ("SELECT meter_id, credit_code, valid_from, valid_to, _row FROM typed_meters "
                  "WHERE _row NOT IN (SELECT _row FROM bad_meters)") if "meters" in self.sources else \
-            "SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::DATE, NULL::DATE, NULL::BIGINT WHERE false"
+            ("SELECT NULL::VARCHAR AS meter_id, NULL::VARCHAR AS credit_code, NULL::DATE AS valid_from, "
+             "NULL::DATE AS valid_to, NULL::BIGINT AS _row WHERE false")
         self.con.execute(
             f"CREATE OR REPLACE TEMP TABLE all_meters AS "
             f"WITH b AS ({batch}) "
