@@ -39,7 +39,8 @@ def test_operating_rate_linear_quantile():
 
 def test_time_of_use_periods_default_profile():
     p = electricity.time_of_use_period(np.arange(24), valley_hours=((9, 17),), peak_hours=((18, 23),))
-    assert list(p[[0, 8, 9, 16, 17, 18, 22, 23]]) == ["flat", "flat", "valley", "valley", "flat", "peak", "peak", "flat"]
+    expected = ["flat", "flat", "valley", "valley", "flat", "peak", "peak", "flat"]
+    assert list(p[[0, 8, 9, 16, 17, 18, 22, 23]]) == expected
     assert (p == "valley").sum() == 8 and (p == "peak").sum() == 5 and (p == "flat").sum() == 11
 
 
