@@ -1,0 +1,119 @@
+"""The command line contract (INTERFACE.md), through real `dianta` processes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from province import A, H, write_batch_2022, write_batch_2023
+
+
+def dianta(*args: str, db: Path, check: int | None = 0) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    proc = subprocess.run([sys.executable, "-m", "dianta", "--db", str(db), *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+    if check is not None:
+        assert proc.returncode == check, proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def computed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli")
+    db = root / "store"
+    dianta("ingest", str(write_batch_2022(root / "2022")), db=db)
+    dianta("ingest", str(write_batch_2023(root / "2023")), "--reason", "initial load", db=db)
+    out = dianta("compute", "--year", "2023", db=db)
+    assert "8 accounts of 2023" in out.stdout
+    return db
+
+
+def test_export_json_has_interface_fields(computed: Path):
+    records = json.loads(dianta("export", "accounts", "--year", "2023", "--format", "json", db=computed).stdout)
+    assert len(records) == 8
+    a = next(r for r in records if r["credit_code"] == A)
+    assert a["grade"] == 2 and a["label"]["colour"] == "light_green"
+    assert a["alerts"] == [{"code": "sharp_drop", "month": "2023-06"}]
+
+
+def test_export_csv_flattens_with_dotted_names(computed: Path, tmp_path: Path):
+    out = tmp_path / "a.csv"
+    dianta("export", "accounts", "--year", "2023", "--format", "csv", "--out", str(out), db=computed)
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    a = next(r for r in rows if r["credit_code"] == A)
+    assert a["aspect_scores.intensity"] == "80.0" and a["factors.location.value_kg_per_kwh"] == "0.5306"
+    assert a["alerts"] == "sharp_drop@2023-06" and a["benchmark.group"] == "C"
+    h = next(r for r in rows if r["credit_code"] == H)
+    assert h["benchmark.group"] == "" and float(h["cfe_score"]) == pytest.approx(1 / 6)
+
+
+def test_export_xlsx_bilingual_headers(computed: Path, tmp_path: Path):
+    out = tmp_path / "a.xlsx"
+    dianta("export", "accounts", "--year", "2023", "--format", "xlsx", "--out", str(out), db=computed)
+    sheet = load_workbook(out, read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "credit_code (统一社会信用代码)"
+    assert "emissions_market_t (基于市场的排放(tCO2))" in rows[0]
+    assert len(rows) == 9
+    col = rows[0].index("kwh_grid (电网用电量(kWh))")
+    assert {r[col] for r in rows[1:] if r[0] == A} == {1_140_000}
+
+
+def test_usage_errors_exit_2(computed: Path):
+    assert dianta("export", "accounts", "--year", "2023", "--format", "pdf", db=computed, check=2).returncode == 2
+    assert dianta("compute", db=computed, check=2).returncode == 2
+    assert dianta("ingest", db=computed, check=2).returncode == 2
+    assert "is not a folder" in dianta("ingest", "/nonexistent/batch", db=computed, check=2).stderr
+
+
+def test_missing_factor_refuses_and_publishes_nothing(computed: Path, tmp_path: Path):
+    default = Path(__file__).parents[1] / "src/dianta/reference/profiles/default.toml"
+    profile = tmp_path / "south.toml"
+    text = default.read_text(encoding="utf-8").replace('id = "default"', 'id = "south"')
+    profile.write_text(text.replace('kind = "excl_market_nonfossil"\narea = "national"',
+                                    'kind = "excl_market_nonfossil"\narea = "south"'), encoding="utf-8")
+    proc = dianta("compute", "--year", "2023", "--profile", str(profile), db=computed, check=1)
+    assert "no emission factor of kind 'excl_market_nonfossil' for area 'south'" in proc.stderr
+    assert json.loads(dianta("export", "accounts", "--year", "2023", db=computed).stdout)[0]["profile_id"] == "default"
+
+
+def test_profile_file_and_missing_value(computed: Path, tmp_path: Path):
+    default = Path(__file__).parents[1] / "src/dianta/reference/profiles/default.toml"
+    broken = tmp_path / "broken.toml"
+    broken.write_text(default.read_text(encoding="utf-8").replace("sharp_drop_ratio = 0.5\n", ""), encoding="utf-8")
+    proc = dianta("compute", "--year", "2023", "--profile", str(broken), db=computed, check=1)
+    assert "electricity.sharp_drop_ratio" in proc.stderr
+    located = tmp_path / "location.toml"
+    located.write_text(default.read_text(encoding="utf-8").replace('id = "default"', 'id = "loc"')
+                       .replace('emissions_basis = "market"', 'emissions_basis = "location"'), encoding="utf-8")
+    dianta("compute", "--year", "2023", "--profile", str(located), db=computed)
+    records = json.loads(dianta("export", "accounts", "--year", "2023", "--profile", "loc", db=computed).stdout)
+    a = next(r for r in records if r["credit_code"] == A)
+    assert a["profile_id"] == "loc" and a["emissions_t"] == pytest.approx(604.884)
+
+
+def test_status_lists_batches(computed: Path):
+    out = dianta("status", db=computed).stdout
+    assert "initial load" in out and "0 accounts marked for recalculation" in out
+
+
+def test_demo_runs_end_to_end(tmp_path: Path):
+    folder = tmp_path / "demo"
+    proc = subprocess.run([sys.executable, "-m", "dianta", "demo", "--dir", str(folder), "--enterprises", "40"],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "accounts per grade" in proc.stdout and "top 5" in proc.stdout and "bottom 5" in proc.stdout
+    records = json.loads((folder / "exports" / "accounts-2024.json").read_text(encoding="utf-8"))
+    assert len(records) >= 30 and all(r["year"] == 2024 for r in records)
+    assert (folder / "exports" / "accounts-2024.xlsx").stat().st_size > 0
+    # a second run rebuilds the same demo folder; a foreign folder is refused
+    assert subprocess.run([sys.executable, "-m", "dianta", "demo", "--dir", str(tmp_path)], capture_output=True,
+                          text=True, timeout=60).returncode == 2
