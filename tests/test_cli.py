@@ -58,8 +58,9 @@ def test_export_csv_flattens_with_dotted_names(computed: Path, tmp_path: Path):
 def test_export_xlsx_bilingual_headers(computed: Path, tmp_path: Path):
     out = tmp_path / "a.xlsx"
     dianta("export", "accounts", "--year", "2023", "--format", "xlsx", "--out", str(out), db=computed)
-    sheet = load_workbook(out, read_only=True).worksheets[0]
-    rows = list(sheet.iter_rows(values_only=True))
+    book = load_workbook(out, read_only=True)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    book.close()
     assert rows[0][0] == "credit_code (统一社会信用代码)"
     assert "emissions_market_t (基于市场的排放(tCO2))" in rows[0]
     assert len(rows) == 9

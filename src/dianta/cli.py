@@ -155,7 +155,11 @@ def export_accounts(year: Annotated[int, typer.Option("--year")],
             raise typer.BadParameter(f"{fmt} is not one of json, csv, xlsx", param_hint="--format")
         if fmt == "xlsx" and out is None:
             raise typer.BadParameter("xlsx is binary: give --out FILE", param_hint="--out")
-        data = write_export(read_accounts(_store(), year, profile), fmt, out)
+        records = read_accounts(_store(), year, profile)
+        if not records:
+            err.print(f"no accounts of {year} under profile '{profile}' are published; run "
+                      f"`dianta compute --year {year}` first")
+        data = write_export(records, fmt, out)
     except DiantaError as exc:
         raise _fail(exc) from None
     if out is None:

@@ -66,9 +66,22 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
             tx.execute(acc.insert(), [{"credit_code": r["credit_code"], "year": year, "profile_id": prof.profile_id,
                                        "run_id": run_id, "grade": r["grade"], "score": r["score"],
                                        "record_json": json.dumps(r, ensure_ascii=False)} for r in records])
-        tx.execute(schema.recalc_marks.delete().where(schema.recalc_marks.c.year == year))
-        tx.execute(schema.benchmark_marks.delete().where(schema.benchmark_marks.c.year == year))
+        _clear_marks(tx, year, prof.profile_id)
     return RunResult(run_id, year, prof.profile_id, records)
+
+
+def _clear_marks(tx: sa.Connection, year: int, profile_id: str) -> None:
+    """The year's marks are settled by this run. A mark for every year (year 0, set by a correction of the
+    enterprise or its meters) becomes a mark on each of the enterprise's other published years."""
+    rm, acc = schema.recalc_marks, schema.accounts
+    for code, batch_id in tx.execute(sa.select(rm.c.credit_code, rm.c.batch_id).where(rm.c.year == 0)).all():
+        other_years = tx.execute(sa.select(acc.c.year).distinct().where(
+            acc.c.credit_code == code, acc.c.year != year, acc.c.profile_id == profile_id)).scalars().all()
+        for other in other_years:
+            if tx.execute(sa.select(rm.c.year).where(rm.c.credit_code == code, rm.c.year == other)).first() is None:
+                tx.execute(rm.insert().values(credit_code=code, year=other, batch_id=batch_id))
+    tx.execute(rm.delete().where(rm.c.year.in_([0, year])))
+    tx.execute(schema.benchmark_marks.delete().where(schema.benchmark_marks.c.year.in_([0, year])))
 
 
 def read_accounts(store: Store, year: int, profile_id: str = "default") -> list[dict[str, object]]:
