@@ -62,8 +62,14 @@ def _fail(exc: DiantaError) -> typer.Exit:
 def _print_findings(findings: list[Finding]) -> None:
     if not findings:
         return
-    ordered = sorted(findings, key=lambda f: (f.severity != "error", f.table, f.row or 0, f.column or ""))
-    table = Table("", "file", "row", "column", "value", "what to do / 如何处理", show_lines=False, expand=True)
+    from dianta.glossary import TABLE_ORDER
+
+    order = {name: i for i, name in enumerate(TABLE_ORDER)}
+    ordered = sorted(findings, key=lambda f: (f.severity != "error", order.get(f.table, -1), f.row or 0,
+                                              f.column or ""))
+    table = Table(expand=True)
+    for header in ("", "file", "row", "column", "value", "what to do / 如何处理"):
+        table.add_column(header, overflow="fold")
     for f in ordered[:MAX_PRINTED]:
         mark = "[red]error[/]" if f.severity == "error" else "[yellow]warning[/]"
         table.add_row(mark, f.file or f.table, "" if f.row is None else str(f.row), f.column or "",
