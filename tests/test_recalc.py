@@ -13,12 +13,18 @@ from dianta.ingest.apply import ingest_batch
 from dianta.ledger.store import Store
 
 
-def test_correction_marks_and_recompute(tmp_path: Path):
+def _computed_store(tmp_path: Path) -> Store:
+    """The hand-computed province with its 2022 and 2023 accounts published."""
     store = Store(tmp_path / "s")
     ingest_batch(store, write_batch_2022(tmp_path / "2022"))
     ingest_batch(store, write_batch_2023(tmp_path / "2023"))
     compute_year(store, 2022)
     compute_year(store, 2023)
+    return store
+
+
+def test_correction_marks_and_recompute(tmp_path: Path):
+    store = _computed_store(tmp_path)
     assert stale_accounts(store) == []
 
     # the grid company re-sends June 2023 for A's meter: 40,000 -> 90,000 kWh
@@ -36,11 +42,7 @@ def test_correction_marks_and_recompute(tmp_path: Path):
 
 
 def test_enterprise_correction_marks_every_published_year(tmp_path: Path):
-    store = Store(tmp_path / "s")
-    ingest_batch(store, write_batch_2022(tmp_path / "2022"))
-    ingest_batch(store, write_batch_2023(tmp_path / "2023"))
-    compute_year(store, 2022)
-    compute_year(store, 2023)
+    store = _computed_store(tmp_path)
     write_table(tmp_path / "fix", "enterprises", ["credit_code", "name", "industry_code", "region_code", "opened_on"],
                 [(A, "测试企业0", "C3217", "630100", "2022-01-01")])
     assert INDUSTRY[A] == "C3216"

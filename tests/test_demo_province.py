@@ -1,0 +1,63 @@
+"""The demo province through the real pipeline: its deliberate patterns come out of the accounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dianta.accounts.compute import compute_year
+from dianta.demo.generate import build_demo_province
+from dianta.ingest.apply import ingest_batch
+from dianta.ledger.store import Store
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("demo")
+    demo = build_demo_province(root / "batches", n_enterprises=120, interval_share=0.12, seed=11)
+    store = Store(root / "store")
+    warnings = []
+    for folder in demo.folders:
+        result = ingest_batch(store, folder)
+        assert result.status == "applied"
+        warnings += [f for f in result.findings if f.severity == "warning"]
+    accounts = {y: {r["credit_code"]: r for r in compute_year(store, y).records} for y in (2022, 2023, 2024)}
+    return demo, accounts, warnings
+
+
+def test_alert_patterns(province):
+    demo, accounts, _ = province
+    for code, month in demo.stoppage.items():
+        assert {"code": "stoppage", "month": month} in accounts[int(month[:4])][code]["alerts"]
+    for code, months in demo.sharp_drop.items():
+        for month in months:
+            assert {"code": "sharp_drop", "month": month} in accounts[int(month[:4])][code]["alerts"]
+    for code in demo.sustained_decline:
+        assert any(a["code"] == "sustained_decline" for y in (2023, 2024) if code in accounts[y]
+                   for a in accounts[y][code]["alerts"])
+
+
+def test_mismatch_gap_and_interval_matching(province):
+    demo, accounts, warnings = province
+    meter, month, code = demo.meter_mismatch
+    assert "meter_mismatch" in accounts[int(month[:4])][code]["flags"]
+    assert any(w.code == "monthly_mismatch" and w.value == meter for w in warnings)
+    gap_meter, _, missing = demo.interval_gap
+    assert any(w.code == "interval_gap" and w.value == gap_meter and str(missing) in w.message_en for w in warnings)
+    for code in demo.interval_enterprises:
+        acc = accounts[2024].get(code)
+        if acc is not None:
+            assert acc["cfe_score"] is not None and 0 <= acc["cfe_score"] <= acc["green_share"] + 1e-9
+
+
+def test_every_account_is_graded_and_closed_ones_stop(province):
+    demo, accounts, _ = province
+    for year, accs in accounts.items():
+        assert len(accs) > 80
+        for acc in accs.values():
+            assert acc["grade"] in (1, 2, 3, 4, 5)
+            assert 0 <= acc["green_share"] <= 1
+            assert acc["emissions_market_t"] <= acc["emissions_location_t"] * 0.6096 / 0.5306 + 1e-6 or \
+                acc["factors"]["location"]["year"] == 2022
+    assert len({a["grade"] for a in accounts[2024].values()}) >= 4  # a spread of grades, not one colour
