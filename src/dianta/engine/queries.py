@@ -26,11 +26,18 @@ YEAR_SCRIPT: list[Statement] = [
     Statement("meter_month", """
         SELECT meter_id, credit_code, date_trunc('month', ts) AS month, sum(kwh) AS kwh, count(*) AS n
         FROM assigned GROUP BY meter_id, credit_code, date_trunc('month', ts)""", output=True),
+    # enterprises that hold more than one meter: only their 15-minute readings need summing across meters
+    Statement("multi_meter", """
+        SELECT credit_code FROM meters GROUP BY credit_code HAVING count(*) > 1""", materialise=True),
     # enterprise 15-minute load (over its meters), rolled up to hours of year Y
     Statement("ent_hour", """
         SELECT credit_code, date_trunc('hour', ts) AS hour, sum(kwh_q) AS kwh, max(kwh_q) AS peak_q, count(*) AS n
         FROM (SELECT a.credit_code, a.ts, sum(a.kwh) AS kwh_q FROM assigned a CROSS JOIN bounds b
-              WHERE a.ts >= b.y_start GROUP BY a.credit_code, a.ts) q
+              WHERE a.ts >= b.y_start AND a.credit_code IN (SELECT credit_code FROM multi_meter)
+              GROUP BY a.credit_code, a.ts
+              UNION ALL
+              SELECT a.credit_code, a.ts, a.kwh AS kwh_q FROM assigned a CROSS JOIN bounds b
+              WHERE a.ts >= b.y_start AND a.credit_code NOT IN (SELECT credit_code FROM multi_meter)) q
         GROUP BY credit_code, date_trunc('hour', ts)""", materialise=True),
     # §6 load factor inputs
     Statement("ent_stats", """
