@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-
 from province import A, H, write_batch_2022, write_batch_2023
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from dianta.accounts.compute import compute_year
@@ -48,16 +46,18 @@ def test_mismatch_gap_and_interval_matching(province):
     for code in demo.interval_enterprises:
         acc = accounts[2024].get(code)
         if acc is not None:
-            assert acc["cfe_score"] is not None and 0 <= acc["cfe_score"] <= acc["green_share"] + 1e-9
+            # hourly matching never beats annual matching; the demo's monthly totals (which green_share uses) are
+            # rounded to 0.1 kWh, so they may differ from the 15-minute sums (which cfe_score uses) by 0.1 %
+            assert acc["cfe_score"] is not None and 0 <= acc["cfe_score"] <= acc["green_share"] * 1.001
 
 
-def test_every_account_is_graded_and_closed_ones_stop(province):
-    demo, accounts, _ = province
-    for year, accs in accounts.items():
+def test_every_account_is_graded_within_bounds(province):
+    _, accounts, _ = province
+    for accs in accounts.values():
         assert len(accs) > 80
         for acc in accs.values():
             assert acc["grade"] in (1, 2, 3, 4, 5)
             assert 0 <= acc["green_share"] <= 1
-            assert acc["emissions_market_t"] <= acc["emissions_location_t"] * 0.6096 / 0.5306 + 1e-6 or \
-                acc["factors"]["location"]["year"] == 2022
+            residual = acc["factors"]["residual"]["value_kg_per_kwh"]
+            assert 0 <= acc["emissions_market_t"] <= acc["kwh_grid"] * residual / 1000 * (1 + 1e-12)
     assert len({a["grade"] for a in accounts[2024].values()}) >= 4  # a spread of grades, not one colour

@@ -6,11 +6,11 @@ import hashlib
 import tempfile
 from pathlib import Path
 
+from conftest import credit_code, write_table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from conftest import credit_code, write_table
 from dianta.accounts.compute import compute_year
 from dianta.ingest.apply import ingest_batch
 from dianta.ledger.store import Store

@@ -131,7 +131,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "meter_overlap": (
         "meter '{value}' has periods that overlap ({reason}); a meter is held by one enterprise at a time",
-        "户号“{value}”的归属期间重叠（{reason}）；同一时间一个户号只能属于一家企业",
+        "户号“{value}”的归属期间重叠（{reason_zh}）；同一时间一个户号只能属于一家企业",
     ),
     "meter_open_twice": (
         "meter '{value}' has more than one row with an empty valid_from; give each row its start date",
@@ -162,8 +162,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "户号“{value}”在本批次期间缺少 {reason} 个 15 分钟读数（占 {expected}）",
     ),
     "monthly_mismatch": (
-        "meter '{value}' month {reason}: 15-minute sum {expected}; the account will flag meter_mismatch",
-        "户号“{value}”{reason} 月：15 分钟数据合计 {expected}；核算时将标记 meter_mismatch",
+        "meter '{value}' month {reason}: the 15-minute readings sum to {interval_kwh} kWh but the monthly total is "
+        "{monthly_kwh} kWh (more than 2 % apart); the account will flag meter_mismatch",
+        "户号“{value}”{reason} 月：15 分钟数据合计 {interval_kwh} kWh，而月度用电量为 {monthly_kwh} kWh"
+        "（相差超过 2%）；核算时将标记 meter_mismatch",
     ),
 }
 

@@ -97,7 +97,13 @@ def snapshot(store: Store, sources: dict[str, SourceTable]) -> StoreSnapshot:
         if "interval_readings" not in sources:
             monthly_query = monthly_query.where(sa.false())
         monthly = table(monthly_query, ["meter_id", "month", "kwh"], [pa.string(), pa.string(), pa.float64()])
-    return StoreSnapshot(ent, meters, contracts, certs, monthly)
+        interval_files: dict[str, list[str]] = defaultdict(list)
+        if "interval_readings" in sources:
+            lf = schema.lake_files
+            for month, path in con.execute(sa.select(lf.c.month, lf.c.path).where(
+                    lf.c.table_name == "interval_readings", lf.c.state == "active").order_by(lf.c.path)):
+                interval_files[month].append(str(store.lake / path))
+    return StoreSnapshot(ent, meters, contracts, certs, monthly, dict(interval_files))
 
 
 class _Applier:
@@ -109,6 +115,7 @@ class _Applier:
         self.batch_id, self.stage = batch_id, stage
         self.counts: dict[str, TableCounts] = {}
         self.marks: set[tuple[str, int]] = set()
+        self.division_marks: set[tuple[str, int]] = set()  # benchmark groups an enterprise left
         self.new_files: list[str] = []
         self.by_row: dict[tuple[str, int], list[Finding]] = defaultdict(list)
         for f in findings:
@@ -131,9 +138,14 @@ class _Applier:
             for row in self.tx.execute(sa.select(t).where(t.c.row_key.in_(keys[i:i + 500]))).mappings():
                 existing[row["row_key"]] = {n: row[n] for n in names}
         counts = self.counts.setdefault(spec.name, TableCounts())
+        # an optional column the file leaves out keeps its stored value (an empty cell clears it)
+        given = set(self.sources[spec.name].columns) or set(names)
+        kept = [n for n in names if n not in given and n not in spec.key]
         inserts, updates = [], []
         for key, values in incoming.items():
             old = existing.get(key)
+            if old is not None:
+                values.update({n: old[n] for n in kept})
             if old is None:
                 inserts.append({"row_key": key, **values, "batch_id": self.batch_id})
                 counts.new += 1
@@ -163,6 +175,8 @@ class _Applier:
         match table:
             case "enterprises":
                 self.marks.add((str(new["credit_code"]), 0))
+                if old["industry_code"] != new["industry_code"]:
+                    self.division_marks.add((str(old["industry_code"])[:3], 0))
             case "meters":
                 self.marks.update({(str(old["credit_code"]), 0), (str(new["credit_code"]), 0)})
             case "consumption_monthly":
@@ -189,6 +203,7 @@ class _Applier:
         months = [r[0] for r in self.con.sql("SELECT DISTINCT month FROM inc ORDER BY 1").fetchall()]
         old_files = self.store.active_files(name, months)
         join = " AND ".join(f"i.{q(k)} = o.{q(k)}" for k in spec.key)
+        self.con.execute("DROP TABLE IF EXISTS old_rows")  # left by the batch's previous lake table
         if old_files:
             self.con.sql(f"SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM read_parquet($files)",
                          params={"files": [str(f) for f in old_files]}).create("old_rows")
@@ -245,9 +260,8 @@ class _Applier:
         elif name == "onsite_generation_interval":
             query = "SELECT DISTINCT credit_code, year(ts) FROM changed"
         else:  # green_trade_profiles: every enterprise the contract was settled to that year
-            trades = schema.data_tables["green_trades"]
-            with self.store.engine.connect() as con:
-                rows = con.execute(sa.select(trades.c.contract_id, trades.c.credit_code, trades.c.month)).all()
+            trades = schema.data_tables["green_trades"]  # read in the batch's transaction: its trades count
+            rows = self.tx.execute(sa.select(trades.c.contract_id, trades.c.credit_code, trades.c.month)).all()
             self.con.register("trade_links", pa.table({
                 "contract_id": [r[0] for r in rows], "credit_code": [r[1] for r in rows],
                 "year": [int(r[2][:4]) for r in rows]}))
@@ -273,7 +287,9 @@ class _Applier:
         if spec.lake:
             rel_path = f"_quarantine/b{self.batch_id:06d}-{name}.parquet"
             self._write(rel, rel_path)
-            reasons = sorted({f.message_en for (t, _), fs in self.by_row.items() if t == name for f in fs})[:50]
+            unique = {(f.code, f.column, f.message_en, f.message_zh)
+                      for (t, _), fs in sorted(self.by_row.items()) if t == name for f in fs}
+            reasons = [{"code": c, "column": col, "en": en, "zh": zh} for c, col, en, zh in sorted(unique)[:50]]
             self.tx.execute(qt.insert().values(batch_id=self.batch_id, table_name=name, row=None, file=file,
                                                values_json=None, reasons_json=json.dumps(reasons, ensure_ascii=False),
                                                parquet_path=rel_path, n_rows=n_bad, state="open"))
@@ -296,9 +312,9 @@ class _Applier:
         codes = sorted({c for c, _ in self.marks})
         divisions = dict(self.tx.execute(sa.select(ent.c.credit_code, ent.c.industry_code)
                                          .where(ent.c.credit_code.in_(codes))).all())
+        groups = {(str(divisions[c])[:3], y) for c, y in self.marks if c in divisions} | self.division_marks
         for table, rows in ((schema.recalc_marks, [{"credit_code": c, "year": y} for c, y in sorted(self.marks)]),
-                            (schema.benchmark_marks, [{"division": str(divisions[c])[:3], "year": y}
-                                                      for c, y in sorted(self.marks) if c in divisions])):
+                            (schema.benchmark_marks, [{"division": d, "year": y} for d, y in sorted(groups)])):
             for row in rows:
                 stmt = table.update().where(*(table.c[k] == v for k, v in row.items())).values(batch_id=self.batch_id)
                 if self.tx.execute(stmt).rowcount == 0:

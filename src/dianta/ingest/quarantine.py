@@ -65,7 +65,8 @@ def export_quarantine(store: Store, batch_id: int, folder: Path) -> dict[str, in
             by_table.setdefault(r.table_name, []).append(json.loads(r.values_json))
     for table, records in by_table.items():
         columns = list(TABLES[table].column_names)
-        with (folder / f"{table}.csv").open("w", encoding="utf-8", newline="") as f:
+        # with a BOM, so that Excel on Chinese Windows opens the names correctly; ingest reads it back
+        with (folder / f"{table}.csv").open("w", encoding="utf-8-sig", newline="") as f:
             w = csv.writer(f)
             w.writerow(columns)
             for rec in records:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -27,12 +28,14 @@ ROW = "_row"  # row number as a spreadsheet shows it (header = 1); Parquet: 1-ba
 @dataclass(slots=True)
 class SourceTable:
     """One table of a batch as read: ``data`` has the file's columns plus ``_row``; ``parquet`` is set
-    instead when the table is a Parquet file (columns typed by the file)."""
+    instead when the table is a Parquet file (columns typed by the file). ``columns`` are the columns the
+    file gives (an optional column it leaves out keeps its stored value on a re-send)."""
 
     table: str
     file: str
     data: pa.Table | None = None
     parquet: Path | None = None
+    columns: tuple[str, ...] = ()
 
 
 def _detect_encoding(path: Path) -> str | None:
@@ -90,40 +93,72 @@ def read_csv(path: Path, spec: TableSpec) -> tuple[SourceTable | None, list[Find
     problems = _check_header(names, spec, file)
     if problems:
         return None, problems
-    bad_rows: list[Finding] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        number = None if row.number is None else row.number
-        bad_rows.append(finding("ragged_row", table=spec.name, row=number, value=row.actual_columns, file=file,
-                                expected=row.expected_columns))
-        return "skip"
-
     try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding=encoding, skip_rows=1, column_names=names),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
-        )
+        table, ragged = _parse_csv(path, encoding, names, numbered=False)
+        if ragged:  # read again, single-threaded, for the row numbers (only a broken file pays for it)
+            table, ragged = _parse_csv(path, encoding, names, numbered=True)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         reason = str(exc).splitlines()[0]
         return None, [finding("unreadable", table=spec.name, file=file, reason=reason,
                               expected="CSV (UTF-8, comma, header row)")]
-    if bad_rows:
-        return None, bad_rows
+    if ragged:
+        return None, [finding("ragged_row", table=spec.name, row=number, value=actual, file=file, expected=expected)
+                      for number, actual, expected in ragged]
     table = _complete(table, spec)
+    # every record is a spreadsheet row (blank lines too), so numbering comes before dropping blank rows
     rows = pa.array(range(2, table.num_rows + 2), pa.int64())
-    return SourceTable(spec.name, file, data=table.append_column(ROW, rows)), []
+    table = table.append_column(ROW, rows)
+    return SourceTable(spec.name, file, data=_drop_blank(table, names), columns=tuple(names)), []
 
 
-def _cell_text(value: object) -> str:
+def _parse_csv(path: Path, encoding: str, names: list[str], *, numbered: bool
+               ) -> tuple[pa.Table, list[tuple[int | None, int, int]]]:
+    """Parse the records after the header as strings; ragged records come back as (row, cells, expected).
+
+    Row numbers are known only to a single-threaded read (``numbered``); blank lines are kept as rows of
+    empty cells so that the numbering matches what a spreadsheet shows."""
+    ragged: list[tuple[int | None, int, int]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        ragged.append((row.number, row.actual_columns, row.expected_columns))
+        return "skip"
+
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding=encoding, skip_rows=1, column_names=names, use_threads=not numbered),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    return table, ragged
+
+
+def _drop_blank(table: pa.Table, names: list[str]) -> pa.Table:
+    """Leave out rows whose every cell is empty (blank lines, or rows of bare commas as Excel writes them)."""
+    if not names or table.num_rows == 0:
+        return table
+    filled = None
+    for name in names:
+        cell = pc.not_equal(pc.utf8_trim_whitespace(pc.fill_null(table[name], "")), "")
+        filled = cell if filled is None else pc.or_(filled, cell)
+    return table.filter(filled)
+
+
+def _cell_text(value: object, kind: str = "text") -> str:
+    """A workbook cell as the text a CSV would hold; date cells follow the column's type (``kind``): Excel
+    turns a typed ``2023-01`` into the date 2023-01-01, and stores a reading at midnight as a bare date."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.isoformat(sep="T") if (value.hour, value.minute, value.second) != (0, 0, 0) \
+        if kind in ("ts_quarter_hour", "ts_hour"):
+            return value.isoformat(sep="T")
+        if kind == "month" and (value.day, value.hour, value.minute, value.second) == (1, 0, 0, 0):
+            return f"{value.year:04d}-{value.month:02d}"
+        return value.isoformat(sep="T") if (value.hour, value.minute, value.second, value.microsecond) != (0, 0, 0, 0) \
             else value.date().isoformat()
     if isinstance(value, dt.date):
+        if kind == "month" and value.day == 1:
+            return f"{value.year:04d}-{value.month:02d}"
         return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -162,8 +197,9 @@ def read_xlsx(path: Path) -> tuple[list[SourceTable], list[Finding]]:
                 continue
             columns: list[list[str]] = [[] for _ in header]
             numbers: list[int] = []
+            kinds = [spec.column(h).type for h in header]
             for number, values in enumerate(rows, start=2):
-                cells = [_cell_text(v) for v in values]
+                cells = [_cell_text(v, kinds[i] if i < len(kinds) else "text") for i, v in enumerate(values)]
                 if not any(c.strip() for c in cells):
                     continue
                 extra = [c for c in cells[len(header):] if c.strip()]
@@ -177,7 +213,7 @@ def read_xlsx(path: Path) -> tuple[list[SourceTable], list[Finding]]:
                 numbers.append(number)
             table = pa.table({name: pa.array(col, pa.string()) for name, col in zip(header, columns, strict=True)})
             table = _complete(table, spec).append_column(ROW, pa.array(numbers, pa.int64()))
-            tables.append(SourceTable(spec.name, where, data=table))
+            tables.append(SourceTable(spec.name, where, data=table, columns=tuple(header)))
     finally:
         book.close()
     return tables, problems
@@ -193,7 +229,7 @@ def read_parquet_source(path: Path, spec: TableSpec) -> tuple[SourceTable | None
     problems = _check_header(list(schema.names), spec, path.name)
     if problems:
         return None, problems
-    return SourceTable(spec.name, path.name, parquet=path), []
+    return SourceTable(spec.name, path.name, parquet=path, columns=tuple(schema.names)), []
 
 
 def read_batch(folder: Path) -> tuple[list[SourceTable], list[Finding]]:

@@ -51,12 +51,14 @@ def _text_expr(col: Column, raw: str) -> str:
             return f"upper({t})"
         case "choice":
             return f"lower({t})"
-        case "year":
-            return f"try_cast({t} AS INTEGER)"
-        case "date":
-            return f"try_strptime({t}, {_sql_list(_DATE_FORMATS)})::DATE"
+        case "year":  # four digits only: DuckDB would round '2023.5' to 2024
+            return f"CASE WHEN regexp_full_match({t}, '\\d{{4}}') THEN CAST({t} AS INTEGER) END"
+        case "date":  # a four-digit year first: strptime's %Y would read '23-01-05' as the year 23
+            return (f"CASE WHEN regexp_full_match({t}, '\\d{{4}}[-/.]\\d{{1,2}}[-/.]\\d{{1,2}}') THEN "
+                    f"try_strptime({t}, {_sql_list(_DATE_FORMATS)})::DATE END")
         case "month":
-            return (f"strftime(try_strptime(replace({t}, '/', '-') || '-01', '%Y-%m-%d'), '%Y-%m')")
+            return (f"CASE WHEN regexp_full_match({t}, '\\d{{4}}[-/]\\d{{1,2}}') THEN "
+                    f"strftime(try_strptime(replace({t}, '/', '-') || '-01', '%Y-%m-%d'), '%Y-%m') END")
         case "bool":
             return (f"CASE WHEN lower({t}) IN ('true', '1', 'yes', 'y', 't', '是') THEN true "
                     f"WHEN lower({t}) IN ('false', '0', 'no', 'n', 'f', '否') THEN false END")
@@ -67,7 +69,8 @@ def _text_expr(col: Column, raw: str) -> str:
                        f"(try_cast(substr(regexp_extract({t}, '{offset}', 1), 2, 2) AS INTEGER) * 60 + "
                        f"try_cast(right(regexp_extract({t}, '{offset}', 1), 2) AS INTEGER)) END")
             fmts = _sql_list(_TS_FORMATS)
-            return (f"CASE WHEN regexp_matches({t}, '{offset}') THEN "
+            return (f"CASE WHEN NOT regexp_matches({t}, '^\\d{{4}}[-/]\\d{{1,2}}[-/]\\d{{1,2}}[T ]') THEN NULL "
+                    f"WHEN regexp_matches({t}, '{offset}') THEN "
                     f"try_strptime(regexp_replace({t}, '{offset}', ''), {fmts})::TIMESTAMP "
                     f"- to_minutes(({minutes})::BIGINT) + INTERVAL 8 HOUR "
                     f"ELSE try_strptime({t}, {fmts})::TIMESTAMP END")
@@ -103,6 +106,8 @@ class StoreSnapshot:
     contracts: pa.Table  # contract_id
     certificates: pa.Table  # certificate_id, credit_code
     monthly: pa.Table  # meter_id, month, kwh (only for the meters of the batch's interval readings)
+    #: month -> active lake files of interval_readings (only when the batch has interval readings)
+    interval_files: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -116,15 +121,20 @@ class BatchCheck:
 
     # -- plumbing ---------------------------------------------------------------------------------------
     def _emit(self, table: str, code: str, column: str | None, where: str, value: str, *, reason: str | None = None,
-              severity: str = "error", **detail: object) -> None:
+              reason_zh: str | None = None, severity: str = "error", **detail: object) -> None:
+        """Findings for the rows of ``typed_<table>`` matching ``where``; ``value``, ``reason`` and
+        ``reason_zh`` are SQL expressions (``reason_zh`` defaults to ``reason``)."""
         file = self.sources[table].file
-        sel = f"SELECT _row, CAST({value} AS VARCHAR)" + (f", CAST({reason} AS VARCHAR)" if reason else "")
+        sel = f"SELECT _row, CAST({value} AS VARCHAR)" + (f", CAST({reason} AS VARCHAR)" if reason else "") \
+            + (f", CAST({reason_zh} AS VARCHAR)" if reason and reason_zh else "")
         base = f"FROM typed_{table} WHERE {where}"
         rows = self.con.sql(f"{sel} {base} ORDER BY _row LIMIT {LIMIT + 1}").fetchall()
         for r in rows[:LIMIT]:
             extra = dict(detail)
             if reason:
                 extra["reason"] = r[2]
+                if reason_zh:
+                    extra["reason_zh"] = r[3]
             self.findings.append(finding(code, table=table, row=r[0], column=column, value=r[1],
                                          severity=severity, file=file, **extra))  # type: ignore[arg-type]
         if len(rows) > LIMIT:
@@ -146,8 +156,16 @@ class BatchCheck:
             rel = self.con.read_parquet(str(src.parquet), file_row_number=True)
             rel.create_view(f"raw_{spec.name}", replace=True)
             types = dict(zip(rel.columns, (str(t) for t in rel.types), strict=True))
-            exprs = [f"{_typed_expr(c, types[c.name]) if c.name in types else 'NULL'} AS {q(c.name)}"
-                     for c in spec.columns]
+            exprs = []
+            for c in spec.columns:
+                typed = _typed_expr(c, types[c.name]) if c.name in types else "NULL"
+                if c.name not in types:
+                    raw = "NULL::VARCHAR"
+                elif types[c.name].startswith("TIMESTAMP"):  # as China Standard Time, as a text file gives it
+                    raw = f"CAST({typed} AS VARCHAR)"
+                else:
+                    raw = f"CAST({q(c.name)} AS VARCHAR)"
+                exprs.append(f"{typed} AS {q(c.name)}, {raw} AS {q('raw:' + c.name)}")
             row = "file_row_number + 1"
         else:
             assert src.data is not None
@@ -173,10 +191,10 @@ class BatchCheck:
                 self._emit(t, _BAD_PARSE[col.type], col.name, f"{c} IS NULL AND NOT {empty}", v)
             if col.type in _NUMERIC:
                 self._emit(t, "not_a_number", col.name, f"NOT isfinite({c})", v)
-                self._emit(t, "negative", col.name, f"{c} < 0", v)
+                self._emit(t, "negative", col.name, f"{c} < 0 AND isfinite({c})", v)
                 if col.type == "percent":
                     self._emit(t, "out_of_range", col.name, f"{c} > 100", v, reason="'a rate in percent is ≤ 100'",
-                               reason_zh="百分比利率不应大于 100")
+                               reason_zh="'百分比利率不应大于 100'")
             if col.type == "year":
                 self._emit(t, "not_a_year", col.name, f"{c} NOT BETWEEN 1900 AND 2200", v)
             if col.type == "ts_quarter_hour":
@@ -202,10 +220,11 @@ class BatchCheck:
                  "loans": ("drawn_on", "maturity_on")}
         if t in pairs:
             a, b = pairs[t]
-            self._emit(t, "period_order", b, f"{q(b)} < {q(a)}", self._value(t, b), reason=f"{q(a)}")
+            self._emit(t, "period_order", b, f"{q(b)} < {q(a)}", self._value(t, b),
+                       reason=f"'{a} ' || CAST({self._value(t, a)} AS VARCHAR)")
         if t == "onsite_generation":
             self._emit(t, "self_consumed_exceeds", "kwh_self_consumed", "kwh_self_consumed > kwh_generated",
-                       "kwh_self_consumed", reason="kwh_generated")
+                       self._value(t, "kwh_self_consumed"), reason=self._value(t, "kwh_generated"))
         if t == "economics":
             self._emit(t, "economics_empty", "value_added_10k_cny",
                        "value_added_10k_cny IS NULL AND revenue_10k_cny IS NULL", "''")
@@ -244,7 +263,7 @@ class BatchCheck:
             self._emit(t, "rejected_reference", column, f"{missing} AND {c} IN (SELECT k FROM rejected_keys)", c)
             self._emit(t, "unknown_reference", column,
                        f"{missing} AND {c} NOT IN (SELECT k FROM rejected_keys WHERE k IS NOT NULL)", c,
-                       reason=f"'{en}'", reason_zh=zh)
+                       reason=f"'{en}'", reason_zh=f"'{zh}'")
 
     # -- stage 5: rules across rows ---------------------------------------------------------------------
     def _merge_meters(self) -> None:
@@ -273,15 +292,20 @@ class BatchCheck:
             "WHERE prev_meter IS NOT NULL AND (prev_to IS NULL OR coalesce(valid_from, DATE '0001-01-01') <= prev_to)")
         self.con.execute("INSERT INTO meter_overlap SELECT prev_row, _row, NULL, NULL FROM meter_overlap "
                          "WHERE prev_row IS NOT NULL")
+        def others(store: str, row: str, sep: str) -> str:
+            return (f"(SELECT string_agg(DISTINCT CASE WHEN o.prev_row IS NULL THEN '{store}' ELSE {row} END, '{sep}') "
+                    "FROM meter_overlap o WHERE o._row = typed_meters._row)")
+
         self._emit("meters", "meter_overlap", "valid_from", "_row IN (SELECT _row FROM meter_overlap)", "meter_id",
-                   reason="(SELECT string_agg(DISTINCT CASE WHEN o.prev_row IS NULL THEN 'a period in the store' "
-                          "ELSE 'row ' || o.prev_row END, ', ') FROM meter_overlap o WHERE o._row = typed_meters._row)")
+                   reason=others("a period in the store", "'row ' || o.prev_row", ", "),
+                   reason_zh=others("库中已有的期间", "'第 ' || o.prev_row || ' 行'", "、"))
         self._merge_meters()  # without the rows just rejected
 
     def _check_holder(self, table: str, at: str, at_text: str) -> None:
         """Every monthly total / reading must fall in a period some enterprise holds the meter."""
         self._emit(table, "meter_unassigned", "meter_id",
-                   f"meter_id IN (SELECT meter_id FROM all_meters) AND NOT EXISTS (SELECT 1 FROM all_meters m "
+                   f"{at} IS NOT NULL AND meter_id IN (SELECT meter_id FROM all_meters) "
+                   f"AND NOT EXISTS (SELECT 1 FROM all_meters m "
                    f"WHERE m.meter_id = typed_{table}.meter_id AND coalesce(m.valid_from, DATE '0001-01-01') <= {at} "
                    f"AND coalesce(m.valid_to, DATE '9999-12-31') >= {at})", "meter_id", reason=at_text)
 
@@ -304,11 +328,25 @@ class BatchCheck:
             self.findings.append(finding("interval_gap", table="interval_readings", column="ts", value=meter,
                                          severity="warning", file=file, reason=expected - n,
                                          expected=f"{(expected - n) / expected:.2%}"))
+        # a month's 15-minute sum: the batch's readings and the stored ones it does not replace (readings often
+        # arrive a week at a time; the account compares the whole month)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE valid_readings AS SELECT meter_id, ts, kwh FROM {valid}")
+        months = [r[0] for r in self.con.sql("SELECT DISTINCT strftime(ts, '%Y-%m') FROM valid_readings").fetchall()]
+        paths = [path for m in months for path in self.store.interval_files.get(m, [])]
+        readings = "SELECT meter_id, ts, kwh FROM valid_readings"
+        if paths:
+            self.con.execute("DROP TABLE IF EXISTS stored_readings")
+            self.con.sql("SELECT meter_id, ts, kwh FROM read_parquet($files) "
+                         "WHERE meter_id IN (SELECT meter_id FROM valid_readings)",
+                         params={"files": paths}).create("stored_readings")
+            readings += (" UNION ALL SELECT s.meter_id, s.ts, s.kwh FROM stored_readings s WHERE NOT EXISTS "
+                         "(SELECT 1 FROM valid_readings b WHERE b.meter_id = s.meter_id AND b.ts = s.ts)")
         monthly = ("SELECT meter_id, month, kwh FROM typed_consumption_monthly WHERE _row NOT IN "
                    "(SELECT _row FROM bad_consumption_monthly)") if "consumption_monthly" in self.sources else \
             "SELECT NULL::VARCHAR AS meter_id, NULL::VARCHAR AS month, NULL::DOUBLE AS kwh WHERE false"
         rows = self.con.sql(
-            f"WITH i AS (SELECT meter_id, strftime(ts, '%Y-%m') AS month, sum(kwh) AS kwh FROM {valid} GROUP BY ALL), "
+            f"WITH i AS (SELECT meter_id, strftime(ts, '%Y-%m') AS month, sum(kwh) AS kwh FROM ({readings}) "
+            f"GROUP BY ALL), "
             f"m AS (SELECT * FROM ({monthly}) UNION ALL SELECT s.meter_id, s.month, s.kwh FROM store_monthly s "
             f"WHERE NOT EXISTS (SELECT 1 FROM ({monthly}) b WHERE b.meter_id = s.meter_id AND b.month = s.month)) "
             f"SELECT i.meter_id, i.month, i.kwh, m.kwh FROM i JOIN m USING (meter_id, month) "
@@ -316,7 +354,7 @@ class BatchCheck:
         for meter, month, interval_kwh, monthly_kwh in rows:
             self.findings.append(finding("monthly_mismatch", table="interval_readings", column="kwh", value=meter,
                                          severity="warning", file=file, reason=month,
-                                         expected=f"{interval_kwh:,.1f} kWh vs monthly {monthly_kwh:,.1f} kWh"))
+                                         interval_kwh=f"{interval_kwh:,.1f}", monthly_kwh=f"{monthly_kwh:,.1f}"))
 
     # -- all --------------------------------------------------------------------------------------------
     def run(self) -> list[Finding]:
