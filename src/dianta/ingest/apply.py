@@ -204,20 +204,25 @@ class _Applier:
         old_files = self.store.active_files(name, months)
         join = " AND ".join(f"i.{q(k)} = o.{q(k)}" for k in spec.key)
         self.con.execute("DROP TABLE IF EXISTS old_rows")  # left by the batch's previous lake table
+        counts = self.counts.setdefault(name, TableCounts())
+        n_inc = self.con.sql("SELECT count(*) FROM inc").fetchall()[0][0]
         if old_files:
             self.con.sql(f"SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM read_parquet($files)",
                          params={"files": [str(f) for f in old_files]}).create("old_rows")
-        else:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT i.*, o.kwh AS old_kwh FROM inc i "
+                             f"JOIN old_rows o ON {join} WHERE i.kwh IS DISTINCT FROM o.kwh")
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT i.* FROM inc i "
+                             f"WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE {join})")
+            counts.corrected = self.con.sql("SELECT count(*) FROM changed").fetchall()[0][0]
+            counts.new = self.con.sql("SELECT count(*) FROM fresh").fetchall()[0][0]
+            fresh = "fresh"
+        else:  # nothing stored for these months: every row is new (no copy, no anti-join)
             self.con.execute("CREATE OR REPLACE TEMP TABLE old_rows AS SELECT * FROM inc WHERE false")
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT i.*, o.kwh AS old_kwh FROM inc i "
-                         f"JOIN old_rows o ON {join} WHERE i.kwh IS DISTINCT FROM o.kwh")
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT i.* FROM inc i "
-                         f"WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE {join})")
-        counts = self.counts.setdefault(name, TableCounts())
-        n_inc = self.con.sql("SELECT count(*) FROM inc").fetchall()[0][0]
-        counts.corrected = self.con.sql("SELECT count(*) FROM changed").fetchall()[0][0]
-        counts.new = self.con.sql("SELECT count(*) FROM fresh").fetchall()[0][0]
+            self.con.execute("CREATE OR REPLACE TEMP TABLE changed AS SELECT *, kwh AS old_kwh FROM inc WHERE false")
+            counts.new = n_inc
+            fresh = "inc"
         counts.unchanged = n_inc - counts.corrected - counts.new
+        fresh_per_month = dict(self.con.sql(f"SELECT month, count(*) FROM {fresh} GROUP BY month").fetchall())
         corrected_months = {r[0] for r in self.con.sql("SELECT DISTINCT month FROM changed").fetchall()}
         order = ", ".join(q(k) for k in (*keys, "ts"))
         lf = schema.lake_files
@@ -226,12 +231,14 @@ class _Applier:
                 rel = self.con.sql(
                     f"SELECT {cols} FROM (SELECT {cols} FROM old_rows o WHERE month = $m AND NOT EXISTS "
                     f"(SELECT 1 FROM changed i WHERE {join}) UNION ALL SELECT {cols} FROM changed WHERE month = $m "
-                    f"UNION ALL SELECT {cols} FROM fresh WHERE month = $m) ORDER BY {order}", params={"m": month})
+                    f"UNION ALL SELECT {cols} FROM {fresh} WHERE month = $m) ORDER BY {order}", params={"m": month})
                 self.tx.execute(lf.update().where(lf.c.table_name == name, lf.c.month == month, lf.c.state == "active")
                                 .values(state="superseded", superseded_by=self.batch_id))
+                n = rel.count("*").fetchall()[0][0]
             else:
-                rel = self.con.sql(f"SELECT {cols} FROM fresh WHERE month = $m ORDER BY {order}", params={"m": month})
-            n = rel.count("*").fetchall()[0][0]
+                rel = self.con.sql(f"SELECT {cols} FROM {fresh} WHERE month = $m ORDER BY {order}",
+                                   params={"m": month})
+                n = fresh_per_month.get(month, 0)
             if n == 0:
                 continue
             rel_path = f"{name}/month={month}/b{self.batch_id:06d}.parquet"
@@ -277,9 +284,9 @@ class _Applier:
         if not n_bad:
             return
         self.counts.setdefault(name, TableCounts()).quarantined = n_bad
-        raw_cols = [c for c in self.con.sql(f"SELECT * FROM typed_{name} LIMIT 0").columns if c.startswith("raw:")]
-        select = ", ".join(f"{q(c)} AS {q(c[4:])}" for c in raw_cols) if raw_cols else \
-            ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in spec.column_names)
+        typed_cols = set(self.con.sql(f"SELECT * FROM typed_{name} LIMIT 0").columns)
+        select = ", ".join(f"{q('raw:' + c)} AS {q(c)}" if f"raw:{c}" in typed_cols else
+                           f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in spec.column_names)
         rel = self.con.sql(f"SELECT _row, {select} FROM typed_{name} WHERE _row IN (SELECT _row FROM bad_{name}) "
                            f"ORDER BY _row")
         file = self.sources[name].file

@@ -28,6 +28,8 @@ _NUMERIC = ("kwh", "mwh", "money_cny", "money_10k_cny", "percent")
 _BAD_PARSE = {"date": "not_a_date", "month": "not_a_month", "year": "not_a_year", "bool": "not_a_boolean",
               "ts_quarter_hour": "not_a_timestamp", "ts_hour": "not_a_timestamp",
               **{t: "not_a_number" for t in _NUMERIC}}
+#: Types whose parsed value is the trimmed text itself: a finding can show it, no copy of the cell is kept.
+_TEXTUAL = ("text",)
 _REFERENCE_NAMES = {"enterprises": ("enterprises", "企业表"), "meters": ("meters", "户号表"),
                     "green_trades": ("green_trades", "绿电交易表")}
 
@@ -151,28 +153,27 @@ class BatchCheck:
 
     # -- stage 1: parse ---------------------------------------------------------------------------------
     def _load(self, spec: TableSpec) -> None:
+        """``typed_<table>``: parsed columns, plus the cell text (``raw:<column>``) wherever parsing can fail,
+        so that a finding shows the value as sent (kept only there: interval tables are large)."""
         src = self.sources[spec.name]
         if src.parquet is not None:
             rel = self.con.read_parquet(str(src.parquet), file_row_number=True)
             rel.create_view(f"raw_{spec.name}", replace=True)
             types = dict(zip(rel.columns, (str(t) for t in rel.types), strict=True))
-            exprs = []
-            for c in spec.columns:
-                typed = _typed_expr(c, types[c.name]) if c.name in types else "NULL"
-                if c.name not in types:
-                    raw = "NULL::VARCHAR"
-                elif types[c.name].startswith("TIMESTAMP"):  # as China Standard Time, as a text file gives it
-                    raw = f"CAST({typed} AS VARCHAR)"
-                else:
-                    raw = f"CAST({q(c.name)} AS VARCHAR)"
-                exprs.append(f"{typed} AS {q(c.name)}, {raw} AS {q('raw:' + c.name)}")
             row = "file_row_number + 1"
         else:
             assert src.data is not None
             self.con.register(f"raw_{spec.name}", src.data)
-            exprs = [f"{_text_expr(c, q(c.name))} AS {q(c.name)}, {q(c.name)} AS {q('raw:' + c.name)}"
-                     for c in spec.columns]
+            types = dict.fromkeys(spec.column_names, "VARCHAR")
             row = ROW
+        exprs = []
+        for c in spec.columns:
+            if c.name not in types:
+                exprs.append(f"NULL AS {q(c.name)}")
+                continue
+            exprs.append(f"{_typed_expr(c, types[c.name])} AS {q(c.name)}")
+            if types[c.name] == "VARCHAR" and c.type not in _TEXTUAL:
+                exprs.append(f"{q(c.name)} AS {q('raw:' + c.name)}")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE typed_{spec.name} AS "
                          f"SELECT {row} AS _row, {', '.join(exprs)} FROM raw_{spec.name}")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE bad_{spec.name} (_row BIGINT)")
@@ -302,12 +303,18 @@ class BatchCheck:
         self._merge_meters()  # without the rows just rejected
 
     def _check_holder(self, table: str, at: str, at_text: str) -> None:
-        """Every monthly total / reading must fall in a period some enterprise holds the meter."""
-        self._emit(table, "meter_unassigned", "meter_id",
-                   f"{at} IS NOT NULL AND meter_id IN (SELECT meter_id FROM all_meters) "
-                   f"AND NOT EXISTS (SELECT 1 FROM all_meters m "
-                   f"WHERE m.meter_id = typed_{table}.meter_id AND coalesce(m.valid_from, DATE '0001-01-01') <= {at} "
-                   f"AND coalesce(m.valid_to, DATE '9999-12-31') >= {at})", "meter_id", reason=at_text)
+        """Every monthly total / reading must fall in a period some enterprise holds the meter. Checked on the
+        distinct (meter, day) pairs, then joined back to the rows (a range lookup per reading is slow)."""
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE unheld AS SELECT * FROM (SELECT DISTINCT meter_id, {at} AS day "
+            f"FROM typed_{table} WHERE {at} IS NOT NULL AND meter_id IN (SELECT meter_id FROM all_meters)) d "
+            f"WHERE NOT EXISTS (SELECT 1 FROM all_meters m WHERE m.meter_id = d.meter_id "
+            f"AND coalesce(m.valid_from, DATE '0001-01-01') <= d.day "
+            f"AND coalesce(m.valid_to, DATE '9999-12-31') >= d.day)")
+        if self.con.sql("SELECT count(*) FROM unheld").fetchall()[0][0]:
+            self._emit(table, "meter_unassigned", "meter_id",
+                       f"EXISTS (SELECT 1 FROM unheld u WHERE u.meter_id = typed_{table}.meter_id AND u.day = {at})",
+                       "meter_id", reason=at_text)
 
     def _check_certificates(self) -> None:
         self._emit("green_certificates", "certificate_elsewhere", "certificate_id",
@@ -322,7 +329,7 @@ class BatchCheck:
         valid = "typed_interval_readings WHERE _row NOT IN (SELECT _row FROM bad_interval_readings)"
         gaps = self.con.sql(
             f"SELECT meter_id, CAST((epoch(max(ts)) - epoch(min(ts))) / 900 + 1 AS BIGINT) AS expected, "
-            f"count(DISTINCT ts) AS n FROM {valid} GROUP BY meter_id HAVING expected > n ORDER BY meter_id").fetchall()
+            f"count(*) AS n FROM {valid} GROUP BY meter_id HAVING expected > n ORDER BY meter_id").fetchall()
         file = self.sources["interval_readings"].file
         for meter, expected, n in gaps:
             self.findings.append(finding("interval_gap", table="interval_readings", column="ts", value=meter,
