@@ -52,16 +52,16 @@ def industry_benchmarks(industry_code: list[str], emissions_t: ArrayLike, value_
     value = np.full(len(industry_code), np.nan)
     for i, (div, sec) in enumerate(zip(divisions, sections, strict=True)):
         for key in (div, sec):
-            acc = sums.get(key)
-            if acc is not None and acc[2] >= min_group_size:
+            group = sums.get(key)
+            if group is not None and group[2] >= min_group_size:
                 groups.append(key)
-                size[i], value[i] = acc[2], acc[0] / acc[1]
+                size[i], value[i] = group[2], group[0] / group[1]
                 break
         else:
-            key = div if div in table else sec if sec in table else None
-            groups.append(key)
-            if key is not None:
-                value[i] = table[key]
+            fallback = div if div in table else sec if sec in table else None
+            groups.append(fallback)
+            if fallback is not None:
+                value[i] = table[fallback]
     return Benchmarks(groups, size, value)
 
 
