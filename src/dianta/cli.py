@@ -23,8 +23,9 @@ export_app = typer.Typer(no_args_is_help=True, help="Export published results.")
 quarantine_app = typer.Typer(no_args_is_help=True, help="Rows held back by `ingest --partial`.")
 app.add_typer(export_app, name="export")
 app.add_typer(quarantine_app, name="quarantine")
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# a pipe or a CI log gets 160 columns rather than Rich's 80, so codes and reasons are not folded
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
 MAX_PRINTED = 200
 
 
@@ -191,6 +192,19 @@ def status() -> None:
     stale = stale_accounts(store)
     console.print(f"{len(stale)} accounts marked for recalculation"
                   + (": " + ", ".join(f"{c} {y}" for c, y in stale[:20]) if stale else ""))
+
+
+@app.command()
+def history(table: Annotated[str | None, typer.Option(help="only this table")] = None,
+            key: Annotated[str | None, typer.Option(help="only rows whose key contains this text")] = None) -> None:
+    """Corrections: each changed row with its old and new values, and who changed it, when and why."""
+    from dianta.ingest.corrections import list_corrections
+
+    out = Table("batch", "when", "by", "why", "table", "key", "old → new", title="corrections")
+    for c in list_corrections(_store(), table=table, key=key):
+        out.add_row(str(c.batch_id), c.received_at, c.received_by, c.reason or "", c.table, c.row_key,
+                    "; ".join(f"{k}: {c.old.get(k)} → {c.new.get(k)}" for k in c.changed) or c.note)
+    console.print(out)
 
 
 @quarantine_app.command("list")
