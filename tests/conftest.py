@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from stdnum.cn import uscc
 
 from dianta.ledger.store import Store
+
+BACKENDS = ("sqlite", "postgresql")
 
 
 def credit_code(n: int, region: str = "630000") -> str:
@@ -30,6 +40,63 @@ def write_table(folder: Path, table: str, header: Sequence[str], rows: Iterable[
     return path
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "store")
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A throwaway PostgreSQL server on localhost for the session (Debian's postgresql; `.ci/run` installs
+    it). Skipped where the server binaries are missing, unless DIANTA_REQUIRE_PG is set (CI sets it)."""
+    found = shutil.which("initdb") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))), None)
+    if found is None:
+        if os.environ.get("DIANTA_REQUIRE_PG"):
+            pytest.fail("PostgreSQL server binaries (initdb) are not installed")
+        pytest.skip("PostgreSQL server binaries (initdb) are not installed")
+    bindir = Path(found).parent
+    work = Path(tempfile.mkdtemp(prefix="dianta-pg-"))
+    work.chmod(0o755)
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root: run the server as the postgres user
+        shutil.chown(work, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = work / "data", _free_port()
+    run = {"check": True, "capture_output": True}
+    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "dianta", "-E", "UTF8"],
+                   **run)
+    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(work / "log"), "-w", "-o",
+                    f"-p {port} -k {work} -c listen_addresses=127.0.0.1 -c fsync=off", "start"], **run)
+    try:
+        yield f"postgresql://dianta@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def new_pg_database(server: str) -> str:
+    """A new, empty database on the test server; its URL."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    engine = sa.create_engine(server.replace("postgresql://", "postgresql+psycopg://") + "/postgres",
+                              isolation_level="AUTOCOMMIT")
+    with engine.connect() as con:
+        con.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    return f"{server}/{name}"
+
+
+def open_store(backend: str, folder: Path, request: pytest.FixtureRequest) -> Store:
+    """A new store of the given backend: an embedded folder, or a fresh PostgreSQL database with its lake."""
+    if backend == "sqlite":
+        return Store(folder / "store")
+    return Store(new_pg_database(request.getfixturevalue("pg_server")), lake=folder / "lake")
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A fresh store, once on each backend (the ledger tests run against SQLite and PostgreSQL)."""
+    s = open_store(request.param, tmp_path, request)
+    yield s
+    s.close()

@@ -28,9 +28,11 @@ H (D4430): 10 kWh every 15 minutes: 960 kWh a day, 350,400 kWh a year; K1 settle
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import BACKENDS, open_store
 from numpy.testing import assert_allclose
 from province import A, B, C, D, E, F, G, H, write_batch_2022, write_batch_2023
 
@@ -38,19 +40,18 @@ from dianta.accounts.compute import compute_year, read_accounts
 from dianta.ingest.apply import ingest_batch
 
 
-@pytest.fixture(scope="module")
-def accounts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
-    from dianta.ledger.store import Store
-
+@pytest.fixture(scope="module", params=BACKENDS)
+def accounts(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict]]:
     root = tmp_path_factory.mktemp("province")
-    store = Store(root / "store")
+    store = open_store(request.param, root, request)
     for folder in (write_batch_2022(root / "2022"), write_batch_2023(root / "2023")):
         result = ingest_batch(store, folder)
         assert result.status == "applied", result.findings
     run = compute_year(store, 2023)
     published = read_accounts(store, 2023)
     assert [r["credit_code"] for r in published] == sorted(r["credit_code"] for r in run.records)
-    return {r["credit_code"]: r for r in published}
+    yield {r["credit_code"]: r for r in published}
+    store.close()
 
 
 def test_every_enterprise_with_data_has_an_account(accounts):

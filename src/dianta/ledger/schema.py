@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from dianta.glossary import TABLES, Column
 
-SCHEMA_VERSION = 1
 metadata = sa.MetaData()
 
 
@@ -121,4 +120,72 @@ accounts = sa.Table(
     sa.Column("grade", sa.Integer),
     sa.Column("score", sa.Float),
     sa.Column("record_json", sa.Text, nullable=False),
+)
+
+# -- the multi-user service (users, organisations, consents, API keys, audit log) -------------------------
+
+organisations = sa.Table(
+    "organisations", metadata,
+    sa.Column("org_id", sa.String, primary_key=True),  # e.g. "operator", "BANK-QH-001", "PBOC-QH", a credit code
+    sa.Column("kind", sa.String, nullable=False),  # operator | bank | enterprise | regulator
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("credit_code", sa.String, unique=True),  # enterprise organisations only
+    sa.Column("created_at", sa.String, nullable=False),
+)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("user_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String, nullable=False, unique=True),
+    sa.Column("password_hash", sa.String),  # argon2id; null for machine users that only use API keys
+    sa.Column("role", sa.String, nullable=False),  # operator | bank | enterprise | regulator
+    sa.Column("org_id", sa.String, sa.ForeignKey("organisations.org_id"), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("key_id", sa.String, primary_key=True),  # the public part of the key
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.user_id"), nullable=False),
+    sa.Column("secret_hash", sa.String, nullable=False),  # argon2id of the secret part
+    sa.Column("label", sa.String, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("revoked_at", sa.String),
+)
+
+revoked_tokens = sa.Table(
+    "revoked_tokens", metadata,
+    sa.Column("jti", sa.String, primary_key=True),
+    sa.Column("expires_at", sa.Integer, nullable=False),  # unix time; rows can be purged after it
+)
+
+consents = sa.Table(
+    "consents", metadata,
+    sa.Column("consent_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("credit_code", sa.String, nullable=False),  # the enterprise granting
+    sa.Column("bank_org_id", sa.String, sa.ForeignKey("organisations.org_id"), nullable=False),
+    sa.Column("scope", sa.String, nullable=False),  # summary | full | reports
+    sa.Column("granted_at", sa.String, nullable=False),
+    sa.Column("granted_by", sa.String, nullable=False),
+    sa.Column("expires_on", sa.String, nullable=False),  # ISO date, inclusive
+    sa.Column("revoked_at", sa.String),
+    sa.Column("revoked_by", sa.String),
+)
+sa.Index("ix_consents_lookup", consents.c.credit_code, consents.c.bank_org_id)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("entry_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String, nullable=False),
+    sa.Column("actor", sa.String, nullable=False),  # username, api key id, or the OS user of a CLI command
+    sa.Column("role", sa.String, nullable=False),
+    sa.Column("org_id", sa.String),
+    sa.Column("action", sa.String, nullable=False),  # e.g. account.read, batch.upload, consent.grant
+    sa.Column("resource", sa.String, nullable=False),  # e.g. account:9163…:2023
+    sa.Column("outcome", sa.String, nullable=False),  # allowed | denied
+    sa.Column("why", sa.Text),
+    sa.Column("detail_json", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String, nullable=False),
+    sa.Column("hash", sa.String, nullable=False),
 )

@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from dianta.errors import StoreError
-from dianta.ledger import schema
+from dianta.ledger import migrate, schema
 
 
 def now_iso() -> str:
@@ -32,32 +32,48 @@ def current_user() -> str:
         return "unknown"
 
 
-class Store:
-    """The embedded store under ``root`` (created when new)."""
+def engine_url(db: str) -> str | None:
+    """The SQLAlchemy URL of a ``postgresql://`` store, or None for an embedded (folder) store."""
+    for scheme in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if db.startswith(scheme):
+            return "postgresql+psycopg://" + db[len(scheme):]
+    return None
 
-    def __init__(self, root: Path | str):
-        root_text = str(root)
-        if root_text.startswith(("postgresql://", "postgres://")):
-            raise StoreError("PostgreSQL stores arrive with the multi-user service; use a folder path for --db")
-        self.root = Path(root_text)
-        if self.root.exists() and not self.root.is_dir():
-            raise StoreError(f"--db {self.root} is a file; give a folder (it is created when new)")
-        self.lake = self.root / "lake"
+
+class Store:
+    """The store: an embedded one under the folder ``db`` (created when new: SQLite ledger and the lake), or
+    a PostgreSQL ledger when ``db`` is a ``postgresql://`` URL, with its lake in ``lake`` (default
+    ``$DIANTA_LAKE``, else ``./dianta-lake``). The ledger is migrated to the newest schema when opened."""
+
+    def __init__(self, db: Path | str, *, lake: Path | str | None = None):
+        db_text = str(db)
+        url = engine_url(db_text)
+        if url is not None:
+            self.root = Path(lake or os.environ.get("DIANTA_LAKE") or "dianta-lake")
+            self.lake = self.root
+            self.display = db_text.split("@")[-1]  # never print a password
+            self.engine = sa.create_engine(url, pool_pre_ping=True)
+        else:
+            self.root = Path(db_text)
+            if self.root.exists() and not self.root.is_dir():
+                raise StoreError(f"--db {self.root} is a file; give a folder (it is created when new)")
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.lake = self.root / "lake"
+            self.display = str(self.root)
+            self.engine = sa.create_engine(f"sqlite:///{self.root / 'ledger.sqlite'}")
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.staging = self.lake / "_staging"
         self.staging.mkdir(parents=True, exist_ok=True)
-        (self.root / "tmp").mkdir(exist_ok=True)
-        self.engine = sa.create_engine(f"sqlite:///{self.root / 'ledger.sqlite'}")
-        sa.event.listen(self.engine, "connect", _sqlite_pragmas)
-        schema.metadata.create_all(self.engine)
-        with self.engine.begin() as con:
-            version = con.execute(sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
-                                  ).scalar()
-            if version is None:
-                con.execute(schema.meta.insert().values(key="schema_version", value=str(schema.SCHEMA_VERSION)))
-            elif int(version) != schema.SCHEMA_VERSION:
-                raise StoreError(f"store {self.root} has schema version {version}; this Dianta reads "
-                                 f"{schema.SCHEMA_VERSION}")
+        self.temp_dir().mkdir(parents=True, exist_ok=True)
+        try:
+            migrate.upgrade(self.engine)
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"cannot open the ledger of {self.display}: {str(exc.orig).strip()}") from None
         self.recover()
+
+    def close(self) -> None:
+        """Release the ledger's connections."""
+        self.engine.dispose()
 
     def recover(self) -> None:
         """Publish committed lake files left in staging; remove staging debris of uncommitted work."""
@@ -81,7 +97,7 @@ class Store:
             return [self.lake / r[0] for r in con.execute(query)]
 
     def temp_dir(self) -> Path:
-        return self.root / "tmp"
+        return self.root / "_tmp" if self.lake == self.root else self.root / "tmp"
 
 
 def _sqlite_pragmas(dbapi_con, _record) -> None:  # noqa: ANN001 - DB-API connection

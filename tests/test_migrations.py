@@ -1,0 +1,44 @@
+"""The ledger's schema comes from its migrations, on both backends, and old stores are upgraded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from dianta.ledger import migrate, schema
+from dianta.ledger.store import Store
+
+
+def test_migrations_build_exactly_the_schema(store: Store):
+    with store.engine.connect() as con:
+        assert MigrationContext.configure(con).get_current_revision() == migrate.head()
+        assert compare_metadata(MigrationContext.configure(con), schema.metadata) == []
+
+
+def test_store_made_before_migrations_is_upgraded(tmp_path: Path):
+    """Stores of the first release were created from the tables of revision 0001 with no alembic_version."""
+    folder = tmp_path / "old"
+    folder.mkdir()
+    engine = sa.create_engine(f"sqlite:///{folder / 'ledger.sqlite'}")
+    first = [t for name, t in schema.metadata.tables.items()
+             if name not in ("organisations", "users", "api_keys", "revoked_tokens", "consents", "audit_log")]
+    schema.metadata.create_all(engine, tables=first)
+    with engine.begin() as con:
+        con.execute(schema.meta.insert().values(key="schema_version", value="1"))
+    engine.dispose()
+    store = Store(folder)
+    with store.engine.connect() as con:
+        assert MigrationContext.configure(con).get_current_revision() == migrate.head()
+        assert sa.inspect(con).has_table("audit_log")
+
+
+def test_unreachable_postgres_is_a_clear_error(tmp_path: Path):
+    import pytest
+
+    from dianta.errors import StoreError
+
+    with pytest.raises(StoreError, match="cannot open the ledger of 127.0.0.1:1/none"):
+        Store("postgresql://nobody:secret@127.0.0.1:1/none", lake=tmp_path / "lake")
