@@ -31,18 +31,23 @@ MAX_PRINTED = 200
 
 class State:
     db: str = "dianta-store"
+    lake: str | None = None
 
 
 @app.callback()
-def main(db: Annotated[str | None, typer.Option("--db", help="store folder (created when new); default: "
-                                                "$DIANTA_DB, else ./dianta-store")] = None) -> None:
+def main(db: Annotated[str | None, typer.Option("--db", help="store folder (created when new) or a "
+                                                "postgresql:// URL; default: $DIANTA_DB, else ./dianta-store")] = None,
+         lake: Annotated[str | None, typer.Option("--lake", help="with a postgresql:// store: the folder of its "
+                                                  "Parquet lake; default: $DIANTA_LAKE, else ./dianta-lake")] = None
+         ) -> None:
     State.db = db or os.environ.get("DIANTA_DB") or "dianta-store"
+    State.lake = lake
 
 
 def _store():  # noqa: ANN202 - imported lazily so `--help` stays fast
     from dianta.ledger.store import Store
 
-    return Store(State.db)
+    return Store(State.db, lake=State.lake)
 
 
 @contextmanager
@@ -231,6 +236,22 @@ def quarantine_export(batch: Annotated[int, typer.Argument(help="batch id")],
     except DiantaError as exc:
         raise _fail(exc) from None
     console.print(", ".join(f"{t}: {n} rows" for t, n in written.items()) + f" written to {folder}")
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="port")] = 8000,
+          cors: Annotated[list[str] | None, typer.Option(help="allowed browser origin (repeatable)")] = None) -> None:
+    """Run the REST API (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs)."""
+    import uvicorn
+
+    from dianta.api.app import create_app
+
+    try:
+        application = create_app(_store(), cors_origins=cors or [])
+    except DiantaError as exc:
+        raise _fail(exc) from None
+    uvicorn.run(application, host=host, port=port, log_level="warning", server_header=False)
 
 
 @app.command()

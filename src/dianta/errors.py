@@ -41,3 +41,19 @@ class MissingFactorError(ReferenceDataError):
 
 class StoreError(DiantaError):
     """The store cannot be opened or is inconsistent."""
+
+
+class AuthError(DiantaError):
+    """Not authenticated: no, a wrong, an expired or a revoked credential (HTTP 401)."""
+
+
+class Forbidden(DiantaError):
+    """Authenticated but not allowed: role, tenant or consent says no (HTTP 403)."""
+
+
+class NotFound(DiantaError):
+    """The thing asked for does not exist (HTTP 404)."""
+
+
+class Conflict(DiantaError):
+    """The request clashes with what exists (a user name taken, a consent already revoked; HTTP 409)."""

@@ -30,6 +30,8 @@ from dianta.ledger import schema
 from dianta.ledger.store import Store, current_user, now_iso
 
 Progress = Callable[[str], None]
+#: findings kept with an applied batch (warnings, and the reasons of quarantined rows)
+MAX_KEPT_FINDINGS = 5000
 
 
 @dataclass(slots=True)
@@ -378,7 +380,8 @@ def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, Sour
             marked = applier.write_marks()
             status = "partial" if any(c.quarantined for c in counts.values()) else "applied"
             summary = {"counts": {k: _counts_dict(v) for k, v in counts.items()},
-                       "warnings": sum(f.severity == "warning" for f in findings), "marked_accounts": marked}
+                       "warnings": sum(f.severity == "warning" for f in findings), "marked_accounts": marked,
+                       "findings": [f.as_dict() for f in findings[:MAX_KEPT_FINDINGS]]}
             tx.execute(schema.batches.update().where(schema.batches.c.batch_id == batch_id)
                        .values(status=status, summary_json=json.dumps(summary)))
         for rel_path in applier.new_files:  # publish after the commit

@@ -1,0 +1,89 @@
+"""Reading published accounts and an enterprise's data: filters, pagination, one account, monthly data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from dianta.errors import NotFound
+from dianta.ledger import schema
+from dianta.ledger.store import Store
+
+
+@dataclass(slots=True)
+class Page:
+    items: list[dict[str, object]]
+    total: int
+    page: int
+    size: int
+
+
+def list_accounts(store: Store, *, year: int, visible: set[str] | None, profile_id: str = "default",
+                  grade: int | None = None, industry: str | None = None, region: str | None = None,
+                  q: str | None = None, page: int = 1, size: int = 50) -> Page:
+    """Published accounts of a year among ``visible`` enterprises (None: all), filtered by grade, industry
+    code prefix (``C32``), region code prefix (``6301``) and a name or code fragment; ordered by credit code."""
+    acc, ent = schema.accounts, schema.data_tables["enterprises"]
+    where = [acc.c.year == year, acc.c.profile_id == profile_id]
+    if visible is not None:
+        if not visible:
+            return Page([], 0, page, size)
+        where.append(acc.c.credit_code.in_(sorted(visible)))
+    if grade is not None:
+        where.append(acc.c.grade == grade)
+    if industry:
+        where.append(ent.c.industry_code.startswith(industry.upper(), autoescape=True))
+    if region:
+        where.append(ent.c.region_code.startswith(region, autoescape=True))
+    if q:
+        where.append(sa.or_(ent.c.name.contains(q, autoescape=True), acc.c.credit_code.contains(q.upper(),
+                                                                                             autoescape=True)))
+    joined = acc.join(ent, ent.c.credit_code == acc.c.credit_code)
+    with store.engine.connect() as con:
+        total = con.execute(sa.select(sa.func.count()).select_from(joined).where(*where)).scalar_one()
+        rows = con.execute(sa.select(acc.c.record_json).select_from(joined).where(*where)
+                           .order_by(acc.c.credit_code).limit(size).offset((page - 1) * size)).scalars().all()
+    return Page([json.loads(r) for r in rows], total, page, size)
+
+
+def get_account(store: Store, *, credit_code: str, year: int, profile_id: str = "default") -> dict[str, object]:
+    acc = schema.accounts
+    with store.engine.connect() as con:
+        row = con.execute(sa.select(acc.c.record_json).where(acc.c.credit_code == credit_code, acc.c.year == year,
+                                                             acc.c.profile_id == profile_id)).scalar()
+    if row is None:
+        raise NotFound(f"no published account of {credit_code} for {year} under profile '{profile_id}'")
+    return json.loads(row)
+
+
+def get_enterprise(store: Store, credit_code: str) -> dict[str, object]:
+    """An enterprise with its meters (DATA-REQUIREMENTS: enterprises, meters)."""
+    ent, met = schema.data_tables["enterprises"], schema.data_tables["meters"]
+    with store.engine.connect() as con:
+        row = con.execute(sa.select(ent.c.credit_code, ent.c.name, ent.c.industry_code, ent.c.region_code,
+                                    ent.c.opened_on, ent.c.closed_on).where(ent.c.credit_code == credit_code)
+                          ).mappings().first()
+        if row is None:
+            raise NotFound(f"no enterprise {credit_code}")
+        meters = con.execute(sa.select(met.c.meter_id, met.c.valid_from, met.c.valid_to)
+                             .where(met.c.credit_code == credit_code).order_by(met.c.meter_id, met.c.valid_from)
+                             ).mappings().all()
+    return {**row, "meters": [dict(m) for m in meters]}
+
+
+def enterprise_monthly(store: Store, *, credit_code: str, year: int) -> list[dict[str, object]]:
+    """The enterprise's monthly meter data of a year, for the months it held each meter."""
+    met, mon = schema.data_tables["meters"], schema.data_tables["consumption_monthly"]
+    with store.engine.connect() as con:
+        periods = con.execute(sa.select(met.c.meter_id, met.c.valid_from, met.c.valid_to)
+                              .where(met.c.credit_code == credit_code)).all()
+        out = []
+        for meter_id, start, end in periods:
+            rows = con.execute(sa.select(mon.c.meter_id, mon.c.month, mon.c.kwh, mon.c.kwh_peak, mon.c.kwh_flat,
+                                         mon.c.kwh_valley)
+                               .where(mon.c.meter_id == meter_id, mon.c.month.startswith(str(year)))
+                               .order_by(mon.c.month)).mappings().all()
+            out += [dict(r) for r in rows if (start or "0001") <= f"{r['month']}-01" <= (end or "9999")]
+    return sorted(out, key=lambda r: (str(r["month"]), str(r["meter_id"])))

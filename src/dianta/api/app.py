@@ -1,0 +1,58 @@
+"""The application: routers, error mapping, security headers, OpenAPI at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
+
+import dianta
+from dianta.api.routers import accounts, admin, auth, batches, consents, programme
+from dianta.errors import (
+    AuthError,
+    Conflict,
+    DiantaError,
+    Forbidden,
+    InputRefused,
+    NotFound,
+    ReferenceDataError,
+    StoreError,
+    UsageError,
+)
+from dianta.ledger.store import Store
+
+STATUS = ((AuthError, 401), (Forbidden, 403), (NotFound, 404), (Conflict, 409), (InputRefused, 422),
+          (ReferenceDataError, 422), (UsageError, 400), (StoreError, 503))
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
+                    "Cache-Control": "no-store",
+                    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'"}
+
+
+def create_app(store: Store, *, cors_origins: list[str] | None = None) -> FastAPI:
+    app = FastAPI(title="Dianta 电碳 API", version=dianta.__version__,
+                  description="Enterprise electricity-carbon accounts for banks (企业电碳账户).",
+                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
+    app.state.store = store
+    for module in (auth, admin, batches, accounts, consents, programme):
+        app.include_router(module.router, prefix="/api/v1")
+    if cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=["GET", "POST", "PATCH",
+                           "DELETE"], allow_headers=["Authorization", "X-API-Key", "Content-Type"])
+
+    @app.exception_handler(DiantaError)
+    def dianta_error(_request: Request, exc: DiantaError) -> JSONResponse:
+        status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+        body: dict[str, object] = {"detail": str(exc)}
+        if isinstance(exc, InputRefused):
+            body["findings"] = [f.as_dict() for f in exc.findings]
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette's signature
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    return app

@@ -1,0 +1,36 @@
+"""Dependencies: the store and the authenticated principal (bearer token or API key)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+
+from dianta.errors import AuthError
+from dianta.ledger.store import Store
+from dianta.security import apikeys, tokens
+from dianta.security.principal import Principal
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def get_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def get_principal(store: Annotated[Store, Depends(get_store)],
+                  token: Annotated[str | None, Security(oauth2)] = None,
+                  api_key: Annotated[str | None, Security(api_key_header)] = None) -> Principal:
+    """Who is asking: a bearer token from /auth/token, or an API key (machine clients)."""
+    if token:
+        return tokens.principal_from_token(store, token)
+    if api_key:
+        return apikeys.principal_from_api_key(store, api_key)
+    raise AuthError("not authenticated: log in at /api/v1/auth/token or send an X-API-Key header")
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+TokenDep = Annotated[str | None, Security(oauth2)]

@@ -1,0 +1,77 @@
+"""Log in, log out, who am I, API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from dianta.api.deps import PrincipalDep, StoreDep, TokenDep
+from dianta.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Message, PrincipalPublic, TokenPublic
+from dianta.errors import Forbidden
+from dianta.security import apikeys, audit, tokens, users
+from dianta.security.authz import authorize
+
+router = APIRouter(tags=["auth"])
+ERRORS = {401: {"model": Message}, 403: {"model": Message}}
+
+
+@router.post("/auth/token", response_model=TokenPublic, responses={401: {"model": Message}})
+def login(store: StoreDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenPublic:
+    """Password login: a short-lived bearer token."""
+    principal = users.authenticate(store, username=form.username, password=form.password)
+    token, expires_at = tokens.issue_token(store, principal)
+    audit.record(store, principal=principal, action="auth.login", resource=f"user:{principal.actor}")
+    return TokenPublic(access_token=token, expires_at=expires_at)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+def logout(store: StoreDep, principal: PrincipalDep, token: TokenDep) -> None:
+    """Revoke the bearer token used for this request."""
+    if token:
+        tokens.revoke_token(store, token)
+    audit.record(store, principal=principal, action="auth.logout", resource=f"user:{principal.actor}")
+
+
+@router.get("/me", response_model=PrincipalPublic, responses=ERRORS)
+def me(principal: PrincipalDep) -> PrincipalPublic:
+    return PrincipalPublic(actor=principal.actor, role=principal.role, org_id=principal.org_id,
+                           credit_code=principal.credit_code)
+
+
+@router.post("/api-keys", response_model=ApiKeyCreated, status_code=201, responses=ERRORS)
+def create_api_key(store: StoreDep, principal: PrincipalDep, body: ApiKeyCreate) -> ApiKeyCreated:
+    """An API key for a machine client (for yourself; the operator may create one for another user)."""
+    authorize(store, principal, "apikey.manage", resource="api-keys")
+    user_id = body.user_id if body.user_id is not None else principal.user_id
+    if user_id is None or (user_id != principal.user_id and principal.role != "operator"):
+        audit.record(store, principal=principal, action="apikey.manage", resource=f"user:{user_id}",
+                     outcome="denied", why="keys are created for yourself unless you are the operator")
+        raise Forbidden("keys are created for yourself unless you are the operator")
+    users.get_user(store, user_id)
+    key = apikeys.create_api_key(store, user_id=user_id, label=body.label)
+    key_id = key.split("_")[1]
+    audit.record(store, principal=principal, action="apikey.create", resource=f"api-key:{key_id}",
+                 detail={"user_id": user_id, "label": body.label})
+    return ApiKeyCreated(key=key, key_id=key_id, label=body.label)
+
+
+@router.get("/api-keys", response_model=list[ApiKeyPublic], responses=ERRORS)
+def list_api_keys(store: StoreDep, principal: PrincipalDep) -> list[ApiKeyPublic]:
+    """Your API keys (never their secrets)."""
+    if principal.user_id is None:
+        return []
+    return [ApiKeyPublic(**k) for k in apikeys.list_api_keys(store, user_id=principal.user_id)]
+
+
+@router.delete("/api-keys/{key_id}", status_code=204, responses={**ERRORS, 404: {"model": Message}})
+def revoke_api_key(store: StoreDep, principal: PrincipalDep, key_id: str) -> None:
+    own = {k["key_id"] for k in apikeys.list_api_keys(store, user_id=principal.user_id)} \
+        if principal.user_id is not None else set()
+    if key_id not in own and principal.role != "operator":
+        audit.record(store, principal=principal, action="apikey.revoke", resource=f"api-key:{key_id}",
+                     outcome="denied", why="not your key")
+        raise Forbidden("you may only revoke your own keys")
+    apikeys.revoke_api_key(store, key_id=key_id)
+    audit.record(store, principal=principal, action="apikey.revoke", resource=f"api-key:{key_id}")

@@ -1,0 +1,128 @@
+"""Batches (upload with the same checks as `dianta ingest`), quarantine, corrections, compute."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, File, Form, Query, UploadFile
+
+from dianta.accounts.compute import compute_year
+from dianta.api.deps import PrincipalDep, StoreDep
+from dianta.api.schemas import (
+    BatchList,
+    BatchPublic,
+    BatchResult,
+    ComputeRequest,
+    ComputeResult,
+    CorrectionPublic,
+    FindingPublic,
+    Message,
+    QuarantinePublic,
+    Refusal,
+)
+from dianta.errors import NotFound
+from dianta.ingest.corrections import list_corrections
+from dianta.ingest.quarantine import list_quarantine
+from dianta.ingest.upload import ingest_upload
+from dianta.ledger import schema
+from dianta.security import audit
+from dianta.security.authz import authorize
+
+router = APIRouter(tags=["batches and computation"])
+ERRORS = {401: {"model": Message}, 403: {"model": Message}}
+
+
+@router.post("/batches", response_model=BatchResult, status_code=201,
+             responses={**ERRORS, 400: {"model": Message}, 422: {"model": Refusal}})
+def upload_batch(store: StoreDep, principal: PrincipalDep, files: Annotated[list[UploadFile], File()],
+                 partial: Annotated[bool, Form()] = False,
+                 reason: Annotated[str | None, Form(max_length=500)] = None) -> BatchResult:
+    """Upload one batch (the files of DATA-REQUIREMENTS.md): refused as a whole (422, every finding listed)
+    unless every row passes, or applied with the rejected rows quarantined when ``partial``."""
+    authorize(store, principal, "batch.upload", resource="batches")
+    result = ingest_upload(store, ((f.filename or "", f.file) for f in files), partial=partial, reason=reason,
+                           user=principal.actor)
+    audit.record(store, principal=principal, action="batch.upload", resource=f"batch:{result.batch_id}",
+                 why=reason, detail={"status": result.status, "files": [f.filename for f in files]})
+    return BatchResult(status=result.status, batch_id=result.batch_id, marked_accounts=result.marked_accounts,  # type: ignore[arg-type]
+                       counts={k: vars_of(v) for k, v in result.counts.items()},
+                       findings=[FindingPublic(**f.as_dict()) for f in result.findings])
+
+
+def vars_of(c: object) -> dict[str, int]:
+    return {k: getattr(c, k) for k in ("new", "unchanged", "corrected", "quarantined")}
+
+
+def _batch(row: sa.Row) -> BatchPublic:
+    summary = json.loads(row.summary_json)
+    return BatchPublic(batch_id=row.batch_id, received_at=row.received_at, received_by=row.received_by,
+                       reason=row.reason, status=row.status, counts=summary.get("counts", {}),
+                       warnings=summary.get("warnings", 0))
+
+
+@router.get("/batches", response_model=BatchList, responses=ERRORS)
+def list_batches(store: StoreDep, principal: PrincipalDep,
+                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> BatchList:
+    authorize(store, principal, "batch.read", resource="batches")
+    b = schema.batches
+    with store.engine.connect() as con:
+        rows = con.execute(sa.select(b).order_by(b.c.batch_id.desc()).limit(limit)).all()
+    return BatchList(items=[_batch(r) for r in rows])
+
+
+@router.get("/batches/{batch_id}", response_model=BatchPublic, responses={**ERRORS, 404: {"model": Message}})
+def get_batch(store: StoreDep, principal: PrincipalDep, batch_id: int) -> BatchPublic:
+    authorize(store, principal, "batch.read", resource=f"batch:{batch_id}")
+    with store.engine.connect() as con:
+        row = con.execute(sa.select(schema.batches).where(schema.batches.c.batch_id == batch_id)).first()
+    if row is None:
+        raise NotFound(f"no batch {batch_id}")
+    return _batch(row)
+
+
+@router.get("/batches/{batch_id}/findings", response_model=list[FindingPublic],
+            responses={**ERRORS, 404: {"model": Message}})
+def batch_findings(store: StoreDep, principal: PrincipalDep, batch_id: int) -> list[FindingPublic]:
+    """The warnings of an applied batch and the reasons its quarantined rows were rejected."""
+    authorize(store, principal, "batch.read", resource=f"batch:{batch_id}")
+    with store.engine.connect() as con:
+        summary = con.execute(sa.select(schema.batches.c.summary_json)
+                              .where(schema.batches.c.batch_id == batch_id)).scalar()
+    if summary is None:
+        raise NotFound(f"no batch {batch_id}")
+    return [FindingPublic(**f) for f in json.loads(summary).get("findings", [])]
+
+
+@router.get("/quarantine", response_model=list[QuarantinePublic], responses=ERRORS)
+def quarantine(store: StoreDep, principal: PrincipalDep,
+               batch_id: Annotated[int | None, Query()] = None) -> list[QuarantinePublic]:
+    authorize(store, principal, "batch.read", resource="quarantine")
+    return [QuarantinePublic(quarantine_id=e.quarantine_id, batch_id=e.batch_id, table=e.table, row=e.row,
+                             file=e.file, n_rows=e.n_rows, reasons=e.reasons, state=e.state)
+            for e in list_quarantine(store, batch_id=batch_id)]
+
+
+@router.get("/corrections", response_model=list[CorrectionPublic], responses=ERRORS)
+def corrections(store: StoreDep, principal: PrincipalDep,
+                table: Annotated[str | None, Query(max_length=64)] = None,
+                key: Annotated[str | None, Query(max_length=200)] = None) -> list[CorrectionPublic]:
+    """Every correction with its old and new values, and who made it, when and why."""
+    authorize(store, principal, "corrections.read", resource="corrections")
+    return [CorrectionPublic(batch_id=c.batch_id, received_at=c.received_at, received_by=c.received_by,
+                             reason=c.reason, table=c.table, row_key=c.row_key, old=c.old, new=c.new, note=c.note)
+            for c in list_corrections(store, table=table, key=key)]
+
+
+@router.post("/compute", response_model=ComputeResult, responses={**ERRORS, 422: {"model": Message}})
+def compute(store: StoreDep, principal: PrincipalDep, body: ComputeRequest) -> ComputeResult:
+    """Compute and publish every account of a year (METHODOLOGY.md)."""
+    authorize(store, principal, "compute.run", resource=f"accounts:{body.year}")
+    result = compute_year(store, body.year, profile=body.profile, user=principal.actor)
+    audit.record(store, principal=principal, action="compute.run", resource=f"accounts:{body.year}",
+                 detail={"run_id": result.run_id, "profile": body.profile, "accounts": len(result.records)})
+    return ComputeResult(run_id=result.run_id, year=body.year, profile_id=result.profile_id,
+                         accounts=len(result.records),
+                         by_grade={str(g or "not rated"): n for g, n in sorted(result.grades.items(),
+                                                                               key=lambda x: x[0] or 9)})

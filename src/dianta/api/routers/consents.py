@@ -1,0 +1,61 @@
+"""Consents: an enterprise decides which bank may see what, and until when."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from dianta.api.deps import PrincipalDep, StoreDep
+from dianta.api.schemas import CREDIT_CODE, ConsentCreate, ConsentPublic, Message
+from dianta.errors import UsageError
+from dianta.security import audit, consents
+from dianta.security.authz import authorize
+
+router = APIRouter(tags=["consents"])
+ERRORS = {401: {"model": Message}, 403: {"model": Message}, 404: {"model": Message}}
+
+
+@router.post("/consents", response_model=ConsentPublic, status_code=201,
+             responses={**ERRORS, 400: {"model": Message}})
+def grant(store: StoreDep, principal: PrincipalDep, body: ConsentCreate) -> ConsentPublic:
+    """Grant a bank consent to see this enterprise's account summary, full data or reports, until a date."""
+    code = principal.credit_code if principal.role == "enterprise" else body.credit_code
+    if code is None:
+        raise UsageError("name the enterprise (credit_code) the consent is granted for")
+    resource = f"consent:{code}:{body.bank_org_id}"
+    authorize(store, principal, "consent.manage", resource=resource, credit_code=body.credit_code or code)
+    consent = consents.grant_consent(store, credit_code=code, bank_org_id=body.bank_org_id, scope=body.scope,
+                                     expires_on=body.expires_on.isoformat(), granted_by=principal.actor)
+    audit.record(store, principal=principal, action="consent.grant", resource=resource,
+                 detail={"consent_id": consent["consent_id"], "scope": body.scope,
+                         "expires_on": body.expires_on.isoformat()})
+    return ConsentPublic(**consent)
+
+
+@router.delete("/consents/{consent_id}", response_model=ConsentPublic, responses={**ERRORS, 409: {"model": Message}})
+def revoke(store: StoreDep, principal: PrincipalDep, consent_id: int) -> ConsentPublic:
+    """Revoke a consent: the bank loses access at once."""
+    existing = consents.get_consent(store, consent_id)
+    resource = f"consent:{existing['credit_code']}:{existing['bank_org_id']}"
+    authorize(store, principal, "consent.manage", resource=resource, credit_code=str(existing["credit_code"]))
+    consent = consents.revoke_consent(store, consent_id=consent_id, revoked_by=principal.actor)
+    audit.record(store, principal=principal, action="consent.revoke", resource=resource,
+                 detail={"consent_id": consent_id})
+    return ConsentPublic(**consent)
+
+
+@router.get("/consents", response_model=list[ConsentPublic], responses=ERRORS)
+def list_consents(store: StoreDep, principal: PrincipalDep,
+                  credit_code: Annotated[str | None, Query(pattern=CREDIT_CODE)] = None,
+                  live_only: bool = False) -> list[ConsentPublic]:
+    """An enterprise sees the consents it granted, a bank those granted to it, the operator all."""
+    authorize(store, principal, "consent.read", resource="consents", credit_code=credit_code)
+    if principal.role == "enterprise":
+        found = consents.list_consents(store, credit_code=principal.credit_code, live_only=live_only)
+    elif principal.role == "bank":
+        found = consents.list_consents(store, credit_code=credit_code, bank_org_id=principal.org_id,
+                                       live_only=live_only)
+    else:
+        found = consents.list_consents(store, credit_code=credit_code, live_only=live_only)
+    return [ConsentPublic(**c) for c in found]

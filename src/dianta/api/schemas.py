@@ -1,0 +1,357 @@
+"""Request and response models of the API (schema families ``XCreate`` / ``XPublic`` / ``XList``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["operator", "bank", "enterprise", "regulator"]
+Scope = Literal["summary", "full", "reports"]
+CreditCode = str
+ORG_ID = r"^[A-Za-z0-9_.\-]{1,64}$"
+CREDIT_CODE = r"^[0-9A-Z]{18}$"
+
+
+class Message(BaseModel):
+    detail: str
+
+
+class FindingPublic(BaseModel):
+    code: str
+    severity: Literal["error", "warning"]
+    table: str
+    row: int | None
+    column: str | None
+    value: str | None
+    message_en: str
+    message_zh: str
+    file: str | None = None
+
+
+class Refusal(BaseModel):
+    """A refused request that names every problem (a batch that was not applied)."""
+
+    detail: str
+    findings: list[FindingPublic] = []
+
+
+class TokenPublic(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: int = Field(description="unix time")
+
+
+class PrincipalPublic(BaseModel):
+    actor: str
+    role: Role
+    org_id: str | None
+    credit_code: str | None
+
+
+class OrganisationCreate(BaseModel):
+    org_id: str = Field(pattern=ORG_ID)
+    kind: Role
+    name: str = Field(min_length=1, max_length=200)
+    credit_code: str | None = Field(default=None, pattern=CREDIT_CODE)
+
+
+class OrganisationPublic(BaseModel):
+    org_id: str
+    kind: Role
+    name: str
+    credit_code: str | None
+    created_at: str
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@\-]+$")
+    password: str | None = Field(default=None, min_length=10, max_length=200,
+                                 description="null for a machine user that only uses API keys")
+    role: Role
+    org_id: str = Field(pattern=ORG_ID)
+
+
+class UserPublic(BaseModel):
+    user_id: int
+    username: str
+    role: Role
+    org_id: str
+    active: bool
+    created_at: str
+
+
+class UserUpdate(BaseModel):
+    active: bool
+
+
+class ApiKeyCreate(BaseModel):
+    label: str = Field(min_length=1, max_length=100)
+    user_id: int | None = Field(default=None, description="the operator may create a key for another user")
+
+
+class ApiKeyCreated(BaseModel):
+    key: str = Field(description="shown once; send it as the X-API-Key header")
+    key_id: str
+    label: str
+
+
+class ApiKeyPublic(BaseModel):
+    key_id: str
+    label: str
+    created_at: str
+    revoked_at: str | None
+
+
+class TableCountsPublic(BaseModel):
+    new: int
+    unchanged: int
+    corrected: int
+    quarantined: int
+
+
+class BatchResult(BaseModel):
+    status: Literal["applied", "partial", "unchanged"]
+    batch_id: int | None
+    counts: dict[str, TableCountsPublic]
+    marked_accounts: int
+    findings: list[FindingPublic]
+
+
+class BatchPublic(BaseModel):
+    batch_id: int
+    received_at: str
+    received_by: str
+    reason: str | None
+    status: str
+    counts: dict[str, TableCountsPublic]
+    warnings: int
+
+
+class BatchList(BaseModel):
+    items: list[BatchPublic]
+
+
+class QuarantinePublic(BaseModel):
+    quarantine_id: int
+    batch_id: int
+    table: str
+    row: int | None
+    file: str | None
+    n_rows: int
+    reasons: list[object]
+    state: str
+
+
+class CorrectionPublic(BaseModel):
+    batch_id: int
+    received_at: str
+    received_by: str
+    reason: str | None
+    table: str
+    row_key: str
+    old: dict[str, object]
+    new: dict[str, object]
+    note: str
+
+
+class ComputeRequest(BaseModel):
+    year: int = Field(ge=1901, le=2199)
+    profile: str = Field(default="default", pattern=r"^[A-Za-z0-9_\-]{1,64}$",
+                         description="a shipped methodology profile id")
+
+
+class ComputeResult(BaseModel):
+    run_id: int
+    year: int
+    profile_id: str
+    accounts: int
+    by_grade: dict[str, int]
+
+
+class Benchmark(BaseModel):
+    group: str
+    size: int
+    value: float | None
+
+
+class AspectScores(BaseModel):
+    intensity: float | None
+    reduction: float | None
+    green: float | None
+
+
+class Label(BaseModel):
+    grade: int
+    colour: str
+    year: int
+    profile_id: str
+
+
+class Alert(BaseModel):
+    code: str
+    month: str
+
+
+class FactorUsed(BaseModel):
+    year: int
+    area: str
+    kind: str
+    value_kg_per_kwh: float
+    source: str | None = None
+
+
+class Factors(BaseModel):
+    location: FactorUsed
+    residual: FactorUsed
+
+
+class AccountPublic(BaseModel):
+    """An electricity-carbon account (INTERFACE.md fields; METHODOLOGY.md §3–§7b)."""
+
+    model_config = ConfigDict(extra="allow")
+    credit_code: str
+    year: int
+    name: str | None = None
+    industry_code: str | None = None
+    region_code: str | None = None
+    kwh_grid: float
+    kwh_onsite: float
+    kwh_total: float
+    kwh_contract: float
+    kwh_contract_excess: float
+    emissions_location_t: float
+    emissions_market_t: float
+    emissions_t: float
+    intensity: float | None
+    reduction_t: float | None
+    kwh_green: float
+    green_share: float
+    green_reduction_t: float
+    cfe_score: float | None
+    benchmark: Benchmark | None
+    k: float | None
+    aspect_scores: AspectScores
+    score: float | None
+    grade: int | None
+    label: Label | None
+    alerts: list[Alert]
+    profile_id: str
+    factors: Factors
+    flags: list[str]
+
+
+class AccountList(BaseModel):
+    items: list[AccountPublic]
+    total: int
+    page: int
+    size: int
+
+
+class MeterPublic(BaseModel):
+    meter_id: str
+    valid_from: str | None
+    valid_to: str | None
+
+
+class EnterprisePublic(BaseModel):
+    credit_code: str
+    name: str
+    industry_code: str
+    region_code: str
+    opened_on: str | None
+    closed_on: str | None
+    meters: list[MeterPublic]
+
+
+class MonthlyPublic(BaseModel):
+    meter_id: str
+    month: str
+    kwh: float
+    kwh_peak: float | None
+    kwh_flat: float | None
+    kwh_valley: float | None
+
+
+class ConsentCreate(BaseModel):
+    credit_code: str | None = Field(default=None, pattern=CREDIT_CODE,
+                                    description="an enterprise user grants for itself; the operator names one")
+    bank_org_id: str = Field(pattern=ORG_ID)
+    scope: Scope
+    expires_on: dt.date
+
+
+class ConsentPublic(BaseModel):
+    consent_id: int
+    credit_code: str
+    bank_org_id: str
+    scope: Scope
+    granted_at: str
+    granted_by: str
+    expires_on: str
+    revoked_at: str | None
+    revoked_by: str | None
+    live: bool
+
+
+class LoanCreate(BaseModel):
+    loan_id: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    credit_code: str = Field(pattern=CREDIT_CODE)
+    principal_cny: float = Field(ge=0, le=1e15)
+    outstanding_cny: float = Field(ge=0, le=1e15)
+    as_of: dt.date
+    drawn_on: dt.date
+    maturity_on: dt.date
+    base_rate_pct: float = Field(ge=0, le=100)
+    product: str | None = Field(default=None, max_length=100)
+
+
+class LoanPublic(LoanCreate):
+    bank_id: str
+
+
+class GroupStatistics(BaseModel):
+    group: str
+    name: str | None = None
+    accounts: int
+    kwh_total: float
+    kwh_green: float
+    green_share: float
+    emissions_t: float
+
+
+class BankLoans(BaseModel):
+    bank_id: str
+    loans: int
+    principal_cny: float
+    outstanding_cny: float
+
+
+class StatisticsPublic(BaseModel):
+    year: int
+    profile_id: str
+    accounts: int
+    by_grade: list[GroupStatistics]
+    by_industry: list[GroupStatistics]
+    by_region: list[GroupStatistics]
+    loans_by_bank: list[BankLoans]
+
+
+class AuditEntryPublic(BaseModel):
+    entry_id: int
+    at: str
+    actor: str
+    role: str
+    org_id: str | None
+    action: str
+    resource: str
+    outcome: str
+    why: str | None
+
+
+class AuditReport(BaseModel):
+    ok: bool
+    entries: int
+    first_bad_entry: int | None
+    problem: str | None

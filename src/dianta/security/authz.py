@@ -1,0 +1,108 @@
+"""Authorisation, in one place for every route and command: role × tenant × consent.
+
+Every action a principal can take is a row of ``POLICY``; :func:`authorize` is the only gate, and every
+refusal is written to the audit log before it is raised. Listing routes narrow what they return with
+:func:`visible_codes` (the same rules, applied to a set of enterprises).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from dianta.errors import Forbidden
+from dianta.ledger.store import Store
+from dianta.security import audit, consents
+from dianta.security.principal import Principal, Role
+
+ALL: frozenset[Role] = frozenset({"operator", "bank", "enterprise", "regulator"})
+#: consent scopes that let a bank read an account summary / the full data / reports
+SUMMARY_SCOPES = frozenset({"summary", "full", "reports"})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Who may take an action.
+
+    roles: the roles that may take it at all.
+    enterprise_own: an enterprise user only for its own enterprise (the request names a credit code).
+    bank_scopes: a bank only for enterprises that granted it a live consent with one of these scopes.
+    bank_own: a bank only for its own records (loans): the request's bank id must be its tenant.
+    """
+
+    roles: frozenset[Role]
+    enterprise_own: bool = False
+    bank_scopes: frozenset[str] = field(default_factory=frozenset)
+    bank_own: bool = False
+
+
+def _r(*roles: Role, **kw: object) -> Rule:
+    return Rule(frozenset(roles), **kw)  # type: ignore[arg-type]
+
+
+POLICY: dict[str, Rule] = {
+    # the operator runs the platform
+    "batch.upload": _r("operator"), "batch.read": _r("operator"), "compute.run": _r("operator"),
+    "corrections.read": _r("operator"), "users.manage": _r("operator"), "organisations.manage": _r("operator"),
+    "organisations.read": _r(*ALL), "audit.read": _r("operator", "regulator"),
+    # enterprise data: the operator; the enterprise itself; a bank with a live consent of the right scope
+    "account.read": _r("operator", "enterprise", "bank", enterprise_own=True, bank_scopes=SUMMARY_SCOPES),
+    "account.list": _r("operator", "enterprise", "bank", enterprise_own=True, bank_scopes=SUMMARY_SCOPES),
+    "data.read": _r("operator", "enterprise", "bank", enterprise_own=True, bank_scopes=frozenset({"full"})),
+    "report.read": _r("operator", "enterprise", "bank", enterprise_own=True,
+                      bank_scopes=frozenset({"reports", "full"})),
+    # consents: granted and revoked by the enterprise (or the operator for it); a bank reads its own
+    "consent.manage": _r("operator", "enterprise", enterprise_own=True),
+    "consent.read": _r("operator", "enterprise", "bank", enterprise_own=True),
+    # the regulator sees programme statistics, never an enterprise's raw data
+    "statistics.read": _r("operator", "regulator"),
+    # each bank's own loans
+    "loan.write": _r("bank", bank_own=True), "loan.read": _r("operator", "bank", bank_own=True),
+    # API keys: every user for itself
+    "apikey.manage": _r(*ALL),
+}
+
+
+def _refusal(store: Store, principal: Principal, action: str, credit_code: str | None, bank_id: str | None,
+             on: dt.date | None) -> str | None:
+    """Why ``principal`` may not take ``action`` (None: allowed)."""
+    rule = POLICY.get(action)
+    if rule is None:
+        return f"unknown action {action}"
+    if principal.role not in rule.roles:
+        return f"the {principal.role} role may not {action}"
+    if principal.role == "enterprise" and rule.enterprise_own and credit_code is not None \
+            and credit_code != principal.credit_code:
+        return "an enterprise may only see and manage its own account"
+    if principal.role == "bank" and rule.bank_scopes and credit_code is not None:
+        if not consents.live_scopes(store, credit_code=credit_code, bank_org_id=str(principal.org_id), on=on) \
+                & rule.bank_scopes:
+            scopes = "/".join(sorted(rule.bank_scopes))
+            return f"no live consent of scope {scopes} from enterprise {credit_code} to bank {principal.org_id}"
+    if principal.role == "bank" and rule.bank_own and bank_id is not None and bank_id != principal.org_id:
+        return "a bank may only see and record its own loans"
+    return None
+
+
+def authorize(store: Store, principal: Principal, action: str, *, resource: str, credit_code: str | None = None,
+              bank_id: str | None = None, on: dt.date | None = None) -> None:
+    """Allow ``action`` on ``resource`` or raise :class:`Forbidden`; a refusal is audited first."""
+    why = _refusal(store, principal, action, credit_code, bank_id, on)
+    if why is not None:
+        audit.record(store, principal=principal, action=action, resource=resource, outcome="denied", why=why)
+        raise Forbidden(why)
+
+
+def visible_codes(store: Store, principal: Principal, action: str = "account.list", *, on: dt.date | None = None
+                  ) -> set[str] | None:
+    """The enterprises whose data ``principal`` may list under ``action``: None means all (the operator)."""
+    rule = POLICY[action]
+    if principal.role not in rule.roles:
+        return set()
+    if principal.role == "operator":
+        return None
+    if principal.role == "enterprise":
+        return {principal.credit_code} if principal.credit_code else set()
+    if principal.role == "bank":
+        return consents.consented_codes(store, bank_org_id=str(principal.org_id), scopes=set(rule.bank_scopes), on=on)
+    return set()

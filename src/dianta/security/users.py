@@ -1,0 +1,265 @@
+"""Organisations and users (the issue's roles: Operator, Bank (a tenant), Enterprise, Regulator; "password
+login with argon2 hashes"; "an admin bootstrap command").
+
+Every organisation has a kind (one of :data:`~dianta.security.principal.ROLES`) and every user belongs to
+one organisation and has its kind as role. Enterprise organisations carry their unified social credit code;
+the others have none. Functions that change something take an optional ``connection`` so that the change
+and its audit entry (:func:`dianta.security.audit.record`) commit together.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, cast
+
+import sqlalchemy as sa
+from stdnum.cn import uscc
+
+from dianta.errors import AuthError, Conflict, NotFound, UsageError
+from dianta.ledger import schema
+from dianta.ledger.store import Store, now_iso
+from dianta.security.audit import transaction
+from dianta.security.passwords import (
+    MIN_PASSWORD_LENGTH,
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from dianta.security.principal import ROLES, Principal, Role
+
+_USERNAME = re.compile(r"[A-Za-z0-9_.@-]{3,64}")
+_ORG_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+#: the organisation `bootstrap_admin` creates
+OPERATOR_ORG_ID = "operator"
+OPERATOR_ORG_NAME = "Platform operator 平台运营方"
+#: the one answer to every failed login (unknown user, wrong or no password, deactivated)
+LOGIN_FAILED = "wrong user name or password, or the user is deactivated"
+
+
+def check_username(username: str) -> str:
+    """``username`` when it is 3–64 characters of ``A–Z a–z 0–9 _ . @ -``; UsageError otherwise."""
+    if not _USERNAME.fullmatch(username):
+        raise UsageError(f"user name {username!r} must be 3–64 characters of A–Z, a–z, 0–9, _ . @ -")
+    return username
+
+
+def check_password(password: str) -> str:
+    """``password`` when it has at least :data:`MIN_PASSWORD_LENGTH` characters; UsageError otherwise."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UsageError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+def _check_role(value: str, what: str) -> Role:
+    if value not in ROLES:
+        raise UsageError(f"{what} {value!r} is not one of {', '.join(ROLES)}")
+    return cast(Role, value)
+
+
+def _org_public(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("org_id", "kind", "name", "credit_code", "created_at")}
+
+
+def _user_public(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A user without its password hash."""
+    return {"user_id": row["user_id"], "username": row["username"], "role": row["role"],
+            "org_id": row["org_id"], "active": bool(row["active"]), "created_at": row["created_at"]}
+
+
+def user_select() -> sa.Select:
+    """Users with their organisation's ``credit_code`` (what :func:`principal_for_user` needs)."""
+    u, o = schema.users, schema.organisations
+    return sa.select(u, o.c.credit_code).join(o, o.c.org_id == u.c.org_id)
+
+
+def principal_for_user(row: Mapping[Any, Any], *, actor: str | None = None) -> Principal:
+    """The principal of a user row as selected by :func:`user_select` (it must carry ``credit_code``, the
+    credit code of the user's enterprise organisation, None for other kinds). ``actor`` defaults to the
+    user name (API keys act as ``key:<key_id>``)."""
+    return Principal(actor=actor or row["username"], role=_check_role(row["role"], "role"), org_id=row["org_id"],
+                     credit_code=row["credit_code"] if row["role"] == "enterprise" else None,
+                     user_id=row["user_id"])
+
+
+def active_user_principal(con: sa.Connection, user_id: int, *, actor: str | None = None) -> Principal | None:
+    """The principal of user ``user_id`` as the users table says now, or None when the user is missing or
+    deactivated (tokens and API keys re-check this on every request)."""
+    row = con.execute(user_select().where(schema.users.c.user_id == user_id)).mappings().first()
+    if row is None or not row["active"]:
+        return None
+    return principal_for_user(row, actor=actor)
+
+
+# -- organisations ----------------------------------------------------------------------------------------
+
+
+def create_organisation(store: Store, *, org_id: str, kind: str, name: str, credit_code: str | None = None,
+                        connection: sa.Connection | None = None) -> dict[str, Any]:
+    """Register an organisation: a bank (a tenant), an enterprise (with its credit code), the regulator or
+    the operator. Enterprise organisations need a valid GB 32100 ``credit_code``, the others must not have
+    one. UsageError for a bad kind, id, name or code; Conflict when ``org_id`` or the credit code is taken."""
+    _check_role(kind, "organisation kind")
+    if not _ORG_ID.fullmatch(org_id):
+        raise UsageError(f"organisation id {org_id!r} must be 1–64 characters of A–Z, a–z, 0–9, _ . - "
+                         "starting with a letter or digit")
+    if not name.strip():
+        raise UsageError("an organisation needs a name")
+    if kind == "enterprise":
+        if not credit_code:
+            raise UsageError("an enterprise organisation needs its unified social credit code (--credit-code)")
+        if not (len(credit_code) == 18 and uscc.is_valid(credit_code)):
+            raise UsageError(f"{credit_code!r} is not a valid unified social credit code (GB 32100)")
+    elif credit_code is not None:
+        raise UsageError(f"only enterprise organisations have a credit code, not a {kind}")
+    o = schema.organisations
+    values = {"org_id": org_id, "kind": kind, "name": name.strip(), "credit_code": credit_code,
+              "created_at": now_iso()}
+    with transaction(store, connection) as con:
+        if con.execute(sa.select(o.c.org_id).where(o.c.org_id == org_id)).first() is not None:
+            raise Conflict(f"organisation {org_id} exists")
+        if credit_code is not None:
+            holder = con.execute(sa.select(o.c.org_id).where(o.c.credit_code == credit_code)).scalar()
+            if holder is not None:
+                raise Conflict(f"credit code {credit_code} already belongs to organisation {holder}")
+        try:
+            con.execute(o.insert().values(**values))
+        except sa.exc.IntegrityError:
+            raise Conflict(f"organisation {org_id} or credit code {credit_code} exists") from None
+    return values
+
+
+def list_organisations(store: Store, *, kind: str | None = None) -> list[dict[str, Any]]:
+    """Organisations ordered by id, optionally only those of one kind."""
+    o = schema.organisations
+    query = sa.select(o).order_by(o.c.org_id)
+    if kind is not None:
+        query = query.where(o.c.kind == _check_role(kind, "organisation kind"))
+    with store.engine.connect() as con:
+        return [_org_public(r) for r in con.execute(query).mappings()]
+
+
+def get_organisation(store: Store, org_id: str) -> dict[str, Any]:
+    """One organisation; NotFound when there is none with this id."""
+    o = schema.organisations
+    with store.engine.connect() as con:
+        row = con.execute(sa.select(o).where(o.c.org_id == org_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no organisation {org_id}")
+    return _org_public(row)
+
+
+# -- users ------------------------------------------------------------------------------------------------
+
+
+def create_user(store: Store, *, username: str, password: str | None, role: str, org_id: str,
+                connection: sa.Connection | None = None) -> dict[str, Any]:
+    """Add an active user to organisation ``org_id``; ``role`` must be the organisation's kind. ``password``
+    (at least 10 characters) is stored only as its argon2id hash; None makes a machine user that can only
+    use API keys. UsageError for a bad name, role or password; NotFound for an unknown organisation;
+    Conflict when the user name is taken. Returns the user without its hash."""
+    check_username(username)
+    _check_role(role, "role")
+    pw_hash = hash_password(check_password(password)) if password is not None else None
+    u, o = schema.users, schema.organisations
+    with transaction(store, connection) as con:
+        kind = con.execute(sa.select(o.c.kind).where(o.c.org_id == org_id)).scalar()
+        if kind is None:
+            raise NotFound(f"no organisation {org_id}")
+        if kind != role:
+            raise UsageError(f"organisation {org_id} is a {kind}: its users have role {kind}, not {role}")
+        if con.execute(sa.select(u.c.user_id).where(u.c.username == username)).first() is not None:
+            raise Conflict(f"user name {username} is taken")
+        values = {"username": username, "password_hash": pw_hash, "role": role, "org_id": org_id, "active": True,
+                  "created_at": now_iso()}
+        try:
+            user_id = con.execute(u.insert().values(**values).returning(u.c.user_id)).scalar_one()
+        except sa.exc.IntegrityError:
+            raise Conflict(f"user name {username} is taken") from None
+    return _user_public({**values, "user_id": user_id})
+
+
+def list_users(store: Store, *, org_id: str | None = None) -> list[dict[str, Any]]:
+    """Users ordered by id (without hashes), optionally only those of one organisation."""
+    u = schema.users
+    query = sa.select(u).order_by(u.c.user_id)
+    if org_id is not None:
+        query = query.where(u.c.org_id == org_id)
+    with store.engine.connect() as con:
+        return [_user_public(r) for r in con.execute(query).mappings()]
+
+
+def get_user(store: Store, user_id: int) -> dict[str, Any]:
+    """One user (without its hash); NotFound when there is none with this id."""
+    u = schema.users
+    with store.engine.connect() as con:
+        row = con.execute(sa.select(u).where(u.c.user_id == user_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no user {user_id}")
+    return _user_public(row)
+
+
+def find_user(store: Store, *, username: str) -> dict[str, Any]:
+    """The user called ``username`` (without its hash); NotFound when there is none."""
+    u = schema.users
+    with store.engine.connect() as con:
+        row = con.execute(sa.select(u).where(u.c.username == username)).mappings().first()
+    if row is None:
+        raise NotFound(f"no user {username}")
+    return _user_public(row)
+
+
+def set_user_active(store: Store, *, user_id: int, active: bool,
+                    connection: sa.Connection | None = None) -> dict[str, Any]:
+    """Activate or deactivate a user. A deactivated user cannot log in, and its tokens and API keys stop
+    working at once (they are checked against the users table on every use). NotFound for an unknown user."""
+    u = schema.users
+    with transaction(store, connection) as con:
+        if con.execute(u.update().where(u.c.user_id == user_id).values(active=active)).rowcount == 0:
+            raise NotFound(f"no user {user_id}")
+        row = con.execute(sa.select(u).where(u.c.user_id == user_id)).mappings().one()
+    return _user_public(row)
+
+
+def authenticate(store: Store, *, username: str, password: str) -> Principal:
+    """The principal of ``username`` when ``password`` is right (the issue: "password login with argon2
+    hashes"). One AuthError message for an unknown user, a wrong password, a machine user without password
+    and a deactivated user; an unknown user costs the same argon2 verification as a known one, so neither
+    the answer nor its time tells whether a user exists. A hash made with old parameters is renewed."""
+    u = schema.users
+    dummy = dummy_hash()  # made on the first call, whoever logs in
+    with store.engine.connect() as con:
+        row = con.execute(user_select().where(u.c.username == username)).mappings().first()
+    stored = row["password_hash"] if row is not None else None
+    matches = verify_password(stored if stored is not None else dummy, password)
+    if row is None or stored is None or not matches or not row["active"]:
+        raise AuthError(LOGIN_FAILED)
+    if needs_rehash(stored):
+        with store.engine.begin() as con:
+            con.execute(u.update().where(u.c.user_id == row["user_id"], u.c.password_hash == stored)
+                        .values(password_hash=hash_password(password)))
+    return principal_for_user(row)
+
+
+def bootstrap_admin(store: Store, *, username: str, password: str,
+                    connection: sa.Connection | None = None) -> dict[str, Any]:
+    """The first operator user (the issue: "an admin bootstrap command"): creates the organisation
+    ``operator`` when absent and an operator user in it. Conflict when any operator user exists already
+    (active or not), so bootstrapping cannot be used to take over a running platform."""
+    check_username(username)
+    check_password(password)
+    u, o = schema.users, schema.organisations
+    with transaction(store, connection) as con:
+        existing = con.execute(sa.select(u.c.username).where(u.c.role == "operator").limit(1)).scalar()
+        if existing is not None:
+            raise Conflict(f"an operator user exists already ({existing}); operators add users with "
+                           "`dianta admin user-add`")
+        kind = con.execute(sa.select(o.c.kind).where(o.c.org_id == OPERATOR_ORG_ID)).scalar()
+        if kind is None:
+            create_organisation(store, org_id=OPERATOR_ORG_ID, kind="operator", name=OPERATOR_ORG_NAME,
+                                connection=con)
+        elif kind != "operator":
+            raise Conflict(f"organisation {OPERATOR_ORG_ID} exists and is a {kind}, not the operator")
+        return create_user(store, username=username, password=password, role="operator", org_id=OPERATOR_ORG_ID,
+                           connection=con)

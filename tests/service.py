@@ -1,0 +1,95 @@
+"""A real Dianta service for the API tests: a store with the hand-computed province, tenants and users,
+served by `dianta serve` in its own process on localhost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from conftest import _free_port, open_store
+from province import A, B, write_batch_2022, write_batch_2023
+
+from dianta.accounts.compute import compute_year
+from dianta.ingest.apply import ingest_batch
+from dianta.security import consents, users
+
+PASSWORD = "correct horse battery"
+ROLES = ("operator", "bank_a", "bank_b", "ent_a", "ent_b", "regulator")
+
+
+@dataclass
+class Service:
+    url: str
+    db: str
+    lake: str | None
+    tokens: dict[str, str] = field(default_factory=dict)
+    user_ids: dict[str, int] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+
+    def client(self, who: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=120)
+
+
+def start_service(backend: str, root: Path, request) -> Service:  # noqa: ANN001 - pytest request
+    store = open_store(backend, root, request)
+    ingest_batch(store, write_batch_2022(root / "2022"))
+    ingest_batch(store, write_batch_2023(root / "2023"))
+    compute_year(store, 2023)
+    users.bootstrap_admin(store, username="operator", password=PASSWORD)
+    for org_id, kind, name, code in (("BANK-A", "bank", "甲银行", None), ("BANK-B", "bank", "乙银行", None),
+                                     ("PBOC-QH", "regulator", "人民银行青海省分行", None),
+                                     ("ENT-A", "enterprise", "测试企业0", A), ("ENT-B", "enterprise", "测试企业1", B)):
+        users.create_organisation(store, org_id=org_id, kind=kind, name=name, credit_code=code)
+    ids = {"operator": users.list_users(store, org_id="operator")[0]["user_id"]}
+    for name, role, org in (("bank_a", "bank", "BANK-A"), ("bank_b", "bank", "BANK-B"),
+                            ("ent_a", "enterprise", "ENT-A"), ("ent_b", "enterprise", "ENT-B"),
+                            ("regulator", "regulator", "PBOC-QH")):
+        ids[name] = users.create_user(store, username=name, password=PASSWORD, role=role, org_id=org)["user_id"]
+    consents.grant_consent(store, credit_code=A, bank_org_id="BANK-A", scope="summary",
+                           expires_on=(dt.date.today() + dt.timedelta(days=365)).isoformat(), granted_by="ent_a")
+    db = str(store.root) if backend == "sqlite" else str(store.engine.url.render_as_string(hide_password=False))
+    db = db.replace("postgresql+psycopg://", "postgresql://")
+    lake = None if backend == "sqlite" else str(store.lake)
+    store.close()
+    port = _free_port()
+    args = [sys.executable, "-m", "dianta", "--db", db]
+    if lake:
+        args += ["--lake", lake]
+    process = subprocess.Popen([*args, "serve", "--port", str(port)], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, env={**os.environ, "DIANTA_USER": "server"})
+    service = Service(f"http://127.0.0.1:{port}", db, lake, user_ids=ids, process=process)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(service.url + "/api/v1/openapi.json", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            out = process.stdout.read().decode() if process.stdout else ""
+            raise RuntimeError(f"dianta serve did not start: {out}")
+        time.sleep(0.2)
+    for who in ROLES:
+        response = httpx.post(service.url + "/api/v1/auth/token", data={"username": who, "password": PASSWORD})
+        response.raise_for_status()
+        service.tokens[who] = response.json()["access_token"]
+    return service
+
+
+def stop_service(service: Service) -> None:
+    if service.process is not None:
+        service.process.terminate()
+        try:
+            service.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            service.process.kill()
+            service.process.wait()
+        if service.process.stdout:
+            service.process.stdout.close()

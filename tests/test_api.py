@@ -1,0 +1,151 @@
+"""The REST API through a real HTTP server: login, keys, uploads, consents, tenants, filters, statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from conftest import BACKENDS
+from province import A, B, C
+from service import PASSWORD, Service, start_service, stop_service
+
+from dianta.ledger.store import Store
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    s = start_service(request.param, tmp_path_factory.mktemp("api"), request)
+    yield s
+    stop_service(s)
+
+
+def test_login_logout_and_bad_credentials(service: Service):
+    assert httpx.post(service.url + "/api/v1/auth/token",
+                      data={"username": "bank_a", "password": "wrong password"}).status_code == 401
+    assert httpx.post(service.url + "/api/v1/auth/token",
+                      data={"username": "nobody", "password": PASSWORD}).status_code == 401
+    token = httpx.post(service.url + "/api/v1/auth/token",
+                       data={"username": "bank_a", "password": PASSWORD}).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    me = httpx.get(service.url + "/api/v1/me", headers=headers).json()
+    assert me == {"actor": "bank_a", "role": "bank", "org_id": "BANK-A", "credit_code": None}
+    assert httpx.post(service.url + "/api/v1/auth/logout", headers=headers).status_code == 204
+    revoked = httpx.get(service.url + "/api/v1/me", headers=headers)
+    assert revoked.status_code == 401 and revoked.headers["WWW-Authenticate"] == "Bearer"
+    assert httpx.get(service.url + "/api/v1/me", headers={"Authorization": "Bearer x.y.z"}).status_code == 401
+
+
+def test_machine_client_uploads_with_an_api_key(service: Service):
+    with service.client("operator") as op:
+        user = op.post("/api/v1/users", json={"username": "grid-company", "password": None, "role": "operator",
+                                              "org_id": "operator"}).json()
+        key = op.post("/api/v1/api-keys", json={"label": "monthly push", "user_id": user["user_id"]}).json()["key"]
+    csv = f"meter_id,month,kwh\nM{A[-3:]},2023-06,45000\n".encode()
+    response = httpx.post(service.url + "/api/v1/batches", headers={"X-API-Key": key},
+                          files=[("files", ("consumption_monthly.csv", csv))], data={"reason": "re-read meter"})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["status"] == "applied" and body["counts"]["consumption_monthly"]["corrected"] == 1
+    assert body["marked_accounts"] == 2
+    assert httpx.get(service.url + "/api/v1/me", headers={"X-API-Key": key + "x"}).status_code == 401
+    with service.client("operator") as op:
+        (correction,) = op.get("/api/v1/corrections", params={"table": "consumption_monthly"}).json()
+        assert correction["received_by"] == f"key:{key.split('_')[1]}" and correction["reason"] == "re-read meter"
+        assert (correction["old"]["kwh"], correction["new"]["kwh"]) == (40000.0, 45000.0)
+
+
+def test_refused_upload_lists_every_finding(service: Service):
+    bad = b"meter_id,month,kwh\nM999,2023-13,-1\n"
+    with service.client("operator") as op:
+        response = op.post("/api/v1/batches", files=[("files", ("consumption_monthly.csv", bad))])
+        assert response.status_code == 422
+        found = {(f["table"], f["row"], f["column"], f["code"]) for f in response.json()["findings"]}
+        assert {("consumption_monthly", 2, "month", "not_a_month"), ("consumption_monthly", 2, "kwh", "negative"),
+                ("consumption_monthly", 2, "meter_id", "unknown_reference")} <= found
+        traversal = op.post("/api/v1/batches", files=[("files", ("../../etc/enterprises.csv", b"x"))])
+        assert traversal.status_code == 400 and "not a table file" in traversal.json()["detail"]
+
+
+def test_consent_revocation_and_expiry(service: Service):
+    with service.client("bank_b") as bank_b:
+        assert bank_b.get(f"/api/v1/accounts/{B}/2023").status_code == 403
+    with service.client("ent_b") as ent_b:
+        consent = ent_b.post("/api/v1/consents", json={"bank_org_id": "BANK-B", "scope": "full",
+                                                        "expires_on": str(dt.date.today())})
+        assert consent.status_code == 201 and consent.json()["credit_code"] == B and consent.json()["live"]
+    with service.client("bank_b") as bank_b:
+        assert bank_b.get(f"/api/v1/accounts/{B}/2023").json()["kwh_grid"] == 600_000
+        assert len(bank_b.get(f"/api/v1/enterprises/{B}/monthly", params={"year": 2023}).json()) == 12
+        assert [a["credit_code"] for a in bank_b.get("/api/v1/accounts", params={"year": 2023}).json()["items"]] \
+            == [B]
+    with service.client("ent_b") as ent_b:
+        assert ent_b.delete(f"/api/v1/consents/{consent.json()['consent_id']}").json()["live"] is False
+        assert ent_b.delete(f"/api/v1/consents/{consent.json()['consent_id']}").status_code == 409
+    with service.client("bank_b") as bank_b:
+        assert bank_b.get(f"/api/v1/accounts/{B}/2023").status_code == 403
+        assert bank_b.get("/api/v1/accounts", params={"year": 2023}).json()["total"] == 0
+    # a consent that expired yesterday gives nothing (written as the ledger would hold it)
+    store = Store(service.db, lake=service.lake)
+    try:
+        with store.engine.begin() as con:
+            con.execute(sa.update(sa.table("consents", sa.column("consent_id"), sa.column("expires_on")))
+                        .where(sa.column("consent_id") == consent.json()["consent_id"])
+                        .values(expires_on=str(dt.date.today() - dt.timedelta(days=1))))
+            con.execute(sa.text("UPDATE consents SET revoked_at = NULL, revoked_by = NULL WHERE consent_id = :i"),
+                        {"i": consent.json()["consent_id"]})
+    finally:
+        store.close()
+    with service.client("bank_b") as bank_b:
+        assert bank_b.get(f"/api/v1/accounts/{B}/2023").status_code == 403
+
+
+def test_tenant_isolation(service: Service):
+    loan = {"loan_id": "B-LOAN-1", "credit_code": A, "principal_cny": 5e6, "outstanding_cny": 5e6,
+            "as_of": "2023-12-31", "drawn_on": "2023-03-01", "maturity_on": "2025-03-01", "base_rate_pct": 3.6}
+    with service.client("bank_b") as bank_b:
+        assert bank_b.post("/api/v1/loans", json=loan).status_code == 201
+    with service.client("bank_a") as bank_a:
+        assert "B-LOAN-1" not in {x["loan_id"] for x in bank_a.get("/api/v1/loans").json()}
+        assert bank_a.post("/api/v1/loans", json={**loan, "principal_cny": 1.0}).status_code == 403
+        assert {c["bank_org_id"] for c in bank_a.get("/api/v1/consents").json()} == {"BANK-A"}
+        assert bank_a.get("/api/v1/users").status_code == 403
+        orgs = {o["org_id"] for o in bank_a.get("/api/v1/organisations").json()}
+        assert "ENT-B" not in orgs and {"BANK-A", "BANK-B", "PBOC-QH"} <= orgs
+    with service.client("operator") as op:
+        assert "B-LOAN-1" in {x["loan_id"] for x in op.get("/api/v1/loans").json()}
+
+
+def test_account_filters_and_pagination(service: Service):
+    with service.client("operator") as op:
+        page = op.get("/api/v1/accounts", params={"year": 2023, "size": 3, "page": 3}).json()
+        assert page["total"] == 8 and len(page["items"]) == 2
+        c32 = op.get("/api/v1/accounts", params={"year": 2023, "industry": "C32"}).json()
+        assert c32["total"] == 5 and {A, B, C} <= {a["credit_code"] for a in c32["items"]}
+        assert all(a["industry_code"].startswith("C32") for a in c32["items"])
+        grade2 = op.get("/api/v1/accounts", params={"year": 2023, "grade": 2}).json()
+        assert all(a["grade"] == 2 for a in grade2["items"]) and grade2["total"] >= 2
+        assert op.get("/api/v1/accounts", params={"year": 2023, "size": 501}).status_code == 422
+    with service.client("bank_a") as bank_a:
+        csv = bank_a.get("/api/v1/exports/accounts", params={"year": 2023, "format": "csv"})
+        assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+        lines = csv.content.decode("utf-8-sig").strip().splitlines()
+        assert len(lines) == 2 and lines[1].startswith(A)
+
+
+def test_regulator_sees_statistics_not_enterprises(service: Service):
+    with service.client("regulator") as reg:
+        stats = reg.get("/api/v1/statistics", params={"year": 2023}).json()
+        assert stats["accounts"] == 8
+        assert sum(g["accounts"] for g in stats["by_industry"]) == 8
+        assert {g["group"] for g in stats["by_industry"]} == {"C", "D", "I"}
+        assert reg.get(f"/api/v1/enterprises/{A}").status_code == 403
+
+
+def test_security_headers_and_openapi(service: Service):
+    response = httpx.get(service.url + "/api/v1/openapi.json")
+    assert response.json()["info"]["title"].startswith("Dianta")
+    assert response.headers["X-Content-Type-Options"] == "nosniff" and response.headers["X-Frame-Options"] == "DENY"
+    assert "server" not in response.headers

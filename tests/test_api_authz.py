@@ -1,0 +1,150 @@
+"""Every role against every route of the API, through a real HTTP server (issue: multi-user service).
+
+Roles: the operator; bank A (enterprise A granted it a live `summary` consent); bank B (no consent);
+enterprise A and enterprise B (their own staff); the regulator. Each row says which roles are allowed;
+every other role must get 403, and an anonymous caller 401.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from conftest import BACKENDS
+from province import A, B
+from service import ROLES, Service, start_service, stop_service
+
+ALL = set(ROLES)
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    allowed: frozenset[str]
+    # builds (path, keyword arguments of httpx.request) for a caller, given the service
+    build: Callable[[Service, str], tuple[str, dict]]
+
+
+def _fixed(path: str, **kw: object) -> Callable[[Service, str], tuple[str, dict]]:
+    return lambda _s, _who: (path, kw)
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}{next(_counter)}"
+
+
+def _new_consent(s: Service, _who: str) -> tuple[str, dict]:
+    with s.client("operator") as c:
+        r = c.post("/api/v1/consents", json={"credit_code": A, "bank_org_id": "BANK-B", "scope": "reports",
+                                             "expires_on": str(dt.date.today() + dt.timedelta(days=9))})
+        r.raise_for_status()
+        return f"/api/v1/consents/{r.json()['consent_id']}", {}
+
+
+def _own_key(s: Service, who: str) -> tuple[str, dict]:
+    with s.client(who) as c:
+        r = c.post("/api/v1/api-keys", json={"label": "matrix"})
+        r.raise_for_status()
+        return f"/api/v1/api-keys/{r.json()['key_id']}", {}
+
+
+def _throwaway_user(s: Service, _who: str) -> tuple[str, dict]:
+    with s.client("operator") as c:
+        r = c.post("/api/v1/users", json={"username": _unique("tmp"), "password": "0123456789ab", "role": "bank",
+                                          "org_id": "BANK-A"})
+        r.raise_for_status()
+        return f"/api/v1/users/{r.json()['user_id']}", {"json": {"active": True}}
+
+
+ENTERPRISE_ROW = "credit_code,name,industry_code,region_code,opened_on\n{A},测试企业0,C3216,630100,2022-01-01\n"
+ROUTES = [
+    Route("GET", "/api/v1/me", frozenset(ALL), _fixed("/api/v1/me")),
+    Route("GET", "/api/v1/accounts", frozenset(ALL - {"regulator"}), _fixed("/api/v1/accounts?year=2023")),
+    Route("GET", "/api/v1/accounts/{credit_code}/{year}", frozenset({"operator", "bank_a", "ent_a"}),
+          _fixed(f"/api/v1/accounts/{A}/2023")),
+    Route("GET", "/api/v1/enterprises/{credit_code}", frozenset({"operator", "bank_a", "ent_a"}),
+          _fixed(f"/api/v1/enterprises/{A}")),
+    Route("GET", "/api/v1/enterprises/{credit_code}/monthly", frozenset({"operator", "ent_a"}),
+          _fixed(f"/api/v1/enterprises/{A}/monthly?year=2023")),
+    Route("GET", "/api/v1/exports/accounts", frozenset(ALL - {"regulator"}),
+          _fixed("/api/v1/exports/accounts?year=2023&format=csv")),
+    Route("GET", "/api/v1/batches", frozenset({"operator"}), _fixed("/api/v1/batches")),
+    Route("GET", "/api/v1/batches/{batch_id}", frozenset({"operator"}), _fixed("/api/v1/batches/1")),
+    Route("GET", "/api/v1/batches/{batch_id}/findings", frozenset({"operator"}), _fixed("/api/v1/batches/2/findings")),
+    Route("POST", "/api/v1/batches", frozenset({"operator"}),
+          _fixed("/api/v1/batches", files=[("files", ("enterprises.csv", ENTERPRISE_ROW.format(A=A).encode()))])),
+    Route("GET", "/api/v1/quarantine", frozenset({"operator"}), _fixed("/api/v1/quarantine")),
+    Route("GET", "/api/v1/corrections", frozenset({"operator"}), _fixed("/api/v1/corrections")),
+    Route("POST", "/api/v1/compute", frozenset({"operator"}), _fixed("/api/v1/compute", json={"year": 2023})),
+    Route("GET", "/api/v1/users", frozenset({"operator"}), _fixed("/api/v1/users")),
+    Route("POST", "/api/v1/users", frozenset({"operator"}),
+          lambda _s, _w: ("/api/v1/users", {"json": {"username": _unique("user"), "password": "0123456789ab",
+                                                     "role": "regulator", "org_id": "PBOC-QH"}})),
+    Route("PATCH", "/api/v1/users/{user_id}", frozenset({"operator"}), _throwaway_user),
+    Route("GET", "/api/v1/organisations", frozenset(ALL), _fixed("/api/v1/organisations")),
+    Route("POST", "/api/v1/organisations", frozenset({"operator"}),
+          lambda _s, _w: ("/api/v1/organisations", {"json": {"org_id": _unique("BANK-X"), "kind": "bank",
+                                                             "name": "新银行"}})),
+    Route("GET", "/api/v1/consents", frozenset(ALL - {"regulator"}), _fixed("/api/v1/consents")),
+    Route("POST", "/api/v1/consents", frozenset({"operator", "ent_a"}),
+          _fixed("/api/v1/consents", json={"credit_code": A, "bank_org_id": "BANK-B", "scope": "reports",
+                                           "expires_on": str(dt.date.today() + dt.timedelta(days=30))})),
+    Route("DELETE", "/api/v1/consents/{consent_id}", frozenset({"operator", "ent_a"}), _new_consent),
+    Route("GET", "/api/v1/statistics", frozenset({"operator", "regulator"}), _fixed("/api/v1/statistics?year=2023")),
+    Route("GET", "/api/v1/loans", frozenset({"operator", "bank_a", "bank_b"}), _fixed("/api/v1/loans")),
+    Route("POST", "/api/v1/loans", frozenset({"bank_a", "bank_b"}),
+          lambda _s, _w: ("/api/v1/loans", {"json": {
+              "loan_id": _unique("L-"), "credit_code": A, "principal_cny": 1e7, "outstanding_cny": 8e6,
+              "as_of": "2023-12-31", "drawn_on": "2023-01-10", "maturity_on": "2026-01-10", "base_rate_pct": 3.45}})),
+    Route("GET", "/api/v1/audit", frozenset({"operator", "regulator"}), _fixed("/api/v1/audit")),
+    Route("GET", "/api/v1/audit/verify", frozenset({"operator", "regulator"}), _fixed("/api/v1/audit/verify")),
+    Route("POST", "/api/v1/api-keys", frozenset(ALL), _fixed("/api/v1/api-keys", json={"label": "ci"})),
+    Route("GET", "/api/v1/api-keys", frozenset(ALL), _fixed("/api/v1/api-keys")),
+    Route("DELETE", "/api/v1/api-keys/{key_id}", frozenset(ALL), _own_key),
+]
+PUBLIC = {("POST", "/api/v1/auth/token")}
+OWN_SESSION = {("POST", "/api/v1/auth/logout")}  # tested in test_api.py (it ends the caller's token)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    s = start_service(request.param, tmp_path_factory.mktemp("api"), request)
+    yield s
+    stop_service(s)
+
+
+def test_matrix_covers_every_route(service: Service):
+    spec = httpx.get(service.url + "/api/v1/openapi.json").json()
+    documented = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    assert documented == {(r.method, r.template) for r in ROUTES} | PUBLIC | OWN_SESSION
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.template}")
+def test_every_role_against_every_route(service: Service, route: Route):
+    for who in ROLES:
+        path, kw = route.build(service, who)
+        with service.client(who) as c:
+            response = c.request(route.method, path, **kw)
+        if who in route.allowed:
+            assert response.status_code in (200, 201, 204), (who, response.status_code, response.text)
+        else:
+            assert response.status_code == 403, (who, response.status_code, response.text)
+    path, kw = route.build(service, "operator")
+    with service.client() as anonymous:
+        assert anonymous.request(route.method, path, **kw).status_code == 401
+
+
+def test_refusals_are_audited_and_the_chain_verifies(service: Service):
+    with service.client("bank_b") as c:  # enterprise B granted bank B nothing
+        assert c.get(f"/api/v1/accounts/{B}/2023").status_code == 403
+    with service.client("operator") as c:
+        denied = c.get("/api/v1/audit", params={"actor": "bank_b", "resource": f"account:{B}:2023"}).json()
+        assert denied and denied[0]["outcome"] == "denied" and "no live consent" in denied[0]["why"]
+        report = c.get("/api/v1/audit/verify").json()
+        assert report["ok"] and report["entries"] > 10
