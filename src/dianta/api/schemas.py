@@ -88,7 +88,8 @@ class UserUpdate(BaseModel):
 
 class ApiKeyCreate(BaseModel):
     label: str = Field(min_length=1, max_length=100)
-    user_id: int | None = Field(default=None, description="the operator may create a key for another user")
+    user_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                description="the operator may create a key for another user")
 
 
 class ApiKeyCreated(BaseModel):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from dianta.api.deps import PrincipalDep, StoreDep
+from dianta.api.deps import Id, PrincipalDep, StoreDep
 from dianta.api.schemas import Message, OrganisationCreate, OrganisationPublic, Role, UserCreate, UserPublic, UserUpdate
 from dianta.security import audit, users
 from dianta.security.authz import authorize
@@ -58,7 +58,7 @@ def list_users(store: StoreDep, principal: PrincipalDep,
 
 
 @router.patch("/users/{user_id}", response_model=UserPublic, responses={**ERRORS, 404: {"model": Message}})
-def update_user(store: StoreDep, principal: PrincipalDep, user_id: int, body: UserUpdate) -> UserPublic:
+def update_user(store: StoreDep, principal: PrincipalDep, user_id: Id, body: UserUpdate) -> UserPublic:
     """Deactivate (or reactivate) a user: its tokens and keys stop working at once."""
     authorize(store, principal, "users.manage", resource=f"user:{user_id}")
     user = users.set_user_active(store, user_id=user_id, active=body.active)

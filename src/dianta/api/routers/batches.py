@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from dianta.accounts.compute import compute_year
-from dianta.api.deps import PrincipalDep, StoreDep
+from dianta.api.deps import Id, PrincipalDep, StoreDep
 from dianta.api.schemas import (
     BatchList,
     BatchPublic,
@@ -73,7 +73,7 @@ def list_batches(store: StoreDep, principal: PrincipalDep,
 
 
 @router.get("/batches/{batch_id}", response_model=BatchPublic, responses={**ERRORS, 404: {"model": Message}})
-def get_batch(store: StoreDep, principal: PrincipalDep, batch_id: int) -> BatchPublic:
+def get_batch(store: StoreDep, principal: PrincipalDep, batch_id: Id) -> BatchPublic:
     authorize(store, principal, "batch.read", resource=f"batch:{batch_id}")
     with store.engine.connect() as con:
         row = con.execute(sa.select(schema.batches).where(schema.batches.c.batch_id == batch_id)).first()
@@ -84,7 +84,7 @@ def get_batch(store: StoreDep, principal: PrincipalDep, batch_id: int) -> BatchP
 
 @router.get("/batches/{batch_id}/findings", response_model=list[FindingPublic],
             responses={**ERRORS, 404: {"model": Message}})
-def batch_findings(store: StoreDep, principal: PrincipalDep, batch_id: int) -> list[FindingPublic]:
+def batch_findings(store: StoreDep, principal: PrincipalDep, batch_id: Id) -> list[FindingPublic]:
     """The warnings of an applied batch and the reasons its quarantined rows were rejected."""
     authorize(store, principal, "batch.read", resource=f"batch:{batch_id}")
     with store.engine.connect() as con:
@@ -97,7 +97,7 @@ def batch_findings(store: StoreDep, principal: PrincipalDep, batch_id: int) -> l
 
 @router.get("/quarantine", response_model=list[QuarantinePublic], responses=ERRORS)
 def quarantine(store: StoreDep, principal: PrincipalDep,
-               batch_id: Annotated[int | None, Query()] = None) -> list[QuarantinePublic]:
+               batch_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> list[QuarantinePublic]:
     authorize(store, principal, "batch.read", resource="quarantine")
     return [QuarantinePublic(quarantine_id=e.quarantine_id, batch_id=e.batch_id, table=e.table, row=e.row,
                              file=e.file, n_rows=e.n_rows, reasons=e.reasons, state=e.state)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from dianta.api.deps import PrincipalDep, StoreDep
+from dianta.api.deps import Id, PrincipalDep, StoreDep
 from dianta.api.schemas import CREDIT_CODE, ConsentCreate, ConsentPublic, Message
 from dianta.errors import UsageError
 from dianta.security import audit, consents
@@ -34,7 +34,7 @@ def grant(store: StoreDep, principal: PrincipalDep, body: ConsentCreate) -> Cons
 
 
 @router.delete("/consents/{consent_id}", response_model=ConsentPublic, responses={**ERRORS, 409: {"model": Message}})
-def revoke(store: StoreDep, principal: PrincipalDep, consent_id: int) -> ConsentPublic:
+def revoke(store: StoreDep, principal: PrincipalDep, consent_id: Id) -> ConsentPublic:
     """Revoke a consent: the bank loses access at once."""
     existing = consents.get_consent(store, consent_id)
     resource = f"consent:{existing['credit_code']}:{existing['bank_org_id']}"

@@ -83,7 +83,7 @@ def list_audit(store: StoreDep, principal: PrincipalDep,
                action: Annotated[str | None, Query(max_length=100)] = None,
                resource: Annotated[str | None, Query(max_length=200)] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> list[AuditEntryPublic]:
+               offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> list[AuditEntryPublic]:
     """Who read or changed what, when and why."""
     authorize(store, principal, "audit.read", resource="audit")
     entries = audit.list_entries(store, actor=actor, action=action, resource_prefix=resource, limit=limit,
