@@ -117,3 +117,28 @@ def test_demo_runs_end_to_end(tmp_path: Path):
     # a second run rebuilds the same demo folder; a foreign folder is refused
     assert subprocess.run([sys.executable, "-m", "dianta", "demo", "--dir", str(tmp_path)], capture_output=True,
                           text=True, timeout=60).returncode == 2
+
+
+def test_admin_bootstrap_and_audit_verify(tmp_path: Path):
+    db = tmp_path / "store"
+    env = {**os.environ, "DIANTA_ADMIN_PASSWORD": "a long enough secret", "COLUMNS": "200"}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dianta", "--db", str(db), *args], capture_output=True,
+                              text=True, env=env, timeout=120)
+
+    assert run("admin", "bootstrap", "--username", "platform-admin").returncode == 0
+    assert run("admin", "bootstrap", "--username", "second").returncode == 1  # once only
+    assert run("admin", "org-add", "BANK-QH-001", "--kind", "bank", "--name", "青海某银行").returncode == 0
+    dianta("ingest", str(write_batch_2022(tmp_path / "2022")), db=db)
+    dianta("export", "accounts", "--year", "2022", db=db)
+    verified = run("audit", "verify")
+    assert verified.returncode == 0 and "audit chain intact" in verified.stdout
+    import sqlite3
+
+    con = sqlite3.connect(db / "ledger.sqlite")
+    con.execute("UPDATE audit_log SET actor = 'someone else' WHERE entry_id = 2")
+    con.commit()
+    con.close()
+    tampered = run("audit", "verify")
+    assert tampered.returncode == 1 and "2" in tampered.stdout + tampered.stderr

@@ -23,7 +23,20 @@ export_app = typer.Typer(no_args_is_help=True, help="Export published results.")
 quarantine_app = typer.Typer(no_args_is_help=True, help="Rows held back by `ingest --partial`.")
 app.add_typer(export_app, name="export")
 app.add_typer(quarantine_app, name="quarantine")
+
+
+def _admin_store():  # noqa: ANN202 - the store the main options name
+    return _store()
+
+
+def _mount_admin() -> None:
+    from dianta.cli_admin import make_admin_apps
+
+    admin_app, audit_app = make_admin_apps(_admin_store)
+    app.add_typer(admin_app, name="admin", help="Organisations, users, API keys and consents (operator).")
+    app.add_typer(audit_app, name="audit", help="The audit log: list it, verify its hash chain.")
 # a pipe or a CI log gets 160 columns rather than Rich's 80, so codes and reasons are not folded
+_mount_admin()
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
 MAX_PRINTED = 200
@@ -48,6 +61,17 @@ def _store():  # noqa: ANN202 - imported lazily so `--help` stays fast
     from dianta.ledger.store import Store
 
     return Store(State.db, lake=State.lake)
+
+
+def _audit(store, action: str, resource: str, *, why: str | None = None,  # noqa: ANN001 - a Store
+           detail: dict[str, object] | None = None) -> None:
+    """Local commands are audited too: whoever runs them on the operator's machine acts as the operator."""
+    from dianta.ledger.store import current_user
+    from dianta.security import audit
+    from dianta.security.principal import local_operator
+
+    audit.record(store, principal=local_operator(current_user()), action=action, resource=resource, why=why,
+                 detail=detail)
 
 
 @contextmanager
@@ -109,8 +133,12 @@ def ingest(folder: Annotated[Path, typer.Argument(help="batch folder (DATA-REQUI
     from dianta.ingest.apply import ingest_batch
 
     try:
+        store = _store()
         with _progress() as step:
-            result = ingest_batch(_store(), folder, partial=partial, reason=reason, progress=step)
+            result = ingest_batch(store, folder, partial=partial, reason=reason, progress=step)
+        if result.batch_id is not None:
+            _audit(store, "batch.ingest", f"batch:{result.batch_id}", why=reason,
+                   detail={"status": result.status, "folder": str(folder)})
     except InputRefused as exc:
         if findings_csv:
             _write_findings_csv(exc.findings, findings_csv)
@@ -142,8 +170,10 @@ def compute(year: Annotated[int, typer.Option("--year", help="activity year")],
     from dianta.accounts.compute import compute_year
 
     try:
+        store = _store()
         with _progress() as step:
-            result = compute_year(_store(), year, profile=profile, engine=engine, progress=step)
+            result = compute_year(store, year, profile=profile, engine=engine, progress=step)
+        _audit(store, "compute.run", f"accounts:{year}", detail={"run_id": result.run_id, "profile": profile})
     except DiantaError as exc:
         raise _fail(exc) from None
     grades = result.grades
@@ -167,7 +197,10 @@ def export_accounts(year: Annotated[int, typer.Option("--year")],
             raise typer.BadParameter(f"{fmt} is not one of json, csv, xlsx", param_hint="--format")
         if fmt == "xlsx" and out is None:
             raise typer.BadParameter("xlsx is binary: give --out FILE", param_hint="--out")
-        records = read_accounts(_store(), year, profile)
+        store = _store()
+        records = read_accounts(store, year, profile)
+        _audit(store, "account.export", f"export:{year}",
+               detail={"format": fmt, "credit_codes": [r["credit_code"] for r in records]})
         if not records:
             err.print(f"no accounts of {year} under profile '{profile}' are published; run "
                       f"`dianta compute --year {year}` first")
