@@ -20,10 +20,11 @@ ERRORS = {401: {"model": Message}, 403: {"model": Message}}
 def create_organisation(store: StoreDep, principal: PrincipalDep, body: OrganisationCreate) -> OrganisationPublic:
     """A tenant: a bank, an enterprise (with its credit code), the regulator."""
     authorize(store, principal, "organisations.manage", resource=f"organisation:{body.org_id}")
-    org = users.create_organisation(store, org_id=body.org_id, kind=body.kind, name=body.name,
-                                    credit_code=body.credit_code)
-    audit.record(store, principal=principal, action="organisation.create", resource=f"organisation:{body.org_id}",
-                 detail=body.model_dump())
+    with store.engine.begin() as con:  # the change and its audit entry commit together
+        org = users.create_organisation(store, org_id=body.org_id, kind=body.kind, name=body.name,
+                                        credit_code=body.credit_code, connection=con)
+        audit.record(store, principal=principal, action="organisation.create",
+                     resource=f"organisation:{body.org_id}", detail=body.model_dump(), connection=con)
     return OrganisationPublic(**org)
 
 
@@ -43,10 +44,11 @@ def list_organisations(store: StoreDep, principal: PrincipalDep,
              responses={**ERRORS, 409: {"model": Message}, 400: {"model": Message}, 404: {"model": Message}})
 def create_user(store: StoreDep, principal: PrincipalDep, body: UserCreate) -> UserPublic:
     authorize(store, principal, "users.manage", resource=f"user:{body.username}")
-    user = users.create_user(store, username=body.username, password=body.password, role=body.role,
-                             org_id=body.org_id)
-    audit.record(store, principal=principal, action="user.create", resource=f"user:{body.username}",
-                 detail={"role": body.role, "org_id": body.org_id})
+    with store.engine.begin() as con:
+        user = users.create_user(store, username=body.username, password=body.password, role=body.role,
+                                 org_id=body.org_id, connection=con)
+        audit.record(store, principal=principal, action="user.create", resource=f"user:{user['user_id']}",
+                     detail={"username": body.username, "role": body.role, "org_id": body.org_id}, connection=con)
     return UserPublic(**user)
 
 
@@ -61,7 +63,8 @@ def list_users(store: StoreDep, principal: PrincipalDep,
 def update_user(store: StoreDep, principal: PrincipalDep, user_id: Id, body: UserUpdate) -> UserPublic:
     """Deactivate (or reactivate) a user: its tokens and keys stop working at once."""
     authorize(store, principal, "users.manage", resource=f"user:{user_id}")
-    user = users.set_user_active(store, user_id=user_id, active=body.active)
-    audit.record(store, principal=principal, action="user.update", resource=f"user:{user_id}",
-                 detail={"active": body.active})
+    with store.engine.begin() as con:
+        user = users.set_user_active(store, user_id=user_id, active=body.active, connection=con)
+        audit.record(store, principal=principal, action="user.update", resource=f"user:{user_id}",
+                     detail={"active": body.active}, connection=con)
     return UserPublic(**user)

@@ -50,10 +50,11 @@ def create_api_key(store: StoreDep, principal: PrincipalDep, body: ApiKeyCreate)
                      outcome="denied", why="keys are created for yourself unless you are the operator")
         raise Forbidden("keys are created for yourself unless you are the operator")
     users.get_user(store, user_id)
-    key = apikeys.create_api_key(store, user_id=user_id, label=body.label)
-    key_id = key.split("_")[1]
-    audit.record(store, principal=principal, action="apikey.create", resource=f"api-key:{key_id}",
-                 detail={"user_id": user_id, "label": body.label})
+    with store.engine.begin() as con:
+        key = apikeys.create_api_key(store, user_id=user_id, label=body.label, connection=con)
+        key_id = key.split("_")[1]
+        audit.record(store, principal=principal, action="apikey.create", resource=f"api-key:{key_id}",
+                     detail={"user_id": user_id, "label": body.label}, connection=con)
     return ApiKeyCreated(key=key, key_id=key_id, label=body.label)
 
 
@@ -73,5 +74,7 @@ def revoke_api_key(store: StoreDep, principal: PrincipalDep, key_id: str) -> Non
         audit.record(store, principal=principal, action="apikey.revoke", resource=f"api-key:{key_id}",
                      outcome="denied", why="not your key")
         raise Forbidden("you may only revoke your own keys")
-    apikeys.revoke_api_key(store, key_id=key_id)
-    audit.record(store, principal=principal, action="apikey.revoke", resource=f"api-key:{key_id}")
+    with store.engine.begin() as con:
+        apikeys.revoke_api_key(store, key_id=key_id, connection=con)
+        audit.record(store, principal=principal, action="apikey.revoke", resource=f"api-key:{key_id}",
+                     connection=con)

@@ -25,11 +25,13 @@ def grant(store: StoreDep, principal: PrincipalDep, body: ConsentCreate) -> Cons
         raise UsageError("name the enterprise (credit_code) the consent is granted for")
     resource = f"consent:{code}:{body.bank_org_id}"
     authorize(store, principal, "consent.manage", resource=resource, credit_code=body.credit_code or code)
-    consent = consents.grant_consent(store, credit_code=code, bank_org_id=body.bank_org_id, scope=body.scope,
-                                     expires_on=body.expires_on.isoformat(), granted_by=principal.actor)
-    audit.record(store, principal=principal, action="consent.grant", resource=resource,
-                 detail={"consent_id": consent["consent_id"], "scope": body.scope,
-                         "expires_on": body.expires_on.isoformat()})
+    with store.engine.begin() as con:  # the change and its audit entry commit together
+        consent = consents.grant_consent(store, credit_code=code, bank_org_id=body.bank_org_id, scope=body.scope,
+                                         expires_on=body.expires_on.isoformat(), granted_by=principal.actor,
+                                         connection=con)
+        audit.record(store, principal=principal, action="consent.grant", resource=resource, connection=con,
+                     detail={"consent_id": consent["consent_id"], "scope": body.scope,
+                             "expires_on": body.expires_on.isoformat()})
     return ConsentPublic(**consent)
 
 
@@ -39,9 +41,10 @@ def revoke(store: StoreDep, principal: PrincipalDep, consent_id: Id) -> ConsentP
     existing = consents.get_consent(store, consent_id)
     resource = f"consent:{existing['credit_code']}:{existing['bank_org_id']}"
     authorize(store, principal, "consent.manage", resource=resource, credit_code=str(existing["credit_code"]))
-    consent = consents.revoke_consent(store, consent_id=consent_id, revoked_by=principal.actor)
-    audit.record(store, principal=principal, action="consent.revoke", resource=resource,
-                 detail={"consent_id": consent_id})
+    with store.engine.begin() as con:
+        consent = consents.revoke_consent(store, consent_id=consent_id, revoked_by=principal.actor, connection=con)
+        audit.record(store, principal=principal, action="consent.revoke", resource=resource,
+                     detail={"consent_id": consent_id}, connection=con)
     return ConsentPublic(**consent)
 
 
