@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
@@ -47,6 +48,12 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None) -> FastAP
             body["findings"] = [f.as_dict() for f in exc.findings]
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(sa.exc.DataError)
+    def data_error(_request: Request, _exc: sa.exc.DataError) -> JSONResponse:
+        # e.g. a NUL character, which PostgreSQL text cannot hold: the input is refused, never a 500
+        return JSONResponse({"detail": "the request holds characters or values the ledger cannot store "
+                                       "(such as a NUL character); correct them"}, status_code=400)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette's signature
