@@ -400,7 +400,10 @@ async def _run_level(url: str, token: str, plan: Plan, concurrency: int, duratio
                 except httpx.HTTPError as exc:
                     error = type(exc).__name__
                     if len(level.error_bodies) < 10:
-                        level.error_bodies.append(f"{error} {kind} {path}: {str(exc)[:300]}")
+                        cause = exc.__cause__ or exc.__context__
+                        level.error_bodies.append(
+                            f"{error} {kind} {path} at +{t0 - start:.2f} s after {time.perf_counter() - t0:.3f} s: "
+                            f"{str(exc)[:200]!r} (cause: {cause!r})"[:500])
                 level.samples.append((kind, time.perf_counter() - t0, status, error))
 
         tasks = [asyncio.create_task(worker(i)) for i in range(concurrency)]

@@ -6,6 +6,7 @@ pytest yet, so the operations are driven through hypothesis here); they go to a 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,10 @@ import schemathesis
 from conftest import BACKENDS
 from hypothesis import HealthCheck, given, settings
 from service import Service, start_service, stop_service
+
+#: CI runs a fixed, repeatable set of cases; DIANTA_FUZZ_EXAMPLES=200 DIANTA_FUZZ_EXPLORE=1 looks further
+EXAMPLES = int(os.environ.get("DIANTA_FUZZ_EXAMPLES", "12"))
+EXPLORE = bool(os.environ.get("DIANTA_FUZZ_EXPLORE"))
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -35,7 +40,8 @@ def test_no_input_gives_a_server_error(service: Service, who: str | None):
             continue  # it would end the session the other operations use
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not EXPLORE,
+                  suppress_health_check=list(HealthCheck))
         def call(case) -> None:  # noqa: ANN001 - a schemathesis Case
             response = case.call(headers=headers, timeout=120)
             statuses.append(response.status_code)
