@@ -9,7 +9,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from conftest import BACKENDS
-from province import A, B, C
+from province import A, B, C, H
 from service import PASSWORD, Service, start_service, stop_service
 
 from dianta.ledger.store import Store
@@ -149,3 +149,16 @@ def test_security_headers_and_openapi(service: Service):
     assert response.json()["info"]["title"].startswith("Dianta")
     assert response.headers["X-Content-Type-Options"] == "nosniff" and response.headers["X-Frame-Options"] == "DENY"
     assert "server" not in response.headers
+
+
+def test_enterprise_sees_findings_about_its_data(service: Service):
+    with service.client("operator") as op:
+        # a monthly total 10 % above the 15-minute sum of H's meter in March: a warning, applied anyway
+        csv = f"meter_id,month,kwh\nM{H[-3:]},2023-03,{960 * 31 * 1.1:.1f}\n".encode()
+        assert op.post("/api/v1/batches", files=[("files", ("consumption_monthly.csv", csv))]).status_code == 201
+    with service.client("ent_a") as ent_a:
+        assert ent_a.get(f"/api/v1/enterprises/{H}/findings").status_code == 403
+    with service.client("operator") as op:
+        found = op.get(f"/api/v1/enterprises/{H}/findings").json()
+        assert [(f["code"], f["severity"], f["value"]) for f in found] == [("monthly_mismatch", "warning",
+                                                                             f"M{H[-3:]}")]

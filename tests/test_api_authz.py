@@ -72,6 +72,8 @@ ROUTES = [
           _fixed(f"/api/v1/enterprises/{A}")),
     Route("GET", "/api/v1/enterprises/{credit_code}/monthly", frozenset({"operator", "ent_a"}),
           _fixed(f"/api/v1/enterprises/{A}/monthly?year=2023")),
+    Route("GET", "/api/v1/enterprises/{credit_code}/findings", frozenset({"operator", "ent_a"}),
+          _fixed(f"/api/v1/enterprises/{A}/findings")),
     Route("GET", "/api/v1/exports/accounts", frozenset(ALL - {"regulator"}),
           _fixed("/api/v1/exports/accounts?year=2023&format=csv")),
     Route("GET", "/api/v1/batches", frozenset({"operator"}), _fixed("/api/v1/batches")),

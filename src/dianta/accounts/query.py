@@ -87,3 +87,19 @@ def enterprise_monthly(store: Store, *, credit_code: str, year: int) -> list[dic
                                .order_by(mon.c.month)).mappings().all()
             out += [dict(r) for r in rows if (start or "0001") <= f"{r['month']}-01" <= (end or "9999")]
     return sorted(out, key=lambda r: (str(r["month"]), str(r["meter_id"])))
+
+
+def enterprise_findings(store: Store, *, credit_code: str) -> list[dict[str, object]]:
+    """Data-quality findings about an enterprise's data: the warnings and rejections of the batches that
+    name its credit code or one of its meters (as kept with each batch), newest batch first."""
+    enterprise = get_enterprise(store, credit_code)
+    names = {credit_code} | {str(m["meter_id"]) for m in enterprise["meters"]}  # type: ignore[union-attr]
+    b = schema.batches
+    out: list[dict[str, object]] = []
+    with store.engine.connect() as con:
+        for batch_id, received_at, summary in con.execute(sa.select(b.c.batch_id, b.c.received_at, b.c.summary_json)
+                                                          .order_by(b.c.batch_id.desc())):
+            for f in json.loads(summary).get("findings", []):
+                if f.get("value") in names:
+                    out.append({**f, "batch_id": batch_id, "received_at": received_at})
+    return out

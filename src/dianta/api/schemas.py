@@ -30,6 +30,11 @@ class FindingPublic(BaseModel):
     file: str | None = None
 
 
+class EnterpriseFinding(FindingPublic):
+    batch_id: int
+    received_at: str
+
+
 class Refusal(BaseModel):
     """A refused request that names every problem (a batch that was not applied)."""
 

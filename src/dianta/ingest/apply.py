@@ -100,7 +100,7 @@ def snapshot(store: Store, sources: dict[str, SourceTable]) -> StoreSnapshot:
             monthly_query = monthly_query.where(sa.false())
         monthly = table(monthly_query, ["meter_id", "month", "kwh"], [pa.string(), pa.string(), pa.float64()])
         interval_files: dict[str, list[str]] = defaultdict(list)
-        if "interval_readings" in sources:
+        if "interval_readings" in sources or "consumption_monthly" in sources:
             lf = schema.lake_files
             for month, path in con.execute(sa.select(lf.c.month, lf.c.path).where(
                     lf.c.table_name == "interval_readings", lf.c.state == "active").order_by(lf.c.path)):

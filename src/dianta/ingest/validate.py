@@ -108,7 +108,7 @@ class StoreSnapshot:
     contracts: pa.Table  # contract_id
     certificates: pa.Table  # certificate_id, credit_code
     monthly: pa.Table  # meter_id, month, kwh (only for the meters of the batch's interval readings)
-    #: month -> active lake files of interval_readings (only when the batch has interval readings)
+    #: month -> active lake files of interval_readings (when the batch has readings or monthly totals)
     interval_files: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -325,7 +325,7 @@ class BatchCheck:
                           "WHERE s.certificate_id = typed_green_certificates.certificate_id)")
 
     # -- stage 6: warnings ------------------------------------------------------------------------------
-    def _interval_warnings(self) -> None:
+    def _gap_warnings(self) -> None:
         valid = "typed_interval_readings WHERE _row NOT IN (SELECT _row FROM bad_interval_readings)"
         gaps = self.con.sql(
             f"SELECT meter_id, CAST((epoch(max(ts)) - epoch(min(ts))) / 900 + 1 AS BIGINT) AS expected, "
@@ -335,32 +335,45 @@ class BatchCheck:
             self.findings.append(finding("interval_gap", table="interval_readings", column="ts", value=meter,
                                          severity="warning", file=file, reason=expected - n,
                                          expected=f"{(expected - n) / expected:.2%}"))
-        # a month's 15-minute sum: the batch's readings and the stored ones it does not replace (readings often
-        # arrive a week at a time; the account compares the whole month)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE valid_readings AS SELECT meter_id, ts, kwh FROM {valid}")
-        months = [r[0] for r in self.con.sql("SELECT DISTINCT strftime(ts, '%Y-%m') FROM valid_readings").fetchall()]
+
+    def _mismatch_warnings(self) -> None:
+        """A month whose 15-minute sum differs from its monthly total by more than 2 %, whichever of the two
+        this batch brings: its readings with the stored ones it does not replace (readings often arrive a
+        week at a time; the account compares the whole month), against its monthly totals or the stored ones."""
+        none_readings = "SELECT NULL::VARCHAR AS meter_id, NULL::TIMESTAMP AS ts, NULL::DOUBLE AS kwh WHERE false"
+        none_monthly = "SELECT NULL::VARCHAR AS meter_id, NULL::VARCHAR AS month, NULL::DOUBLE AS kwh WHERE false"
+        batch_readings = ("SELECT meter_id, ts, kwh FROM typed_interval_readings WHERE _row NOT IN "
+                          "(SELECT _row FROM bad_interval_readings)") if "interval_readings" in self.sources \
+            else none_readings
+        monthly = ("SELECT meter_id, month, kwh FROM typed_consumption_monthly WHERE _row NOT IN "
+                   "(SELECT _row FROM bad_consumption_monthly)") if "consumption_monthly" in self.sources \
+            else none_monthly
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE valid_readings AS {batch_readings}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE valid_monthly AS {monthly}")
+        self.con.execute("CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT meter_id, strftime(ts, '%Y-%m') "
+                         "AS month FROM valid_readings UNION SELECT meter_id, month FROM valid_monthly")
+        months = [r[0] for r in self.con.sql("SELECT DISTINCT month FROM touched ORDER BY 1").fetchall()]
         paths = [path for m in months for path in self.store.interval_files.get(m, [])]
         readings = "SELECT meter_id, ts, kwh FROM valid_readings"
         if paths:
             self.con.execute("DROP TABLE IF EXISTS stored_readings")
             self.con.sql("SELECT meter_id, ts, kwh FROM read_parquet($files) "
-                         "WHERE meter_id IN (SELECT meter_id FROM valid_readings)",
+                         "WHERE meter_id IN (SELECT meter_id FROM touched)",
                          params={"files": paths}).create("stored_readings")
             readings += (" UNION ALL SELECT s.meter_id, s.ts, s.kwh FROM stored_readings s WHERE NOT EXISTS "
                          "(SELECT 1 FROM valid_readings b WHERE b.meter_id = s.meter_id AND b.ts = s.ts)")
-        monthly = ("SELECT meter_id, month, kwh FROM typed_consumption_monthly WHERE _row NOT IN "
-                   "(SELECT _row FROM bad_consumption_monthly)") if "consumption_monthly" in self.sources else \
-            "SELECT NULL::VARCHAR AS meter_id, NULL::VARCHAR AS month, NULL::DOUBLE AS kwh WHERE false"
         rows = self.con.sql(
             f"WITH i AS (SELECT meter_id, strftime(ts, '%Y-%m') AS month, sum(kwh) AS kwh FROM ({readings}) "
             f"GROUP BY ALL), "
-            f"m AS (SELECT * FROM ({monthly}) UNION ALL SELECT s.meter_id, s.month, s.kwh FROM store_monthly s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM ({monthly}) b WHERE b.meter_id = s.meter_id AND b.month = s.month)) "
+            f"m AS (SELECT * FROM valid_monthly UNION ALL SELECT s.meter_id, s.month, s.kwh FROM store_monthly s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM valid_monthly b WHERE b.meter_id = s.meter_id AND b.month = s.month)) "
             f"SELECT i.meter_id, i.month, i.kwh, m.kwh FROM i JOIN m USING (meter_id, month) "
+            f"JOIN touched t USING (meter_id, month) "
             f"WHERE abs(i.kwh - m.kwh) > 0.02 * m.kwh OR (m.kwh = 0 AND i.kwh <> 0) ORDER BY 1, 2").fetchall()
+        table = "interval_readings" if "interval_readings" in self.sources else "consumption_monthly"
         for meter, month, interval_kwh, monthly_kwh in rows:
-            self.findings.append(finding("monthly_mismatch", table="interval_readings", column="kwh", value=meter,
-                                         severity="warning", file=file, reason=month,
+            self.findings.append(finding("monthly_mismatch", table=table, column="kwh", value=meter,
+                                         severity="warning", file=self.sources[table].file, reason=month,
                                          interval_kwh=f"{interval_kwh:,.1f}", monthly_kwh=f"{monthly_kwh:,.1f}"))
 
     # -- all --------------------------------------------------------------------------------------------
@@ -391,5 +404,7 @@ class BatchCheck:
             elif name == "green_certificates":
                 self._check_certificates()
         if "interval_readings" in self.sources:
-            self._interval_warnings()
+            self._gap_warnings()
+        if "interval_readings" in self.sources or "consumption_monthly" in self.sources:
+            self._mismatch_warnings()
         return self.findings

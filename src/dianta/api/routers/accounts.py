@@ -10,7 +10,15 @@ from fastapi.responses import Response
 from dianta.accounts import query
 from dianta.accounts.export import render
 from dianta.api.deps import PrincipalDep, StoreDep
-from dianta.api.schemas import CREDIT_CODE, AccountList, AccountPublic, EnterprisePublic, Message, MonthlyPublic
+from dianta.api.schemas import (
+    CREDIT_CODE,
+    AccountList,
+    AccountPublic,
+    EnterpriseFinding,
+    EnterprisePublic,
+    Message,
+    MonthlyPublic,
+)
 from dianta.security import audit
 from dianta.security.authz import authorize, visible_codes
 
@@ -88,3 +96,13 @@ def enterprise_monthly(store: StoreDep, principal: PrincipalDep, credit_code: Co
     rows = query.enterprise_monthly(store, credit_code=credit_code, year=year)
     audit.record(store, principal=principal, action="data.read", resource=resource)
     return [MonthlyPublic(**r) for r in rows]  # type: ignore[arg-type]
+
+
+@router.get("/enterprises/{credit_code}/findings", response_model=list[EnterpriseFinding], responses=ERRORS)
+def enterprise_findings(store: StoreDep, principal: PrincipalDep, credit_code: Code) -> list[EnterpriseFinding]:
+    """Data-quality findings about the enterprise's data (gaps, monthly/15-minute mismatches, rejected rows)."""
+    resource = f"findings:{credit_code}"
+    authorize(store, principal, "data.read", resource=resource, credit_code=credit_code)
+    found = query.enterprise_findings(store, credit_code=credit_code)
+    audit.record(store, principal=principal, action="data.read", resource=resource)
+    return [EnterpriseFinding(**f) for f in found]  # type: ignore[arg-type]
