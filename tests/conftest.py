@@ -20,6 +20,7 @@ from stdnum.cn import uscc
 from dianta.ledger.store import Store
 
 BACKENDS = ("sqlite", "postgresql")
+pytest_plugins = ["service"]  # the `service` fixture: a real API server per test module
 
 
 def credit_code(n: int, region: str = "630000") -> str:

@@ -8,11 +8,13 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from conftest import _free_port, open_store
+import pytest
+from conftest import BACKENDS, _free_port, open_store
 from province import A, B, write_batch_2022, write_batch_2023
 
 from dianta.accounts.compute import compute_year
@@ -93,3 +95,11 @@ def stop_service(service: Service) -> None:
             service.process.wait()
         if service.process.stdout:
             service.process.stdout.close()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The service of one test module, on each backend in turn."""
+    s = start_service(request.param, tmp_path_factory.mktemp("api"), request)
+    yield s
+    stop_service(s)

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import httpx
-import pytest
 import sqlalchemy as sa
-from conftest import BACKENDS
 from province import A, B, C, H
-from service import PASSWORD, Service, start_service, stop_service
+from service import PASSWORD, Service
 
 from dianta.ledger.store import Store
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    s = start_service(request.param, tmp_path_factory.mktemp("api"), request)
-    yield s
-    stop_service(s)
 
 
 def test_login_logout_and_bad_credentials(service: Service):

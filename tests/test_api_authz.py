@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 import pytest
-from conftest import BACKENDS
 from province import A, B
-from service import ROLES, Service, start_service, stop_service
+from service import ROLES, Service
 
 ALL = set(ROLES)
 _counter = itertools.count()
@@ -113,12 +112,6 @@ ROUTES = [
 PUBLIC = {("POST", "/api/v1/auth/token")}
 OWN_SESSION = {("POST", "/api/v1/auth/logout")}  # tested in test_api.py (it ends the caller's token)
 
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    s = start_service(request.param, tmp_path_factory.mktemp("api"), request)
-    yield s
-    stop_service(s)
 
 
 def test_matrix_covers_every_route(service: Service):

@@ -7,24 +7,16 @@ pytest yet, so the operations are driven through hypothesis here); they go to a 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from conftest import BACKENDS
 from hypothesis import HealthCheck, given, settings
-from service import Service, start_service, stop_service
+from service import Service
 
 #: CI runs a fixed, repeatable set of cases; DIANTA_FUZZ_EXAMPLES=200 DIANTA_FUZZ_EXPLORE=1 looks further
 EXAMPLES = int(os.environ.get("DIANTA_FUZZ_EXAMPLES", "12"))
 EXPLORE = bool(os.environ.get("DIANTA_FUZZ_EXPLORE"))
 
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    s = start_service(request.param, tmp_path_factory.mktemp("schemathesis"), request)
-    yield s
-    stop_service(s)
 
 
 @pytest.mark.parametrize("who", ["operator", "bank_a", None])
