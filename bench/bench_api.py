@@ -26,12 +26,12 @@ What it does
    ``GET /api/v1/accounts/{credit_code}/{year}`` of a random (enterprise, year) with a published account;
    all as the bank, so every request checks the bank's consents. A short warm-up at concurrency 4 runs
    first and is not counted. Only 127.0.0.1 is contacted.
-4. Every answered read appends an audit-log entry, so reads are writes to the ledger: after each level the
-   audit head (``GET /api/v1/audit?limit=1`` as operator) is read and the number of entries the level
-   added is compared with the requests the server answered. At the end ``GET /api/v1/audit/verify`` (as
-   operator) recomputes the whole hash chain.
+4. Every served (2xx) or refused (403) read appends an audit-log entry, so reads are writes to the ledger:
+   after each level the audit head (``GET /api/v1/audit?limit=1`` as operator) is read and the number of
+   entries the level added is compared with the requests served or refused (a 5xx rolls its entry back).
+   At the end ``GET /api/v1/audit/verify`` (as operator) recomputes the whole hash chain.
 5. Prints a table, scans the server's log for tracebacks / ``database is locked`` / pool timeouts, writes
-   ``bench/out/api-<backend>.json`` (and, if the server logged anything, ``api-<backend>-server.log``),
+   ``bench/out/api-<backend>.json`` or ``--out`` (and, if the server logged anything, ``<name>-server.log``),
    and always stops the server (and a PostgreSQL cluster it started).
 
 Numbers
@@ -43,7 +43,7 @@ Numbers
               to having read the whole answer (nearest rank); per kind (read/list) in the second table.
 ``srv CPU``   CPU seconds the server process used in the level, per request [ms] and as cores busy.
 ``cli CPU``   the same for this load generator (it shares the machine's cores with the server).
-``audit +``   audit entries the level appended (should equal the requests the server answered).
+``audit +``   audit entries the level appended (should equal the requests served or refused).
 ``pg cores``  CPU of the PostgreSQL cluster per wall second (throwaway cluster only: the postmaster, its live
               children and, through its cutime/cstime, children that exited); ``pg conns`` new connections
               (backends forked) in the level, from the cluster's ``log_connections`` lines.
@@ -98,6 +98,24 @@ LOG_PATTERNS = {
 
 class BenchError(Exception):
     """A problem the user can act on; printed without a traceback."""
+
+
+#: the workers of the level being run (a stop signal cancels them) and the name of a stop signal received
+_LEVEL_TASKS: list[asyncio.Task] = []
+_STOP: list[str] = []
+
+
+def _interrupted(signum: int, _frame: object) -> None:
+    """SIGINT/SIGTERM/SIGHUP: during a level cancel its workers (the level then raises KeyboardInterrupt once
+    its client is closed), otherwise raise KeyboardInterrupt at once; either way the `finally` blocks stop
+    the server and the PostgreSQL cluster."""
+    name = signal.Signals(signum).name
+    if _LEVEL_TASKS:
+        _STOP.append(name)
+        for task in _LEVEL_TASKS:
+            task.cancel()
+        return
+    raise KeyboardInterrupt(name)
 
 
 def _free_port() -> int:
@@ -376,9 +394,12 @@ class Level:
 
 
 async def _run_level(url: str, token: str, plan: Plan, concurrency: int, duration: float, max_requests: int,
-                     timeout: float, seed: int) -> Level:
+                     timeout: float, keepalive_expiry: float, seed: int) -> Level:
     level = Level(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # keepalive_expiry below uvicorn's timeout_keep_alive (5 s): httpx's default is also 5 s, and reusing a
+    # connection just as the server closes it fails the request (RemoteProtocolError / ReadError)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency,
+                          keepalive_expiry=keepalive_expiry)
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, limits=limits,
                                  timeout=httpx.Timeout(timeout, pool=timeout), http2=False) as client:
         start = time.perf_counter()
@@ -407,7 +428,14 @@ async def _run_level(url: str, token: str, plan: Plan, concurrency: int, duratio
                 level.samples.append((kind, time.perf_counter() - t0, status, error))
 
         tasks = [asyncio.create_task(worker(i)) for i in range(concurrency)]
-        done, pending = await asyncio.wait(tasks, timeout=duration + timeout + 5)
+        _LEVEL_TASKS[:] = tasks
+        try:
+            done, pending = await asyncio.wait(tasks, timeout=duration + timeout + 5)
+        finally:
+            _LEVEL_TASKS.clear()
+        if _STOP:
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise KeyboardInterrupt(_STOP[0])
         for task in pending:  # the hard stop: requests still running count as errors
             task.cancel()
         if pending:
@@ -415,7 +443,7 @@ async def _run_level(url: str, token: str, plan: Plan, concurrency: int, duratio
             cut = level.started - len(level.samples)
             level.samples += [("cut", float("nan"), None, "CutAtHardStop")] * cut
         for task in done:
-            if task.exception() is not None:
+            if not task.cancelled() and task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
         level.wall = time.perf_counter() - start
     return level
@@ -454,7 +482,7 @@ def measure_level(server: Server, plan: Plan, concurrency: int, args: argparse.N
     conn0 = cluster.connections() if cluster is not None else 0
     srv0, cli0, (busy0, total0) = server.cpu_seconds(), time.process_time(), _machine_busy()
     level = asyncio.run(_run_level(server.url, bank, plan, concurrency, args.warmup if warmup else args.duration,
-                                   args.max_requests, args.timeout, seed))
+                                   args.max_requests, args.timeout, args.keepalive_expiry, seed))
     srv1, cli1, (busy1, total1) = server.cpu_seconds(), time.process_time(), _machine_busy()
     pg1 = cluster.cpu_seconds() if cluster is not None else 0.0
     conn1 = cluster.connections() if cluster is not None else 0
@@ -462,6 +490,7 @@ def measure_level(server: Server, plan: Plan, concurrency: int, args: argparse.N
     statuses = Counter(str(s) if s is not None else e for _, _, s, e in level.samples)
     answered = sum(1 for _, _, s, _ in level.samples if s is not None)
     ok = sum(1 for _, _, s, _ in level.samples if s is not None and 200 <= s < 300)
+    denied = sum(1 for _, _, s, _ in level.samples if s == 403)
     n = len(level.samples)
     cores = os.cpu_count() or 1
     machine_busy = (busy1 - busy0) / (total1 - total0) if total1 > total0 else None
@@ -470,6 +499,9 @@ def measure_level(server: Server, plan: Plan, concurrency: int, args: argparse.N
              if machine_busy is not None and level.wall else None)
     return {
         "concurrency": concurrency, "requests": n, "ok": ok, "errors": n - ok, "answered": answered,
+        # requests that must have left an audit entry: served (2xx) and refused (403, audited as denied); a 5xx
+        # rolls its entry back, a 404 is not audited
+        "audit_expected": ok + denied,
         "statuses": dict(statuses), "wall_seconds": level.wall,
         "throughput_rps": n / level.wall if level.wall else None,
         "ok_throughput_rps": ok / level.wall if level.wall else None,
@@ -482,7 +514,7 @@ def measure_level(server: Server, plan: Plan, concurrency: int, args: argparse.N
         # new PostgreSQL connections (backend processes forked) during the level, incl. the logins' and audit heads'
         "postgres_connections_opened": conn1 - conn0 if cluster is not None else None,
         "machine_cpu_busy": machine_busy, "machine_cores": cores, "other_busy_cores": other,
-        # each answered read appends one entry (the operator's audit-head reads do not)
+        # the operator's audit-head reads append nothing
         "audit_entries_added": head1 - head0, "audit_head_before": head0, "audit_head_after": head1,
         "error_samples": level.error_bodies,
     }
@@ -569,7 +601,7 @@ def run(args: argparse.Namespace) -> int:
               "with the server for cores (see 'other cores')", flush=True)
     cluster: PgCluster | None = None
     server: Server | None = None
-    report: dict[str, object] = {}
+    failed_run: BaseException | None = None
     try:
         lake: Path | None = None
         if args.backend == "sqlite":
@@ -616,22 +648,27 @@ def run(args: argparse.Namespace) -> int:
                       timeout=600)
         verify = {"status": r.status_code, "seconds": round(time.perf_counter() - t0, 2),
                   **(r.json() if r.status_code == 200 else {"body": r.text[:500]})}
-    except BaseException:
-        print(f"work directory kept for inspection: {workdir}", file=sys.stderr)
+    except BaseException as exc:
+        failed_run = exc
         raise
     finally:
         code = server.stop() if server is not None else None
         if cluster is not None:
             cluster.stop()
+        if failed_run is not None:
+            if isinstance(failed_run, KeyboardInterrupt) and created and not args.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+            else:
+                print(f"work directory kept for inspection: {workdir}", file=sys.stderr)
     log = scan_log(server.log_path) if server is not None else {}
     print_table(args.backend, levels, args.list_share)
     ok = verify.get("ok") is True
     print(f"\naudit chain (GET /api/v1/audit/verify as operator, {verify['seconds']} s): "
           + (f"ok, {verify['entries']:,} entries" if ok else f"NOT OK: {verify}"))
-    answered = sum(lv["answered"] for lv in levels)
+    expected = sum(lv["audit_expected"] for lv in levels)
     added = sum(lv["audit_entries_added"] for lv in levels)
-    print(f"audit entries appended during the levels: {added:,} for {answered:,} answered requests"
-          + ("" if added == answered else f"  (MISMATCH: {added - answered:+,})"))
+    print(f"audit entries appended during the levels: {added:,} for {expected:,} requests served or refused"
+          + ("" if added == expected else f"  (MISMATCH: {added - expected:+,})"))
     problems = {k: v for k, v in log.get("counts", {}).items()}
     print(f"server log: {log.get('lines', 0)} lines" + (f"; {problems}" if problems else ", no errors")
           + f"; server exit code {code}")
@@ -644,23 +681,25 @@ def run(args: argparse.Namespace) -> int:
         "benchmark": "api", "backend": args.backend, "backend_info": backend_info,
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "pg_url"},
         "data": data, "levels": levels, "audit_verify": verify,
-        "audit_entries_added": added, "answered_requests": answered, "server_log": log,
+        "audit_entries_added": added, "audit_entries_expected": expected, "server_log": log,
         "server_exit_code": code, "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                                               "loadavg_at_start": load_at_start, "versions": _versions()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    out = OUT_DIR / f"api-{args.backend}.json"
+    out = args.out or OUT_DIR / f"api-{args.backend}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
     print(f"\nwrote {out}")
     if log.get("lines"):
-        shutil.copyfile(server.log_path, OUT_DIR / f"api-{args.backend}-server.log")  # type: ignore[union-attr]
-        print(f"wrote {OUT_DIR / f'api-{args.backend}-server.log'}")
+        log_copy = out.with_name(out.stem + "-server.log")
+        shutil.copyfile(server.log_path, log_copy)  # type: ignore[union-attr]
+        print(f"wrote {log_copy}")
     if created and not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
     else:
         print(f"work directory kept: {workdir}")
-    failed = not ok or added != answered or any(lv["errors"] for lv in levels)
+    failed = not ok or added != expected or any(lv["errors"] for lv in levels)
     return 1 if failed else 0
 
 
@@ -680,18 +719,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--page-size", type=int, default=50, help="size of a list page (default 50)")
     ap.add_argument("--max-requests", type=int, default=200_000, help="at most this many requests per level")
     ap.add_argument("--timeout", type=float, default=30, help="seconds per request (default 30)")
+    ap.add_argument("--keepalive-expiry", type=float, default=2.0,
+                    help="seconds an idle client connection is reused (default 2; uvicorn closes idle ones after 5)")
     ap.add_argument("--warmup", type=float, default=2, help="seconds of uncounted warm-up (default 2; 0: none)")
     ap.add_argument("--seed", type=int, default=20240601, help="seed of the data and of the request mix")
+    ap.add_argument("--out", type=Path, help="the JSON file (default bench/out/api-<backend>.json)")
     ap.add_argument("--workdir", type=Path, help="work directory (default: a new temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory afterwards")
     args = ap.parse_args(argv)
+    # SIGTERM/SIGHUP, and SIGINT even when started in the background (where it would be ignored), unwind
+    # through the `finally` blocks that stop the server and the PostgreSQL cluster
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupted)
     try:
         return run(args)
     except BenchError as exc:
         print(f"bench_api: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("bench_api: interrupted (server stopped)", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"bench_api: interrupted ({exc or 'SIGINT'}); the server and any PostgreSQL cluster were stopped",
+              file=sys.stderr)
         return 130
 
 

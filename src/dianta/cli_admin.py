@@ -294,13 +294,3 @@ def make_admin_apps(open_store: Callable[[], Store]) -> tuple[typer.Typer, typer
         _console().print(table)
 
     return admin_app, audit_app
-
-
-def _main_cli_store() -> Store:
-    from dianta.cli import _store
-
-    return _store()
-
-
-#: the groups bound to the main CLI's store (``--db``); ``make_admin_apps`` builds them for any other
-admin_app, audit_app = make_admin_apps(_main_cli_store)
