@@ -75,6 +75,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -229,7 +230,7 @@ def _check_empty_database(url: str) -> None:
 # the store
 
 
-def prepare_store(db: str, lake: Path | None, workdir: Path, n: int, seed: int) -> dict[str, object]:
+def prepare_store(db: str, lake: Path | None, workdir: Path, n: int, seed: int) -> dict[str, Any]:
     """Demo province ingested, every year computed, operator + bank user, consents from every enterprise."""
     import datetime as dt
 
@@ -346,7 +347,7 @@ def audit_head(url: str, operator_token: str) -> int:
     return int(rows[0]["entry_id"]) if rows else 0
 
 
-def scan_log(path: Path) -> dict[str, object]:
+def scan_log(path: Path) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     first: dict[str, str] = {}
     exceptions: Counter[str] = Counter()
@@ -375,7 +376,7 @@ class Plan:
     size: int
     list_share: float
 
-    def pick(self, rng: random.Random) -> tuple[str, str, dict[str, object] | None]:
+    def pick(self, rng: random.Random) -> tuple[str, str, dict[str, Any] | None]:
         if rng.random() < self.list_share:
             year = rng.choice(sorted(self.pages))
             return "list", "/api/v1/accounts", {"year": year, "page": rng.randint(1, self.pages[year]),
@@ -474,7 +475,7 @@ def _machine_busy() -> tuple[float, float]:
 
 
 def measure_level(server: Server, plan: Plan, concurrency: int, args: argparse.Namespace, seed: int,
-                  cluster: PgCluster | None = None, warmup: bool = False) -> dict[str, object]:
+                  cluster: PgCluster | None = None, warmup: bool = False) -> dict[str, Any]:
     bank = login(server.url, BANK_USER)
     operator = login(server.url, OPERATOR_USER)
     head0 = audit_head(server.url, operator)
@@ -525,10 +526,14 @@ def measure_level(server: Server, plan: Plan, concurrency: int, args: argparse.N
 
 
 def _fmt(value: float | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
+    """``value`` formatted with ``spec``; "-" right-aligned to the spec's width when there is no value."""
+    if value is None:
+        width = re.match(r"\d*", spec).group()  # type: ignore[union-attr]
+        return "-".rjust(int(width) if width else 1)
+    return format(value, spec)
 
 
-def print_table(backend: str, levels: list[dict[str, object]], list_share: float) -> None:
+def print_table(backend: str, levels: list[dict[str, Any]], list_share: float) -> None:
     print(f"\nDianta REST API, {backend}: account reads ({1 - list_share:.0%} one account, {list_share:.0%} list "
           "pages) as a bank\n")
     print(f"{'conc':>5} {'requests':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
@@ -606,7 +611,7 @@ def run(args: argparse.Namespace) -> int:
         lake: Path | None = None
         if args.backend == "sqlite":
             db = str(workdir / "store")
-            backend_info: dict[str, object] = {"store": db, "journal_mode": "WAL", "synchronous": "FULL"}
+            backend_info: dict[str, Any] = {"store": db, "journal_mode": "WAL", "synchronous": "FULL"}
         else:
             lake = workdir / "lake"
             if args.pg_url:
@@ -620,10 +625,10 @@ def run(args: argparse.Namespace) -> int:
                 backend_info = {"server": cluster.version, "fsync": args.pg_fsync, "throwaway_cluster": True}
         print(f"preparing the store ({args.enterprises} enterprises, {args.backend}) in {workdir} ...", flush=True)
         data = prepare_store(db, lake, workdir, args.enterprises, args.seed)
-        published: list[tuple[str, int]] = data.pop("published")  # type: ignore[assignment]
+        published: list[tuple[str, int]] = data.pop("published")
         if not published:
             raise BenchError("the demo province has no published accounts")
-        per_year: dict[str, int] = data["accounts_per_year"]  # type: ignore[assignment]
+        per_year: dict[str, int] = data["accounts_per_year"]
         plan = Plan(published, {int(y): max(1, math.ceil(c / args.page_size)) for y, c in per_year.items() if c},
                     args.page_size, args.list_share)
         print(f"  {data['enterprises_in_ledger']} enterprises, accounts per year {per_year}, "
@@ -672,8 +677,8 @@ def run(args: argparse.Namespace) -> int:
     problems = {k: v for k, v in log.get("counts", {}).items()}
     print(f"server log: {log.get('lines', 0)} lines" + (f"; {problems}" if problems else ", no errors")
           + f"; server exit code {code}")
-    for exc, count in log.get("exceptions", {}).items():
-        print(f"  {count:>6} x {exc}")
+    for message, count in log.get("exceptions", {}).items():
+        print(f"  {count:>6} x {message}")
     for lv in levels:
         for sample in lv["error_samples"][:3]:
             print(f"  error sample (concurrency {lv['concurrency']}): {sample}")
@@ -693,7 +698,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nwrote {out}")
     if log.get("lines"):
         log_copy = out.with_name(out.stem + "-server.log")
-        shutil.copyfile(server.log_path, log_copy)  # type: ignore[union-attr]
+        shutil.copyfile(server.log_path, log_copy)
         print(f"wrote {log_copy}")
     if created and not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
