@@ -274,7 +274,9 @@ def quarantine_export(batch: Annotated[int, typer.Argument(help="batch id")],
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="port")] = 8000,
-          cors: Annotated[list[str] | None, typer.Option(help="allowed browser origin (repeatable)")] = None) -> None:
+          cors: Annotated[list[str] | None, typer.Option(help="allowed browser origin (repeatable)")] = None,
+          keep_alive: Annotated[int, typer.Option(help="seconds an idle connection is kept open; clients "
+                                                  "should keep theirs for less")] = 5) -> None:
     """Run the REST API (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs)."""
     import uvicorn
 
@@ -284,7 +286,8 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
         application = create_app(_store(), cors_origins=cors or [])
     except DiantaError as exc:
         raise _fail(exc) from None
-    uvicorn.run(application, host=host, port=port, log_level="warning", server_header=False)
+    uvicorn.run(application, host=host, port=port, log_level="warning", server_header=False,
+                timeout_keep_alive=keep_alive)
 
 
 @app.command()

@@ -55,6 +55,16 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None) -> FastAP
         return JSONResponse({"detail": "the request holds characters or values the ledger cannot store "
                                        "(such as a NUL character); correct them"}, status_code=400)
 
+    @app.exception_handler(sa.exc.OperationalError)
+    def busy(_request: Request, exc: sa.exc.OperationalError) -> JSONResponse:
+        # the ledger is locked or unreachable for now (SQLite under a long write, a PostgreSQL restart);
+        # any other operational error is a defect and stays a 500
+        text = str(exc.orig).lower()
+        if not any(word in text for word in ("locked", "connect", "terminat", "shutdown")):
+            raise exc
+        return JSONResponse({"detail": "the ledger is busy or unreachable; try again shortly"}, status_code=503,
+                            headers={"Retry-After": "5"})
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette's signature
         response = await call_next(request)

@@ -60,7 +60,8 @@ class Store:
             self.root.mkdir(parents=True, exist_ok=True)
             self.lake = self.root / "lake"
             self.display = str(self.root)
-            self.engine = sa.create_engine(f"sqlite:///{self.root / 'ledger.sqlite'}")
+            # a writer waits up to 30 s for another (a large batch holds the write lock while it is applied)
+            self.engine = sa.create_engine(f"sqlite:///{self.root / 'ledger.sqlite'}", connect_args={"timeout": 30})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.staging = self.lake / "_staging"
         self.staging.mkdir(parents=True, exist_ok=True)

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -81,6 +82,21 @@ def transaction(store: Store, connection: sa.Connection | None = None) -> Iterat
         yield con
 
 
+_GUARDS: dict[int, threading.Lock] = {}
+_GUARDS_LOCK = threading.Lock()
+
+
+def _appender_guard(store: Store, connection: sa.Connection | None) -> AbstractContextManager[object]:
+    """On SQLite, standalone appends of one process queue on a lock instead of polling for the database's
+    write lock (which makes a few requests wait seconds under load). An append inside a caller's
+    transaction already holds the write lock and does not take this guard, so the two never wait on
+    each other in a circle."""
+    if connection is not None or store.engine.dialect.name != "sqlite":
+        return nullcontext()
+    with _GUARDS_LOCK:
+        return _GUARDS.setdefault(id(store.engine), threading.Lock())
+
+
 def _lock_chain(con: sa.Connection) -> None:
     """Serialise appenders until the end of ``con``'s transaction."""
     if con.dialect.name == "postgresql":
@@ -105,7 +121,7 @@ def record(store: Store, *, principal: Principal, action: str, resource: str, ou
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
     log, m = schema.audit_log, schema.meta
     detail_json = canonical_json(detail or {})
-    with transaction(store, connection) as con:
+    with _appender_guard(store, connection), transaction(store, connection) as con:
         _lock_chain(con)
         last = con.execute(sa.select(log.c.entry_id, log.c.hash).order_by(log.c.entry_id.desc()).limit(1)).first()
         prev_id, prev_hash = (last.entry_id, last.hash) if last is not None else (0, GENESIS_HASH)
