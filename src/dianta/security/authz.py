@@ -27,13 +27,15 @@ class Rule:
     roles: the roles that may take it at all.
     enterprise_own: an enterprise user only for its own enterprise (the request names a credit code).
     bank_scopes: a bank only for enterprises that granted it a live consent with one of these scopes.
-    bank_own: a bank only for its own records (loans): the request's bank id must be its tenant.
+    bank_own: a bank only for its own records (loans): the record's bank id must be its tenant.
+    self_only: only for the principal's own user (API keys), unless the principal is the operator.
     """
 
     roles: frozenset[Role]
     enterprise_own: bool = False
     bank_scopes: frozenset[str] = field(default_factory=frozenset)
     bank_own: bool = False
+    self_only: bool = False
 
 
 def _r(*roles: Role, **kw: object) -> Rule:
@@ -59,12 +61,12 @@ POLICY: dict[str, Rule] = {
     # each bank's own loans
     "loan.write": _r("bank", bank_own=True), "loan.read": _r("operator", "bank", bank_own=True),
     # API keys: every user for itself
-    "apikey.manage": _r(*ALL),
+    "apikey.manage": _r(*ALL, self_only=True),
 }
 
 
 def _refusal(store: Store, principal: Principal, action: str, credit_code: str | None, bank_id: str | None,
-             on: dt.date | None) -> str | None:
+             user_id: int | None, on: dt.date | None) -> str | None:
     """Why ``principal`` may not take ``action`` (None: allowed)."""
     rule = POLICY.get(action)
     if rule is None:
@@ -81,13 +83,18 @@ def _refusal(store: Store, principal: Principal, action: str, credit_code: str |
             return f"no live consent of scope {scopes} from enterprise {credit_code} to bank {principal.org_id}"
     if principal.role == "bank" and rule.bank_own and bank_id is not None and bank_id != principal.org_id:
         return "a bank may only see and record its own loans"
+    if rule.self_only and principal.role != "operator" and user_id is not None and user_id != principal.user_id:
+        return "keys are created and revoked for yourself unless you are the operator"
     return None
 
 
 def authorize(store: Store, principal: Principal, action: str, *, resource: str, credit_code: str | None = None,
-              bank_id: str | None = None, on: dt.date | None = None) -> None:
-    """Allow ``action`` on ``resource`` or raise :class:`Forbidden`; a refusal is audited first."""
-    why = _refusal(store, principal, action, credit_code, bank_id, on)
+              bank_id: str | None = None, user_id: int | None = None, on: dt.date | None = None) -> None:
+    """Allow ``action`` on ``resource`` or raise :class:`Forbidden`; a refusal is audited first.
+
+    ``credit_code``: the enterprise whose data it touches; ``bank_id``: the bank a record belongs to;
+    ``user_id``: the user it is done for."""
+    why = _refusal(store, principal, action, credit_code, bank_id, user_id, on)
     if why is not None:
         audit.record(store, principal=principal, action=action, resource=resource, outcome="denied", why=why)
         raise Forbidden(why)

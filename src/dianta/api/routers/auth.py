@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from dianta.api.deps import PrincipalDep, StoreDep, TokenDep
 from dianta.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Message, PrincipalPublic, TokenPublic
-from dianta.errors import Forbidden
+from dianta.errors import UsageError
 from dianta.security import apikeys, audit, tokens, users
 from dianta.security.authz import authorize
 
@@ -43,12 +43,10 @@ def me(principal: PrincipalDep) -> PrincipalPublic:
 @router.post("/api-keys", response_model=ApiKeyCreated, status_code=201, responses=ERRORS)
 def create_api_key(store: StoreDep, principal: PrincipalDep, body: ApiKeyCreate) -> ApiKeyCreated:
     """An API key for a machine client (for yourself; the operator may create one for another user)."""
-    authorize(store, principal, "apikey.manage", resource="api-keys")
     user_id = body.user_id if body.user_id is not None else principal.user_id
-    if user_id is None or (user_id != principal.user_id and principal.role != "operator"):
-        audit.record(store, principal=principal, action="apikey.manage", resource=f"user:{user_id}",
-                     outcome="denied", why="keys are created for yourself unless you are the operator")
-        raise Forbidden("keys are created for yourself unless you are the operator")
+    authorize(store, principal, "apikey.manage", resource=f"user:{user_id}", user_id=user_id)
+    if user_id is None:
+        raise UsageError("an API key belongs to a user: name one with user_id")
     users.get_user(store, user_id)
     with store.engine.begin() as con:
         key = apikeys.create_api_key(store, user_id=user_id, label=body.label, connection=con)
@@ -70,10 +68,9 @@ def list_api_keys(store: StoreDep, principal: PrincipalDep) -> list[ApiKeyPublic
 def revoke_api_key(store: StoreDep, principal: PrincipalDep, key_id: str) -> None:
     own = {k["key_id"] for k in apikeys.list_api_keys(store, user_id=principal.user_id)} \
         if principal.user_id is not None else set()
-    if key_id not in own and principal.role != "operator":
-        audit.record(store, principal=principal, action="apikey.revoke", resource=f"api-key:{key_id}",
-                     outcome="denied", why="not your key")
-        raise Forbidden("you may only revoke your own keys")
+    not_yours = -1  # the key is another user's, or no one's: only the operator may go on (to a 404)
+    authorize(store, principal, "apikey.manage", resource=f"api-key:{key_id}",
+              user_id=principal.user_id if key_id in own else not_yours)
     with store.engine.begin() as con:
         apikeys.revoke_api_key(store, key_id=key_id, connection=con)
         audit.record(store, principal=principal, action="apikey.revoke", resource=f"api-key:{key_id}",

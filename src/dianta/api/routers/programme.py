@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query
 from dianta.accounts.statistics import programme_statistics
 from dianta.api.deps import PrincipalDep, StoreDep
 from dianta.api.schemas import AuditEntryPublic, AuditReport, LoanCreate, LoanPublic, Message, Refusal, StatisticsPublic
-from dianta.errors import Forbidden
 from dianta.ingest.upload import record_loan
 from dianta.ledger import schema
 from dianta.security import audit
@@ -36,14 +35,11 @@ def create_loan(store: StoreDep, principal: PrincipalDep, body: LoanCreate) -> L
     """Record (or correct) one of the bank's own loans, with the checks of the `loans` table."""
     bank_id = str(principal.org_id)
     resource = f"loan:{body.loan_id}"
-    authorize(store, principal, "loan.write", resource=resource, bank_id=bank_id)
     loans = schema.data_tables["loans"]
     with store.engine.connect() as con:
         owner = con.execute(sa.select(loans.c.bank_id).where(loans.c.loan_id == body.loan_id)).scalar()
-    if owner is not None and owner != bank_id:
-        audit.record(store, principal=principal, action="loan.write", resource=resource, outcome="denied",
-                     why="the loan id belongs to another bank")
-        raise Forbidden("this loan id is another bank's; choose your own loan id")
+    # a new loan is the caller's; an existing one is its owner's, which another bank may not overwrite
+    authorize(store, principal, "loan.write", resource=resource, bank_id=owner or bank_id)
     loan = {**body.model_dump(mode="json"), "bank_id": bank_id}
     record_loan(store, loan, user=principal.actor, reason="recorded through the API")
     audit.record(store, principal=principal, action="loan.write", resource=resource)
