@@ -23,6 +23,17 @@ BACKENDS = ("sqlite", "postgresql")
 pytest_plugins = ["service"]  # the `service` fixture: a real API server per test module
 
 
+# headers of the batch tables most tests write (the columns of DATA-REQUIREMENTS.md, optional ones included)
+ENTERPRISES = ["credit_code", "name", "industry_code", "region_code", "opened_on", "closed_on"]
+METERS = ["meter_id", "credit_code", "valid_from", "valid_to"]
+MONTHLY = ["meter_id", "month", "kwh"]
+READINGS = ["meter_id", "ts", "kwh"]
+TRADES = ["contract_id", "credit_code", "month", "kwh", "technology"]
+PROFILES = ["contract_id", "ts", "kwh"]
+CERTIFICATES = ["certificate_id", "credit_code", "vintage_month", "mwh", "technology", "retired_on", "bundled"]
+ECONOMICS = ["credit_code", "year", "value_added_10k_cny", "revenue_10k_cny"]
+
+
 def credit_code(n: int, region: str = "630000") -> str:
     """A valid unified social credit code (GB 32100) numbered ``n``."""
     body = f"91{region}{n:09d}"

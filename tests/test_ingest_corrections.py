@@ -12,7 +12,18 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
-from conftest import credit_code, write_table
+from conftest import (
+    CERTIFICATES,
+    ECONOMICS,
+    ENTERPRISES,
+    METERS,
+    MONTHLY,
+    PROFILES,
+    READINGS,
+    TRADES,
+    credit_code,
+    write_table,
+)
 
 from dianta.errors import InputRefused
 from dianta.ingest.apply import IngestResult, ingest_batch
@@ -20,14 +31,6 @@ from dianta.ledger import schema
 from dianta.ledger.store import Store
 
 A, B = credit_code(1), credit_code(2)
-ENTERPRISES = ["credit_code", "name", "industry_code", "region_code", "opened_on", "closed_on"]
-METERS = ["meter_id", "credit_code", "valid_from", "valid_to"]
-MONTHLY = ["meter_id", "month", "kwh"]
-READINGS = ["meter_id", "ts", "kwh"]
-TRADES = ["contract_id", "credit_code", "month", "kwh", "technology"]
-PROFILES = ["contract_id", "ts", "kwh"]
-CERTIFICATES = ["certificate_id", "credit_code", "vintage_month", "mwh", "technology", "retired_on", "bundled"]
-ECONOMICS = ["credit_code", "year", "value_added_10k_cny", "revenue_10k_cny"]
 JAN = [f"2023-01-01T00:{m:02d}" for m in (0, 15, 30, 45)]
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
-from conftest import credit_code, write_table
+from conftest import ENTERPRISES, METERS, MONTHLY, READINGS, credit_code, write_table
 
 from dianta.errors import InputRefused, UsageError
 from dianta.findings import Finding
@@ -23,10 +23,6 @@ from dianta.ledger import schema
 from dianta.ledger.store import Store
 
 A, B = credit_code(1), credit_code(2)
-ENTERPRISES = ["credit_code", "name", "industry_code", "region_code", "opened_on", "closed_on"]
-METERS = ["meter_id", "credit_code", "valid_from", "valid_to"]
-MONTHLY = ["meter_id", "month", "kwh"]
-READINGS = ["meter_id", "ts", "kwh"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 NAME_A, NAME_B = "青海甲铝业有限公司", "西宁乙建材（集团）有限公司"
 

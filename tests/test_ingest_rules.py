@@ -15,7 +15,18 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import credit_code, write_table
+from conftest import (
+    CERTIFICATES,
+    ECONOMICS,
+    ENTERPRISES,
+    METERS,
+    MONTHLY,
+    PROFILES,
+    READINGS,
+    TRADES,
+    credit_code,
+    write_table,
+)
 
 from dianta.errors import InputRefused, UsageError
 from dianta.findings import Finding
@@ -27,14 +38,6 @@ from dianta.ledger.store import Store
 
 A, B, C = credit_code(1), credit_code(2), credit_code(3)
 UNKNOWN = credit_code(99)
-ENTERPRISES = ["credit_code", "name", "industry_code", "region_code", "opened_on", "closed_on"]
-METERS = ["meter_id", "credit_code", "valid_from", "valid_to"]
-MONTHLY = ["meter_id", "month", "kwh"]
-READINGS = ["meter_id", "ts", "kwh"]
-TRADES = ["contract_id", "credit_code", "month", "kwh", "technology"]
-PROFILES = ["contract_id", "ts", "kwh"]
-CERTIFICATES = ["certificate_id", "credit_code", "vintage_month", "mwh", "technology", "retired_on", "bundled"]
-ECONOMICS = ["credit_code", "year", "value_added_10k_cny", "revenue_10k_cny"]
 ONSITE = ["credit_code", "month", "kwh_generated", "kwh_self_consumed", "technology"]
 LOANS = ["loan_id", "bank_id", "credit_code", "principal_cny", "outstanding_cny", "as_of", "drawn_on", "maturity_on",
          "base_rate_pct"]
