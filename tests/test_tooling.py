@@ -16,3 +16,12 @@ def test_ruff_is_clean():
 def test_mypy_is_clean_on_the_calculation():
     proc = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_glossary_page_is_up_to_date():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from build_glossary import OUT, render
+    finally:
+        sys.path.pop(0)
+    assert OUT.read_text(encoding="utf-8") == render(), "run python scripts/build_glossary.py"
