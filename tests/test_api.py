@@ -10,6 +10,7 @@ from province import A, B, C, H
 from service import PASSWORD, Service
 
 from dianta.ledger.store import Store
+from dianta.security.consents import today_cst
 
 
 def test_login_logout_and_bad_credentials(service: Service):
@@ -64,7 +65,7 @@ def test_consent_revocation_and_expiry(service: Service):
         assert bank_b.get(f"/api/v1/accounts/{B}/2023").status_code == 403
     with service.client("ent_b") as ent_b:
         consent = ent_b.post("/api/v1/consents", json={"bank_org_id": "BANK-B", "scope": "full",
-                                                        "expires_on": str(dt.date.today())})
+                                                        "expires_on": str(today_cst())})
         assert consent.status_code == 201 and consent.json()["credit_code"] == B and consent.json()["live"]
     with service.client("bank_b") as bank_b:
         assert bank_b.get(f"/api/v1/accounts/{B}/2023").json()["kwh_grid"] == 600_000
@@ -83,7 +84,7 @@ def test_consent_revocation_and_expiry(service: Service):
         with store.engine.begin() as con:
             con.execute(sa.update(sa.table("consents", sa.column("consent_id"), sa.column("expires_on")))
                         .where(sa.column("consent_id") == consent.json()["consent_id"])
-                        .values(expires_on=str(dt.date.today() - dt.timedelta(days=1))))
+                        .values(expires_on=str(today_cst() - dt.timedelta(days=1))))
             con.execute(sa.text("UPDATE consents SET revoked_at = NULL, revoked_by = NULL WHERE consent_id = :i"),
                         {"i": consent.json()["consent_id"]})
     finally:
