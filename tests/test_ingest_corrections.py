@@ -261,3 +261,32 @@ def test_corrected_profile_marks_every_enterprise_the_contract_settled_to(loaded
     assert result.counts["green_trade_profiles"].corrected == 1
     assert marks(loaded)[0] == [(A, 2023), (A, 2024), (B, 2023), (B, 2024)]
     assert engine_view(loaded, "SELECT sum(kwh) FROM green_trade_profiles", "green_trade_profiles") == [(45.0,)]
+
+
+def test_a_batch_racing_another_on_the_same_month_is_refused_whole(store: Store, tmp_path: Path, monkeypatch):
+    """The lake files of a batch are written before its ledger transaction; if another batch changed the
+    same month meanwhile, the batch is refused (nothing applied) and can simply be sent again."""
+    from dianta.errors import StoreError
+    from dianta.ingest import apply
+
+    write_table(tmp_path / "base", "enterprises", ENTERPRISES, [(A, "甲", "C3216", "630100", None, None)])
+    write_table(tmp_path / "base", "meters", METERS, [("M1", A, None, None)])
+    ingest_batch(store, tmp_path / "base")
+    write_table(tmp_path / "one", "interval_readings", READINGS, [("M1", t, 1) for t in JAN])
+    write_table(tmp_path / "two", "interval_readings", READINGS,
+                [("M1", f"2023-01-01T01:{m:02d}", 2) for m in (0, 15, 30, 45)])
+    original = apply._Applier.stage_lake
+
+    def racing(self: apply._Applier) -> None:
+        original(self)
+        monkeypatch.setattr(apply._Applier, "stage_lake", original)
+        assert ingest_batch(store, tmp_path / "two").status == "applied"  # lands between the two phases
+
+    monkeypatch.setattr(apply._Applier, "stage_lake", racing)
+    with pytest.raises(StoreError, match="another batch changed interval_readings of 2023-01"):
+        ingest_batch(store, tmp_path / "one")
+    assert [f.name for f in store.active_files("interval_readings")] == ["b000002.parquet"]
+    assert ingest_batch(store, tmp_path / "one").status == "applied"
+    files = [str(f) for f in store.active_files("interval_readings")]
+    with duckdb.connect() as con:
+        assert con.sql("SELECT count(*), sum(kwh) FROM read_parquet($f)", params={"f": files}).fetchall() == [(8, 12.0)]

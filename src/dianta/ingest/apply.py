@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 
-from dianta.errors import InputRefused, UsageError
+from dianta.errors import InputRefused, StoreError, UsageError
 from dianta.findings import Finding
 from dianta.glossary import TABLES, TableSpec
 from dianta.ingest.readers import SourceTable, read_batch
@@ -109,12 +109,20 @@ def snapshot(store: Store, sources: dict[str, SourceTable]) -> StoreSnapshot:
 
 
 class _Applier:
-    """Writes one checked batch; all ledger writes go through ``self.tx`` (one transaction)."""
+    """Writes one checked batch in two phases. First the lake tables: their Parquet files are written to
+    staging, with no ledger transaction open (on SQLite a transaction holds the write lock, and the API's
+    reads wait for it). Then one ledger transaction (``self.tx``) records the batch, the lake work (checked
+    to be based on the files still current), the ledger tables, quarantine and marks."""
 
     def __init__(self, store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, SourceTable],
-                 findings: list[Finding], tx: sa.Connection, batch_id: int, stage: Path):
-        self.store, self.con, self.sources, self.tx = store, con, sources, tx
-        self.batch_id, self.stage = batch_id, stage
+                 findings: list[Finding], stage: Path):
+        self.store, self.con, self.sources = store, con, sources
+        self.stage = stage
+        self.tx: sa.Connection = None  # type: ignore[assignment]  # set for the second phase
+        self.batch_id = 0
+        self.deferred: list[Callable[[], None]] = []  # ledger work of the lake tables, for the second phase
+        self.pending: list[tuple[Path, str]] = []  # staged file, its path with "{batch}" for the batch id
+        self.based_on: dict[tuple[str, str], set[str]] = {}  # (table, month) -> the active files read
         self.counts: dict[str, TableCounts] = {}
         self.marks: set[tuple[str, int]] = set()
         self.division_marks: set[tuple[str, int]] = set()  # benchmark groups an enterprise left
@@ -204,6 +212,8 @@ class _Applier:
                          f"FROM typed_{name} WHERE _row NOT IN (SELECT _row FROM bad_{name})")
         months = [r[0] for r in self.con.sql("SELECT DISTINCT month FROM inc ORDER BY 1").fetchall()]
         old_files = self.store.active_files(name, months)
+        for month in months:
+            self.based_on[(name, month)] = {str(f) for f in old_files if f.parent.name == f"month={month}"}
         join = " AND ".join(f"i.{q(k)} = o.{q(k)}" for k in spec.key)
         self.con.execute("DROP TABLE IF EXISTS old_rows")  # left by the batch's previous lake table
         counts = self.counts.setdefault(name, TableCounts())
@@ -234,8 +244,9 @@ class _Applier:
                     f"SELECT {cols} FROM (SELECT {cols} FROM old_rows o WHERE month = $m AND NOT EXISTS "
                     f"(SELECT 1 FROM changed i WHERE {join}) UNION ALL SELECT {cols} FROM changed WHERE month = $m "
                     f"UNION ALL SELECT {cols} FROM {fresh} WHERE month = $m) ORDER BY {order}", params={"m": month})
-                self.tx.execute(lf.update().where(lf.c.table_name == name, lf.c.month == month, lf.c.state == "active")
-                                .values(state="superseded", superseded_by=self.batch_id))
+                self.deferred.append(lambda month=month: self.tx.execute(
+                    lf.update().where(lf.c.table_name == name, lf.c.month == month, lf.c.state == "active")
+                    .values(state="superseded", superseded_by=self.batch_id)))
                 n = rel.count("*").fetchall()[0][0]
             else:
                 rel = self.con.sql(f"SELECT {cols} FROM {fresh} WHERE month = $m ORDER BY {order}",
@@ -243,23 +254,51 @@ class _Applier:
                 n = fresh_per_month.get(month, 0)
             if n == 0:
                 continue
-            rel_path = f"{name}/month={month}/b{self.batch_id:06d}.parquet"
-            self._write(rel, rel_path)
-            self.tx.execute(lf.insert().values(path=rel_path, table_name=name, month=month, batch_id=self.batch_id,
-                                               n_rows=n, state="active"))
+            template = f"{name}/month={month}/b{{batch}}.parquet"
+            self._write(rel, template)
+            self.deferred.append(lambda template=template, month=month, n=n: self.tx.execute(lf.insert().values(
+                path=self._final(template), table_name=name, month=month, batch_id=self.batch_id, n_rows=n,
+                state="active")))
         if counts.corrected:
-            history_path = f"_history/{name}/b{self.batch_id:06d}.parquet"
-            self._write(self.con.sql(f"SELECT {cols}, old_kwh FROM changed ORDER BY {order}"), history_path)
-            self.tx.execute(schema.history.insert().values(
-                batch_id=self.batch_id, table_name=name, row_key=f"lake:{history_path}",
-                old_json=json.dumps({"rows": counts.corrected, "file": history_path}), new_json="{}"))
+            history = f"_history/{name}/b{{batch}}.parquet"
+            self._write(self.con.sql(f"SELECT {cols}, old_kwh FROM changed ORDER BY {order}"), history)
+            corrected = counts.corrected
+            self.deferred.append(lambda: self.tx.execute(schema.history.insert().values(
+                batch_id=self.batch_id, table_name=name, row_key=f"lake:{self._final(history)}",
+                old_json=json.dumps({"rows": corrected, "file": self._final(history)}), new_json="{}")))
             self._mark_lake_corrections(name)
 
-    def _write(self, rel: duckdb.DuckDBPyRelation, rel_path: str) -> None:
-        target = self.stage / rel_path
+    def stage_lake(self) -> None:
+        """First phase: the lake tables' files, and what recording them will take; no ledger transaction."""
+        for name, spec in TABLES.items():
+            if name in self.sources and spec.lake:
+                self.lake_table(spec)
+                self.quarantine(spec)
+
+    def _write(self, rel: duckdb.DuckDBPyRelation, template: str) -> None:
+        """Stage a lake file; ``template`` is its path with ``{batch}`` for the batch id, known later."""
+        target = self.stage / "pending" / f"{len(self.pending)}.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
         rel.write_parquet(str(target), compression="zstd")
-        self.new_files.append(rel_path)
+        self.pending.append((target, template))
+
+    def _final(self, template: str) -> str:
+        return template.format(batch=f"{self.batch_id:06d}")
+
+    def finish_lake(self) -> None:
+        """Second phase, in the transaction: refuse when another batch changed the same months meanwhile,
+        give the staged files their names and record them."""
+        for (table, month), files in self.based_on.items():
+            if {str(f) for f in self.store.active_files(table, [month])} != files:
+                raise StoreError(f"another batch changed {table} of {month} while this one was applied; "
+                                 "nothing of this batch was applied: send it again")
+        for staged, template in self.pending:
+            rel_path = self._final(template)
+            (self.stage / rel_path).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, self.stage / rel_path)
+            self.new_files.append(rel_path)
+        for work in self.deferred:
+            work()
 
     def _mark_lake_corrections(self, name: str) -> None:
         if name == "interval_readings":
@@ -269,12 +308,18 @@ class _Applier:
         elif name == "onsite_generation_interval":
             query = "SELECT DISTINCT credit_code, year(ts) FROM changed"
         else:  # green_trade_profiles: every enterprise the contract was settled to that year
-            trades = schema.data_tables["green_trades"]  # read in the batch's transaction: its trades count
-            rows = self.tx.execute(sa.select(trades.c.contract_id, trades.c.credit_code, trades.c.month)).all()
-            self.con.register("trade_links", pa.table({
-                "contract_id": [r[0] for r in rows], "credit_code": [r[1] for r in rows],
-                "year": [int(r[2][:4]) for r in rows]}))
-            query = ("SELECT DISTINCT t.credit_code, year(c.ts) FROM changed c JOIN trade_links t "
+            trades = schema.data_tables["green_trades"]  # the store's trades, and this batch's valid ones
+            with self.store.engine.connect() as con:
+                rows = con.execute(sa.select(trades.c.contract_id, trades.c.credit_code, trades.c.month)).all()
+            self.con.register("stored_trade_links", pa.table({
+                "contract_id": pa.array([r[0] for r in rows], pa.string()),
+                "credit_code": pa.array([r[1] for r in rows], pa.string()),
+                "year": pa.array([int(r[2][:4]) for r in rows], pa.int64())}))
+            links = "SELECT contract_id, credit_code, year FROM stored_trade_links"
+            if "green_trades" in self.sources:
+                links += (" UNION SELECT contract_id, credit_code, CAST(left(month, 4) AS BIGINT) FROM "
+                          "typed_green_trades WHERE _row NOT IN (SELECT _row FROM bad_green_trades)")
+            query = (f"SELECT DISTINCT t.credit_code, year(c.ts) FROM changed c JOIN ({links}) t "
                      "ON t.contract_id = c.contract_id AND t.year = year(c.ts)")
         for code, year in self.con.sql(query).fetchall():
             self._mark_years(code, int(year))
@@ -294,14 +339,15 @@ class _Applier:
         file = self.sources[name].file
         qt = schema.quarantine
         if spec.lake:
-            rel_path = f"_quarantine/b{self.batch_id:06d}-{name}.parquet"
-            self._write(rel, rel_path)
+            template = f"_quarantine/b{{batch}}-{name}.parquet"
+            self._write(rel, template)
             unique = {(f.code, f.column, f.message_en, f.message_zh)
                       for (t, _), fs in sorted(self.by_row.items()) if t == name for f in fs}
             reasons = [{"code": c, "column": col, "en": en, "zh": zh} for c, col, en, zh in sorted(unique)[:50]]
-            self.tx.execute(qt.insert().values(batch_id=self.batch_id, table_name=name, row=None, file=file,
-                                               values_json=None, reasons_json=json.dumps(reasons, ensure_ascii=False),
-                                               parquet_path=rel_path, n_rows=n_bad, state="open"))
+            self.deferred.append(lambda: self.tx.execute(qt.insert().values(
+                batch_id=self.batch_id, table_name=name, row=None, file=file, values_json=None,
+                reasons_json=json.dumps(reasons, ensure_ascii=False), parquet_path=self._final(template),
+                n_rows=n_bad, state="open")))
             return
         columns = rel.columns[1:]
         records = []
@@ -362,17 +408,20 @@ def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, Sour
     stage = store.staging / secrets.token_hex(8)
     stage.mkdir(parents=True)
     try:
+        applier = _Applier(store, con, sources, findings, stage)
+        applier.stage_lake()
         with store.engine.begin() as tx:
+            applier.tx = tx
             batch_id = tx.execute(schema.batches.insert().values(
                 received_at=now_iso(), received_by=user, reason=reason, source=str(folder.resolve()),
                 status="applying", summary_json="{}")).inserted_primary_key[0]
-            applier = _Applier(store, con, sources, findings, tx, batch_id, stage)
+            applier.batch_id = batch_id
+            applier.finish_lake()
             for name, spec in TABLES.items():
-                if name not in sources:
-                    continue
-                (applier.lake_table if spec.lake else applier.ledger_table)(spec)
-                applier.quarantine(spec)
-            counts = applier.counts
+                if name in sources and not spec.lake:
+                    applier.ledger_table(spec)
+                    applier.quarantine(spec)
+            counts = {name: applier.counts[name] for name in TABLES if name in applier.counts}
             changed = any(c.new or c.corrected or c.quarantined for c in counts.values())
             if not changed:
                 tx.rollback()
