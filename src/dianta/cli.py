@@ -24,19 +24,7 @@ quarantine_app = typer.Typer(no_args_is_help=True, help="Rows held back by `inge
 app.add_typer(export_app, name="export")
 app.add_typer(quarantine_app, name="quarantine")
 
-
-def _admin_store():  # noqa: ANN202 - the store the main options name
-    return _store()
-
-
-def _mount_admin() -> None:
-    from dianta.cli_admin import make_admin_apps
-
-    admin_app, audit_app = make_admin_apps(_admin_store)
-    app.add_typer(admin_app, name="admin", help="Organisations, users, API keys and consents (operator).")
-    app.add_typer(audit_app, name="audit", help="The audit log: list it, verify its hash chain.")
 # a pipe or a CI log gets 160 columns rather than Rich's 80, so codes and reasons are not folded
-_mount_admin()
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 160)
 MAX_PRINTED = 200
@@ -61,6 +49,17 @@ def _store():  # noqa: ANN202 - imported lazily so `--help` stays fast
     from dianta.ledger.store import Store
 
     return Store(State.db, lake=State.lake)
+
+
+def _mount_admin() -> None:
+    from dianta.cli_admin import make_admin_apps
+
+    admin_app, audit_app = make_admin_apps(_store)
+    app.add_typer(admin_app, name="admin", help="Organisations, users, API keys and consents (operator).")
+    app.add_typer(audit_app, name="audit", help="The audit log: list it, verify its hash chain.")
+
+
+_mount_admin()
 
 
 def _audit(store, action: str, resource: str, *, why: str | None = None,  # noqa: ANN001 - a Store

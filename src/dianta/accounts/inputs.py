@@ -127,6 +127,7 @@ def load_year(store: Store, year: int, profile: Profile, engine: Engine) -> Year
     def day(text: str | None, default: dt.datetime, plus: int = 0) -> dt.datetime:
         return default if not text else dt.datetime.fromisoformat(text) + dt.timedelta(days=plus)
 
+    trades_y = [r for r in trades if r[2][:4] == str(year)]  # hourly matching is for year Y only
     inputs = {
         "readings": ParquetInput(tuple(readings), kwh_schema["interval"]),
         "meters": pa.table({
@@ -142,11 +143,10 @@ def load_year(store: Store, year: int, profile: Profile, engine: Engine) -> Year
                                                                peak_hours=profile.tou_peak_hours).tolist())}),
         "onsite_interval": ParquetInput(tuple(onsite_files), kwh_schema["onsite"]),
         "trades": pa.table({
-            "contract_id": pa.array([r[0] for r in trades if r[2][:4] == str(year)], pa.string()),
-            "credit_code": pa.array([r[1] for r in trades if r[2][:4] == str(year)], pa.string()),
-            "month_start": pa.array([dt.datetime.fromisoformat(r[2] + "-01") for r in trades
-                                     if r[2][:4] == str(year)], ts),
-            "kwh": pa.array([r[3] for r in trades if r[2][:4] == str(year)], pa.float64())}),
+            "contract_id": pa.array([r[0] for r in trades_y], pa.string()),
+            "credit_code": pa.array([r[1] for r in trades_y], pa.string()),
+            "month_start": pa.array([dt.datetime.fromisoformat(r[2] + "-01") for r in trades_y], ts),
+            "kwh": pa.array([r[3] for r in trades_y], pa.float64())}),
         "profiles": ParquetInput(tuple(profile_files), kwh_schema["profile"]),
     }
     aggregates = engine.run(YEAR_SCRIPT, inputs)

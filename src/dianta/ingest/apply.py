@@ -41,6 +41,10 @@ class TableCounts:
     corrected: int = 0
     quarantined: int = 0
 
+    def as_dict(self) -> dict[str, int]:
+        return {"new": self.new, "unchanged": self.unchanged, "corrected": self.corrected,
+                "quarantined": self.quarantined}
+
 
 @dataclass(slots=True)
 class IngestResult:
@@ -428,7 +432,7 @@ def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, Sour
                 return IngestResult("unchanged", None, findings, counts)
             marked = applier.write_marks()
             status = "partial" if any(c.quarantined for c in counts.values()) else "applied"
-            summary = {"counts": {k: _counts_dict(v) for k, v in counts.items()},
+            summary = {"counts": {k: v.as_dict() for k, v in counts.items()},
                        "warnings": sum(f.severity == "warning" for f in findings), "marked_accounts": marked,
                        "findings": [f.as_dict() for f in findings[:MAX_KEPT_FINDINGS]]}
             tx.execute(schema.batches.update().where(schema.batches.c.batch_id == batch_id)
@@ -440,7 +444,3 @@ def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, Sour
         return IngestResult(status, batch_id, findings, counts, marked)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-
-
-def _counts_dict(c: TableCounts) -> dict[str, int]:
-    return {"new": c.new, "unchanged": c.unchanged, "corrected": c.corrected, "quarantined": c.quarantined}

@@ -47,12 +47,8 @@ def upload_batch(store: StoreDep, principal: PrincipalDep, files: Annotated[list
     audit.record(store, principal=principal, action="batch.upload", resource=f"batch:{result.batch_id}",
                  why=reason, detail={"status": result.status, "files": [f.filename for f in files]})
     return BatchResult(status=result.status, batch_id=result.batch_id, marked_accounts=result.marked_accounts,  # type: ignore[arg-type]
-                       counts={k: vars_of(v) for k, v in result.counts.items()},
+                       counts={k: v.as_dict() for k, v in result.counts.items()},
                        findings=[FindingPublic(**f.as_dict()) for f in result.findings])
-
-
-def vars_of(c: object) -> dict[str, int]:
-    return {k: getattr(c, k) for k in ("new", "unchanged", "corrected", "quarantined")}
 
 
 def _batch(row: sa.Row) -> BatchPublic:
