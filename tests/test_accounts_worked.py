@@ -28,6 +28,7 @@ H (D4430): 10 kWh every 15 minutes: 960 kWh a day, 350,400 kWh a year; K1 settle
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,8 +92,10 @@ def test_scores_grades_labels(accounts):
         assert acc["aspect_scores"] == {"intensity": si, "reduction": sr, "green": sg}, code
         assert_allclose(acc["score"], score)
         assert acc["grade"] == grade
-        assert acc["label"] == {"grade": grade, "colour": ["dark_green", "light_green", "yellow", "orange",
-                                                           "red"][grade - 1], "year": 2023, "profile_id": "default"}
+        label = dict(acc["label"])
+        assert re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){3}", label.pop("verification_code"))
+        assert label == {"grade": grade, "colour": ["dark_green", "light_green", "yellow", "orange",
+                                                    "red"][grade - 1], "year": 2023, "profile_id": "default"}
     assert_allclose(accounts[A]["k"], 0.512064 / 0.6510528)
 
 

@@ -74,10 +74,13 @@ def test_duckdb_matching_equals_the_pure_function(tmp_path):
 
     load_h = (kwh1 + kwh2).reshape(-1, 4).sum(axis=1) + onsite_vals
     green_h = onsite_vals + profile * matching.share_of_contract(300, 400)
-    row = out["matching"].to_pylist()
-    e1 = next(r for r in row if r["credit_code"] == "e1")
-    assert_allclose(e1["matched_kwh"], matching.matched_kwh(load_h, green_h).sum(), rtol=1e-12)
-    assert_allclose(e1["load_kwh"], load_h.sum(), rtol=1e-12)
+    rows = [r for r in out["matching"].to_pylist() if r["credit_code"] == "e1"]
+    assert {(r["month"], r["hour_of_day"]) for r in rows} == {(3, h) for h in range(24)}
+    assert_allclose(sum(r["matched_kwh"] for r in rows), matching.matched_kwh(load_h, green_h).sum(), rtol=1e-12)
+    assert_allclose(sum(r["load_kwh"] for r in rows), load_h.sum(), rtol=1e-12)
+    # the 07:00 cell holds the ten days' 07:00 hours
+    seven = next(r for r in rows if r["hour_of_day"] == 7)
+    assert_allclose(seven["matched_kwh"], matching.matched_kwh(load_h[7::24], green_h[7::24]).sum(), rtol=1e-12)
     stats = out["ent_stats"].to_pylist()[0]
     assert stats["n"] == len(quarters)
     assert_allclose(stats["peak_q"], (kwh1 + kwh2).max())

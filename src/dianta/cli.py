@@ -73,6 +73,12 @@ def _audit(store, action: str, resource: str, *, why: str | None = None,  # noqa
                  detail=detail)
 
 
+def _mount_reports() -> None:
+    from dianta.cli_reports import register
+
+    register(app, _store, _audit, _fail, console, err)
+
+
 @contextmanager
 def _progress() -> Iterator[Callable[[str], None]]:
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
@@ -86,6 +92,9 @@ def _fail(exc: DiantaError) -> typer.Exit:
         _print_findings(exc.findings)
     err.print(f"[bold red]refused:[/] {exc}")
     return typer.Exit(exc.exit_code)
+
+
+_mount_reports()
 
 
 def _print_findings(findings: list[Finding]) -> None:

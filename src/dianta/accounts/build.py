@@ -132,6 +132,11 @@ def _emissions(en: _Energy, codes: list[str], year: int, ef_loc: np.ndarray, ef_
             "green_reduction_t": indicators.green_reduction_t(kwh_green, ef_loc)}
 
 
+def _grid_shares(grid: np.ndarray) -> list[list[float | None]]:
+    shares = matching.cfe_score(grid[0], grid[1])
+    return [[_none(x) for x in row] for row in np.where(grid[1] > 0, shares, np.nan)]
+
+
 def build_accounts(inp: YearInputs, profile: Profile) -> list[dict[str, object]]:
     """The accounts of ``inp.year`` as INTERFACE.md records (plus the electricity analysis details)."""
     year = inp.year
@@ -188,7 +193,11 @@ def build_accounts(inp: YearInputs, profile: Profile) -> list[dict[str, object]]
             with_interval[c].add(meter)
     held = inp.meters.held_during(f"{year}-01-01", f"{year}-12-31")
     md = inp.aggregates["matching"].to_pydict()
-    match = {c: (m, ld) for c, m, ld in zip(md["credit_code"], md["matched_kwh"], md["load_kwh"], strict=True)}
+    grids: dict[str, np.ndarray] = {}  # per enterprise: [matched, load] × month × hour of day
+    for c, month, hour, m, ld in zip(md["credit_code"], md["month"], md["hour_of_day"], md["matched_kwh"],
+                                     md["load_kwh"], strict=True):
+        grids.setdefault(c, np.zeros((2, 12, 24)))[:, month - 1, hour] = (m, ld)
+    match = {c: (g[0].sum(), g[1].sum()) for c, g in grids.items()}
     complete = np.array([bool(held.get(c)) and held[c] <= with_interval.get(c, set()) and c in match for c in codes])
     sums = np.array([match.get(c, (np.nan, np.nan)) for c in codes], dtype=float)
     cfe = np.where(complete, matching.cfe_score(sums[:, 0], sums[:, 1]), np.nan)
@@ -271,5 +280,7 @@ def build_accounts(inp: YearInputs, profile: Profile) -> list[dict[str, object]]
                 "operating_rate": _none(op_rate[i]),
                 "time_of_use": tou, "time_of_use_source": tou_source,
             },
+            # §7 matched share Σmin(L,G)/ΣL of each month (rows) and hour of day (columns); null without load
+            "hourly_matching": _grid_shares(grids[c]) if complete[i] else None,
         })
     return records

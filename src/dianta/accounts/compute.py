@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from dianta.accounts.build import build_accounts
 from dianta.accounts.inputs import load_year
+from dianta.accounts.labels import issue_labels, label_secret
 from dianta.engine.choice import get_engine
 from dianta.errors import UsageError
 from dianta.ledger import schema
@@ -52,6 +53,7 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
     factor_ids = sorted({f"{r['factors'][role]['kind']}:{r['factors'][role]['area']}:{r['factors'][role]['year']}"  # type: ignore[index]
                          for r in records for role in ("location", "residual")})
     acc = schema.accounts
+    secret = label_secret(store)
     with store.engine.begin() as tx:
         run_id = tx.execute(schema.runs.insert().values(
             year=year, profile_id=prof.profile_id, profile_version=prof.version,
@@ -62,6 +64,7 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
         for r in records:
             r["run_id"] = run_id
             r["inputs_fingerprint"] = inputs.fingerprint
+        issue_labels(tx, secret, records, run_id)
         if records:
             tx.execute(acc.insert(), [{"credit_code": r["credit_code"], "year": year, "profile_id": prof.profile_id,
                                        "run_id": run_id, "grade": r["grade"], "score": r["score"],

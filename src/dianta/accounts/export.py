@@ -55,7 +55,7 @@ def flat_value(record: dict[str, object], dotted: str) -> object:
     return value
 
 
-def _safe_text(value: object) -> object:
+def safe_text(value: object) -> object:
     """Neutralise spreadsheet formula injection: text starting like a formula is written as text."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
@@ -71,7 +71,7 @@ def render(records: list[dict[str, object]], fmt: str) -> bytes:
         w = csv.writer(buf, lineterminator="\r\n")
         w.writerow([f for f, _ in FIELDS])
         for r in records:
-            w.writerow(["" if (v := _safe_text(flat_value(r, f))) is None else v for f, _ in FIELDS])
+            w.writerow(["" if (v := safe_text(flat_value(r, f))) is None else v for f, _ in FIELDS])
         return buf.getvalue().encode("utf-8-sig")
     if fmt == "xlsx":
         from openpyxl import Workbook
@@ -80,7 +80,7 @@ def render(records: list[dict[str, object]], fmt: str) -> bytes:
         sheet = book.create_sheet("accounts")
         sheet.append([f"{f} ({zh})" for f, zh in FIELDS])
         for r in records:
-            sheet.append([_safe_text(flat_value(r, f)) for f, _ in FIELDS])
+            sheet.append([safe_text(flat_value(r, f)) for f, _ in FIELDS])
         buf = io.BytesIO()
         book.save(buf)
         return buf.getvalue()

@@ -127,3 +127,20 @@ def grade(score: ArrayLike, grades: tuple[tuple[float, int, str], ...], otherwis
     missing = np.isnan(s)
     out = np.where(missing, 0, out)
     return out, [None if m else str(c) for m, c in zip(missing, colours, strict=True)]
+
+
+def next_step_at_least(x: ArrayLike, cuts: tuple[tuple[float, float], ...]) -> F:
+    """The lowest step bound of ``cuts`` above ``x`` (the next higher score of :func:`score_at_least`), NaN
+    when ``x`` already reaches the top step (§7b)."""
+    v = np.asarray(x, dtype=float)
+    bounds = np.array(sorted(b for b, _ in cuts), dtype=float)
+    idx = np.searchsorted(bounds, v, side="right")
+    return np.where(idx < len(bounds), bounds[np.minimum(idx, len(bounds) - 1)], np.nan)
+
+
+def green_kwh_to_share(target_share: ArrayLike, kwh_total: ArrayLike, kwh_green: ArrayLike) -> F:
+    """More green kWh (trades or certificates, which leave ``E_total`` unchanged) needed for
+    ``green_share = E_green / E_total`` to reach ``target_share`` [kWh]: ``target × E_total − E_green``,
+    at least 0 (§5 indicator 5)."""
+    t, total, green = (np.asarray(a, dtype=float) for a in (target_share, kwh_total, kwh_green))
+    return np.maximum(t * total - green, 0.0)

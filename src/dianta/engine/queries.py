@@ -81,8 +81,10 @@ YEAR_SCRIPT: list[Statement] = [
         SELECT credit_code, hour, sum(kwh) AS kwh FROM (
             SELECT credit_code, hour, kwh FROM onsite_hour UNION ALL SELECT credit_code, hour, kwh FROM trade_hour) u
         GROUP BY credit_code, hour"""),
+    # §7 Σ min(L_h, G_h) and Σ L_h by month and hour of day (the report's heat map; summed for CFE)
     Statement("matching", """
-        SELECT l.credit_code, sum(least(l.kwh, coalesce(g.kwh, 0.0))) AS matched_kwh, sum(l.kwh) AS load_kwh
+        SELECT l.credit_code, month(l.hour) AS month, hour(l.hour) AS hour_of_day,
+               sum(least(l.kwh, coalesce(g.kwh, 0.0))) AS matched_kwh, sum(l.kwh) AS load_kwh
         FROM load_hour l LEFT JOIN green_hour g ON l.credit_code = g.credit_code AND l.hour = g.hour
-        GROUP BY l.credit_code""", output=True),
+        GROUP BY l.credit_code, month(l.hour), hour(l.hour)""", output=True),
 ]

@@ -122,6 +122,22 @@ accounts = sa.Table(
     sa.Column("record_json", sa.Text, nullable=False),
 )
 
+# carbon evaluation labels (碳评价标识) as issued: a verification code per published label; kept when a later
+# run changes the account, so a printed label can be told superseded rather than unknown
+labels = sa.Table(
+    "labels", metadata,
+    sa.Column("code", sa.String, primary_key=True),
+    sa.Column("credit_code", sa.String, nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("profile_id", sa.String, nullable=False),
+    sa.Column("grade", sa.Integer, nullable=False),
+    sa.Column("colour", sa.String, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.run_id"), nullable=False),  # the run that first issued it
+    sa.Column("issued_at", sa.String, nullable=False),
+    sa.Index("ix_labels_account", "credit_code", "year", "profile_id"),
+)
+
 # -- the multi-user service (users, organisations, consents, API keys, audit log) -------------------------
 
 organisations = sa.Table(

@@ -39,15 +39,16 @@ def insert_if_absent(con: sa.Connection, table: sa.Table, values: dict[str, Any]
     con.execute(insert(table).values(**values).on_conflict_do_nothing())
 
 
-def _signing_secret(store: Store) -> str:
-    """The store's token secret, made on first use: insert-if-absent, then read whatever won."""
+def store_secret(store: Store, key: str) -> str:
+    """A random secret kept in the ledger's ``meta`` under ``key``, made on first use: insert-if-absent,
+    then read whatever won (two processes may race)."""
     m = schema.meta
-    query = sa.select(m.c.value).where(m.c.key == SECRET_KEY)
+    query = sa.select(m.c.value).where(m.c.key == key)
     with store.engine.connect() as con:
         value = con.execute(query).scalar()
     if value is None:
         with store.engine.begin() as con:
-            insert_if_absent(con, m, {"key": SECRET_KEY, "value": secrets.token_hex(32)})
+            insert_if_absent(con, m, {"key": key, "value": secrets.token_hex(32)})
             value = con.execute(query).scalar_one()
     return str(value)
 
@@ -64,14 +65,14 @@ def issue_token(store: Store, principal: Principal, *, ttl_seconds: int = DEFAUL
     claims = {"sub": str(principal.user_id), "name": principal.actor, "role": principal.role,
               "org": principal.org_id, "cc": principal.credit_code, "jti": secrets.token_urlsafe(16),
               "iat": now, "exp": expires_at}
-    return jwt.encode(claims, _signing_secret(store), algorithm=ALGORITHM), expires_at
+    return jwt.encode(claims, store_secret(store, SECRET_KEY), algorithm=ALGORITHM), expires_at
 
 
 def _decode(store: Store, token: str, *, verify_exp: bool = True) -> dict[str, Any]:
     if not isinstance(token, str) or not token:
         raise AuthError("no token")
     try:
-        claims = jwt.decode(token, _signing_secret(store), algorithms=[ALGORITHM],
+        claims = jwt.decode(token, store_secret(store, SECRET_KEY), algorithms=[ALGORITHM],
                             options={"require": ["sub", "jti", "iat", "exp"], "verify_exp": verify_exp})
     except jwt.ExpiredSignatureError:
         raise AuthError("the token has expired; log in again") from None

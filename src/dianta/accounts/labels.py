@@ -1,0 +1,88 @@
+"""Carbon evaluation labels (碳评价标识, METHODOLOGY.md §7b) and their verification codes.
+
+Every graded account's label gets a verification code when it is published: an HMAC of what the label
+states (enterprise, year, profile, grade, colour, score) under a secret kept in the ledger, so codes cannot be
+guessed or forged, and a recomputation that changes nothing keeps the code. Anyone holding a label can check
+it with ``dianta verify-label CODE`` or ``GET /api/v1/labels/{code}``: *valid* while the published account
+still states it, *superseded* once a later run changed the account, unknown when the store never issued it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+
+import sqlalchemy as sa
+
+from dianta.errors import NotFound, UsageError
+from dianta.ledger import schema
+from dianta.ledger.store import Store, now_iso
+from dianta.security.tokens import insert_if_absent, store_secret
+
+#: the ``meta`` key of the secret the codes are made with
+SECRET_KEY = "label_secret"
+CODE_PATTERN = r"^[A-Za-z2-7]{4}(-?[A-Za-z2-7]{4}){3}$"
+
+
+def label_code(secret: str, *, credit_code: str, year: int, profile_id: str, grade: int, colour: str,
+               score: float) -> str:
+    """``XXXX-XXXX-XXXX-XXXX``: 80 bits of HMAC-SHA256 over the label's statement, in RFC 4648 base32."""
+    statement = f"{credit_code}|{year}|{profile_id}|{grade}|{colour}|{score:.6f}".encode()
+    digest = hmac.new(secret.encode(), statement, hashlib.sha256).digest()[:10]
+    text = base64.b32encode(digest).decode()
+    return "-".join(text[i:i + 4] for i in range(0, 16, 4))
+
+
+def normalise_code(code: str) -> str:
+    """Accept a code as typed (lower case, without dashes); refuse anything that cannot be one."""
+    if not re.fullmatch(CODE_PATTERN, code.strip()):
+        raise UsageError(f"'{code}' is not a label verification code: it has 16 letters A–Z and digits 2–7, "
+                         "written XXXX-XXXX-XXXX-XXXX as printed on the label")
+    text = code.strip().replace("-", "").upper()
+    return "-".join(text[i:i + 4] for i in range(0, 16, 4))
+
+
+def label_secret(store: Store) -> str:
+    """The store's secret for label codes (read it before opening the publishing transaction)."""
+    return store_secret(store, SECRET_KEY)
+
+
+def issue_labels(tx: sa.Connection, secret: str, records: list[dict[str, object]], run_id: int) -> None:
+    """Give each graded record's label its verification code (``label.verification_code``) and record the
+    codes not issued before, in the publishing transaction ``tx``."""
+    issued_at = now_iso()
+    for r in records:
+        label = r.get("label")
+        if not isinstance(label, dict):
+            continue
+        values = {"credit_code": str(r["credit_code"]), "year": int(label["year"]),
+                  "profile_id": str(label["profile_id"]), "grade": int(label["grade"]),
+                  "colour": str(label["colour"]), "score": float(r["score"])}  # type: ignore[arg-type]
+        label["verification_code"] = code = label_code(secret, **values)  # type: ignore[arg-type]
+        insert_if_absent(tx, schema.labels, {"code": code, **values, "run_id": run_id, "issued_at": issued_at})
+
+
+def verify_label(store: Store, code: str) -> dict[str, object]:
+    """What the label with ``code`` states, who it belongs to and whether the published account still
+    states it (``status``: ``valid`` or ``superseded``, with the current grade)."""
+    code = normalise_code(code)
+    lab, acc, ent = schema.labels, schema.accounts, schema.data_tables["enterprises"]
+    with store.engine.connect() as con:
+        row = con.execute(sa.select(lab).where(lab.c.code == code)).mappings().first()
+        if row is None:
+            raise NotFound(f"no label with verification code {code} was issued by this platform; the label is "
+                           "not genuine or the code was mistyped")
+        name = con.execute(sa.select(ent.c.name).where(ent.c.credit_code == row["credit_code"])).scalar()
+        current = con.execute(sa.select(acc.c.record_json).where(
+            acc.c.credit_code == row["credit_code"], acc.c.year == row["year"],
+            acc.c.profile_id == row["profile_id"])).scalar()
+    now = json.loads(current) if current else None
+    now_label = now.get("label") if now else None
+    valid = isinstance(now_label, dict) and now_label.get("verification_code") == code
+    return {"code": code, "status": "valid" if valid else "superseded", "credit_code": row["credit_code"],
+            "name": name, "year": row["year"], "profile_id": row["profile_id"], "grade": row["grade"],
+            "colour": row["colour"], "score": row["score"], "issued_at": row["issued_at"],
+            "current_grade": now_label.get("grade") if isinstance(now_label, dict) else None}

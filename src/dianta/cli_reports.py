@@ -1,0 +1,139 @@
+"""The report commands: ``report``, ``label``, ``verify-label``, ``portfolio``, ``data-requirements``.
+
+Like every local command they act as the operator and are audited; binary output goes to ``--out`` or to
+standard output when that is not a terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from dianta.errors import DiantaError, UsageError
+from dianta.ledger.store import Store
+
+Lang = Annotated[str, typer.Option("--lang", help="zh (中文) or en (English)")]
+Profile = Annotated[str, typer.Option("--profile", help="methodology profile id")]
+Out = Annotated[Path | None, typer.Option("--out", help="file (default: standard output)")]
+
+
+def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+    if value not in allowed:
+        raise UsageError(f"{option} {value!r}: choose one of {', '.join(allowed)}")
+    return value
+
+
+def _emit(data: bytes, out: Path | None, binary: bool, err: Console) -> None:
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        err.print(f"wrote {out}")
+    elif binary and sys.stdout.isatty():
+        raise UsageError("this format is binary: give --out FILE (or redirect standard output)")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[..., None],
+             fail: Callable[[DiantaError], typer.Exit], console: Console, err: Console) -> None:
+    """Add the report commands to ``app``; ``audit(store, action, resource, detail=…)`` records a read."""
+
+    def run(work: Callable[[Store], Any]) -> Any:
+        store: Store | None = None
+        try:
+            store = open_store()
+            return work(store)
+        except DiantaError as exc:
+            raise fail(exc) from None
+        finally:
+            if store is not None:
+                store.close()
+
+    @app.command()
+    def report(credit_code: Annotated[str, typer.Argument(help="the enterprise's unified social credit code")],
+               year: Annotated[int, typer.Option("--year", help="activity year")],
+               fmt: Annotated[str, typer.Option("--format", help="pdf or html")] = "pdf",
+               out: Out = None, lang: Lang = "zh", profile: Profile = "default") -> None:
+        """The carbon account report (碳账户报告) of an enterprise and year, as PDF or HTML."""
+        from dianta.reports.content import gather_account_report
+        from dianta.reports.i18n import check_lang
+        from dianta.reports.render import render_account_report
+
+        def work(store: Store) -> None:
+            _choice(fmt, ("pdf", "html"), "--format")
+            check_lang(lang)
+            data = render_account_report(gather_account_report(store, credit_code=credit_code, year=year,
+                                                               profile_id=profile), fmt=fmt, lang=lang)
+            audit(store, "report.read", f"report:{credit_code}:{year}", detail={"format": fmt, "lang": lang})
+            _emit(data, out, fmt == "pdf", err)
+
+        run(work)
+
+    @app.command()
+    def label(credit_code: Annotated[str, typer.Argument(help="the enterprise's unified social credit code")],
+              year: Annotated[int, typer.Option("--year", help="activity year")],
+              fmt: Annotated[str, typer.Option("--format", help="svg or png")] = "svg",
+              out: Out = None, profile: Profile = "default") -> None:
+        """The carbon evaluation label (碳评价标识) of an account, as SVG or PNG."""
+        from dianta.accounts.query import get_account
+        from dianta.reports.labels import label_image
+
+        def work(store: Store) -> None:
+            _choice(fmt, ("svg", "png"), "--format")
+            record = get_account(store, credit_code=credit_code, year=year, profile_id=profile)
+            data = label_image(record, name=str(record["name"]), fmt=fmt)  # type: ignore[arg-type]
+            audit(store, "label.read", f"account:{credit_code}:{year}", detail={"format": fmt})
+            _emit(data, out, fmt == "png", err)
+
+        run(work)
+
+    @app.command("verify-label")
+    def verify_label_command(code: Annotated[str, typer.Argument(help="the verification code printed on the label")]
+                             ) -> None:
+        """Check a label's verification code against the store: exit 0 when the label is valid, 1 when it is
+        superseded by a later computation or was never issued."""
+        from dianta.accounts.labels import verify_label
+
+        def work(store: Store) -> dict[str, object]:
+            result = verify_label(store, code)
+            audit(store, "label.verify", f"label:{result['code']}", detail={"status": result["status"]})
+            return result
+
+        result = run(work)
+        colour = "green" if result["status"] == "valid" else "yellow"
+        console.print(f"[bold {colour}]{result['status']}[/]: {result['name']} ({result['credit_code']}), "
+                      f"{result['year']}, grade {result['grade']} ({result['colour']}), profile "
+                      f"{result['profile_id']}, issued {result['issued_at']}")
+        if result["status"] != "valid":
+            console.print(f"the published account of {result['year']} now has grade "
+                          f"{result['current_grade'] or 'none (not rated)'}; this label is out of date")
+            raise typer.Exit(1)
+
+    @app.command()
+    def portfolio(year: Annotated[int, typer.Option("--year", help="activity year")],
+                  bank: Annotated[str | None, typer.Option("--bank", help="the bank's organisation id: its "
+                                                           "consented enterprises (default: every account)")]
+                  = None,
+                  fmt: Annotated[str, typer.Option("--format", help="pdf, html or xlsx")] = "pdf",
+                  out: Out = None, lang: Lang = "zh", profile: Profile = "default") -> None:
+        """A bank's portfolio report: its consented enterprises by grade, industry and region."""
+        from dianta.reports.i18n import check_lang
+        from dianta.reports.portfolio import bank_portfolio, render_portfolio
+        from dianta.security.authz import SUMMARY_SCOPES
+        from dianta.security.consents import consented_codes
+
+        def work(store: Store) -> None:
+            _choice(fmt, ("pdf", "html", "xlsx"), "--format")
+            check_lang(lang)
+            codes = None if bank is None else consented_codes(store, bank_org_id=bank, scopes=set(SUMMARY_SCOPES))
+            data = bank_portfolio(store, year=year, codes=codes, bank_id=bank, profile_id=profile)
+            audit(store, "portfolio.read", f"portfolio:{bank or 'all'}:{year}",
+                  detail={"format": fmt, "credit_codes": [r["credit_code"] for r in data["enterprises"]]})  # type: ignore[attr-defined]
+            _emit(render_portfolio(data, fmt=fmt, lang=lang), out, fmt != "html", err)
+
+        run(work)

@@ -1,0 +1,1 @@
+"""Reports and published documents: account reports, the data requirement table (page and template)."""

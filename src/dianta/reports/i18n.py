@@ -1,0 +1,72 @@
+"""The report's words in Chinese or English (``messages.toml``) and number formatting with units."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from dianta.errors import UsageError
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+
+@cache
+def catalogue() -> dict[str, dict[str, list[str]]]:
+    with (Path(__file__).parent / "messages.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def check_lang(lang: str) -> Lang:
+    if lang not in LANGS:
+        raise UsageError(f"--lang {lang!r}: choose zh (中文) or en (English)")
+    return lang  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """``t("report_title")`` → the text in ``lang``; ``num``/``pct``/``kwh``… format values for people."""
+
+    lang: Lang
+
+    def _pick(self, pair: list[str]) -> str:
+        return pair[0] if self.lang == "zh" else pair[1]
+
+    def t(self, key: str, **fields: object) -> str:
+        text = self._pick(catalogue()["text"][key])
+        return text.format(**fields) if fields else text
+
+    def indicator(self, key: str) -> tuple[str, str]:
+        zh_name, en_name, zh_def, en_def = catalogue()["indicators"][key]
+        return (zh_name, zh_def) if self.lang == "zh" else (en_name, en_def)
+
+    def alert(self, code: str) -> str:
+        return self._pick(catalogue()["alerts"][code])
+
+    def flag(self, code: str) -> str:
+        return self._pick(catalogue()["flags"].get(code, [code, code]))
+
+    def advice(self, key: str, **fields: object) -> str:
+        return self._pick(catalogue()["advice"][key]).format(**fields)
+
+    @staticmethod
+    def num(x: object, digits: int = 0) -> str:
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return "—"
+        return f"{float(x):,.{digits}f}"  # type: ignore[arg-type]
+
+    def pct(self, x: object, digits: int = 1) -> str:
+        return "—" if x is None else f"{float(x) * 100:.{digits}f} %"  # type: ignore[arg-type]
+
+    def with_unit(self, x: object, unit: str, digits: int = 0) -> str:
+        return "—" if x is None else f"{self.num(x, digits)} {unit}"
+
+
+def colours(name: str) -> tuple[str, str]:
+    """A label colour name of the profile → (fill, text) colours."""
+    fill, text = catalogue()["colours"].get(name, ["#777777", "#ffffff"])
+    return fill, text

@@ -1,0 +1,86 @@
+"""Rendering: the account report as HTML (Jinja2, one fixed template) and PDF (WeasyPrint)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from dianta.calc import evaluation
+from dianta.errors import ReferenceDataError
+from dianta.reference.profile import Profile, load_profile
+from dianta.reports import charts
+from dianta.reports.content import AccountReport
+from dianta.reports.i18n import Lang, Words, catalogue, check_lang
+from dianta.reports.labels import label_svg
+from dianta.reports.templating import TEMPLATES, environment
+
+UNITS = {"emissions_t": "tCO2", "intensity": "tCO2/10k CNY", "reduction_t": "tCO2", "kwh_green": "MWh",
+         "green_share": "%", "green_reduction_t": "tCO2"}
+
+
+def _shipped_profile(profile_id: str) -> Profile | None:
+    """The shipped profile an account was computed with (None for an operator's own profile file)."""
+    try:
+        return load_profile(profile_id)
+    except ReferenceDataError:
+        return None
+
+
+def advice(record: dict[str, object], profile: Profile | None, w: Words) -> list[str]:
+    """What would raise the account's score, aspect by aspect (§7b): the aspects below their top step; for
+    the green aspect, the green MWh that reach the next step (trades or certificates)."""
+    aspects = record["aspect_scores"]
+    if profile is None or not isinstance(aspects, dict):
+        return []
+    tops = {"intensity": max(s for _, s in profile.intensity_cuts),
+            "reduction": max(s for _, s in profile.reduction_cuts), "green": max(s for _, s in profile.green_cuts)}
+    out = []
+    for aspect in ("intensity", "reduction"):
+        if aspects.get(aspect) is not None and aspects[aspect] < tops[aspect]:
+            out.append(w.advice(aspect))
+    share = record.get("green_share")
+    if share is not None and aspects.get("green") is not None and aspects["green"] < tops["green"]:
+        target = float(evaluation.next_step_at_least(share, profile.green_cuts))
+        if not math.isnan(target):
+            kwh = float(evaluation.green_kwh_to_share(target, record["kwh_total"], record["kwh_green"]))  # type: ignore[arg-type]
+            out.append(w.advice("green", share=w.pct(share), target=w.pct(target, 0), mwh=w.num(kwh / 1000, 1)))
+    return out or [w.advice("top")]
+
+
+def account_report_html(report: AccountReport, lang: str, *, generated_at: dt.datetime | None = None) -> str:
+    """The account report (the issue's fixed template) as one self-contained HTML page."""
+    w = Words(check_lang(lang))
+    r = report.record
+    el = r["electricity"]
+    assert isinstance(el, dict)
+    profile = _shipped_profile(str(r["profile_id"]))
+    tou = el.get("time_of_use")
+    context = {
+        "w": w, "lang": w.lang, "r": r, "el": el, "rep": report, "ent": report.enterprise,
+        "generated_at": (generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
+        "label_svg": label_svg(r, name=str(r["name"])) if r.get("label") else None,
+        "monthly_svg": charts.monthly_bars(el["monthly_kwh"], el["monthly_kwh_prev_year"]),
+        "tou_svg": charts.tou_split([tou[p] for p in ("peak", "flat", "valley")]) if tou else None,
+        "heatmap_svg": charts.matching_heatmap(r["hourly_matching"]) if r.get("hourly_matching") else None,  # type: ignore[arg-type]
+        "indicators": [(key, *w.indicator(key), UNITS[key]) for key in UNITS],
+        "weights": None if profile is None else {"intensity": profile.weight_intensity,
+                                                 "reduction": profile.weight_reduction,
+                                                 "green": profile.weight_green},
+        "advice": advice(r, profile, w), "tou_colours": charts.TOU_COLOURS,
+        "chart_colours": (charts.THIS_YEAR, charts.LAST_YEAR),
+        "messages_version": catalogue()["version"],
+    }
+    return environment().get_template("account.html.j2").render(**context)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A PDF of a report page (WeasyPrint; Chinese text needs Debian's fonts-noto-cjk)."""
+    import weasyprint  # imported here: it loads pango, which the rest of Dianta never needs
+
+    return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+
+
+def render_account_report(report: AccountReport, *, fmt: str, lang: Lang | str) -> bytes:
+    """``fmt``: ``html`` (UTF-8) or ``pdf``."""
+    html = account_report_html(report, lang)
+    return html.encode() if fmt == "html" else html_to_pdf(html)
