@@ -121,6 +121,9 @@ def test_interval_data_matching_and_load_statistics(accounts):
     assert el["time_of_use_source"] == "interval"
     assert_allclose([el["time_of_use"][p] for p in ("valley", "peak", "flat")], [8 / 24, 5 / 24, 11 / 24])
     assert_allclose(el["monthly_kwh"][:2], [960 * 31, 960 * 28])
+    # the heat map: K1's 60 kWh cover the 40 kWh load in hours 10–13 of every month, nothing in other hours
+    assert h["hourly_matching"] == [[1.0 if 10 <= hour <= 13 else 0.0 for hour in range(24)] for _ in range(12)]
+    assert accounts[A]["hourly_matching"] is None  # monthly data only
 
 
 def test_every_interface_field_is_present(accounts):

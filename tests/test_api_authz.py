@@ -73,6 +73,18 @@ ROUTES = [
           _fixed(f"/api/v1/enterprises/{A}/monthly?year=2023")),
     Route("GET", "/api/v1/enterprises/{credit_code}/findings", frozenset({"operator", "ent_a"}),
           _fixed(f"/api/v1/enterprises/{A}/findings")),
+    # reports need a consent of scope `reports` or `full` (bank A holds `summary`); the label and advice go
+    # with the account (listed before the consent routes, which grant bank B consents from A)
+    Route("GET", "/api/v1/accounts/{credit_code}/{year}/report", frozenset({"operator", "ent_a"}),
+          _fixed(f"/api/v1/accounts/{A}/2023/report?format=html")),
+    Route("GET", "/api/v1/accounts/{credit_code}/{year}/label", frozenset({"operator", "bank_a", "ent_a"}),
+          _fixed(f"/api/v1/accounts/{A}/2023/label?format=svg")),
+    Route("GET", "/api/v1/accounts/{credit_code}/{year}/advice", frozenset({"operator", "bank_a", "ent_a"}),
+          _fixed(f"/api/v1/accounts/{A}/2023/advice?lang=en")),
+    Route("GET", "/api/v1/portfolio", frozenset({"operator", "bank_a", "bank_b"}),
+          _fixed("/api/v1/portfolio?year=2023")),
+    Route("GET", "/api/v1/portfolio/report", frozenset({"operator", "bank_a", "bank_b"}),
+          _fixed("/api/v1/portfolio/report?year=2023&format=xlsx")),
     Route("GET", "/api/v1/exports/accounts", frozenset(ALL - {"regulator"}),
           _fixed("/api/v1/exports/accounts?year=2023&format=csv")),
     Route("GET", "/api/v1/batches", frozenset({"operator"}), _fixed("/api/v1/batches")),
@@ -109,7 +121,9 @@ ROUTES = [
     Route("GET", "/api/v1/api-keys", frozenset(ALL), _fixed("/api/v1/api-keys")),
     Route("DELETE", "/api/v1/api-keys/{key_id}", frozenset(ALL), _own_key),
 ]
-PUBLIC = {("POST", "/api/v1/auth/token")}
+# anyone: logging in, checking a label's code, reading the data requirement table
+PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/labels/{code}"),
+          ("GET", "/api/v1/reference/data-requirements"), ("GET", "/api/v1/reference/data_requirements.xlsx")}
 OWN_SESSION = {("POST", "/api/v1/auth/logout")}  # tested in test_api.py (it ends the caller's token)
 
 

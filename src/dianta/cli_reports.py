@@ -123,17 +123,30 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
                   out: Out = None, lang: Lang = "zh", profile: Profile = "default") -> None:
         """A bank's portfolio report: its consented enterprises by grade, industry and region."""
         from dianta.reports.i18n import check_lang
-        from dianta.reports.portfolio import bank_portfolio, render_portfolio
-        from dianta.security.authz import SUMMARY_SCOPES
-        from dianta.security.consents import consented_codes
+        from dianta.reports.portfolio import bank_portfolio, portfolio_codes, render_portfolio
 
         def work(store: Store) -> None:
             _choice(fmt, ("pdf", "html", "xlsx"), "--format")
             check_lang(lang)
-            codes = None if bank is None else consented_codes(store, bank_org_id=bank, scopes=set(SUMMARY_SCOPES))
-            data = bank_portfolio(store, year=year, codes=codes, bank_id=bank, profile_id=profile)
+            data = bank_portfolio(store, year=year, codes=portfolio_codes(store, bank), bank_id=bank,
+                                  profile_id=profile)
             audit(store, "portfolio.read", f"portfolio:{bank or 'all'}:{year}",
                   detail={"format": fmt, "credit_codes": [r["credit_code"] for r in data["enterprises"]]})  # type: ignore[attr-defined]
             _emit(render_portfolio(data, fmt=fmt, lang=lang), out, fmt != "html", err)
 
         run(work)
+
+    @app.command("data-requirements")
+    def data_requirements(fmt: Annotated[str, typer.Option("--format", help="xlsx (the template) or html (the "
+                                                           "page)")] = "xlsx",
+                          out: Out = None, lang: Lang = "zh") -> None:
+        """The data requirement table (数据需求表): the .xlsx template to fill in (one sheet per table, column
+        notes, an example row) or the page that explains it."""
+        from dianta.reports.requirements import requirements_html, requirements_xlsx
+
+        try:
+            _choice(fmt, ("xlsx", "html"), "--format")
+            data = requirements_xlsx() if fmt == "xlsx" else requirements_html(lang).encode()
+            _emit(data, out, fmt == "xlsx", err)
+        except DiantaError as exc:
+            raise fail(exc) from None

@@ -18,6 +18,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "'{value}' is not a table of the data requirement table; rename it to one of: {expected}",
         "文件“{value}”不是数据需求表中的表；请改名为以下之一：{expected}",
     ),
+    "readme_sheet": (
+        "sheet '{value}' holds notes, not data: it was not read (only sheets named after a table are)",
+        "工作表“{value}”是说明而非数据，未导入（只导入以表名命名的工作表）",
+    ),
     "no_tables": (
         "the folder holds no table file (.csv, .xlsx or interval .parquet); put the batch's files in it",
         "文件夹中没有数据表文件（.csv、.xlsx 或区间数据 .parquet）；请放入本批次的文件",

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 
 import dianta
-from dianta.api.routers import accounts, admin, auth, batches, consents, programme
+from dianta.api.routers import accounts, admin, auth, batches, consents, programme, reports
 from dianta.errors import (
     AuthError,
     Conflict,
@@ -34,7 +34,7 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None) -> FastAP
                   description="Enterprise electricity-carbon accounts for banks (企业电碳账户).",
                   openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
     app.state.store = store
-    for module in (auth, admin, batches, accounts, consents, programme):
+    for module in (auth, admin, batches, accounts, consents, programme, reports):
         app.include_router(module.router, prefix="/api/v1")
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=["GET", "POST", "PATCH",

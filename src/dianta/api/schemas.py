@@ -193,6 +193,8 @@ class Label(BaseModel):
     colour: str
     year: int
     profile_id: str
+    verification_code: str | None = Field(default=None, description="check it at /api/v1/labels/{code}; "
+                                          "null for accounts published before labels had codes")
 
 
 class Alert(BaseModel):
@@ -361,3 +363,68 @@ class AuditReport(BaseModel):
     entries: int
     first_bad_entry: int | None
     problem: str | None
+
+
+class LabelVerification(BaseModel):
+    """What a carbon evaluation label states and whether the published account still states it."""
+
+    code: str
+    status: Literal["valid", "superseded"]
+    credit_code: str
+    name: str | None
+    year: int
+    profile_id: str
+    grade: int
+    colour: str
+    score: float
+    issued_at: str
+    current_grade: int | None
+
+
+class Advice(BaseModel):
+    credit_code: str
+    year: int
+    lang: Literal["zh", "en"]
+    advice: list[str]
+
+
+class PortfolioGroup(BaseModel):
+    group: str
+    name: str
+    enterprises: int
+    emissions_t: float
+    kwh_total: float
+    kwh_green: float
+    outstanding_cny: float
+    intensity: float | None
+    green_share: float | None
+
+
+class PortfolioEnterprise(BaseModel):
+    credit_code: str
+    name: str
+    industry_code: str
+    region_code: str
+    grade: int | None
+    score: float | None
+    emissions_t: float | None
+    intensity: float | None
+    green_share: float | None
+    kwh_total: float | None
+    kwh_green: float | None
+    value_10k_cny: float | None
+    alerts: int
+    outstanding_cny: float
+
+
+class PortfolioPublic(BaseModel):
+    """A bank's consented enterprises by grade, industry section and prefecture (sums; intensity Σ C / Σ V)."""
+
+    year: int
+    bank_id: str | None
+    profile_id: str
+    totals: PortfolioGroup
+    by_grade: list[PortfolioGroup]
+    by_industry: list[PortfolioGroup]
+    by_region: list[PortfolioGroup]
+    enterprises: list[PortfolioEnterprise]

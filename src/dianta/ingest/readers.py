@@ -182,6 +182,11 @@ def read_xlsx(path: Path) -> tuple[list[SourceTable], list[Finding]]:
     try:
         for sheet in book.worksheets:
             spec = TABLES.get(sheet.title.strip())
+            if spec is None and sheet.title.strip().upper().startswith("README"):
+                # the notes of the data requirement template (reports/requirements.py): said, not read
+                problems.append(finding("readme_sheet", table=sheet.title, file=file, value=sheet.title,
+                                        severity="warning"))
+                continue
             if spec is None:
                 problems.append(finding("unknown_file", table=sheet.title, file=file, value=sheet.title,
                                         expected=", ".join(TABLES)))

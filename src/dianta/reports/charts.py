@@ -4,6 +4,7 @@ the report's language."""
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 from collections.abc import Sequence
@@ -21,11 +22,12 @@ _STYLE = {"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 8, "
 
 
 def _svg(fig: plt.Figure) -> str:
-    buf = io.StringIO()
+    """The figure as an SVG ``data:`` URI for an ``<img>``: its styles stay inside the image, and the report
+    page stays one self-contained file."""
+    buf = io.BytesIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     plt.close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg"):]  # drop the XML prolog and doctype, for inlining in HTML
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def _values(xs: Sequence[object]) -> np.ndarray:

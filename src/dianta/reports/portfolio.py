@@ -26,6 +26,8 @@ from dianta.reports import charts
 from dianta.reports.i18n import Words, check_lang
 from dianta.reports.render import html_to_pdf
 from dianta.reports.templating import environment
+from dianta.security.authz import SUMMARY_SCOPES
+from dianta.security.consents import consented_codes
 
 GROUPINGS = ("grade", "industry", "region")
 
@@ -48,6 +50,14 @@ def _group_rows(records: list[dict[str, object]], key_of: Callable[[dict[str, ob
              "intensity": v["emissions_with_value_t"] / v["value_10k_cny"] if v["value_10k_cny"] else None,
              "green_share": v["kwh_green"] / v["kwh_total"] if v["kwh_total"] else None}
             for k, v in sorted(sums.items())]
+
+
+def portfolio_codes(store: Store, bank_id: str | None) -> set[str] | None:
+    """The enterprises in a bank's portfolio: those with a live consent to it of a scope that shows the
+    account (what the bank may list); None (every account) without a bank, for the operator."""
+    if bank_id is None:
+        return None
+    return consented_codes(store, bank_org_id=bank_id, scopes=set(SUMMARY_SCOPES))
 
 
 def bank_portfolio(store: Store, *, year: int, codes: set[str] | None, bank_id: str | None,

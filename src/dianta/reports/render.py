@@ -18,7 +18,7 @@ UNITS = {"emissions_t": "tCO2", "intensity": "tCO2/10k CNY", "reduction_t": "tCO
          "green_share": "%", "green_reduction_t": "tCO2"}
 
 
-def _shipped_profile(profile_id: str) -> Profile | None:
+def shipped_profile(profile_id: str) -> Profile | None:
     """The shipped profile an account was computed with (None for an operator's own profile file)."""
     try:
         return load_profile(profile_id)
@@ -53,7 +53,7 @@ def account_report_html(report: AccountReport, lang: str, *, generated_at: dt.da
     r = report.record
     el = r["electricity"]
     assert isinstance(el, dict)
-    profile = _shipped_profile(str(r["profile_id"]))
+    profile = shipped_profile(str(r["profile_id"]))
     tou = el.get("time_of_use")
     context = {
         "w": w, "lang": w.lang, "r": r, "el": el, "rep": report, "ent": report.enterprise,

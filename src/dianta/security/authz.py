@@ -56,6 +56,8 @@ POLICY: dict[str, Rule] = {
     # consents: granted and revoked by the enterprise (or the operator for it); a bank reads its own
     "consent.manage": _r("operator", "enterprise", enterprise_own=True),
     "consent.read": _r("operator", "enterprise", "bank", enterprise_own=True),
+    # a bank's portfolio: the operator for any bank (or all accounts), a bank for its own consents
+    "portfolio.read": _r("operator", "bank", bank_own=True),
     # the regulator sees programme statistics, never an enterprise's raw data
     "statistics.read": _r("operator", "regulator"),
     # each bank's own loans

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Role = Literal["operator", "bank", "enterprise", "regulator"]
+Role = Literal["operator", "bank", "enterprise", "regulator", "public"]
 ROLES: tuple[Role, ...] = ("operator", "bank", "enterprise", "regulator")
 #: the organisation kind each role belongs to (a user's role is its organisation's kind)
 ORG_KINDS = ROLES
@@ -27,3 +27,9 @@ class Principal:
 def local_operator(user: str) -> Principal:
     """Whoever runs the CLI on the operator's machine acts as the operator (they hold the store)."""
     return Principal(actor=f"cli:{user}", role="operator", org_id="operator")
+
+
+def anonymous(client: str | None) -> Principal:
+    """A caller without credentials, on the few public routes (label verification): audited by address.
+    Its role ``public`` is in no rule of the policy, so it may take no other action."""
+    return Principal(actor=f"anonymous:{client or 'unknown'}", role="public", org_id=None)
