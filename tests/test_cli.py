@@ -114,6 +114,19 @@ def test_demo_runs_end_to_end(tmp_path: Path):
     records = json.loads((folder / "exports" / "accounts-2024.json").read_text(encoding="utf-8"))
     assert len(records) >= 30 and all(r["year"] == 2024 for r in records)
     assert (folder / "exports" / "accounts-2024.xlsx").stat().st_size > 0
+    # the sample reports and the dashboard's logins, which really log in
+    reports = {p.name for p in (folder / "reports").iterdir()}
+    assert "data_requirements.xlsx" in reports and "portfolio-BANK-QH-001-2024.pdf" in reports
+    assert len([n for n in reports if n.startswith("report-") and n.endswith(".pdf")]) >= 2
+    assert (folder / "logins.txt").stat().st_mode & 0o077 == 0  # readable by its owner only
+    logins = [line.split("\t") for line in (folder / "logins.txt").read_text().splitlines()[1:]]
+    assert [role for role, _, _ in logins] == ["operator", "bank", "enterprise", "regulator"]
+    from dianta.ledger.store import Store
+    from dianta.security.users import authenticate
+
+    store = Store(folder / "store")
+    assert all(authenticate(store, username=user, password=pw).role == role for role, user, pw in logins)
+    store.close()
     # a second run rebuilds the same demo folder; a foreign folder is refused
     assert subprocess.run([sys.executable, "-m", "dianta", "demo", "--dir", str(tmp_path)], capture_output=True,
                           text=True, timeout=60).returncode == 2

@@ -13,6 +13,7 @@ from rich.table import Table
 from dianta.accounts.compute import compute_year
 from dianta.accounts.export import write_export
 from dianta.demo.generate import write_demo_province
+from dianta.demo.showcase import set_up_tenants, write_samples
 from dianta.errors import UsageError
 from dianta.ingest.apply import ingest_batch
 from dianta.ledger.store import Store
@@ -35,7 +36,7 @@ def run_demo(folder: Path, *, enterprises: int, console: Console, err: Console) 
         task = progress.add_task("generating the sample province", total=None)
         batches = write_demo_province(folder / "batches", n_enterprises=enterprises)
         years = sorted(int(b.name) for b in batches)
-        progress.update(task, total=2 * len(batches) + 1, completed=0)
+        progress.update(task, total=2 * len(batches) + 2, completed=0)
         store = Store(folder / "store")
         for b in batches:
             progress.update(task, description=f"ingesting batch {b.name}")
@@ -52,6 +53,15 @@ def run_demo(folder: Path, *, enterprises: int, console: Console, err: Console) 
         for fmt in ("json", "csv", "xlsx"):
             write_export(results[last].records, fmt, exports / f"accounts-{last}.{fmt}")
         progress.advance(task)
+        progress.update(task, description="reports, labels and logins")
+        logins = set_up_tenants(store, year=last, records=results[last].records)
+        samples = write_samples(store, folder / "reports", year=last, records=results[last].records)
+        progress.advance(task)
+        store.close()
+    login_file = folder / "logins.txt"
+    login_file.touch(mode=0o600)
+    login_file.write_text("# dashboard logins of this demo store (fresh random passwords each run)\n"
+                          + "".join(f"{role}\t{user}\t{pw}\n" for role, (user, pw) in logins.items()))
 
     grade_table = Table("grade 等级", *(str(y) for y in years), title="accounts per grade 各等级账户数")
     for g in (1, 2, 3, 4, 5, None):
@@ -74,4 +84,24 @@ def run_demo(folder: Path, *, enterprises: int, console: Console, err: Console) 
     console.print(f"credit-risk alerts {last}: " + (", ".join(f"{k} {v}" for k, v in sorted(alerts.items())) or "none"))
     console.print(f"batches: {folder / 'batches'}\nstore:   {folder / 'store'}\n"
                   f"exports: {exports}/accounts-{last}.json|csv|xlsx\n"
-                  f"next:    dianta --db {folder / 'store'} export accounts --year {last} --format csv")
+                  f"reports: {folder / 'reports'} ({len(samples)} files: account reports, labels, a bank "
+                  f"portfolio, the data requirement template)")
+    if not _has_cjk_font():
+        err.print("[yellow]no Chinese font is installed: the PDFs show boxes for Chinese text; install Debian's "
+                  "fonts-noto-cjk[/]")
+    logins_table = Table("role 角色", "user 用户", "password 密码", title="dashboard logins 看板登录")
+    for role, (user, pw) in logins.items():
+        logins_table.add_row(role, user, pw)
+    console.print(logins_table)
+    console.print(f"logins:  {login_file}")
+    console.print(f"next:    dianta --db {folder / 'store'} serve   → open http://127.0.0.1:8000/ and log in")
+
+
+def _has_cjk_font() -> bool:
+    import subprocess
+
+    try:
+        found = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(found.strip())

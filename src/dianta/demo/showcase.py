@@ -1,0 +1,92 @@
+"""What the demo shows besides the accounts: tenants and logins for the dashboard, consents, and sample
+reports, labels, a portfolio report and the data requirement template, written by the same functions the
+API and the CLI use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from dianta.ledger import schema
+from dianta.ledger.store import Store
+from dianta.reports.content import gather_account_report
+from dianta.reports.labels import label_image
+from dianta.reports.portfolio import bank_portfolio, portfolio_codes, render_portfolio
+from dianta.reports.render import render_account_report
+from dianta.reports.requirements import XLSX_NAME, requirements_xlsx
+from dianta.security import consents, users
+
+#: the demo's banks (the loans of the sample province name them), regulator and the dashboard's logins
+BANKS = {"BANK-QH-001": "青海示范银行", "BANK-QH-002": "高原商业银行", "BANK-QH-003": "西宁农商银行",
+         "BANK-QH-004": "柴达木村镇银行"}
+DEMO_BANK = "BANK-QH-001"
+REGULATOR = ("PBOC-QH", "中国人民银行青海省分行")
+
+
+def set_up_tenants(store: Store, *, year: int, records: list[dict[str, object]]) -> dict[str, tuple[str, str]]:
+    """Organisations, one user per role with a fresh random password, and consents: every enterprise with a
+    loan from the demo bank grants it `full`, every fifth other enterprise `summary`. Returns
+    ``{role: (username, password)}``; the enterprise user belongs to the best-rated enterprise."""
+    logins = {role: (name, secrets.token_urlsafe(9)) for role, name in (
+        ("operator", "operator"), ("bank", "bank"), ("enterprise", "enterprise"), ("regulator", "regulator"))}
+    users.bootstrap_admin(store, username=logins["operator"][0], password=logins["operator"][1])
+    for org_id, name in BANKS.items():
+        users.create_organisation(store, org_id=org_id, kind="bank", name=name)
+    users.create_organisation(store, org_id=REGULATOR[0], kind="regulator", name=REGULATOR[1])
+    best = best_account(records)
+    users.create_organisation(store, org_id="ENT-" + str(best["credit_code"]), kind="enterprise",
+                              name=str(best["name"]), credit_code=str(best["credit_code"]))
+    for role, org in (("bank", DEMO_BANK), ("regulator", REGULATOR[0]),
+                      ("enterprise", "ENT-" + str(best["credit_code"]))):
+        users.create_user(store, username=logins[role][0], password=logins[role][1], role=role, org_id=org)
+    loans = schema.data_tables["loans"]
+    with store.engine.connect() as con:
+        borrowers = set(con.execute(sa.select(loans.c.credit_code).where(loans.c.bank_id == DEMO_BANK)).scalars())
+    expires = (dt.date.today() + dt.timedelta(days=365)).isoformat()
+    for i, r in enumerate(records):
+        code = str(r["credit_code"])
+        scope = "full" if code in borrowers else "summary" if i % 5 == 0 else None
+        if scope:
+            consents.grant_consent(store, credit_code=code, bank_org_id=DEMO_BANK, scope=scope, expires_on=expires,
+                                   granted_by="demo")
+    return logins
+
+
+def best_account(records: list[dict[str, object]]) -> dict[str, object]:
+    rated = [r for r in records if r["score"] is not None]
+    return min(rated, key=lambda r: (-float(r["score"]), str(r["credit_code"])))  # type: ignore[arg-type]
+
+
+def write_samples(store: Store, folder: Path, *, year: int, records: list[dict[str, object]]) -> list[Path]:
+    """Reports of the best-rated enterprise and of one with 15-minute data (PDF in both languages, HTML),
+    their labels, the demo bank's portfolio report and the data requirement template."""
+    folder.mkdir(parents=True, exist_ok=True)
+    best = best_account(records)
+    interval = next((r for r in records if r.get("hourly_matching") and r["credit_code"] != best["credit_code"]),
+                    None)
+    written: list[Path] = []
+
+    def write(name: str, data: bytes) -> None:
+        path = folder / name
+        path.write_bytes(data)
+        written.append(path)
+
+    for r in (best, interval):
+        if r is None:
+            continue
+        code = str(r["credit_code"])
+        report = gather_account_report(store, credit_code=code, year=year)
+        for lang in ("zh", "en"):
+            write(f"report-{code}-{year}-{lang}.pdf", render_account_report(report, fmt="pdf", lang=lang))
+        write(f"report-{code}-{year}-zh.html", render_account_report(report, fmt="html", lang="zh"))
+        if r.get("label"):
+            for fmt in ("svg", "png"):
+                write(f"label-{code}-{year}.{fmt}", label_image(r, name=str(r["name"]), fmt=fmt))  # type: ignore[arg-type]
+    portfolio = bank_portfolio(store, year=year, codes=portfolio_codes(store, DEMO_BANK), bank_id=DEMO_BANK)
+    for fmt in ("pdf", "xlsx"):
+        write(f"portfolio-{DEMO_BANK}-{year}.{fmt}", render_portfolio(portfolio, fmt=fmt, lang="zh"))
+    write(XLSX_NAME, requirements_xlsx())
+    return written
