@@ -22,7 +22,7 @@ import pytest
 from conftest import open_store, write_table
 from fontTools.ttLib import TTCollection
 from openpyxl import load_workbook
-from province import A, D, H, write_batch_2022, write_batch_2023
+from province import A, C, D, F, H, write_batch_2022, write_batch_2023
 
 from dianta.accounts.compute import compute_year
 from dianta.accounts.labels import verify_label
@@ -243,3 +243,16 @@ def test_cli_report_label_and_verify(province: Store, tmp_path: Path):
     xlsx = tmp_path / "p.xlsx"
     assert run("portfolio", "--year", "2023", "--format", "xlsx", "--out", str(xlsx)).returncode == 0
     assert load_workbook(xlsx)["企业明细"].max_row == 9  # header + the 8 accounts of the province
+
+
+def test_portfolio_report_lists_the_largest_emitters_and_points_to_the_xlsx(province: Store, monkeypatch):
+    from dianta.reports import portfolio as module
+
+    monkeypatch.setattr(module, "MAX_LISTED", 2)
+    p = bank_portfolio(province, year=2023, codes=None, bank_id=None)
+    html = module.portfolio_html(p, "en")
+    listed = re.findall(r"<span class=\"mono\">(\w{18})</span>", html)
+    # F (1,463.04 t) and C (731.52 t) emit the most of the 8 accounts
+    assert listed == [F, C]
+    assert "The 2 largest emitters are listed; the other 6 are in the xlsx report." in html
+    assert load_workbook(io.BytesIO(portfolio_xlsx(p, "en")))["Enterprises"].max_row == 9

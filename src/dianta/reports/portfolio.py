@@ -94,13 +94,20 @@ def bank_portfolio(store: Store, *, year: int, codes: set[str] | None, bank_id: 
             "by_industry": by_industry, "by_region": by_region, "enterprises": rows}
 
 
+#: enterprises listed in the PDF/HTML portfolio report (largest emitters first); the xlsx lists all
+MAX_LISTED = 100
+
+
 def portfolio_html(portfolio: dict[str, object], lang: str) -> str:
+    """The portfolio report page: totals, the three groupings with charts, and the largest emitters."""
     w = Words(check_lang(lang))
+    rows: list[dict[str, object]] = portfolio["enterprises"]  # type: ignore[assignment]
+    listed = sorted(rows, key=lambda r: (-float(r["emissions_t"] or 0), str(r["credit_code"])))[:MAX_LISTED]  # type: ignore[arg-type]
     groups = {name: portfolio[f"by_{name}"] for name in GROUPINGS}
     bars = {name: charts.share_bars([str(g["group"]) for g in rows], [float(g["emissions_t"]) for g in rows])  # type: ignore[union-attr]
             for name, rows in groups.items() if rows}
     return environment().get_template("portfolio.html.j2").render(
-        w=w, lang=w.lang, p=portfolio, groups=groups, bars=bars,
+        w=w, lang=w.lang, p=portfolio, groups=groups, bars=bars, listed=listed, unlisted=len(rows) - len(listed),
         generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
 
