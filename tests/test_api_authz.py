@@ -65,6 +65,8 @@ ENTERPRISE_ROW = "credit_code,name,industry_code,region_code,opened_on\n{A},æµ‹è
 ROUTES = [
     Route("GET", "/api/v1/me", frozenset(ALL), _fixed("/api/v1/me")),
     Route("GET", "/api/v1/accounts", frozenset(ALL - {"regulator"}), _fixed("/api/v1/accounts?year=2023")),
+    Route("GET", "/api/v1/years", frozenset(ALL), _fixed("/api/v1/years")),
+    Route("GET", "/api/v1/accounts/stale", frozenset({"operator"}), _fixed("/api/v1/accounts/stale")),
     Route("GET", "/api/v1/accounts/{credit_code}/{year}", frozenset({"operator", "bank_a", "ent_a"}),
           _fixed(f"/api/v1/accounts/{A}/2023")),
     Route("GET", "/api/v1/enterprises/{credit_code}", frozenset({"operator", "bank_a", "ent_a"}),

@@ -285,7 +285,8 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
           cors: Annotated[list[str] | None, typer.Option(help="allowed browser origin (repeatable)")] = None,
           keep_alive: Annotated[int, typer.Option(help="seconds an idle connection is kept open; clients "
                                                   "should keep theirs for less")] = 5) -> None:
-    """Run the REST API (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs)."""
+    """Run the web dashboard (http://HOST:PORT/) and the REST API (OpenAPI at /api/v1/openapi.json, docs at
+    /api/v1/docs)."""
     import uvicorn
 
     from dianta.api.app import create_app

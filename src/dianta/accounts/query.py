@@ -103,3 +103,11 @@ def enterprise_findings(store: Store, *, credit_code: str) -> list[dict[str, obj
                 if f.get("value") in names:
                     out.append({**f, "batch_id": batch_id, "received_at": received_at})
     return out
+
+
+def published_years(store: Store, *, profile_id: str = "default") -> list[int]:
+    """The years with published accounts under a profile, newest first."""
+    acc = schema.accounts
+    with store.engine.connect() as con:
+        return [int(y) for y in con.execute(sa.select(acc.c.year).distinct().where(acc.c.profile_id == profile_id)
+                                            .order_by(acc.c.year.desc())).scalars()]

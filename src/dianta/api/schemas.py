@@ -428,3 +428,10 @@ class PortfolioPublic(BaseModel):
     by_industry: list[PortfolioGroup]
     by_region: list[PortfolioGroup]
     enterprises: list[PortfolioEnterprise]
+
+
+class StaleAccount(BaseModel):
+    """An account marked for recalculation (year 0: every published year of the enterprise)."""
+
+    credit_code: str
+    year: int

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from dianta.accounts import query
+from dianta.accounts.compute import stale_accounts
 from dianta.accounts.export import render
 from dianta.api.deps import PrincipalDep, StoreDep
 from dianta.api.schemas import (
@@ -18,6 +19,7 @@ from dianta.api.schemas import (
     EnterprisePublic,
     Message,
     MonthlyPublic,
+    StaleAccount,
 )
 from dianta.security import audit
 from dianta.security.authz import authorize, visible_codes
@@ -48,6 +50,20 @@ def list_accounts(store: StoreDep, principal: PrincipalDep, year: Year,
     audit.record(store, principal=principal, action="account.list", resource=f"accounts:{year}",
                  detail={"credit_codes": [r["credit_code"] for r in page_.items], "page": page})
     return AccountList(items=[AccountPublic(**r) for r in page_.items], total=page_.total, page=page, size=size)  # type: ignore[arg-type]
+
+
+@router.get("/years", response_model=list[int], responses=ERRORS)
+def years(store: StoreDep, principal: PrincipalDep, profile: ProfileId = "default") -> list[int]:
+    """The years with published accounts, newest first (whether an account exists for a given enterprise is
+    another question: ask for it)."""
+    return query.published_years(store, profile_id=profile)
+
+
+@router.get("/accounts/stale", response_model=list[StaleAccount], responses=ERRORS)
+def stale(store: StoreDep, principal: PrincipalDep) -> list[StaleAccount]:
+    """Accounts marked for recalculation by corrections since they were computed (operator)."""
+    authorize(store, principal, "batch.read", resource="stale-accounts")
+    return [StaleAccount(credit_code=code, year=year) for code, year in stale_accounts(store)]
 
 
 @router.get("/accounts/{credit_code}/{year}", response_model=AccountPublic, responses=ERRORS)
