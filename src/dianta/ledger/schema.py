@@ -138,6 +138,57 @@ labels = sa.Table(
     sa.Index("ix_labels_account", "credit_code", "year", "profile_id"),
 )
 
+# -- green finance (METHODOLOGY.md §8) ----------------------------------------------------------------------
+
+# each bank's pricing policies: immutable versions (a change is a new version)
+pricing_policies = sa.Table(
+    "pricing_policies", metadata,
+    sa.Column("bank_id", sa.String, sa.ForeignKey("organisations.org_id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("effective_from", sa.String, nullable=False),  # ISO date
+    sa.Column("body_json", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("created_by", sa.String, nullable=False),
+)
+
+# a loan priced with an account under a policy version; the discount holds from effective_on until the loan's
+# next pricing
+loan_pricings = sa.Table(
+    "loan_pricings", metadata,
+    sa.Column("pricing_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("loan_id", sa.String, nullable=False),
+    sa.Column("bank_id", sa.String, nullable=False),
+    sa.Column("credit_code", sa.String, nullable=False),
+    sa.Column("policy_version", sa.Integer, nullable=False),
+    sa.Column("account_year", sa.Integer),
+    sa.Column("profile_id", sa.String, nullable=False),
+    sa.Column("grade", sa.Integer),
+    sa.Column("score", sa.Float),
+    sa.Column("base_rate_pct", sa.Float, nullable=False),
+    sa.Column("discount_bp", sa.Float, nullable=False),
+    sa.Column("final_rate_pct", sa.Float, nullable=False),
+    sa.Column("reasons_json", sa.Text, nullable=False),
+    sa.Column("effective_on", sa.String, nullable=False),
+    sa.Column("priced_at", sa.String, nullable=False),
+    sa.Column("priced_by", sa.String, nullable=False),
+    sa.ForeignKeyConstraint(["bank_id", "policy_version"], ["pricing_policies.bank_id", "pricing_policies.version"]),
+    sa.Index("ix_loan_pricings_loan", "loan_id", "effective_on"),
+)
+
+# §6 credit-risk alerts as they first appeared in a published account (what a bank's daily digest lists)
+alert_events = sa.Table(
+    "alert_events", metadata,
+    sa.Column("credit_code", sa.String, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("profile_id", sa.String, primary_key=True),
+    sa.Column("code", sa.String, primary_key=True),
+    sa.Column("month", sa.String, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.run_id"), nullable=False),
+    sa.Column("first_seen_at", sa.String, nullable=False),
+    sa.Index("ix_alert_events_seen", "first_seen_at"),
+)
+
 # -- the multi-user service (users, organisations, consents, API keys, audit log) -------------------------
 
 organisations = sa.Table(

@@ -1,0 +1,1 @@
+"""Green finance: loan pricing, interest saved, financed emissions, transition risk (METHODOLOGY.md §8)."""

@@ -1,0 +1,281 @@
+"""Each bank's pricing policy (versioned), quotes, and loans priced with the account (METHODOLOGY.md §8).
+
+A policy (JSON, or TOML for the CLI)::
+
+    name = "绿色信贷定价 2024"
+    effective_from = "2024-01-01"
+    cap_bp = 165
+    [grade_discount_bp]            # grade → discount [bp]; a grade not listed gets none
+    1 = 60
+    2 = 40
+    3 = 20
+    [score_link]                   # optional: bp_per_point for each score point above base_score
+    base_score = 70
+    bp_per_point = 1
+    [eligibility]
+    no_discount_with_alerts = ["stoppage", "sustained_decline"]   # §6 alert codes in the account's year
+    require_current_account = true  # an account of the pricing year or the year before
+
+Versions are immutable: saving a policy makes the bank's next version. A quote uses the newest version in
+effect on the pricing day and the enterprise's newest published account of that year or earlier, and says
+why: each part of the discount, the cap, or the rule that withheld it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from dianta.calc import electricity, pricing
+from dianta.errors import Conflict, NotFound, UsageError
+from dianta.ledger import schema
+from dianta.ledger.store import Store, now_iso
+from dianta.security.consents import today_cst
+
+KNOWN_KEYS = {"name", "effective_from", "cap_bp", "grade_discount_bp", "score_link", "eligibility"}
+MAX_CAP_BP = 1000.0  # 10 percentage points: anything above is a typing error, not a policy
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    bank_id: str
+    version: int
+    name: str
+    effective_from: dt.date
+    cap_bp: float
+    grade_discount_bp: dict[int, float]
+    score_base: float | None = None
+    bp_per_point: float = 0.0
+    no_discount_with_alerts: tuple[str, ...] = ()
+    require_current_account: bool = True
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "effective_from": self.effective_from.isoformat(),
+                               "cap_bp": self.cap_bp,
+                               "grade_discount_bp": {str(g): bp for g, bp in sorted(self.grade_discount_bp.items())},
+                               "eligibility": {"no_discount_with_alerts": list(self.no_discount_with_alerts),
+                                               "require_current_account": self.require_current_account}}
+        if self.score_base is not None:
+            out["score_link"] = {"base_score": self.score_base, "bp_per_point": self.bp_per_point}
+        return out
+
+
+def _number(value: object, what: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value) or not low <= value <= high:
+        raise UsageError(f"policy: {what} must be a number from {low:g} to {high:g}, not {value!r}")
+    return float(value)
+
+
+def parse_policy(body: dict[str, Any], *, bank_id: str, version: int = 0) -> Policy:
+    """Check a policy body (see the module) and make it a :class:`Policy`; every problem names the field."""
+    if not isinstance(body, dict):
+        raise UsageError("policy: give an object with name, effective_from, cap_bp, grade_discount_bp")
+    unknown = set(body) - KNOWN_KEYS
+    if unknown:
+        raise UsageError(f"policy: unknown field(s) {', '.join(sorted(unknown))}; "
+                         f"allowed: {', '.join(sorted(KNOWN_KEYS))}")
+    name = body.get("name")
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
+        raise UsageError("policy: name must be text of 1 to 100 characters")
+    try:
+        effective = dt.date.fromisoformat(str(body.get("effective_from")))
+    except ValueError:
+        raise UsageError("policy: effective_from must be a date YYYY-MM-DD, "
+                         f"not {body.get('effective_from')!r}") from None
+    cap = _number(body.get("cap_bp"), "cap_bp", 0, MAX_CAP_BP)
+    grades = body.get("grade_discount_bp")
+    if not isinstance(grades, dict) or not grades:
+        raise UsageError("policy: grade_discount_bp must map grades 1–5 to a discount in bp, e.g. {\"1\": 60}")
+    by_grade: dict[int, float] = {}
+    for g, bp in grades.items():
+        if str(g) not in {"1", "2", "3", "4", "5"}:
+            raise UsageError(f"policy: grade_discount_bp has grade {g!r}; grades are 1 to 5")
+        by_grade[int(g)] = _number(bp, f"grade_discount_bp.{g}", 0, MAX_CAP_BP)
+    link = body.get("score_link") or {}
+    if not isinstance(link, dict) or set(link) - {"base_score", "bp_per_point"}:
+        raise UsageError("policy: score_link has base_score and bp_per_point")
+    base = _number(link["base_score"], "score_link.base_score", 0, 100) if link else None
+    per_point = _number(link.get("bp_per_point", 0), "score_link.bp_per_point", 0, 100) if link else 0.0
+    rules = body.get("eligibility") or {}
+    if not isinstance(rules, dict) or set(rules) - {"no_discount_with_alerts", "require_current_account"}:
+        raise UsageError("policy: eligibility has no_discount_with_alerts and require_current_account")
+    alerts = rules.get("no_discount_with_alerts", [])
+    if not isinstance(alerts, list) or not set(alerts) <= set(electricity.ALERT_CODES):
+        raise UsageError("policy: no_discount_with_alerts lists alert codes among "
+                         f"{', '.join(electricity.ALERT_CODES)}")
+    current = rules.get("require_current_account", True)
+    if not isinstance(current, bool):
+        raise UsageError("policy: require_current_account is true or false")
+    return Policy(bank_id=bank_id, version=version, name=name.strip(), effective_from=effective, cap_bp=cap,
+                  grade_discount_bp=by_grade, score_base=base, bp_per_point=per_point,
+                  no_discount_with_alerts=tuple(alerts), require_current_account=current)
+
+
+def save_policy(store: Store, *, bank_id: str, body: dict[str, Any], actor: str) -> Policy:
+    """Store ``body`` as the bank's next policy version (the bank must be a bank organisation)."""
+    checked = parse_policy(body, bank_id=bank_id)
+    pp, org = schema.pricing_policies, schema.organisations
+    with store.engine.begin() as con:
+        kind = con.execute(sa.select(org.c.kind).where(org.c.org_id == bank_id)).scalar()
+        if kind != "bank":
+            raise NotFound(f"no bank organisation {bank_id}")
+        version = (con.execute(sa.select(sa.func.max(pp.c.version)).where(pp.c.bank_id == bank_id)).scalar() or 0) + 1
+        try:
+            con.execute(pp.insert().values(bank_id=bank_id, version=version, name=checked.name,
+                                           effective_from=checked.effective_from.isoformat(),
+                                           body_json=json.dumps(checked.body(), ensure_ascii=False),
+                                           created_at=now_iso(), created_by=actor))
+        except sa.exc.IntegrityError:
+            raise Conflict("another version of this bank's policy was saved at the same moment; try again") from None
+    return parse_policy(checked.body(), bank_id=bank_id, version=version)
+
+
+def list_policies(store: Store, *, bank_id: str) -> list[Policy]:
+    pp = schema.pricing_policies
+    with store.engine.connect() as con:
+        rows = con.execute(sa.select(pp.c.version, pp.c.body_json).where(pp.c.bank_id == bank_id)
+                           .order_by(pp.c.version)).all()
+    return [parse_policy(json.loads(body), bank_id=bank_id, version=v) for v, body in rows]
+
+
+def policy_in_effect(store: Store, *, bank_id: str, on: dt.date, version: int | None = None) -> Policy:
+    """The given version, else the newest version in effect on ``on``."""
+    policies = list_policies(store, bank_id=bank_id)
+    if version is not None:
+        found = [p for p in policies if p.version == version]
+        if not found:
+            raise NotFound(f"bank {bank_id} has no pricing policy version {version}")
+        return found[0]
+    live = [p for p in policies if p.effective_from <= on]
+    if not live:
+        raise NotFound(f"bank {bank_id} has no pricing policy in effect on {on}; save one first")
+    return max(live, key=lambda p: (p.effective_from, p.version))
+
+
+@dataclass(slots=True)
+class Quote:
+    credit_code: str
+    bank_id: str
+    policy_version: int
+    on: str
+    base_rate_pct: float
+    account_year: int | None
+    grade: int | None
+    score: float | None
+    grade_bp: float
+    score_bp: float
+    discount_bp: float
+    final_rate_pct: float
+    eligible: bool
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def current_account(store: Store, *, credit_code: str, on: dt.date, profile_id: str = "default"
+                    ) -> dict[str, Any] | None:
+    """The enterprise's newest published account of the year of ``on`` or earlier."""
+    acc = schema.accounts
+    with store.engine.connect() as con:
+        row = con.execute(sa.select(acc.c.record_json).where(
+            acc.c.credit_code == credit_code, acc.c.profile_id == profile_id, acc.c.year <= on.year)
+            .order_by(acc.c.year.desc()).limit(1)).scalar()
+    return None if row is None else json.loads(row)
+
+
+def quote(policy: Policy, account: dict[str, Any] | None, *, credit_code: str, base_rate_pct: float,
+          on: dt.date) -> Quote:
+    """The rate a loan gets under ``policy`` with ``account`` (§8), and why."""
+    base = _number(base_rate_pct, "base_rate_pct", 0, 100)
+    reasons: list[str] = [f"policy {policy.bank_id} v{policy.version} '{policy.name}' (in effect from "
+                          f"{policy.effective_from})"]
+    grade = account.get("grade") if account else None
+    score = account.get("score") if account else None
+    year = account.get("year") if account else None
+    eligible = True
+    if account is None:
+        eligible = False
+        reasons.append(f"no published account of {credit_code} up to {on.year}: no discount")
+    elif policy.require_current_account and int(year) < on.year - 1:  # type: ignore[arg-type]
+        eligible = False
+        reasons.append(f"the newest account is of {year}, older than {on.year - 1}: the policy requires a current "
+                       "account, no discount")
+    if account is not None and grade is None:
+        eligible = False
+        reasons.append(f"the account of {year} is not rated: no discount")
+    blocking = sorted({(a["code"], a["month"]) for a in (account or {}).get("alerts", [])
+                       if a["code"] in policy.no_discount_with_alerts})
+    if blocking:
+        eligible = False
+        reasons.append("alerts " + ", ".join(f"{c} {m}" for c, m in blocking) + f" in the account of {year}: "
+                       "the policy gives no discount")
+    grade_bp = policy.grade_discount_bp.get(int(grade), 0.0) if eligible and grade else 0.0
+    score_bp = 0.0
+    if eligible:
+        reasons.append(f"grade {grade} ({account['label']['colour'] if account and account.get('label') else ''}, "  # type: ignore[index]
+                       f"account {year}) → {grade_bp:g} bp")
+        if policy.score_base is not None and score is not None:
+            score_bp = max(float(score) - policy.score_base, 0.0) * policy.bp_per_point
+            reasons.append(f"score {float(score):.1f} vs base {policy.score_base:g} × {policy.bp_per_point:g} bp a "
+                           f"point → {score_bp:g} bp")
+    discount = float(pricing.rate_discount_bp(grade_bp, score if score is not None else math.nan,
+                                              score_base=policy.score_base if eligible else None,
+                                              bp_per_point=policy.bp_per_point, cap_bp=policy.cap_bp))
+    if eligible and grade_bp + score_bp > policy.cap_bp:
+        reasons.append(f"capped at {policy.cap_bp:g} bp")
+    final = float(pricing.final_rate_pct(base, discount))
+    reasons.append(f"{base:g} % − {discount:g} bp = {final:g} %")
+    return Quote(credit_code=credit_code, bank_id=policy.bank_id, policy_version=policy.version, on=on.isoformat(),
+                 base_rate_pct=base, account_year=year, grade=grade, score=score, grade_bp=grade_bp,
+                 score_bp=score_bp, discount_bp=discount, final_rate_pct=final, eligible=eligible, reasons=reasons)
+
+
+def make_quote(store: Store, *, bank_id: str, credit_code: str, base_rate_pct: float, on: dt.date | None = None,
+               version: int | None = None, profile_id: str = "default") -> Quote:
+    day = on or today_cst()
+    policy = policy_in_effect(store, bank_id=bank_id, on=day, version=version)
+    account = current_account(store, credit_code=credit_code, on=day, profile_id=profile_id)
+    return quote(policy, account, credit_code=credit_code, base_rate_pct=base_rate_pct, on=day)
+
+
+def price_loan(store: Store, *, bank_id: str, loan_id: str, actor: str, on: dt.date | None = None,
+               version: int | None = None, profile_id: str = "default") -> dict[str, Any]:
+    """Price the bank's loan ``loan_id`` (its base rate as recorded) and record it: the discount holds from
+    ``on`` (default today, CST; not before the draw-down) until the loan is priced again."""
+    loans = schema.data_tables["loans"]
+    with store.engine.connect() as con:
+        loan = con.execute(sa.select(loans).where(loans.c.loan_id == loan_id)).mappings().first()
+    if loan is None or loan["bank_id"] != bank_id:
+        raise NotFound(f"bank {bank_id} has no loan {loan_id}")
+    day = max(on or today_cst(), dt.date.fromisoformat(str(loan["drawn_on"])))
+    q = make_quote(store, bank_id=bank_id, credit_code=loan["credit_code"], base_rate_pct=float(loan["base_rate_pct"]),
+                   on=day, version=version, profile_id=profile_id)
+    values = {"loan_id": loan_id, "bank_id": bank_id, "credit_code": loan["credit_code"],
+              "policy_version": q.policy_version, "account_year": q.account_year, "profile_id": profile_id,
+              "grade": q.grade, "score": q.score, "base_rate_pct": q.base_rate_pct, "discount_bp": q.discount_bp,
+              "final_rate_pct": q.final_rate_pct, "reasons_json": json.dumps(q.reasons, ensure_ascii=False),
+              "effective_on": day.isoformat(), "priced_at": now_iso(), "priced_by": actor}
+    with store.engine.begin() as con:
+        pricing_id = con.execute(schema.loan_pricings.insert().values(**values)).inserted_primary_key[0]
+    return {"pricing_id": pricing_id, **{k: v for k, v in values.items() if k != "reasons_json"},
+            "reasons": q.reasons}
+
+
+def list_pricings(store: Store, *, bank_id: str | None = None, loan_id: str | None = None) -> list[dict[str, Any]]:
+    lp = schema.loan_pricings
+    query = sa.select(lp).order_by(lp.c.loan_id, lp.c.effective_on, lp.c.pricing_id)
+    if bank_id is not None:
+        query = query.where(lp.c.bank_id == bank_id)
+    if loan_id is not None:
+        query = query.where(lp.c.loan_id == loan_id)
+    with store.engine.connect() as con:
+        rows = [dict(r) for r in con.execute(query).mappings()]
+    for r in rows:
+        r["reasons"] = json.loads(r.pop("reasons_json"))
+    return rows
