@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from dianta.accounts.alerts import record_alert_events
 from dianta.accounts.build import build_accounts
 from dianta.accounts.inputs import load_year
 from dianta.accounts.labels import issue_labels, label_secret
@@ -65,6 +66,7 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
             r["run_id"] = run_id
             r["inputs_fingerprint"] = inputs.fingerprint
         issue_labels(tx, secret, records, run_id)
+        record_alert_events(tx, records, run_id=run_id, profile_id=prof.profile_id, at=now_iso())
         if records:
             tx.execute(acc.insert(), [{"credit_code": r["credit_code"], "year": year, "profile_id": prof.profile_id,
                                        "run_id": run_id, "grade": r["grade"], "score": r["score"],

@@ -9,6 +9,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 import dianta
 from dianta.api.routers import accounts, admin, auth, batches, consents, programme, reports
+from dianta.api.web import mount_dashboard
 from dianta.errors import (
     AuthError,
     Conflict,
@@ -36,6 +37,7 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None) -> FastAP
     app.state.store = store
     for module in (auth, admin, batches, accounts, consents, programme, reports):
         app.include_router(module.router, prefix="/api/v1")
+    mount_dashboard(app)
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=["GET", "POST", "PATCH",
                            "DELETE"], allow_headers=["Authorization", "X-API-Key", "Content-Type"])

@@ -1,0 +1,98 @@
+// The REST API, and nothing else: every call carries the bearer token in the Authorization header
+// (never in a URL). The token lives in sessionStorage: gone when the tab closes.
+
+const BASE = "/api/v1";
+const TOKEN_KEY = "dianta.token";
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail || `HTTP ${status}`);
+    this.status = status;
+    this.detail = detail || `HTTP ${status}`;
+  }
+}
+
+let onUnauthorised = () => {};
+
+/** Called when the server refuses the token (expired or revoked): the app shows the login page. */
+export function setUnauthorisedHandler(handler) {
+  onUnauthorised = handler;
+}
+
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function clearToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** `path` with its query parameters (undefined, null and "" left out). */
+export function withQuery(path, params = {}) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") query.set(key, String(value));
+  }
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+async function errorDetail(response) {
+  try {
+    const body = await response.json();
+    if (typeof body.detail === "string") return body.detail;
+    if (Array.isArray(body.detail)) return body.detail.map((d) => d.msg || JSON.stringify(d)).join("; ");
+    return JSON.stringify(body);
+  } catch {
+    return response.statusText;
+  }
+}
+
+/** Call the API; JSON in and out (`raw: true` returns the Response for binary downloads). */
+export async function api(path, { method = "GET", json, form, raw = false, bearer } = {}) {
+  const headers = {};
+  const auth = bearer || token();
+  if (auth) headers.Authorization = `Bearer ${auth}`;
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    body = new URLSearchParams(form);
+  }
+  let response;
+  try {
+    response = await fetch(BASE + path, { method, headers, body, credentials: "omit", cache: "no-store" });
+  } catch (exc) {
+    throw new ApiError(0, exc.message);
+  }
+  if (!response.ok) {
+    const detail = await errorDetail(response);
+    if (response.status === 401 && auth && !bearer) onUnauthorised();
+    throw new ApiError(response.status, detail);
+  }
+  if (raw) return response;
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+/** Log in with the OAuth2 password form of POST /auth/token; keeps the token for the session. */
+export async function login(username, password) {
+  const body = await api("/auth/token", { method: "POST", form: { username, password, grant_type: "password" } });
+  sessionStorage.setItem(TOKEN_KEY, body.access_token);
+  return body;
+}
+
+/** Forget the token at once (a reload during logout finds none), then revoke it on the server. */
+export async function logout() {
+  const bearer = token();
+  clearToken();
+  if (bearer) await api("/auth/logout", { method: "POST", bearer });
+}
+
+/** The file name of a Content-Disposition header, else `fallback`. */
+export function fileName(response, fallback) {
+  const header = response.headers.get("Content-Disposition") || "";
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(header);
+  return match ? decodeURIComponent(match[1]) : fallback;
+}

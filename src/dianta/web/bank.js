@@ -1,0 +1,277 @@
+// Bank pages: find an enterprise (among those that granted the bank consent), its account, the portfolio.
+// The account page is shared with the enterprise (its own account) and the operator.
+
+import { api, ApiError, withQuery } from "./api.js";
+import { lang, monthName, t } from "./i18n.js";
+import {
+  barChart, card, cards, chart, cols, COLOUR_OF_GRADE, downloadButton, el, errorMessage, fmt, GRADE_COLOURS, gradeBadge,
+  gradeText, industryName, message, section, table, translated,
+} from "./ui.js";
+
+const path = (code, year, tail = "") => `/accounts/${encodeURIComponent(code)}/${encodeURIComponent(year)}${tail}`;
+export const accountHash = (row) => `#/account/${encodeURIComponent(row.credit_code)}/${row.year}`;
+
+// ---------------------------------------------------------------- columns shared by account tables
+
+export function accountColumns({ link = true } = {}) {
+  return [
+    { key: "name", label: t("field.name"), value: (r) => r.name,
+      format: (r) => (link ? el("a", { href: accountHash(r) }, r.name || r.credit_code) : r.name) },
+    { key: "credit_code", label: t("field.credit_code") },
+    { key: "industry", label: t("field.industry"), value: (r) => r.industry_code, format: (r) => industryName(r.industry_code) },
+    { key: "region_code", label: t("field.region_code") },
+    { key: "grade", label: t("field.grade"), numeric: true, value: (r) => r.grade || null,
+      format: (r) => gradeBadge(r.grade, r.label && r.label.colour) },
+    { key: "score", label: t("field.score"), numeric: true, format: (r) => fmt.score(r.score) },
+    cols.tco2("emissions_t", t("field.emissions_t")),
+    cols.intensity("intensity", t("field.intensity")),
+    cols.share("green_share", t("field.green_share")),
+    cols.energy("kwh_total", t("field.kwh_total")),
+    // an account record lists its alerts; a portfolio row (GET /portfolio) counts them
+    { key: "alerts", label: t("account.alerts"), numeric: true,
+      value: (r) => (Array.isArray(r.alerts) ? r.alerts.length : r.alerts ?? null) },
+  ];
+}
+
+// ---------------------------------------------------------------- search
+
+const lastSearch = { q: "", grade: "", page: 1 };
+
+export async function searchPage(ctx) {
+  const results = el("div", { class: "results" });
+  const q = el("input", { type: "search", id: "search-q", name: "q", value: lastSearch.q, maxLength: 100,
+    placeholder: t("search.placeholder"), "aria-label": t("search.placeholder") });
+  const grade = el("select", { id: "search-grade", name: "grade", "aria-label": t("field.grade") },
+    el("option", { value: "" }, t("search.anyGrade")),
+    [1, 2, 3, 4, 5].map((g) => el("option", { value: String(g), selected: String(g) === lastSearch.grade },
+      gradeText(g))));
+  async function run(page) {
+    lastSearch.q = q.value.trim();
+    lastSearch.grade = grade.value;
+    lastSearch.page = page;
+    results.replaceChildren(message("info", t("common.loading")));
+    try {
+      const body = await api(withQuery("/accounts", { year: ctx.year, q: lastSearch.q, grade: lastSearch.grade,
+        page, size: 100 }));
+      if (ctx.stale()) return;
+      const pager = body.total > body.size ? el("div", { class: "pager" },
+        el("button", { type: "button", class: "btn btn-small", disabled: page <= 1, onclick: () => run(page - 1) }, "‹"),
+        el("span", {}, `${page} / ${Math.ceil(body.total / body.size)}`),
+        el("button", { type: "button", class: "btn btn-small", disabled: page * body.size >= body.total,
+          onclick: () => run(page + 1) }, "›")) : null;
+      results.replaceChildren(
+        el("p", { class: "muted", id: "search-count" }, t("search.results", { n: body.total })),
+        table(accountColumns(), body.items, { csvName: `accounts-${ctx.year}.csv`, empty: t("search.empty"),
+          rowLink: accountHash }),
+        pager,
+      );
+    } catch (exc) {
+      results.replaceChildren(errorMessage(exc));
+    }
+  }
+  const form = el("form", { class: "search-form", id: "search-form", onsubmit: (event) => {
+    event.preventDefault();
+    run(1);
+  } }, q, grade, el("button", { type: "submit", class: "btn btn-primary" }, t("common.search")));
+  await run(lastSearch.page);
+  return section(t("search.title"), ctx.me.role === "bank" ? el("p", { class: "muted" }, t("search.hintBank")) : null,
+    form, results);
+}
+
+// ---------------------------------------------------------------- one account
+
+export async function accountPage(ctx) {
+  const [code, year] = ctx.args;
+  return accountView(ctx, code, Number(year) || ctx.year, { back: ctx.me.role !== "enterprise" });
+}
+
+/** The account page of `code` for `year`: indicators, evaluation, label, alerts, trend, reports. */
+export async function accountView(ctx, code, year, { back = false } = {}) {
+  let a;
+  try {
+    a = await api(path(code, year));
+  } catch (exc) {
+    if (exc instanceof ApiError && exc.status === 404) return section(t("account.title"), message("info", t("account.notFound", { year })));
+    throw exc;
+  }
+  const labelBox = el("div", { class: "label-box", id: "label-box" }, message("info", t("common.loading")));
+  loadLabel(code, year, labelBox);
+  const colour = (a.label && a.label.colour) || COLOUR_OF_GRADE[a.grade];
+  const flags = (a.flags || []).map((f) => el("li", { class: "flag" }, translated("flag", f)));
+  const header = el("section", { class: "panel account-head" },
+    el("div", { class: "account-id" },
+      back ? el("a", { href: "#/search", class: "back" }, `‹ ${t("common.back")}`) : null,
+      el("h1", { id: "account-name" }, a.name || a.credit_code),
+      el("dl", { class: "meta" },
+        el("dt", {}, t("field.credit_code")), el("dd", { id: "account-code" }, a.credit_code),
+        el("dt", {}, t("field.industry")), el("dd", {}, `${a.industry_code || "–"} · ${industryName(a.industry_code)}`),
+        el("dt", {}, t("field.region_code")), el("dd", {}, a.region_code || "–"),
+        el("dt", {}, t("common.year")), el("dd", {}, String(a.year)),
+        el("dt", {}, t("field.profile_id")), el("dd", {}, a.profile_id)),
+    ),
+    el("div", { class: "account-grade" },
+      el("div", { class: `grade-big grade-${a.grade || 0}`, id: "account-grade" }, gradeText(a.grade, colour)),
+      el("div", { class: "muted" }, `${t("field.score")}: `, el("span", { id: "account-score" }, fmt.score(a.score))),
+      flags.length ? el("ul", { class: "flags", "aria-label": t("field.flags") }, flags) : null),
+    el("div", { class: "account-label" }, el("h3", {}, t("account.label")), labelBox),
+  );
+  const elec = a.electricity || {};
+  const indicators = section(t("account.indicators"), cards(
+    card(t("field.emissions_t"), fmt.tco2(a.emissions_t),
+      `${t("field.emissions_location_t")}: ${fmt.tco2(a.emissions_location_t)}`, "emissions_t"),
+    card(t("field.intensity"), fmt.intensity(a.intensity),
+      `${t("field.intensity_prev")}: ${fmt.intensity(a.intensity_prev)}`, "intensity"),
+    card(t("field.reduction_t"), fmt.tco2(a.reduction_t), null, "reduction_t"),
+    card(t("field.kwh_green"), fmt.energy(a.kwh_green), null, "kwh_green"),
+    card(t("field.green_share"), fmt.pct(a.green_share),
+      a.cfe_score === null || a.cfe_score === undefined ? null : `${t("field.cfe_score")}: ${fmt.pct(a.cfe_score)}`,
+      "green_share"),
+    card(t("field.green_reduction_t"), fmt.tco2(a.green_reduction_t), null, "green_reduction_t"),
+    card(t("field.kwh_total"), fmt.energy(a.kwh_total),
+      `${t("field.year_on_year")}: ${fmt.signedPct(elec.year_on_year)}`, "kwh_total"),
+  ));
+  const aspects = ["intensity", "reduction", "green"];
+  const scores = a.aspect_scores || {};
+  const bench = a.benchmark;
+  const evaluation = section(t("account.evaluation"), el("div", { class: "two-col" },
+    barChart(null, aspects.map((k) => ({ name: t(`aspect.${k}`), value: scores[k] ?? null,
+      colour: "#2f7d6d" })), { horizontal: true, max: 100, interval: 20 }),
+    el("div", {},
+      el("ul", { class: "aspects" }, aspects.map((k) => el("li", { dataset: { aspect: k } },
+        el("span", {}, t(`aspect.${k}`)), el("strong", {}, fmt.score(scores[k]))))),
+      el("p", {}, bench ? t("account.benchmarkText", { group: bench.group, size: bench.size,
+        value: fmt.intensity(bench.value) }) : t("account.noBenchmark")),
+      el("p", {}, `${t("field.k")}: ${fmt.num(a.k, 3)}`),
+      factorsText(a.factors))));
+  const alerts = section(t("account.alerts"), (a.alerts || []).length
+    ? el("ul", { class: "alerts", id: "alerts" }, a.alerts.map((x) => el("li", { class: "alert" },
+      el("strong", {}, x.month), " ", translated("alert", x.code))))
+    : message("ok", t("account.noAlerts")));
+  const trend = section(t("account.trend"), trendChart(a));
+  const status = el("div", { class: "report-status", id: "report-status" });
+  const reportName = (fmtName, l) => `${a.credit_code}-${a.year}-${l}.${fmtName}`;
+  const unavailable = t("account.reportUnavailable");
+  const forbidden = (detail) => t("account.reportForbidden", { detail });
+  const reports = section(t("account.reports"), el("div", { class: "buttons" },
+    downloadButton(t("account.reportPdfZh"), path(code, year, "/report?format=pdf&lang=zh"), reportName("pdf", "zh"),
+      status, { notFound: unavailable, forbidden }),
+    downloadButton(t("account.reportPdfEn"), path(code, year, "/report?format=pdf&lang=en"), reportName("pdf", "en"),
+      status, { notFound: unavailable, forbidden }),
+    downloadButton(t("account.reportHtml"), path(code, year, `/report?format=html&lang=${lang()}`),
+      reportName("html", lang()), status, { notFound: unavailable, forbidden })), status);
+  return [header, indicators, el("div", { class: "two-col" }, trend, alerts), evaluation, reports];
+}
+
+function factorsText(factors) {
+  if (!factors) return null;
+  const line = (key, f) => el("li", {}, t(key, { value: fmt.num(f.value_kg_per_kwh, 4), year: f.year, area: f.area }));
+  return el("div", {}, el("h3", {}, t("account.factors")), el("ul", { class: "plain" },
+    factors.location ? line("account.factorLocation", factors.location) : null,
+    factors.residual ? line("account.factorResidual", factors.residual) : null));
+}
+
+function trendChart(a) {
+  const elec = a.electricity || {};
+  const now = elec.monthly_kwh || [];
+  const prev = elec.monthly_kwh_prev_year || [];
+  const months = Array.from({ length: 12 }, (_, i) => monthName(i));
+  return chart({
+    legend: { top: 0 },
+    xAxis: { type: "category", data: months },
+    yAxis: { type: "value", name: t("account.kwhAxis") },
+    series: [
+      { name: t("account.lastYear", { year: a.year - 1 }), type: "bar", data: prev, itemStyle: { color: "#b9c7c3" } },
+      { name: t("account.thisYear", { year: a.year }), type: "line", data: now, symbolSize: 7,
+        itemStyle: { color: "#2f7d6d" }, lineStyle: { width: 3 } },
+    ],
+  }, { tall: true });
+}
+
+async function loadLabel(code, year, box) {
+  try {
+    const response = await api(path(code, year, "/label?format=svg"), { raw: true });
+    const url = URL.createObjectURL(await response.blob());
+    const img = el("img", { src: url, alt: t("account.label"), class: "label-img", id: "label-img" });
+    img.addEventListener("load", () => URL.revokeObjectURL(url), { once: true });
+    box.replaceChildren(img);
+  } catch (exc) {
+    box.replaceChildren(exc instanceof ApiError && exc.status !== 404 && exc.status !== 403
+      ? errorMessage(exc) : message("info", t("account.labelUnavailable")));
+  }
+}
+
+// ---------------------------------------------------------------- portfolio
+
+const gradeGroupName = (group) => (/^[1-5]$/.test(group) ? t("grade.short", { grade: group }) : t("common.notRated"));
+
+export async function portfolioPage(ctx) {
+  const year = ctx.year;
+  const p = await api(withQuery("/portfolio", { year }));
+  let consents = [];
+  try {
+    consents = await api("/consents");
+  } catch {
+    consents = [];
+  }
+  const head = section(t("portfolio.title"), el("p", { class: "muted" }, t("portfolio.subtitle", { year })));
+  const status = el("div", { id: "portfolio-status" });
+  const downloads = el("div", { class: "buttons" },
+    downloadButton(t("portfolio.exportApiCsv"), withQuery("/exports/accounts", { year, format: "csv" }),
+      `accounts-${year}.csv`, status),
+    downloadButton(t("portfolio.exportApiXlsx"), withQuery("/exports/accounts", { year, format: "xlsx" }),
+      `accounts-${year}.xlsx`, status),
+    downloadButton(t("portfolio.reportPdf"), withQuery("/portfolio/report", { year, format: "pdf", lang: lang() }),
+      `portfolio-${year}.pdf`, status),
+    downloadButton(t("portfolio.reportXlsx"), withQuery("/portfolio/report", { year, format: "xlsx", lang: lang() }),
+      `portfolio-${year}.xlsx`, status));
+  head.append(downloads, status);
+  const records = p.enterprises;
+  if (!records.length) return [head, section(null, message("info", t("portfolio.empty"))), consentsPanel(consents)];
+
+  const total = p.totals;
+  head.append(cards(
+    card(t("field.enterprises"), fmt.int(records.length), null, "enterprises"),
+    card(t("field.kwh_total"), fmt.energy(total.kwh_total), null, "kwh_total"),
+    card(t("field.emissions_t"), fmt.tco2(total.emissions_t), null, "emissions_t"),
+    card(t("portfolio.weightedGreen"), fmt.pct(total.green_share), null, "green_share"),
+    card(t("portfolio.meanIntensity"), fmt.intensity(total.intensity), null, "intensity"),
+    card(t("loan.outstanding"), fmt.cny(total.outstanding_cny), null, "outstanding"),
+  ));
+  const regionName = (g) => (g.name ? `${g.name} ${g.group}` : g.group);
+  const charts = el("div", { class: "grid-3" },
+    section(t("portfolio.byGrade"), barChart(t("field.enterprises"), p.by_grade.map((g) => ({
+      name: gradeGroupName(g.group), value: g.enterprises, colour: GRADE_COLOURS[g.group] || "#9aa5a2" })),
+    { counts: true })),
+    section(t("portfolio.byIndustry"), barChart(`${t("field.emissions_t")} (${t("unit.tco2")})`,
+      p.by_industry.map((g) => ({ name: industryName(g.group), value: +g.emissions_t.toFixed(2) })), { horizontal: true })),
+    section(t("portfolio.byRegion"), barChart(t("field.green_share"),
+      p.by_region.map((g) => ({ name: regionName(g), value: g.green_share || 0 })), { percent: true })),
+  );
+  const columns = [...accountColumns(), cols.cny("outstanding_cny", t("loan.outstanding"))];
+  const groupTable = (rows, label, text, name) => table([
+    { key: "group", label, value: text },
+    { key: "enterprises", label: t("field.enterprises"), numeric: true },
+    cols.tco2("emissions_t", t("field.emissions_t")),
+    cols.intensity("intensity", t("field.intensity")),
+    cols.share("green_share", t("field.green_share")),
+    cols.cny("outstanding_cny", t("loan.outstanding")),
+  ], rows, { csvName: `portfolio-${year}-${name}.csv` });
+  const groups = el("div", { class: "groups" },
+    section(t("portfolio.byGrade"), groupTable(p.by_grade, t("field.grade"), (g) => gradeGroupName(g.group), "grade")),
+    section(t("portfolio.byIndustry"), groupTable(p.by_industry, t("field.industry"), (g) => industryName(g.group), "industry")),
+    section(t("portfolio.byRegion"), groupTable(p.by_region, t("field.region"), regionName, "region")));
+  const detail = section(t("portfolio.table"), table(columns, records, { csvName: `portfolio-${year}.csv`,
+    rowLink: accountHash }));
+  return [head, charts, detail, groups, consentsPanel(consents)];
+}
+
+function consentsPanel(consents) {
+  const status = (c) => (c.live ? t("consent.live") : c.revoked_at ? t("consent.revoked") : t("consent.expired"));
+  return section(t("portfolio.consents"), table([
+    { key: "credit_code", label: t("field.credit_code") },
+    { key: "scope", label: t("consent.scope"), format: (c) => t(`scope.${c.scope}`) },
+    { key: "granted_at", label: t("consent.granted"), format: (c) => fmt.time(c.granted_at) },
+    { key: "expires_on", label: t("consent.expires") },
+    { key: "live", label: t("consent.status"), value: status },
+  ], consents, { csvName: "consents.csv", empty: t("consent.none") }));
+}

@@ -1,0 +1,350 @@
+// DOM building (text only: values never go through innerHTML), number formats with units, sortable and
+// exportable tables, ECharts charts, downloads through Blob URLs.
+
+import { api, ApiError, fileName } from "./api.js";
+import { has, lang, locale, t } from "./i18n.js";
+
+// ---------------------------------------------------------------- DOM
+
+/** An element; `attrs` may hold class, dataset, on* handlers, and any property; children are nodes or text. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (key in node && !key.startsWith("aria") && key !== "for") node[key] = value;
+    else node.setAttribute(key === "for" ? "for" : key, String(value));
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+export function section(title, ...children) {
+  return el("section", { class: "panel" }, title ? el("h2", {}, title) : null, ...children);
+}
+
+/** A status message: kind is info, warn, error or ok. */
+export function message(kind, text) {
+  return el("p", { class: `msg msg-${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+}
+
+/** A message for a failed API call: 404 of a route not yet offered, 403, anything else. */
+export function errorMessage(exc, { notFound } = {}) {
+  if (exc instanceof ApiError) {
+    if (exc.status === 404) return message("info", notFound || t("common.unavailable"));
+    if (exc.status === 403) return message("warn", t("common.forbidden", { detail: exc.detail }));
+    if (exc.status === 0) return message("error", t("common.networkError"));
+    return message("error", t("common.error", { detail: exc.detail }));
+  }
+  return message("error", t("common.error", { detail: String(exc && exc.message ? exc.message : exc) }));
+}
+
+/** A headline figure. */
+export function card(label, value, extra, field) {
+  return el("div", { class: "card", dataset: field ? { field } : undefined }, el("div", { class: "card-label" }, label),
+    el("div", { class: "card-value" }, value), extra ? el("div", { class: "card-extra" }, extra) : null);
+}
+
+export function cards(...items) {
+  return el("div", { class: "cards" }, ...items);
+}
+
+let toastTimer;
+/** A short notice at the bottom of the page. */
+export function toast(text, kind = "ok") {
+  const node = document.getElementById("toast");
+  node.className = `toast toast-${kind} show`;
+  node.textContent = text;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => node.classList.remove("show"), 4000);
+}
+
+// ---------------------------------------------------------------- numbers with units
+
+function number(value, digits, minDigits = digits) {
+  return new Intl.NumberFormat(locale(), { minimumFractionDigits: minDigits, maximumFractionDigits: digits })
+    .format(value);
+}
+
+const blank = (v) => v === null || v === undefined || Number.isNaN(v);
+
+export const fmt = {
+  int: (v) => (blank(v) ? "–" : number(v, 0)),
+  num: (v, digits = 2) => (blank(v) ? "–" : number(v, digits)),
+  /** kWh below 10,000 as kWh, else MWh with one decimal. */
+  energy: (kwh) => {
+    if (blank(kwh)) return "–";
+    return Math.abs(kwh) < 10_000 ? `${number(kwh, 0)} ${t("unit.kwh")}` : `${number(kwh / 1000, 1, 1)} ${t("unit.mwh")}`;
+  },
+  kwh: (kwh) => (blank(kwh) ? "–" : `${number(kwh, 0)} ${t("unit.kwh")}`),
+  tco2: (v) => (blank(v) ? "–" : `${number(v, 2, 2)} ${t("unit.tco2")}`),
+  intensity: (v) => (blank(v) ? "–" : `${number(v, 3, 3)} ${t("unit.intensity")}`),
+  /** a share 0–1 as a percentage with one decimal */
+  pct: (share) => (blank(share) ? "–" : `${number(share * 100, 1, 1)} %`),
+  signedPct: (share) => (blank(share) ? "–" : `${share > 0 ? "+" : ""}${number(share * 100, 1, 1)} %`),
+  score: (v) => (blank(v) ? t("common.notRated") : number(v, 1)),
+  cny: (v) => (blank(v) ? "–" : new Intl.NumberFormat(locale(), { style: "currency", currency: "CNY" }).format(v)),
+  /** an ISO timestamp as local date and time */
+  time: (iso) => {
+    if (!iso) return "–";
+    const d = new Date(iso);
+    return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString(locale(), { hour12: false });
+  },
+  date: (iso) => (iso ? String(iso).slice(0, 10) : "–"),
+};
+
+export const GRADE_COLOURS = { 1: "#1a7f37", 2: "#7cc36e", 3: "#e3b30b", 4: "#ef8a2c", 5: "#d64545" };
+export const COLOUR_OF_GRADE = { 1: "dark_green", 2: "light_green", 3: "yellow", 4: "orange", 5: "red" };
+
+/** "2级 · 浅绿" / "Grade 2 · light green"; "not rated" without a grade. */
+export function gradeText(grade, colour) {
+  if (!grade) return t("common.notRated");
+  return t("grade.label", { grade, colour: t(`colour.${colour || COLOUR_OF_GRADE[grade]}`) });
+}
+
+/** A coloured grade badge. */
+export function gradeBadge(grade, colour) {
+  const badge = el("span", { class: `grade grade-${grade || 0}` }, gradeText(grade, colour));
+  return badge;
+}
+
+export function industryName(code) {
+  const letter = String(code || "").slice(0, 1).toUpperCase();
+  return has(`industry.${letter}`) ? `${letter} ${t(`industry.${letter}`)}` : letter || "–";
+}
+
+export function translated(prefix, code) {
+  return has(`${prefix}.${code}`) ? t(`${prefix}.${code}`) : code;
+}
+
+// ---------------------------------------------------------------- tables
+
+/** Numeric columns: the unit in the header, plain numbers in the cells, base units in the CSV. */
+const scaled = (v, factor) => (blank(v) ? null : v * factor);
+export const cols = {
+  energy: (key, label) => ({ key, label, unit: t("unit.mwh"), csvUnit: t("unit.kwh"), numeric: true,
+    format: (r) => fmt.num(scaled(r[key], 1 / 1000), 1) }),
+  tco2: (key, label) => ({ key, label, unit: t("unit.tco2"), numeric: true, format: (r) => fmt.num(r[key], 2) }),
+  intensity: (key, label) => ({ key, label, unit: t("unit.intensity"), numeric: true, format: (r) => fmt.num(r[key], 3) }),
+  share: (key, label) => ({ key, label, unit: "%", numeric: true,
+    value: (r) => (blank(r[key]) ? null : +(r[key] * 100).toFixed(4)), format: (r) => fmt.num(scaled(r[key], 100), 1) }),
+  cny: (key, label) => ({ key, label, unit: "CNY", numeric: true, format: (r) => fmt.num(r[key], 2) }),
+};
+
+/**
+ * A sortable table with a CSV export button.
+ * columns: [{key, label, unit (in the header), csvUnit (in the CSV header, default unit), value(row) -> raw value
+ * (sorting, CSV), format(row) -> text or node, numeric}]
+ */
+export function table(columns, rows, { csvName, empty, rowLink, caption } = {}) {
+  const wrap = el("div", { class: "table-wrap" });
+  if (!rows.length) {
+    wrap.append(message("info", empty || t("common.noRows")));
+    return wrap;
+  }
+  const raw = (col, row) => (col.value ? col.value(row) : row[col.key]);
+  let sortKey = null;
+  let ascending = true;
+  const tbody = el("tbody");
+  const headers = columns.map((col) => {
+    const th = el("th", { scope: "col", class: col.numeric ? "num sortable" : "sortable", tabIndex: 0,
+      dataset: { key: col.key }, title: t("common.sortHint") }, col.unit ? `${col.label} (${col.unit})` : col.label);
+    const sort = () => {
+      ascending = sortKey === col.key ? !ascending : true;
+      sortKey = col.key;
+      for (const other of headers) other.removeAttribute("aria-sort");
+      th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      render();
+    };
+    th.addEventListener("click", sort);
+    th.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        sort();
+      }
+    });
+    return th;
+  });
+  const collator = new Intl.Collator(locale(), { numeric: true });
+  function ordered() {
+    if (sortKey === null) return rows;
+    const col = columns.find((c) => c.key === sortKey);
+    const sign = ascending ? 1 : -1;
+    return [...rows].sort((a, b) => {
+      const x = raw(col, a);
+      const y = raw(col, b);
+      if (blank(x) && blank(y)) return 0;
+      if (blank(x)) return 1; // blanks last either way
+      if (blank(y)) return -1;
+      if (typeof x === "number" && typeof y === "number") return sign * (x - y);
+      return sign * collator.compare(String(x), String(y));
+    });
+  }
+  function render() {
+    tbody.replaceChildren(...ordered().map((row) => {
+      const tr = el("tr", {}, columns.map((col) => {
+        const shown = col.format ? col.format(row) : raw(col, row);
+        return el("td", { class: col.numeric ? "num" : null }, blank(shown) ? "–" : shown);
+      }));
+      if (rowLink) {
+        tr.classList.add("link-row");
+        tr.addEventListener("click", (event) => {
+          if (!event.target.closest("a,button")) location.hash = rowLink(row);
+        });
+      }
+      return tr;
+    }));
+  }
+  render();
+  const exportButton = el("button", { type: "button", class: "btn btn-small", onclick: () => {
+    downloadText(csv(columns.map((c) => (c.csvUnit || c.unit ? `${c.label} (${c.csvUnit || c.unit})` : c.label)), ordered().map((r) => columns.map((c) => raw(c, r)))),
+      csvName || "export.csv", "text/csv;charset=utf-8");
+  } }, t("common.exportCsv"));
+  wrap.append(
+    el("div", { class: "table-tools" }, el("span", { class: "muted" }, t("common.rows", { n: rows.length })),
+      exportButton),
+    el("table", { class: "data" }, caption ? el("caption", {}, caption) : null, el("thead", {}, el("tr", {}, headers)),
+      tbody),
+  );
+  return wrap;
+}
+
+/** CSV text (RFC 4180) with a UTF-8 byte-order mark, so spreadsheet programs read the Chinese text. */
+export function csv(header, rows) {
+  const cell = (v) => {
+    if (blank(v)) return "";
+    const s = typeof v === "object" ? JSON.stringify(v) : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return `\ufeff${[header, ...rows].map((r) => r.map(cell).join(",")).join("\r\n")}\r\n`;
+}
+
+// ---------------------------------------------------------------- downloads
+
+export function downloadBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = el("a", { href: url, download: name, class: "hidden" });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function downloadText(text, name, type) {
+  downloadBlob(new Blob([text], { type }), name);
+}
+
+/** Fetch a file from the API with the Authorization header and save it; returns the file name. */
+export async function downloadFromApi(path, fallbackName) {
+  const response = await api(path, { raw: true });
+  const name = fileName(response, fallbackName);
+  downloadBlob(await response.blob(), name);
+  return name;
+}
+
+/** A button that downloads `path`, reporting success or the reason in `status`. */
+export function downloadButton(label, path, fallbackName, status, { notFound, forbidden } = {}) {
+  return el("button", { type: "button", class: "btn", onclick: async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    try {
+      const name = await downloadFromApi(path, fallbackName);
+      status.replaceChildren(message("ok", t("account.downloaded", { file: name })));
+    } catch (exc) {
+      if (exc instanceof ApiError && exc.status === 403 && forbidden) {
+        status.replaceChildren(message("warn", forbidden(exc.detail)));
+      } else {
+        status.replaceChildren(errorMessage(exc, { notFound }));
+      }
+    } finally {
+      button.disabled = false;
+    }
+  } }, label);
+}
+
+// ---------------------------------------------------------------- charts (ECharts, local copy)
+
+const charts = new Set();
+const observer = new ResizeObserver((entries) => {
+  for (const entry of entries) {
+    const chart = echarts.getInstanceByDom(entry.target);
+    if (chart) chart.resize();
+  }
+});
+
+/** An ECharts chart in a new box; tooltips are drawn on the canvas (no inline HTML styles: strict CSP). */
+export function chart(option, { tall = false } = {}) {
+  const box = el("div", { class: tall ? "chart chart-tall" : "chart" });
+  const full = {
+    animation: false,
+    color: ["#2f7d6d", "#7cc36e", "#e3b30b", "#ef8a2c", "#4e79a7", "#d64545", "#8c6bb1", "#9aa5a2"],
+    textStyle: { fontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif" },
+    tooltip: { trigger: "axis", renderMode: "richText" },
+    grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+    ...option,
+  };
+  // ECharts needs the box in the page to measure it: draw once it is attached (a page is attached when all its
+  // data has arrived; a box never attached, of a page left meanwhile, is given up after about ten seconds)
+  let frames = 0;
+  const draw = () => {
+    if (!box.isConnected) {
+      if (++frames < 600) requestAnimationFrame(draw);
+      return;
+    }
+    const instance = echarts.init(box, null, { renderer: "canvas", locale: lang() === "zh" ? "ZH" : "EN" });
+    instance.setOption(full);
+    charts.add(instance);
+    observer.observe(box);
+    box.dataset.ready = "true";
+  };
+  requestAnimationFrame(draw);
+  return box;
+}
+
+/** Dispose every chart (before a page is replaced). */
+export function disposeCharts() {
+  for (const instance of charts) {
+    const dom = instance.getDom();
+    if (dom) observer.unobserve(dom);
+    instance.dispose();
+  }
+  charts.clear();
+}
+
+/** A bar chart of groups: [{name, value, colour?}] */
+export function barChart(title, items, { unit = "", horizontal = false, percent = false, counts = false, max,
+  interval } = {}) {
+  const names = items.map((i) => i.name);
+  const values = items.map((i) => ({ value: percent ? +(i.value * 100).toFixed(2) : i.value,
+    itemStyle: i.colour ? { color: i.colour } : undefined }));
+  const category = { type: "category", data: names,
+    axisLabel: horizontal ? { width: 150, overflow: "truncate" } : { interval: 0, hideOverlap: true } };
+  const valueAxis = { type: "value", name: percent ? "%" : unit, minInterval: counts ? 1 : undefined, max, interval,
+    splitNumber: horizontal ? 4 : undefined, axisLabel: { hideOverlap: true } };
+  return chart({
+    title: title ? { text: title, textStyle: { fontSize: 14 } } : undefined,
+    grid: { left: 8, right: 24, top: title ? 40 : 16, bottom: 8, containLabel: true },
+    xAxis: horizontal ? valueAxis : category,
+    yAxis: horizontal ? { ...category, inverse: true } : valueAxis,
+    series: [{ type: "bar", data: values, barMaxWidth: 56, itemStyle: { color: "#2f7d6d" } }],
+  });
+}
+
+export function pieChart(title, items) {
+  return chart({
+    title: { text: title, textStyle: { fontSize: 14 } },
+    tooltip: { trigger: "item", renderMode: "richText" },
+    legend: { bottom: 0, type: "scroll" },
+    series: [{ type: "pie", radius: ["35%", "65%"], top: 30, bottom: 30,
+      data: items.map((i) => ({ name: i.name, value: i.value, itemStyle: i.colour ? { color: i.colour } : undefined })) }],
+  });
+}

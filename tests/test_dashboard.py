@@ -1,0 +1,464 @@
+"""The web dashboard end to end: a real `dianta serve`, Debian's Chromium driven by Playwright, one test per
+role's main task, values on the page checked against the API (issue: web dashboard).
+
+Skipped only when /usr/bin/chromium is missing and DIANTA_REQUIRE_BROWSER is not set. Screenshots of the main
+pages go to $DIANTA_SCREENSHOTS (default test-artifacts/screenshots/ at the repository root).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from province import A, B
+from service import PASSWORD, Service, start_service, stop_service
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    if os.environ.get("DIANTA_REQUIRE_BROWSER"):
+        pytest.fail(f"DIANTA_REQUIRE_BROWSER is set but {CHROMIUM} is missing (apt-get install chromium)",
+                    pytrace=False)
+    pytest.skip(f"{CHROMIUM} is missing: the dashboard tests need Debian's chromium", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402 - after the skip
+
+YEAR = 2023
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+SHOTS = Path(os.environ.get("DIANTA_SCREENSHOTS") or Path(__file__).resolve().parents[1] / "test-artifacts"
+             / "screenshots")
+
+
+@pytest.fixture(scope="module")
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """One server for the module (SQLite: the browser, not the backend, is under test here)."""
+    s = start_service("sqlite", tmp_path_factory.mktemp("dashboard"), request)
+    yield s
+    stop_service(s)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+class Session:
+    """A browser tab with the problems it met: page errors, console errors, requests carrying a token."""
+
+    def __init__(self, browser: Browser, service: Service, lang: str) -> None:
+        self.service = service
+        self.context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000},
+                                           locale="en-GB")
+        if lang:
+            self.context.add_init_script(f"localStorage.getItem('dianta.lang') || "
+                                         f"localStorage.setItem('dianta.lang', '{lang}')")
+        self.page: Page = self.context.new_page()
+        self.page.set_default_timeout(15_000)
+        self.errors: list[str] = []
+        self.urls: list[str] = []
+        self.expected_failures: list[tuple[str, int]] = []  # (path, status) a test provokes on purpose
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        self.page.on("console", self._console)
+        self.page.on("request", lambda r: self.urls.append(r.url))
+
+    def _console(self, msg) -> None:  # noqa: ANN001 - playwright ConsoleMessage
+        if msg.type != "error":
+            return
+        url = (msg.location or {}).get("url", "")
+        if any(url.endswith(path) and f"status of {status}" in msg.text for path, status in self.expected_failures):
+            return
+        self.errors.append(f"console error: {msg.text} ({url})")
+
+    def login(self, who: str, password: str = PASSWORD) -> None:
+        self.page.goto(self.service.url + "/")
+        self.page.fill("#username", who)
+        self.page.fill("#password", password)
+        self.page.click("#login-submit")
+
+    def ready(self, name: str) -> Page:
+        """Wait until page `name` has rendered."""
+        self.page.wait_for_selector(f'#main .page[data-page="{name}"][data-ready="true"]')
+        return self.page
+
+    def go(self, name: str) -> Page:
+        self.page.click(f'#nav a[data-page="{name}"]')
+        return self.ready(name)
+
+    def charts_drawn(self) -> None:
+        self.page.wait_for_function("[...document.querySelectorAll('.chart')].every(c => c.dataset.ready === 'true'"
+                                    " && c.querySelector('canvas'))")
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        token = self.page.evaluate("sessionStorage.getItem('dianta.token')")
+        self.context.close()
+        assert not self.errors, "\n".join(self.errors)
+        tokens = [t for t in [token, *self.service.tokens.values()] if t]
+        assert not [u for u in self.urls if any(t in u for t in tokens)], "a token went into a URL"
+
+
+@pytest.fixture
+def session(browser: Browser, service: Service) -> Iterator[Session]:
+    s = Session(browser, service, "en")
+    yield s
+    s.close()
+
+
+def _api(service: Service, who: str, path: str, **params: object) -> object:
+    with service.client(who) as c:
+        r = c.get("/api/v1" + path, params=params)
+        r.raise_for_status()
+        return r.json()
+
+
+def _tco2(value: float) -> str:
+    return f"{value:,.2f} tCO₂"
+
+
+def _csv(path: str) -> tuple[bytes, list[list[str]]]:
+    raw = Path(path).read_bytes()
+    return raw, list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def test_login_language_and_headers(browser: Browser, service: Service) -> None:
+    s = Session(browser, service, "")
+    page = s.page
+    page.goto(service.url + "/")
+    assert page.url == service.url + "/app/"
+    # Chinese by default, every string from the catalogue
+    expect(page.locator("#login-form h1")).to_have_text("登录")
+    expect(page.locator("label[for=username]")).to_have_text("用户名")
+    page.click("#lang")
+    expect(page.locator("#login-form h1")).to_have_text("Log in")
+    page.reload()  # the choice is remembered
+    expect(page.locator("label[for=password]")).to_have_text("Password")
+    assert page.evaluate("localStorage.getItem('dianta.lang')") == "en"
+    # the catalogue has the same keys in both languages
+    missing = page.evaluate("""async () => { const {CATALOGUE} = await import('./i18n.js');
+        const zh = Object.keys(CATALOGUE.zh), en = Object.keys(CATALOGUE.en);
+        return zh.filter(k => !en.includes(k)).concat(en.filter(k => !zh.includes(k))); }""")
+    assert missing == []
+    s.expected_failures.append(("/api/v1/auth/token", 401))
+    s.login("bank_a", "wrong password!")
+    expect(page.locator("#login-status")).to_have_text("Wrong user name or password.")
+    assert page.evaluate("sessionStorage.getItem('dianta.token')") is None
+    page.click("#lang")
+    expect(page.locator("#login-form h1")).to_have_text("登录")
+    s.shot("login")
+    s.close()
+    # the dashboard's own CSP: no inline code; blob images for the label
+    r = httpx.get(service.url + "/app/")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "img-src 'self' blob: data:" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp and r.headers["x-frame-options"] == "DENY"
+    assert httpx.get(service.url + "/app/app.js").headers["content-type"].startswith("text/javascript")
+    assert httpx.get(service.url + "/api/v1/openapi.json").headers["content-security-policy"] == \
+        "default-src 'self'; frame-ancestors 'none'"
+    assert not [p for p in httpx.get(service.url + "/api/v1/openapi.json").json()["paths"] if not p.startswith("/api")]
+
+
+def test_bank_finds_an_account(session: Session, service: Service) -> None:
+    page = session.page
+    account = _api(service, "bank_a", f"/accounts/{A}/{YEAR}")
+    session.login("bank_a")
+    session.ready("search")
+    expect(page.locator("#who")).to_contain_text("bank_a · Bank · BANK-A")
+    assert page.input_value("#year") == str(YEAR)  # the latest year with accounts, found by the dashboard
+    # bank A sees only A, which granted it consent; B is nowhere
+    expect(page.locator("#search-count")).to_have_text("Accounts found: 1")
+    page.fill("#search-q", "测试企业1")
+    page.click("#search-form button[type=submit]")
+    expect(page.locator(".results .msg")).to_have_text(
+        "No account matches among the enterprises that granted your bank consent.")
+    page.fill("#search-q", account["name"])
+    page.click("#search-form button[type=submit]")
+    expect(page.locator("#search-count")).to_have_text("Accounts found: 1")
+    session.shot("bank-search")
+    page.click(f"table.data a:has-text('{account['name']}')")
+    session.ready("account")
+    expect(page.locator("#account-name")).to_have_text(account["name"])
+    expect(page.locator("#account-code")).to_have_text(A)
+    expect(page.locator("#account-grade")).to_have_text(f"Grade {account['grade']} · light green")
+    expect(page.locator("#account-score")).to_have_text(f"{account['score']:.1f}")
+    expect(page.locator('.card[data-field="emissions_t"] .card-value')).to_have_text(_tco2(account["emissions_t"]))
+    expect(page.locator('.card[data-field="green_share"] .card-value')).to_have_text(
+        f"{account['green_share'] * 100:.1f} %")
+    expect(page.locator('.card[data-field="kwh_total"] .card-value')).to_have_text(
+        f"{account['kwh_total'] / 1000:,.1f} MWh")
+    alert = account["alerts"][0]
+    expect(page.locator("#alerts li")).to_have_text(f"{alert['month']} Sharp drop (below 50 % of the same month "
+                                                    "last year)")
+    # the trend chart holds the record's monthly kWh, this year and last
+    session.charts_drawn()
+    series = page.evaluate("""() => { const box = document.querySelectorAll('.chart')[0];
+        return echarts.getInstanceByDom(box).getOption().series.map(s => s.data); }""")
+    assert series == [account["electricity"]["monthly_kwh_prev_year"], account["electricity"]["monthly_kwh"]]
+    # a tooltip under the pointer, drawn on the canvas: no inline style for the CSP to refuse
+    box = page.locator(".chart").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(200)
+    # the label image, fetched with the token and shown from a Blob URL
+    page.wait_for_function("document.querySelector('#label-img')?.naturalWidth > 0")
+    assert page.get_attribute("#label-img", "src").startswith("blob:")
+    # the report needs a consent of scope reports or full: bank A holds summary only
+    session.expected_failures.append((f"/api/v1/accounts/{A}/{YEAR}/report?format=pdf&lang=en", 403))
+    page.click("text=PDF report (English)")
+    expect(page.locator("#report-status .msg")).to_have_text(
+        f"The report cannot be downloaded: no live consent of scope full/reports from enterprise {A} to bank BANK-A")
+    session.shot("bank-account")
+    # B's account is refused with a message, never a broken page
+    session.expected_failures.append((f"/api/v1/accounts/{B}/{YEAR}", 403))
+    page.evaluate(f"location.hash = '#/account/{B}/{YEAR}'")
+    session.ready("account")
+    expect(page.locator("#main .msg")).to_contain_text(f"no live consent of scope full/reports/summary from "
+                                                      f"enterprise {B} to bank BANK-A")
+
+
+def test_bank_portfolio_and_exports(session: Session, service: Service) -> None:
+    page = session.page
+    records = _api(service, "bank_a", "/accounts", year=YEAR)["items"]
+    assert [r["credit_code"] for r in records] == [A]
+    portfolio = _api(service, "bank_a", "/portfolio", year=YEAR)
+    session.login("bank_a")
+    session.ready("search")
+    session.go("portfolio")
+    expect(page.locator('.card[data-field="enterprises"] .card-value')).to_have_text("1")
+    expect(page.locator('.card[data-field="emissions_t"] .card-value')).to_have_text(
+        _tco2(sum(r["emissions_t"] for r in records)))
+    expect(page.locator('.card[data-field="intensity"] .card-value')).to_have_text(
+        f"{portfolio['totals']['intensity']:.3f} tCO₂/10k CNY")
+    rows = page.locator(".panel:has(h2:has-text('Portfolio detail')) table.data tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(A)
+    session.charts_drawn()
+    assert page.locator(".chart canvas").count() >= 3
+    session.shot("bank-portfolio")
+    # CSV made in the browser: a UTF-8 byte-order mark and the table's header
+    with page.expect_download() as download:
+        page.click(".panel:has(h2:has-text('Portfolio detail')) button:has-text('Export CSV')")
+    assert download.value.suggested_filename == f"portfolio-{YEAR}.csv"
+    raw, table = _csv(download.value.path())
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert table[0] == ["Enterprise", "Credit code", "Industry section", "Region code", "Grade", "Score",
+                        "Emissions (tCO₂)", "Carbon intensity (tCO₂/10k CNY)", "Green share (%)",
+                        "Total electricity (kWh)", "Alerts", "Outstanding (CNY)"]
+    assert table[1][:2] == [records[0]["name"], A] and float(table[1][6]) == records[0]["emissions_t"]
+    # the API's export, fetched with the bearer token and saved from a Blob
+    with page.expect_download() as download:
+        page.click("text=Export accounts (CSV)")
+    assert download.value.suggested_filename == f"accounts-{YEAR}.csv"
+    with service.client("bank_a") as c:
+        expected = c.get("/api/v1/exports/accounts", params={"year": YEAR, "format": "csv"}).content
+    assert Path(download.value.path()).read_bytes() == expected
+
+
+def test_enterprise_grants_and_revokes_consent(session: Session, service: Service) -> None:
+    page = session.page
+    account = _api(service, "ent_a", f"/accounts/{A}/{YEAR}")
+    session.login("ent_a")
+    session.ready("my-account")
+    expect(page.locator("#account-grade")).to_have_text(f"Grade {account['grade']} · light green")
+    expect(page.locator('.card[data-field="emissions_t"] .card-value')).to_have_text(_tco2(account["emissions_t"]))
+    session.charts_drawn()
+    page.wait_for_function("document.querySelector('#label-img')?.naturalWidth > 0")
+    session.shot("enterprise-account")
+    # its own report, as a PDF
+    with page.expect_download() as download:
+        page.click("text=PDF report (English)")
+    assert download.value.suggested_filename == f"carbon-account-{A}-{YEAR}-en.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    # what to improve: weakest aspect first, and the server's advice
+    session.go("improve")
+    aspects = page.locator("#aspects > li")
+    expect(aspects).to_have_count(3)
+    assert [aspects.nth(i).get_attribute("data-aspect") for i in range(3)] == ["green", "intensity", "reduction"]
+    expect(aspects.first).to_have_text("Green-power progress · score 60.0")
+    advice = _api(service, "ent_a", f"/accounts/{A}/{YEAR}/advice", lang="en")["advice"]
+    expect(page.locator("#advice li")).to_have_text(advice)
+    expect(page.locator("#improve-current")).to_have_text("Current score 80.0, Grade 2 · light green. "
+                                                          "Grade 1 · dark green needs a score of 85.")
+    session.shot("enterprise-improve")
+    session.go("findings")
+    assert _api(service, "ent_a", f"/enterprises/{A}/findings") == []
+    expect(page.locator("#main .msg")).to_have_text("No data-quality findings: your data passed every check.")
+    # consents: grant BANK-B, then revoke it
+    session.go("consents")
+    rows = page.locator("#consent-list tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("BANK-A")
+    page.select_option("#consent-bank", "BANK-B")
+    page.select_option("#consent-scope", "reports")
+    page.fill("#consent-expires", "2099-12-31")
+    page.click("#consent-form button[type=submit]")
+    expect(rows).to_have_count(2)
+    new = page.locator("#consent-list tbody tr:has-text('BANK-B')")
+    expect(new).to_contain_text("live")
+    expect(new).to_contain_text("2099-12-31")
+    granted = [c for c in _api(service, "ent_a", "/consents") if c["bank_org_id"] == "BANK-B"]
+    assert [(c["scope"], c["expires_on"], c["live"]) for c in granted] == [("reports", "2099-12-31", True)]
+    assert [r["credit_code"] for r in _api(service, "bank_b", "/accounts", year=YEAR)["items"]] == [A]
+    session.shot("enterprise-consents")
+    new.locator("button:has-text('Revoke')").click()
+    new.locator("button:has-text('Confirm revoke')").click()
+    expect(page.locator("#consent-list tbody tr:has-text('BANK-B')")).to_contain_text("revoked")
+    expect(page.locator("#consent-list tbody tr:has-text('BANK-A')")).to_contain_text("live")
+    revoked = [c for c in _api(service, "ent_a", "/consents") if c["bank_org_id"] == "BANK-B"]
+    assert revoked[0]["revoked_at"] is not None and not revoked[0]["live"]
+    assert _api(service, "bank_b", "/accounts", year=YEAR)["items"] == []
+
+
+def test_regulator_statistics_sorting_and_language(session: Session, service: Service) -> None:
+    page = session.page
+    stats = _api(service, "regulator", "/statistics", year=YEAR)
+    session.login("regulator")
+    session.ready("statistics")
+    expect(page.locator('.card[data-field="accounts"] .card-value')).to_have_text(str(stats["accounts"]))
+    assert stats["accounts"] == 8
+    expect(page.locator('.card[data-field="emissions_t"] .card-value')).to_have_text(
+        _tco2(sum(g["emissions_t"] for g in stats["by_grade"])))
+    grade_table = page.locator(".panel:has(h2:text-is('Accounts by grade')) table.data")
+    cells = grade_table.locator("tbody tr td:nth-child(2)")
+    expect(cells).to_have_text([str(g["accounts"]) for g in stats["by_grade"]])  # grades 2, 3, 4, 5
+    # sorting by a header: ascending, then descending
+    header = grade_table.locator("th", has_text="Accounts")
+    header.click()
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    ascending = sorted(g["accounts"] for g in stats["by_grade"])
+    expect(cells).to_have_text([str(n) for n in ascending])
+    header.click()
+    expect(cells).to_have_text([str(n) for n in reversed(ascending)])
+    expect(page.locator("#main")).to_contain_text("No loans recorded yet.")
+    session.charts_drawn()
+    session.shot("regulator-statistics")
+    # the toggle switches every label to Chinese
+    page.click("#lang")
+    session.ready("statistics")
+    expect(page.locator('#nav a[data-page="statistics"]')).to_have_text("项目统计")
+    expect(page.locator('.card[data-field="accounts"] .card-label')).to_have_text("账户数")
+    expect(page.locator(".panel h2").first).to_have_text("项目统计")
+    expect(page.locator("#main")).to_contain_text("制造业")
+    session.charts_drawn()
+    session.shot("regulator-statistics-zh")
+    with page.expect_download() as download:
+        page.locator(".panel:has(h2:text-is('按等级的账户')) button:has-text('导出 CSV')").click()
+    raw, table = _csv(download.value.path())
+    assert raw.startswith(b"\xef\xbb\xbf") and table[0][:3] == ["等级", "账户数", "总用电量 (kWh)"]
+    assert [row[:2] for row in table[1:]] == [[g["group"], str(g["accounts"])] for g in stats["by_grade"]]
+
+
+def test_operator_batches_findings_and_recalculation(session: Session, service: Service) -> None:
+    page = session.page
+    batches = _api(service, "operator", "/batches")["items"]
+    assert len(batches) == 2
+    session.login("operator")
+    session.ready("batches")
+    rows = page.locator("table.data tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first.locator("td").first).to_have_text(str(batches[0]["batch_id"]))
+    session.shot("operator-batches")
+    page.click(f"table.data a:text-is('{batches[0]['batch_id']}')")
+    session.ready("batch")
+    findings = _api(service, "operator", f"/batches/{batches[0]['batch_id']}/findings")
+    if findings:
+        expect(page.locator("#batch-findings tbody tr")).to_have_count(len(findings))
+    else:
+        expect(page.locator("#batch-findings .msg")).to_have_text("This batch has no findings.")
+    counts = batches[0]["counts"]
+    expect(page.locator(".panel:has(h2:text-is('Rows per table')) tbody tr")).to_have_count(len(counts))
+    session.shot("operator-batch")
+    session.go("quarantine")
+    expect(page.locator("#main")).to_contain_text(
+        "The quarantine is empty." if not _api(service, "operator", "/quarantine") else "Quarantine")
+    session.go("compute")
+    stale = page.locator("#stale-accounts")
+    expect(stale.locator(".msg")).to_have_text("No account is marked for recalculation.")
+    # a correction of A's 2023 value added marks A's accounts of 2023 and of the next year for recalculation
+    with service.client("operator") as c:
+        r = c.post("/api/v1/batches", data={"reason": "value added corrected"},
+                   files=[("files", ("economics.csv", f"credit_code,year,value_added_10k_cny\n{A},{YEAR},1100\n"))])
+        assert r.status_code == 201, r.text
+    assert r.json()["counts"]["economics"]["corrected"] == 1
+    assert _api(service, "operator", "/accounts/stale") == [{"credit_code": A, "year": YEAR},
+                                                           {"credit_code": A, "year": YEAR + 1}]
+    session.go("corrections")
+    expect(page.locator("table.data tbody tr")).to_have_count(1)
+    expect(page.locator("table.data tbody tr").first).to_contain_text("value added corrected")
+    session.go("compute")
+    expect(stale.locator("tbody tr")).to_have_text([f"{A}{YEAR}", f"{A}{YEAR + 1}"])
+    page.fill("#compute-year", str(YEAR))
+    page.click("#compute-form button[type=submit]")
+    expect(page.locator("#compute-result .msg")).to_contain_text("8 accounts published.")
+    # the run settled A/2023; A/2024 waits for the 2024 run
+    expect(stale.locator("tbody tr")).to_have_text([f"{A}{YEAR + 1}"])
+    assert _api(service, "operator", "/accounts/stale") == [{"credit_code": A, "year": YEAR + 1}]
+    session.charts_drawn()
+    session.shot("operator-compute")
+    # the operator sees every account
+    session.go("search")
+    expect(page.locator("#search-count")).to_have_text("Accounts found: 8")
+
+
+def test_logout_revokes_the_token(session: Session, service: Service) -> None:
+    page = session.page
+    session.login("ent_b")
+    session.ready("my-account")
+    token = page.evaluate("sessionStorage.getItem('dianta.token')")
+    assert token
+    page.click("#logout")
+    expect(page.locator("#login-form")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('dianta.token')") is None
+    assert httpx.get(service.url + "/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_findings_of_a_new_batch_reach_operator_and_enterprise(browser: Browser, service: Service) -> None:
+    """A batch whose 15-minute readings of A's meter disagree with its monthly total: warnings about A, listed in
+    the operator's batch page and in A's data-quality page (runs last: it adds a batch)."""
+    meter = f"M{A[-3:]}"
+    readings = "meter_id,ts,kwh\n" + "".join(f"{meter},2024-01-01T00:{m:02d}:00,1\n" for m in (0, 15, 30, 45))
+    with service.client("operator") as c:
+        r = c.post("/api/v1/batches", data={"reason": "dashboard test"},
+                   files=[("files", ("consumption_monthly.csv", f"meter_id,month,kwh\n{meter},2024-01,1000\n")),
+                          ("files", ("interval_readings.csv", readings))])
+        assert r.status_code == 201, r.text
+    batch_id = r.json()["batch_id"]
+    findings = _api(service, "operator", f"/batches/{batch_id}/findings")
+    about_a = _api(service, "ent_a", f"/enterprises/{A}/findings")
+    assert findings and about_a and {f["code"] for f in about_a} <= {f["code"] for f in findings}
+
+    operator = Session(browser, service, "en")
+    operator.login("operator")
+    operator.ready("batches")
+    rows = operator.page.locator("table.data tbody tr")  # newest first
+    expect(rows).to_have_count(len(_api(service, "operator", "/batches")["items"]))
+    expect(rows.first.locator("td").first).to_have_text(str(batch_id))
+    operator.page.click(f"table.data a:text-is('{batch_id}')")
+    operator.ready("batch")
+    rows = operator.page.locator("#batch-findings tbody tr")
+    expect(rows).to_have_count(len(findings))
+    expect(rows.first).to_contain_text(findings[0]["message_en"])
+    expect(operator.page.locator('.card[data-field="warnings"] .card-value')).to_have_text(str(len(findings)))
+    operator.shot("operator-findings")
+    operator.close()
+
+    enterprise = Session(browser, service, "zh")
+    enterprise.login("ent_a")
+    enterprise.ready("my-account")
+    enterprise.go("findings")
+    rows = enterprise.page.locator("table.data tbody tr")
+    expect(rows).to_have_count(len(about_a))
+    expect(rows.first).to_contain_text(about_a[0]["message_zh"])
+    expect(rows.first).to_contain_text("警告")
+    enterprise.shot("enterprise-findings")
+    enterprise.close()
