@@ -61,6 +61,32 @@ def _throwaway_user(s: Service, _who: str) -> tuple[str, dict]:
         return f"/api/v1/users/{r.json()['user_id']}", {"json": {"active": True}}
 
 
+POLICY = {"name": "matrix", "effective_from": "2020-01-01", "cap_bp": 100, "grade_discount_bp": {"1": 50, "2": 30}}
+
+
+def _finance(s: Service) -> None:
+    """Once per service: pricing policies of both banks and a loan of bank A to enterprise A."""
+    if getattr(s, "_finance_ready", False):
+        return
+    with s.client("operator") as c:
+        for bank in ("BANK-A", "BANK-B"):
+            c.post("/api/v1/pricing-policies", params={"bank_id": bank}, json=POLICY).raise_for_status()
+    with s.client("bank_a") as c:
+        c.post("/api/v1/loans", json={"loan_id": "L-MATRIX", "credit_code": A, "principal_cny": 1e7,
+                                      "outstanding_cny": 9e6, "as_of": "2024-06-30", "drawn_on": "2024-01-10",
+                                      "maturity_on": "2027-01-10", "base_rate_pct": 3.45}).raise_for_status()
+    s._finance_ready = True  # type: ignore[attr-defined]
+
+
+def _finance_route(path: str, **kw: object) -> Callable[[Service, str], tuple[str, dict]]:
+    """A finance route: the operator names bank A; a bank is itself."""
+    def build(s: Service, who: str) -> tuple[str, dict]:
+        _finance(s)
+        params = {"bank_id": "BANK-A"} if who == "operator" else {}
+        return path, {**kw, "params": {**params, **kw.get("params", {})}}  # type: ignore[dict-item]
+    return build
+
+
 ENTERPRISE_ROW = "credit_code,name,industry_code,region_code,opened_on\n{A},测试企业0,C3216,630100,2022-01-01\n"
 ROUTES = [
     Route("GET", "/api/v1/me", frozenset(ALL), _fixed("/api/v1/me")),
@@ -87,6 +113,25 @@ ROUTES = [
           _fixed("/api/v1/portfolio?year=2023")),
     Route("GET", "/api/v1/portfolio/report", frozenset({"operator", "bank_a", "bank_b"}),
           _fixed("/api/v1/portfolio/report?year=2023&format=xlsx")),
+    # green finance, also before the consent routes (a quote needs the borrower's consent to the bank)
+    Route("POST", "/api/v1/pricing-policies", frozenset({"operator", "bank_a", "bank_b"}),
+          _finance_route("/api/v1/pricing-policies", json=POLICY)),
+    Route("GET", "/api/v1/pricing-policies", frozenset({"operator", "bank_a", "bank_b"}),
+          _finance_route("/api/v1/pricing-policies")),
+    Route("POST", "/api/v1/quotes", frozenset({"operator", "bank_a"}),
+          _finance_route("/api/v1/quotes", json={"credit_code": A, "base_rate_pct": 3.45, "on": "2024-03-01"})),
+    Route("POST", "/api/v1/loans/{loan_id}/pricing", frozenset({"bank_a"}),
+          _finance_route("/api/v1/loans/L-MATRIX/pricing", json={"on": "2024-01-10"})),
+    Route("GET", "/api/v1/loans/{loan_id}/pricing", frozenset({"operator", "bank_a"}),
+          _finance_route("/api/v1/loans/L-MATRIX/pricing")),
+    Route("GET", "/api/v1/interest-saved", frozenset({"operator", "bank_a", "bank_b"}),
+          _finance_route("/api/v1/interest-saved")),
+    Route("GET", "/api/v1/programme/totals", frozenset({"operator", "regulator"}),
+          _fixed("/api/v1/programme/totals")),
+    Route("GET", "/api/v1/accounts/{credit_code}/{year}/what-if", frozenset({"operator", "bank_a", "ent_a"}),
+          _finance_route(f"/api/v1/accounts/{A}/2023/what-if", params={"base_rate_pct": 3.45})),
+    Route("GET", "/api/v1/alerts", frozenset(ALL - {"regulator"}), _fixed("/api/v1/alerts")),
+    Route("GET", "/api/v1/alerts/digest", frozenset(ALL - {"regulator"}), _fixed("/api/v1/alerts/digest")),
     Route("GET", "/api/v1/exports/accounts", frozenset(ALL - {"regulator"}),
           _fixed("/api/v1/exports/accounts?year=2023&format=csv")),
     Route("GET", "/api/v1/batches", frozenset({"operator"}), _fixed("/api/v1/batches")),

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from dianta.errors import UsageError
 
@@ -93,3 +94,16 @@ def write_export(records: list[dict[str, object]], fmt: str, out: Path | None) -
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
     return data
+
+
+def workbook_bytes(book: Any) -> bytes:
+    """An openpyxl workbook as .xlsx bytes, each sheet's header row bold and frozen."""
+    from openpyxl.styles import Font
+
+    for ws in book.worksheets:
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 
 import dianta
-from dianta.api.routers import accounts, admin, auth, batches, consents, programme, reports
+from dianta.api.routers import accounts, admin, auth, batches, consents, finance, programme, reports
 from dianta.api.web import mount_dashboard
 from dianta.errors import (
     AuthError,
@@ -35,7 +35,7 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None) -> FastAP
                   description="Enterprise electricity-carbon accounts for banks (企业电碳账户).",
                   openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
     app.state.store = store
-    for module in (auth, admin, batches, accounts, consents, programme, reports):
+    for module in (auth, admin, batches, accounts, consents, programme, reports, finance):
         app.include_router(module.router, prefix="/api/v1")
     mount_dashboard(app)
     if cors_origins:

@@ -435,3 +435,147 @@ class StaleAccount(BaseModel):
 
     credit_code: str
     year: int
+
+
+class ScoreLink(BaseModel):
+    base_score: float = Field(ge=0, le=100)
+    bp_per_point: float = Field(ge=0, le=100)
+
+
+class Eligibility(BaseModel):
+    no_discount_with_alerts: list[Literal["sharp_drop", "sustained_decline", "stoppage"]] = []
+    require_current_account: bool = True
+
+
+class PolicyIn(BaseModel):
+    """A bank's loan pricing policy (METHODOLOGY.md §8): grade → discount [bp], optional score link, cap."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    effective_from: dt.date
+    cap_bp: float = Field(ge=0, le=1000)
+    grade_discount_bp: dict[Literal["1", "2", "3", "4", "5"], float]
+    score_link: ScoreLink | None = None
+    eligibility: Eligibility = Eligibility()
+
+
+class PolicyPublic(PolicyIn):
+    bank_id: str
+    version: int
+
+
+class QuoteIn(BaseModel):
+    credit_code: str = Field(pattern=r"^[0-9A-Z]{18}$")
+    base_rate_pct: float = Field(ge=0, le=100)
+    on: dt.date | None = Field(default=None, description="pricing day (default today, China Standard Time)")
+    policy_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class QuotePublic(BaseModel):
+    """A rate quote and why: each part of the discount, the cap, or the rule that withheld it."""
+
+    credit_code: str
+    bank_id: str
+    policy_version: int
+    on: str
+    base_rate_pct: float
+    account_year: int | None
+    grade: int | None
+    score: float | None
+    grade_bp: float
+    score_bp: float
+    discount_bp: float
+    final_rate_pct: float
+    eligible: bool
+    reasons: list[str]
+
+
+class PricingIn(BaseModel):
+    on: dt.date | None = Field(default=None, description="the day the discount starts (default today, CST)")
+    policy_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class PricingPublic(BaseModel):
+    pricing_id: int
+    loan_id: str
+    bank_id: str
+    credit_code: str
+    policy_version: int
+    account_year: int | None
+    profile_id: str
+    grade: int | None
+    score: float | None
+    base_rate_pct: float
+    discount_bp: float
+    final_rate_pct: float
+    effective_on: str
+    priced_at: str
+    priced_by: str
+    reasons: list[str]
+
+
+class InterestRecord(BaseModel):
+    loan_id: str
+    bank_id: str
+    credit_code: str
+    month: str
+    days: int
+    outstanding_cny_days: float
+    interest_saved_cny: float
+
+
+class ProgrammeGroup(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    group: str
+    loans: int
+    principal_cny: float
+    outstanding_cny: float
+    interest_saved_cny: float
+    borrowers: int
+    borrowers_with_accounts: int
+
+
+class ProgrammeTotals(BaseModel):
+    """The programme totals (METHODOLOGY.md §8), each a sum over the loan records it was made from (the
+    fingerprint identifies them; the operator may ask for the records themselves)."""
+
+    through: str
+    profile_id: str
+    enterprises_with_accounts: int
+    totals: dict[str, float]
+    by_bank: list[ProgrammeGroup]
+    by_industry: list[ProgrammeGroup]
+    by_region: list[ProgrammeGroup]
+    by_month: list[dict[str, float | str]]
+    fingerprint: str
+    loans: list[dict[str, object]] | None = None
+    interest: list[InterestRecord] | None = None
+
+
+class WhatIfPublic(BaseModel):
+    """The distance to the next grade, one lever at a time, and the discount that would follow."""
+
+    model_config = ConfigDict(extra="allow")
+    credit_code: str
+    year: int
+    profile_id: str
+    grade: int | None
+    score: float | None
+    next_grade: int | None
+    next_grade_score: float | None
+    benchmark_held: float | None
+    green: dict[str, float] | None
+    intensity: dict[str, float] | None
+    quote_now: QuotePublic | None = None
+    quote_next_grade: QuotePublic | None = None
+    discount_gain_bp: float | None = None
+
+
+class AlertEvent(BaseModel):
+    credit_code: str
+    name: str | None
+    year: int
+    code: Literal["sharp_drop", "sustained_decline", "stoppage"]
+    month: str
+    first_seen_at: str
+    seen_on: str

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from dianta.errors import NotFound
 from dianta.ledger import schema
 from dianta.ledger.store import Store
 
@@ -88,3 +89,13 @@ def load_loans(store: Store, *, bank_id: str | None = None, credit_codes: set[st
                         product=r.get("product"),
                         snapshots=[Snapshot(d, by_day[d]) for d in sorted(by_day)]))
     return out
+
+
+def loan_owner(store: Store, loan_id: str) -> tuple[str, str]:
+    """(bank id, borrower's credit code) of a loan; NotFound when no bank reported it."""
+    loans = schema.data_tables["loans"]
+    with store.engine.connect() as con:
+        row = con.execute(sa.select(loans.c.bank_id, loans.c.credit_code).where(loans.c.loan_id == loan_id)).first()
+    if row is None:
+        raise NotFound(f"no loan {loan_id}")
+    return str(row[0]), str(row[1])

@@ -9,16 +9,14 @@ enterprises with a positive value V [tCO2 / 10k CNY] (the group's own intensity,
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections import defaultdict
 from collections.abc import Callable
 
 import sqlalchemy as sa
 from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from dianta.accounts import query
-from dianta.accounts.export import safe_text
+from dianta.accounts.export import safe_text, workbook_bytes
 from dianta.ledger import schema
 from dianta.ledger.store import Store
 from dianta.reference.tables import industry_sections, region_codes
@@ -133,13 +131,7 @@ def portfolio_xlsx(portfolio: dict[str, object], lang: str) -> bytes:
             label = f"{g['group']} {g.get('name', '')}".strip()
             ws.append([safe_text(label), g["enterprises"], g["emissions_t"], g["intensity"], g["green_share"],
                        g["outstanding_cny"]])
-    for ws in book.worksheets:
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(book)
 
 
 def render_portfolio(portfolio: dict[str, object], *, fmt: str, lang: str) -> bytes:

@@ -58,6 +58,14 @@ POLICY: dict[str, Rule] = {
     "consent.read": _r("operator", "enterprise", "bank", enterprise_own=True),
     # a bank's portfolio: the operator for any bank (or all accounts), a bank for its own consents
     "portfolio.read": _r("operator", "bank", bank_own=True),
+    # green finance (METHODOLOGY.md §8): each bank its own policies, quotes (with the borrower's consent),
+    # pricings, interest saved and financed emissions; the operator all of them
+    "policy.manage": _r("operator", "bank", bank_own=True), "policy.read": _r("operator", "bank", bank_own=True),
+    "quote.create": _r("operator", "bank", bank_own=True, bank_scopes=SUMMARY_SCOPES),
+    "loan.price": _r("bank", bank_own=True, bank_scopes=SUMMARY_SCOPES),
+    "finance.read": _r("operator", "bank", bank_own=True),
+    # §6 credit-risk alerts: to the banks with a live consent, the enterprise itself, the operator
+    "alerts.read": _r("operator", "enterprise", "bank", enterprise_own=True, bank_scopes=SUMMARY_SCOPES),
     # the regulator sees programme statistics, never an enterprise's raw data
     "statistics.read": _r("operator", "regulator"),
     # each bank's own loans
