@@ -130,6 +130,8 @@ ROUTES = [
           _fixed("/api/v1/programme/totals")),
     Route("GET", "/api/v1/accounts/{credit_code}/{year}/what-if", frozenset({"operator", "bank_a", "ent_a"}),
           _finance_route(f"/api/v1/accounts/{A}/2023/what-if", params={"base_rate_pct": 3.45})),
+    Route("GET", "/api/v1/financed-emissions", frozenset({"operator", "bank_a", "bank_b"}),
+          _fixed("/api/v1/financed-emissions?year=2023")),
     Route("GET", "/api/v1/alerts", frozenset(ALL - {"regulator"}), _fixed("/api/v1/alerts")),
     Route("GET", "/api/v1/alerts/digest", frozenset(ALL - {"regulator"}), _fixed("/api/v1/alerts/digest")),
     Route("GET", "/api/v1/exports/accounts", frozenset(ALL - {"regulator"}),

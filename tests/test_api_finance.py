@@ -91,3 +91,24 @@ def test_alerts_reach_the_banks_with_a_consent(service: Service):
         assert all(e["credit_code"] == B for e in c.get("/api/v1/alerts").json())
     with service.client("regulator") as c:
         assert c.get("/api/v1/alerts").status_code == 403
+
+
+def test_financed_emissions_and_transition_risk_in_the_portfolio(service: Service):
+    with service.client("bank_a") as c:
+        loan = {"loan_id": "L-FE-1", "credit_code": A, "principal_cny": 10_000_000, "outstanding_cny": 10_000_000,
+                "as_of": "2023-12-31", "drawn_on": "2023-01-01", "maturity_on": "2026-12-31", "base_rate_pct": 3.45}
+        assert c.post("/api/v1/loans", json=loan).status_code == 201
+        result = c.get("/api/v1/financed-emissions", params={"year": 2023}).json()
+        row = next(r for r in result["loans"] if r["loan_id"] == "L-FE-1")
+        # the province gives A no total equity + debt: the loan is counted but not covered, and says why
+        assert row["covered"] is False and [r["code"] for r in row["not_covered"]] == ["no_equity_plus_debt"]
+        assert result["data_quality"]["score"] == 2
+        xlsx = c.get("/api/v1/financed-emissions", params={"year": 2023, "format": "xlsx", "lang": "en"})
+        assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+        assert c.get("/api/v1/financed-emissions", params={"year": 2023, "bank_id": "BANK-B"}).status_code == 403
+        p = c.get("/api/v1/portfolio", params={"year": 2023}).json()
+        risk = p["enterprises"][0]["transition_risk"]
+        # A: 512.064 t × 100 CNY/t = 51,206.4 CNY over 1,000 × 10,000 CNY of value added
+        assert risk["carbon_cost"]["cea_recent"]["cost_cny"] == pytest.approx(51_206.4)
+        assert risk["carbon_cost"]["cea_recent"]["share"] == pytest.approx(0.00512064)
+        assert p["transition_risk"]["threshold_share"] == 0.05 and risk["flagged"] == []

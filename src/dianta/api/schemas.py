@@ -401,6 +401,7 @@ class PortfolioGroup(BaseModel):
 
 
 class PortfolioEnterprise(BaseModel):
+    model_config = ConfigDict(extra="allow")  # `transition_risk`: carbon cost by scenario, flagged scenarios
     credit_code: str
     name: str
     industry_code: str
@@ -428,6 +429,8 @@ class PortfolioPublic(BaseModel):
     by_industry: list[PortfolioGroup]
     by_region: list[PortfolioGroup]
     enterprises: list[PortfolioEnterprise]
+    transition_risk: dict[str, object] | None = Field(default=None, description="carbon-price scenarios, threshold "
+                                                      "and the borrowers flagged under each")
 
 
 class StaleAccount(BaseModel):

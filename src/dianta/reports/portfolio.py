@@ -75,6 +75,7 @@ def bank_portfolio(store: Store, *, year: int, codes: set[str] | None, bank_id: 
              "region_code": r["region_code"], "grade": r["grade"], "score": r["score"],
              "emissions_t": r["emissions_t"], "intensity": r["intensity"], "green_share": r["green_share"],
              "kwh_total": r["kwh_total"], "kwh_green": r["kwh_green"], "value_10k_cny": r.get("value_10k_cny"),
+             "value_basis": r.get("value_basis"),
              "alerts": len(r["alerts"]), "outstanding_cny": outstanding.get(str(r["credit_code"]), 0.0)}  # type: ignore[arg-type]
             for r in records]
     by_industry = _group_rows(rows, lambda r: str(r["industry_code"])[:1])

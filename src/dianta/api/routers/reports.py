@@ -15,6 +15,8 @@ from dianta.accounts import query
 from dianta.accounts.labels import CODE_PATTERN, verify_label
 from dianta.api.deps import PrincipalDep, StoreDep
 from dianta.api.schemas import CREDIT_CODE, Advice, LabelVerification, Message, PortfolioPublic
+from dianta.finance.pcaf import financed_emissions, pcaf_json, pcaf_xlsx
+from dianta.finance.risk import with_transition_risk
 from dianta.reports.content import gather_account_report
 from dianta.reports.i18n import Words
 from dianta.reports.labels import label_image
@@ -117,12 +119,32 @@ def _audit_read(store: StoreDep, principal: PrincipalDep, data: dict[str, object
 
 @router.get("/portfolio", response_model=PortfolioPublic, responses=ERRORS)
 def portfolio(store: StoreDep, principal: PrincipalDep, year: Year, bank_id: BankId = None,
-              profile: ProfileId = "default") -> PortfolioPublic:
-    """A bank's portfolio: its consented enterprises' accounts by grade, industry and region (a bank sees
-    its own; the operator any bank's with `bank_id`, or every account without)."""
-    data = _portfolio(store, principal, year, bank_id, profile)
+              profile: ProfileId = "default", scenarios: ProfileId = "default") -> PortfolioPublic:
+    """A bank's portfolio: its consented enterprises' accounts by grade, industry and region, with each
+    borrower's carbon cost under the carbon-price `scenarios` (a shipped set) as a share of its value added,
+    flagged above the set's threshold (a bank sees its own; the operator any bank's with `bank_id`, or every
+    account without)."""
+    data = with_transition_risk(_portfolio(store, principal, year, bank_id, profile), scenarios)
     _audit_read(store, principal, data)
     return PortfolioPublic(**data)  # type: ignore[arg-type]
+
+
+@router.get("/financed-emissions", response_class=Response,
+            responses={**ERRORS, 200: {"content": {"application/json": {}, MEDIA["xlsx"]: {}}}})
+def financed(store: StoreDep, principal: PrincipalDep, year: Year, bank_id: BankId = None,
+             format: Annotated[Literal["json", "xlsx"], Query()] = "json",  # noqa: A002
+             lang: Lang = "zh", profile: ProfileId = "default") -> Response:
+    """Financed emissions (PCAF business loans) of a bank's loans on 31 December of `year`: attribution,
+    financed emissions, data quality score, totals, economic intensity, WACI, coverage (a bank its own; the
+    operator one bank's or every bank's)."""
+    bank = principal.org_id if principal.role == "bank" and bank_id is None else bank_id
+    resource = f"financed-emissions:{bank or 'all'}:{year}"
+    authorize(store, principal, "finance.read", resource=resource, bank_id=bank)
+    result = financed_emissions(store, bank_id=bank, year=year, profile_id=profile)
+    audit.record(store, principal=principal, action="finance.read", resource=resource, detail={"format": format})
+    if format == "json":
+        return Response(pcaf_json(result), media_type="application/json")
+    return _file(pcaf_xlsx(result, lang), "xlsx", f"financed-emissions-{bank or 'all'}-{year}")
 
 
 @router.get("/portfolio/report", response_class=Response,
