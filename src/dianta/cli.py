@@ -74,9 +74,10 @@ def _audit(store, action: str, resource: str, *, why: str | None = None,  # noqa
 
 
 def _mount_reports() -> None:
-    from dianta.cli_reports import register
+    from dianta import cli_finance, cli_reports
 
-    register(app, _store, _audit, _fail, console, err)
+    for module in (cli_reports, cli_finance):
+        module.register(app, _store, _audit, _fail, console, err)
 
 
 @contextmanager

@@ -21,13 +21,13 @@ Profile = Annotated[str, typer.Option("--profile", help="methodology profile id"
 Out = Annotated[Path | None, typer.Option("--out", help="file (default: standard output)")]
 
 
-def _choice(value: str, allowed: tuple[str, ...], option: str) -> str:
+def choice(value: str, allowed: tuple[str, ...], option: str) -> str:
     if value not in allowed:
         raise UsageError(f"{option} {value!r}: choose one of {', '.join(allowed)}")
     return value
 
 
-def _emit(data: bytes, out: Path | None, binary: bool, err: Console) -> None:
+def emit(data: bytes, out: Path | None, binary: bool, err: Console) -> None:
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
@@ -65,12 +65,12 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
         from dianta.reports.render import render_account_report
 
         def work(store: Store) -> None:
-            _choice(fmt, ("pdf", "html"), "--format")
+            choice(fmt, ("pdf", "html"), "--format")
             check_lang(lang)
             data = render_account_report(gather_account_report(store, credit_code=credit_code, year=year,
                                                                profile_id=profile), fmt=fmt, lang=lang)
             audit(store, "report.read", f"report:{credit_code}:{year}", detail={"format": fmt, "lang": lang})
-            _emit(data, out, fmt == "pdf", err)
+            emit(data, out, fmt == "pdf", err)
 
         run(work)
 
@@ -84,11 +84,11 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
         from dianta.reports.labels import label_image
 
         def work(store: Store) -> None:
-            _choice(fmt, ("svg", "png"), "--format")
+            choice(fmt, ("svg", "png"), "--format")
             record = get_account(store, credit_code=credit_code, year=year, profile_id=profile)
             data = label_image(record, name=str(record["name"]), fmt=fmt)  # type: ignore[arg-type]
             audit(store, "label.read", f"account:{credit_code}:{year}", detail={"format": fmt})
-            _emit(data, out, fmt == "png", err)
+            emit(data, out, fmt == "png", err)
 
         run(work)
 
@@ -126,13 +126,13 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
         from dianta.reports.portfolio import bank_portfolio, portfolio_codes, render_portfolio
 
         def work(store: Store) -> None:
-            _choice(fmt, ("pdf", "html", "xlsx"), "--format")
+            choice(fmt, ("pdf", "html", "xlsx"), "--format")
             check_lang(lang)
             data = bank_portfolio(store, year=year, codes=portfolio_codes(store, bank), bank_id=bank,
                                   profile_id=profile)
             audit(store, "portfolio.read", f"portfolio:{bank or 'all'}:{year}",
                   detail={"format": fmt, "credit_codes": [r["credit_code"] for r in data["enterprises"]]})  # type: ignore[attr-defined]
-            _emit(render_portfolio(data, fmt=fmt, lang=lang), out, fmt != "html", err)
+            emit(render_portfolio(data, fmt=fmt, lang=lang), out, fmt != "html", err)
 
         run(work)
 
@@ -145,8 +145,8 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
         from dianta.reports.requirements import requirements_html, requirements_xlsx
 
         try:
-            _choice(fmt, ("xlsx", "html"), "--format")
+            choice(fmt, ("xlsx", "html"), "--format")
             data = requirements_xlsx() if fmt == "xlsx" else requirements_html(lang).encode()
-            _emit(data, out, fmt == "xlsx", err)
+            emit(data, out, fmt == "xlsx", err)
         except DiantaError as exc:
             raise fail(exc) from None
