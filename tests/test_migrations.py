@@ -28,6 +28,8 @@ def test_store_made_before_migrations_is_upgraded(tmp_path: Path):
                              "labels", "pricing_policies", "loan_pricings", "alert_events")]
     schema.metadata.create_all(engine, tables=first)
     with engine.begin() as con:
+        for column in ("last_batch_id", "mode"):  # added to runs by revision 0005
+            con.execute(sa.text(f"ALTER TABLE runs DROP COLUMN {column}"))
         con.execute(schema.meta.insert().values(key="schema_version", value="1"))
     engine.dispose()
     store = Store(folder)

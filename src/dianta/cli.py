@@ -174,19 +174,35 @@ def ingest(folder: Annotated[Path, typer.Argument(help="batch folder (DATA-REQUI
 @app.command()
 def compute(year: Annotated[int, typer.Option("--year", help="activity year")],
             profile: Annotated[str, typer.Option(help="methodology profile id or .toml file")] = "default",
-            engine: Annotated[str, typer.Option(help="aggregation engine")] = "duckdb") -> None:
+            engine: Annotated[str, typer.Option(help="aggregation engine: duckdb (embedded) or spark "
+                                                "(master from --spark-master or $DIANTA_SPARK_MASTER)")] = "duckdb",
+            incremental: Annotated[bool, typer.Option(help="recompute only the accounts marked by corrections "
+                                                      "since the last run (the result equals a full run)")] = False
+            ) -> None:
     """Compute and publish every account of a year (METHODOLOGY.md)."""
     from dianta.accounts.compute import compute_year
 
+    notes: list[str] = []
     try:
         store = _store()
         with _progress() as step:
-            result = compute_year(store, year, profile=profile, engine=engine, progress=step)
-        _audit(store, "compute.run", f"accounts:{year}", detail={"run_id": result.run_id, "profile": profile})
+            def progress(message: str) -> None:
+                if "computing in full" in message:
+                    notes.append(message)
+                step(message)
+
+            result = compute_year(store, year, profile=profile, engine=engine, progress=progress,
+                                  incremental=incremental)
+        _audit(store, "compute.run", f"accounts:{year}", detail={"run_id": result.run_id, "profile": profile,
+                                                                 "mode": result.mode})
     except DiantaError as exc:
         raise _fail(exc) from None
+    for note in notes:
+        err.print(note)
     grades = result.grades
-    console.print(f"{len(result.records):,} accounts of {year} computed with profile '{result.profile_id}' "
+    how = (f"incrementally ({result.recomputed} enterprise(s) recomputed, all evaluated)"
+           if result.mode == "incremental" else "in full")
+    console.print(f"{len(result.records):,} accounts of {year} computed {how} with profile '{result.profile_id}' "
                   f"(run {result.run_id}); by grade: "
                   + ", ".join(f"{g or 'not rated'}: {grades[g]}" for g in sorted(grades, key=lambda g: g or 9)))
 

@@ -138,10 +138,58 @@ def _grid_shares(grid: np.ndarray) -> list[list[float | None]]:
 
 
 def build_accounts(inp: YearInputs, profile: Profile) -> list[dict[str, object]]:
-    """The accounts of ``inp.year`` as INTERFACE.md records (plus the electricity analysis details)."""
+    """The accounts of ``inp.year`` as INTERFACE.md records (plus the electricity analysis details),
+    evaluated (§7b)."""
+    return evaluate_accounts(measure_accounts(inp, profile), profile)
+
+
+def _nan(x: object) -> float:
+    return np.nan if x is None else float(x)  # type: ignore[arg-type]
+
+
+def evaluate_accounts(records: list[dict[str, object]], profile: Profile) -> list[dict[str, object]]:
+    """§7b over every account of a year (benchmarks need them all): benchmark, K, aspect scores, score,
+    grade and label, from each record's own figures. Sets them in place and returns ``records``."""
+    if not records:
+        return records
+    industries = [str(r["industry_code"]) for r in records]
+    emissions, v, intensity, intensity_prev, green_share = (np.array([_nan(r.get(key)) for r in records])
+                                                            for key in ("emissions_t", "value_10k_cny", "intensity",
+                                                                        "intensity_prev", "green_share"))
+    value_added = np.array([r.get("value_basis") != "revenue" for r in records], dtype=bool)
+    bench = evaluation.industry_benchmarks(industries, emissions, v, value_added,
+                                           min_group_size=profile.benchmark_min_group_size,
+                                           table=profile.benchmark_table)
+    k = evaluation.intensity_ratio(intensity, bench.value)
+    aspects = np.column_stack([
+        evaluation.score_at_most(k, profile.intensity_cuts, profile.intensity_else),
+        evaluation.score_at_most(evaluation.intensity_change(intensity, intensity_prev), profile.reduction_cuts,
+                                 profile.reduction_else),
+        evaluation.score_at_least(green_share, profile.green_cuts, profile.green_else)])
+    score = evaluation.weighted_score(aspects, [profile.weight_intensity, profile.weight_reduction,
+                                                profile.weight_green])
+    grades, colours = evaluation.grade(score, profile.grades, profile.grade_else)
+    for i, r in enumerate(records):
+        r["benchmark"] = None if bench.group[i] is None else {"group": bench.group[i], "size": int(bench.size[i]),
+                                                              "value": _none(bench.value[i])}
+        r["k"] = _none(k[i])
+        r["aspect_scores"] = {"intensity": _none(aspects[i, 0]), "reduction": _none(aspects[i, 1]),
+                              "green": _none(aspects[i, 2])}
+        r["score"] = _none(score[i])
+        r["grade"] = int(grades[i]) or None
+        r["label"] = None if not grades[i] else {"grade": int(grades[i]), "colour": colours[i], "year": r["year"],
+                                                 "profile_id": profile.profile_id}
+    return records
+
+
+def measure_accounts(inp: YearInputs, profile: Profile, only: set[str] | None = None) -> list[dict[str, object]]:
+    """§3–§7 of the accounts of ``inp.year`` (of the enterprises ``only``, when given), without the §7b
+    evaluation (:func:`evaluate_accounts`)."""
     year = inp.year
     en = _Energy(inp, profile)
-    all_codes = sorted(inp.enterprises)
+    all_codes = sorted(inp.enterprises if only is None else set(inp.enterprises) & only)
+    if not all_codes:
+        return []
     grid_m, onsite_m = en.monthly_grid(all_codes, year), en.monthly_onsite(all_codes, year)
     grid_prev, onsite_prev = en.monthly_grid(all_codes, year - 1), en.monthly_onsite(all_codes, year - 1)
     has = _has_account(inp, grid_m, onsite_m, all_codes, year)
@@ -202,21 +250,6 @@ def build_accounts(inp: YearInputs, profile: Profile) -> list[dict[str, object]]
     sums = np.array([match.get(c, (np.nan, np.nan)) for c in codes], dtype=float)
     cfe = np.where(complete, matching.cfe_score(sums[:, 0], sums[:, 1]), np.nan)
 
-    # §7b evaluation
-    industries = [inp.enterprises[c].industry_code for c in codes]
-    bench = evaluation.industry_benchmarks(industries, cur["emissions_t"], v, ~revenue_basis,
-                                           min_group_size=profile.benchmark_min_group_size,
-                                           table=profile.benchmark_table)
-    k = evaluation.intensity_ratio(intensity, bench.value)
-    aspects = np.column_stack([
-        evaluation.score_at_most(k, profile.intensity_cuts, profile.intensity_else),
-        evaluation.score_at_most(evaluation.intensity_change(intensity, intensity_prev), profile.reduction_cuts,
-                                 profile.reduction_else),
-        evaluation.score_at_least(cur["green_share"], profile.green_cuts, profile.green_else)])
-    score = evaluation.weighted_score(aspects, [profile.weight_intensity, profile.weight_reduction,
-                                                profile.weight_green])
-    grades, colours = evaluation.grade(score, profile.grades, profile.grade_else)
-
     records = []
     month_names = months_of(year)
     for i, c in enumerate(codes):
@@ -252,14 +285,9 @@ def build_accounts(inp: YearInputs, profile: Profile) -> list[dict[str, object]]
             "kwh_green": _none(cur["kwh_green"][i]), "green_share": _none(cur["green_share"][i]),
             "green_reduction_t": _none(cur["green_reduction_t"][i]),
             "cfe_score": _none(cfe[i]),
-            "benchmark": None if bench.group[i] is None else {"group": bench.group[i], "size": int(bench.size[i]),
-                                                              "value": _none(bench.value[i])},
-            "k": _none(k[i]),
-            "aspect_scores": {"intensity": _none(aspects[i, 0]), "reduction": _none(aspects[i, 1]),
-                              "green": _none(aspects[i, 2])},
-            "score": _none(score[i]), "grade": int(grades[i]) or None,
-            "label": None if not grades[i] else {"grade": int(grades[i]), "colour": colours[i], "year": year,
-                                                 "profile_id": profile.profile_id},
+            # §7b, filled by evaluate_accounts over every account of the year
+            "benchmark": None, "k": None, "aspect_scores": {"intensity": None, "reduction": None, "green": None},
+            "score": None, "grade": None, "label": None,
             "alerts": alert_list,
             "profile_id": profile.profile_id,
             "factors": {role: {"year": f.year, "area": f.area, "kind": f.kind, "value_kg_per_kwh": f.value_kg_per_kwh,

@@ -166,6 +166,8 @@ class ComputeRequest(BaseModel):
     year: int = Field(ge=1901, le=2199)
     profile: str = Field(default="default", pattern=r"^[A-Za-z0-9_\-]{1,64}$",
                          description="a shipped methodology profile id")
+    incremental: bool = Field(default=False, description="recompute only the accounts marked by corrections "
+                              "since the last run (the result equals a full run)")
 
 
 class ComputeResult(BaseModel):
@@ -174,6 +176,8 @@ class ComputeResult(BaseModel):
     profile_id: str
     accounts: int
     by_grade: dict[str, int]
+    mode: str = "full"
+    recomputed: int = 0
 
 
 class Benchmark(BaseModel):

@@ -109,6 +109,8 @@ runs = sa.Table(
     sa.Column("finished_at", sa.String, nullable=False),
     sa.Column("run_by", sa.String, nullable=False),
     sa.Column("n_accounts", sa.Integer, nullable=False),
+    sa.Column("last_batch_id", sa.Integer),  # the newest batch the run saw (null: runs before migration 0005)
+    sa.Column("mode", sa.String),  # full | incremental
 )
 
 accounts = sa.Table(

@@ -115,10 +115,10 @@ def corrections(store: StoreDep, principal: PrincipalDep,
 def compute(store: StoreDep, principal: PrincipalDep, body: ComputeRequest) -> ComputeResult:
     """Compute and publish every account of a year (METHODOLOGY.md)."""
     authorize(store, principal, "compute.run", resource=f"accounts:{body.year}")
-    result = compute_year(store, body.year, profile=body.profile, user=principal.actor)
+    result = compute_year(store, body.year, profile=body.profile, user=principal.actor, incremental=body.incremental)
     audit.record(store, principal=principal, action="compute.run", resource=f"accounts:{body.year}",
                  detail={"run_id": result.run_id, "profile": body.profile, "accounts": len(result.records)})
     return ComputeResult(run_id=result.run_id, year=body.year, profile_id=result.profile_id,
-                         accounts=len(result.records),
+                         accounts=len(result.records), mode=result.mode, recomputed=result.recomputed,
                          by_grade={str(g or "not rated"): n for g, n in sorted(result.grades.items(),
                                                                                key=lambda x: x[0] or 9)})
