@@ -112,3 +112,37 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     s = open_store(request.param, tmp_path, request)
     yield s
     s.close()
+
+
+def _spark_ready() -> str | None:
+    """Why the Spark engine cannot run here (None: it can)."""
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("pyspark") is None:
+        return "PySpark is not installed (pip install -e '.[test]')"
+    if shutil.which("java") is None:
+        return "no Java runtime (Debian's default-jre-headless)"
+    return None
+
+
+@pytest.fixture(params=["duckdb", "spark"])
+def engine_name(request: pytest.FixtureRequest) -> str:
+    """Each engine test runs on both engines; Spark in local[2] mode (DIANTA_REQUIRE_SPARK: never skipped)."""
+    if request.param == "spark":
+        _need_spark()
+    return request.param
+
+
+@pytest.fixture
+def spark_engine_name() -> str:
+    _need_spark()
+    return "spark"
+
+
+def _need_spark() -> None:
+    why = _spark_ready()
+    if why is not None:
+        if os.environ.get("DIANTA_REQUIRE_SPARK"):
+            pytest.fail(f"the Spark engine is required here: {why}")
+        pytest.skip(why)

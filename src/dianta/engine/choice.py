@@ -9,8 +9,16 @@ from dianta.engine.base import Engine
 from dianta.engine.duckdb_engine import DuckDBEngine
 from dianta.errors import UsageError
 
+
+def _spark(temp_dir: Path | None) -> Engine:
+    from dianta.engine.spark_engine import SparkEngine  # PySpark is optional: imported only when chosen
+
+    return SparkEngine(temp_dir=temp_dir)
+
+
 ENGINES: dict[str, Callable[[Path | None], Engine]] = {
     "duckdb": lambda temp_dir: DuckDBEngine(temp_dir=temp_dir),
+    "spark": _spark,
 }
 
 
