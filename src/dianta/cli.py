@@ -177,10 +177,15 @@ def compute(year: Annotated[int, typer.Option("--year", help="activity year")],
             engine: Annotated[str, typer.Option(help="aggregation engine: duckdb (embedded) or spark "
                                                 "(master from --spark-master or $DIANTA_SPARK_MASTER)")] = "duckdb",
             incremental: Annotated[bool, typer.Option(help="recompute only the accounts marked by corrections "
-                                                      "since the last run (the result equals a full run)")] = False
+                                                      "since the last run (the result equals a full run)")] = False,
+            spark_master: Annotated[str | None, typer.Option(help="with --engine spark: local[2], local[*] or "
+                                                             "spark://host:7077")] = None
             ) -> None:
     """Compute and publish every account of a year (METHODOLOGY.md)."""
     from dianta.accounts.compute import compute_year
+
+    if spark_master:
+        os.environ["DIANTA_SPARK_MASTER"] = spark_master
 
     notes: list[str] = []
     try:

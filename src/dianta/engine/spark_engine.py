@@ -66,7 +66,8 @@ class SparkEngine:
                    .config("spark.sql.parquet.inferTimestampNTZ.enabled", "true")
                    .config("spark.sql.shuffle.partitions", str(self.shuffle_partitions))
                    .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-                   .config("spark.ui.enabled", "false"))
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false"))
         if self.temp_dir is not None:
             builder = builder.config("spark.local.dir", str(self.temp_dir))
         for item in filter(None, os.environ.get("DIANTA_SPARK_CONF", "").split(";")):
