@@ -549,7 +549,7 @@ class ProgrammeTotals(BaseModel):
     through: str
     profile_id: str
     enterprises_with_accounts: int
-    totals: dict[str, float]
+    totals: dict[str, int | float]
     by_bank: list[ProgrammeGroup]
     by_industry: list[ProgrammeGroup]
     by_region: list[ProgrammeGroup]

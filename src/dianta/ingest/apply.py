@@ -242,7 +242,17 @@ class _Applier:
         corrected_months = {r[0] for r in self.con.sql("SELECT DISTINCT month FROM changed").fetchall()}
         order = ", ".join(q(k) for k in (*keys, "ts"))
         lf = schema.lake_files
+        plain = [m for m in months if m not in corrected_months and fresh_per_month.get(m, 0)]
+        if plain:  # months with new rows only: one pass writes them all, as they came
+            for month, suffix, staged, n in self._write_by_month(f"SELECT {cols}, month FROM {fresh}", plain):
+                template = f"{name}/month={month}/b{{batch}}{suffix}.parquet"
+                self.pending.append((staged, template))
+                self.deferred.append(lambda template=template, month=month, n=n: self.tx.execute(lf.insert().values(
+                    path=self._final(template), table_name=name, month=month, batch_id=self.batch_id, n_rows=n,
+                    state="active")))
         for month in months:
+            if month in plain:
+                continue
             if month in corrected_months:
                 rel = self.con.sql(
                     f"SELECT {cols} FROM (SELECT {cols} FROM old_rows o WHERE month = $m AND NOT EXISTS "
@@ -285,6 +295,22 @@ class _Applier:
         target.parent.mkdir(parents=True, exist_ok=True)
         rel.write_parquet(str(target), compression="zstd")
         self.pending.append((target, template))
+
+    def _write_by_month(self, select: str, months: list[str]) -> list[tuple[str, str, Path, int]]:
+        """Stage the rows of ``select`` (which has a ``month`` column) of ``months`` as Parquet files, one pass
+        for all months; returns (month, file name suffix, staged file, rows) for each file written."""
+        import pyarrow.parquet as pq
+
+        folder = self.stage / "pending" / f"part{len(self.pending)}"
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        target = str(folder).replace("'", "''")
+        self.con.execute(f"COPY (SELECT * FROM ({select}) WHERE month IN (SELECT unnest($months))) TO "
+                         f"'{target}' (FORMAT parquet, PARTITION_BY (month), COMPRESSION zstd)", {"months": months})
+        out = []
+        for month in months:
+            for i, file in enumerate(sorted((folder / f"month={month}").glob("*.parquet"))):
+                out.append((month, "" if i == 0 else f"-{i}", file, pq.ParquetFile(file).metadata.num_rows))
+        return out
 
     def _final(self, template: str) -> str:
         return template.format(batch=f"{self.batch_id:06d}")
