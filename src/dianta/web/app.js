@@ -7,16 +7,19 @@ import { disposeCharts, el, errorMessage, message } from "./ui.js";
 import { accountPage, portfolioPage, searchPage } from "./bank.js";
 import { consentsPage, findingsPage, improvePage, myAccountPage } from "./enterprise.js";
 import { batchPage, batchesPage, computePage, correctionsPage, quarantinePage } from "./operator.js";
-import { statisticsPage } from "./regulator.js";
+import { alertsPage, financedPage, loansPage, pricingPage } from "./finance.js";
+import { programmePage, statisticsPage } from "./regulator.js";
 
 /** Each role's pages, in navigation order; the first is the role's home. */
 const NAV = {
-  bank: [["search", "nav.search"], ["portfolio", "nav.portfolio"]],
+  bank: [["search", "nav.search"], ["portfolio", "nav.portfolio"], ["pricing", "nav.pricing"], ["loans", "nav.loans"],
+    ["financed-emissions", "nav.financed"], ["alerts", "nav.alerts"]],
   enterprise: [["my-account", "nav.myAccount"], ["improve", "nav.improve"], ["findings", "nav.findings"],
     ["consents", "nav.consents"]],
-  regulator: [["statistics", "nav.statistics"]],
+  regulator: [["statistics", "nav.statistics"], ["programme", "nav.programme"]],
   operator: [["batches", "nav.batches"], ["quarantine", "nav.quarantine"], ["corrections", "nav.corrections"],
-    ["compute", "nav.compute"], ["search", "nav.accounts"], ["statistics", "nav.statistics"]],
+    ["compute", "nav.compute"], ["search", "nav.accounts"], ["statistics", "nav.statistics"],
+    ["programme", "nav.programme"]],
 };
 
 /** Page name → renderer and the roles that may open it (the API decides in the end). */
@@ -24,11 +27,16 @@ const PAGES = {
   search: { render: searchPage, roles: ["bank", "operator"] },
   account: { render: accountPage, roles: ["bank", "operator", "enterprise"] },
   portfolio: { render: portfolioPage, roles: ["bank"] },
+  pricing: { render: pricingPage, roles: ["bank"] },
+  loans: { render: loansPage, roles: ["bank"] },
+  "financed-emissions": { render: financedPage, roles: ["bank"] },
+  alerts: { render: alertsPage, roles: ["bank"] },
   "my-account": { render: myAccountPage, roles: ["enterprise"] },
   improve: { render: improvePage, roles: ["enterprise"] },
   findings: { render: findingsPage, roles: ["enterprise"] },
   consents: { render: consentsPage, roles: ["enterprise"] },
   statistics: { render: statisticsPage, roles: ["regulator", "operator"] },
+  programme: { render: programmePage, roles: ["regulator", "operator"] },
   batches: { render: batchesPage, roles: ["operator"] },
   batch: { render: batchPage, roles: ["operator"] },
   quarantine: { render: quarantinePage, roles: ["operator"] },

@@ -4,8 +4,8 @@
 import { api, ApiError, withQuery } from "./api.js";
 import { lang, monthName, t } from "./i18n.js";
 import {
-  barChart, card, cards, chart, cols, COLOUR_OF_GRADE, downloadButton, el, errorMessage, fmt, GRADE_COLOURS, gradeBadge,
-  gradeText, industryName, message, section, table, translated,
+  badge, barChart, card, cards, chart, cols, COLOUR_OF_GRADE, downloadButton, el, errorMessage, field, fmt, GRADE_COLOURS,
+  gradeBadge, gradeText, industryName, message, section, table, translated,
 } from "./ui.js";
 
 const path = (code, year, tail = "") => `/accounts/${encodeURIComponent(code)}/${encodeURIComponent(year)}${tail}`;
@@ -237,6 +237,8 @@ export async function portfolioPage(ctx) {
     card(t("portfolio.meanIntensity"), fmt.intensity(total.intensity), null, "intensity"),
     card(t("loan.outstanding"), fmt.cny(total.outstanding_cny), null, "outstanding"),
   ));
+  const risk = transitionRisk(p);
+  if (risk) head.querySelector(".cards").append(risk.card);
   const regionName = (g) => (g.name ? `${g.name} ${g.group}` : g.group);
   const charts = el("div", { class: "grid-3" },
     section(t("portfolio.byGrade"), barChart(t("field.enterprises"), p.by_grade.map((g) => ({
@@ -247,7 +249,8 @@ export async function portfolioPage(ctx) {
     section(t("portfolio.byRegion"), barChart(t("field.green_share"),
       p.by_region.map((g) => ({ name: regionName(g), value: g.green_share || 0 })), { percent: true })),
   );
-  const columns = [...accountColumns(), cols.cny("outstanding_cny", t("loan.outstanding"))];
+  const columns = () => [...accountColumns(), cols.cny("outstanding_cny", t("loan.outstanding")),
+    ...(risk ? risk.columns() : [])];
   const groupTable = (rows, label, text, name) => table([
     { key: "group", label, value: text },
     { key: "enterprises", label: t("field.enterprises"), numeric: true },
@@ -260,9 +263,75 @@ export async function portfolioPage(ctx) {
     section(t("portfolio.byGrade"), groupTable(p.by_grade, t("field.grade"), (g) => gradeGroupName(g.group), "grade")),
     section(t("portfolio.byIndustry"), groupTable(p.by_industry, t("field.industry"), (g) => industryName(g.group), "industry")),
     section(t("portfolio.byRegion"), groupTable(p.by_region, t("field.region"), regionName, "region")));
-  const detail = section(t("portfolio.table"), table(columns, records, { csvName: `portfolio-${year}.csv`,
-    rowLink: accountHash }));
-  return [head, charts, detail, groups, consentsPanel(consents)];
+  const detailTable = el("div", { id: "portfolio-detail" });
+  const drawDetail = () => detailTable.replaceChildren(table(columns(), records, { csvName: `portfolio-${year}.csv`,
+    rowLink: accountHash, rowClass: risk ? risk.rowClass : null }));
+  drawDetail();
+  const detail = section(t("portfolio.table"), risk ? risk.selector(drawDetail) : null, detailTable);
+  return [head, charts, detail, risk ? risk.panel : null, groups, consentsPanel(consents)].filter(Boolean);
+}
+
+// ---------------------------------------------------------------- transition risk (carbon-price scenarios)
+
+let lastScenario = null;
+
+/** The portfolio's transition risk (GET /portfolio `transition_risk`): a scenario selector, the carbon cost and
+ * its share of value added per borrower under the chosen scenario, flagged borrowers marked, a count card and a
+ * panel of every scenario. Null when the API gives none. */
+function transitionRisk(p) {
+  const summary = p.transition_risk;
+  const scenarios = (summary && summary.scenarios && summary.scenarios.scenarios) || [];
+  if (!scenarios.length) return null;
+  const l = lang();
+  const nameOf = (sc) => sc[`name_${l}`] || sc.name_en || sc.id;
+  const priced = (sc) => `${nameOf(sc)} · ${fmt.dec(sc.price_cny_per_t, 2)} ${t("unit.cnyPerT")}`;
+  let current = scenarios.find((sc) => sc.id === lastScenario) || scenarios[0];
+  const threshold = fmt.pct(summary.threshold_share);
+  const cell = (r) => (r.transition_risk && r.transition_risk.carbon_cost[current.id]) || {};
+  const reasonOf = (r) => (r.transition_risk && r.transition_risk.reason
+    ? r.transition_risk.reason[`message_${l}`] || r.transition_risk.reason.message_en : null);
+  const flagged = (r) => Boolean(cell(r).flagged);
+  const countCard = () => card(t("risk.flaggedCount"), fmt.int(summary.by_scenario[current.id]?.flagged_borrowers ?? 0),
+    t("risk.cardExtra", { scenario: priced(current), threshold }), "flagged");
+  const holder = el("div", { class: "card-holder" }, countCard());
+  const columns = () => [
+    { key: "carbon_cost", label: t("risk.costAt", { price: fmt.dec(current.price_cny_per_t, 2) }), unit: t("unit.cny"),
+      numeric: true, value: (r) => cell(r).cost_cny ?? null, format: (r) => fmt.num(cell(r).cost_cny, 2) },
+    { key: "cost_share", label: t("risk.share"), unit: "%", numeric: true,
+      value: (r) => (cell(r).share === null || cell(r).share === undefined ? null : +(cell(r).share * 100).toFixed(4)),
+      format: (r) => (cell(r).share === null || cell(r).share === undefined ? "–" : fmt.num(cell(r).share * 100, 2)) },
+    { key: "risk", label: t("risk.column"), value: (r) => (flagged(r) ? t("risk.flagged") : reasonOf(r) || t("risk.below")),
+      format: (r) => (flagged(r) ? badge(t("risk.flagged"), "danger")
+        : reasonOf(r) ? el("span", { class: "muted" }, reasonOf(r)) : t("risk.below")) },
+  ];
+  const selector = (redraw) => {
+    const select = el("select", { id: "risk-scenario", name: "scenario", onchange: () => {
+      current = scenarios.find((sc) => sc.id === select.value) || scenarios[0];
+      lastScenario = current.id;
+      holder.replaceChildren(countCard());
+      redraw();
+    } }, scenarios.map((sc) => el("option", { value: sc.id, selected: sc.id === current.id }, priced(sc))));
+    return el("div", { class: "inline-form" }, field(t("risk.scenario"), select),
+      el("p", { class: "muted" }, t("risk.thresholdText", { threshold })));
+  };
+  const provenance = summary.scenarios;
+  const panel = section(t("risk.title"), el("p", { class: "muted" }, t("risk.intro", { threshold })),
+    el("div", { id: "risk-scenarios" }, table([
+      { key: "name", label: t("risk.scenario"), value: nameOf },
+      { key: "price_cny_per_t", label: t("risk.price"), unit: t("unit.cnyPerT"), numeric: true,
+        format: (sc) => fmt.dec(sc.price_cny_per_t, 2) },
+      { key: "flagged", label: t("risk.flaggedCount"), numeric: true,
+        value: (sc) => summary.by_scenario[sc.id]?.flagged_borrowers ?? null },
+      { key: "assessed", label: t("risk.assessed"), numeric: true,
+        value: (sc) => summary.by_scenario[sc.id]?.assessed_borrowers ?? null },
+      { key: "cost", label: t("risk.totalCost"), unit: t("unit.cny"), numeric: true,
+        value: (sc) => summary.by_scenario[sc.id]?.cost_cny ?? null,
+        format: (sc) => fmt.num(summary.by_scenario[sc.id]?.cost_cny, 2) },
+      { key: "source", label: t("risk.source") },
+    ], scenarios, { csvName: `carbon-price-scenarios-${provenance.id}.csv` })),
+    el("p", { class: "muted" }, t("risk.provenance", { id: provenance.id, version: provenance.version,
+      source: provenance.source })));
+  return { card: holder, columns, selector, panel, rowClass: (r) => (flagged(r) ? "flagged" : null) };
 }
 
 function consentsPanel(consents) {

@@ -3,7 +3,9 @@
 import { api, ApiError, withQuery } from "./api.js";
 import { lang, t } from "./i18n.js";
 import { accountView } from "./bank.js";
-import { el, errorMessage, fmt, gradeText, message, section, table, toast, translated } from "./ui.js";
+import {
+  card, cards, el, errorMessage, field, fmt, gradeText, message, section, table, toast, todayCst, translated,
+} from "./ui.js";
 
 const own = (ctx) => ctx.me.credit_code;
 
@@ -110,8 +112,6 @@ export async function consentsPage(ctx) {
 
 // ---------------------------------------------------------------- what to improve
 
-// METHODOLOGY.md §7b grade cut points (the default profile): the score the next grade needs
-const GRADE_CUTS = [[85, 1], [70, 2], [55, 3], [40, 4]];
 const ASPECTS = ["intensity", "reduction", "green"];
 
 /** The three aspects with their scores, weakest first; an aspect not rated goes first (rating it is the first
@@ -122,9 +122,54 @@ function rankedAspects(a) {
     .sort((x, y) => (x.score ?? -1) - (y.score ?? -1));
 }
 
+const whatIfPath = (code, year, params = {}) =>
+  withQuery(`/accounts/${encodeURIComponent(code)}/${year}/what-if`, params);
+
+/** The levers of GET …/what-if: the green power and the intensity cut that reach the next grade. */
+function leverCards(w) {
+  const reached = (x) => t("improve.reaches", { score: fmt.dec(x.score, 1), grade: gradeText(x.grade) });
+  const items = [];
+  if (w.next_grade) {
+    items.push(card(t("improve.nextGradeLabel"), gradeText(w.next_grade),
+      t("improve.needs", { need: fmt.dec(w.next_grade_score, 1) }), "next_grade"));
+  }
+  if (w.green) {
+    items.push(card(t("improve.extraGreen"), `${fmt.num(w.green.extra_green_kwh / 1000, 1)} ${t("unit.mwh")}`,
+      `${t("improve.greenShareTo", { share: fmt.pct(w.green.green_share) })} · ${reached(w.green)}`, "extra_green"));
+  }
+  if (w.intensity) {
+    const cut = w.intensity.emissions_cut_t;
+    items.push(card(t("improve.intensityCut"), fmt.pct(w.intensity.reduction),
+      [t("improve.intensityTo", { value: fmt.intensity(w.intensity.intensity) }),
+        cut === null || cut === undefined ? null : t("improve.emissionsCut", { value: fmt.tco2(cut) }),
+        reached(w.intensity)].filter(Boolean).join(" · "), "intensity_cut"));
+  }
+  if (!w.green && !w.intensity && w.next_grade) items.push(message("info", t("improve.noLever")));
+  return items.length ? cards(...items) : null;
+}
+
+/** The discount now and at the next grade under a bank's policy. */
+function discountView(w, base) {
+  const now = w.quote_now;
+  const then = w.quote_next_grade;
+  const rate = (q) => (base ? `${t("quote.finalRate")}: ${fmt.rate(q.final_rate_pct)}` : null);
+  return [
+    cards(
+      card(t("improve.discountNow"), fmt.bp(now.discount_bp), rate(now), "discount_now"),
+      then ? card(t("improve.discountNext"), fmt.bp(then.discount_bp), rate(then), "discount_next") : null,
+      then ? card(t("improve.discountGain"), fmt.signedBp(w.discount_gain_bp), null, "discount_gain") : null,
+    ),
+    then ? null : message("info", t("improve.noLever")),
+    el("h3", {}, t("improve.whyNow")),
+    el("ol", { class: "reasons", id: "whatif-reasons" }, now.reasons.map((r) => el("li", {}, r))),
+  ].filter(Boolean);
+}
+
 export async function improvePage(ctx) {
   const code = own(ctx);
   const year = ctx.year;
+  // the distance to the next grade (a failure there leaves the rest of the page)
+  const asked = api(whatIfPath(code, year)).catch((exc) => ({ error: exc }));
   let a;
   try {
     a = await api(`/accounts/${encodeURIComponent(code)}/${year}`);
@@ -132,17 +177,58 @@ export async function improvePage(ctx) {
     if (exc instanceof ApiError && exc.status === 404) return section(t("improve.title"), message("info", t("improve.noAccount", { year })));
     throw exc;
   }
+  const w = await asked;
   const ranked = rankedAspects(a);
-  const { advice } = await api(withQuery(`/accounts/${encodeURIComponent(code)}/${year}/advice`, { lang: lang() }));
-  const next = GRADE_CUTS.find(([, g]) => g === (a.grade || 6) - 1);
+  const [{ advice }, banks] = await Promise.all([
+    api(withQuery(`/accounts/${encodeURIComponent(code)}/${year}/advice`, { lang: lang() })),
+    api(withQuery("/organisations", { kind: "bank" })).catch(() => []),
+  ]);
   const head = (x) => el("div", { class: "advice-head" }, el("strong", {}, translated("aspect", x.aspect)),
     el("span", { class: "muted" }, ` · ${x.score === null ? t("improve.notRated")
       : t("improve.aspectScore", { score: fmt.score(x.score) })}`));
-  return section(t("improve.title"),
-    el("p", {}, t("improve.intro", { year })),
-    el("p", { id: "improve-current" }, t("improve.current", { score: fmt.score(a.score), grade: gradeText(a.grade) }), " ",
-      a.grade === 1 ? t("improve.topGrade") : next ? t("improve.nextGrade", { grade: gradeText(next[1]), need: next[0] }) : ""),
-    el("ol", { class: "aspects-ranked", id: "aspects" }, ranked.map((x) => el("li", { dataset: { aspect: x.aspect } }, head(x)))),
-    el("h3", {}, t("improve.advice")),
-    el("ul", { class: "advice", id: "advice" }, advice.map((text) => el("li", {}, text))));
+
+  // the discount a bank's policy would give now and at the next grade
+  const named = (id) => {
+    const b = banks.find((x) => x.org_id === id);
+    return b ? `${b.name} (${id})` : id;
+  };
+  const bank = el("select", { id: "whatif-bank", name: "bank" }, el("option", { value: "" }, t("improve.noBank")),
+    banks.map((b) => el("option", { value: b.org_id }, `${b.name} (${b.org_id})`)));
+  const base = el("input", { type: "number", id: "whatif-rate", name: "base_rate_pct", min: 0, max: 100, step: "0.01",
+    placeholder: "3.45" });
+  const on = el("input", { type: "date", id: "whatif-on", name: "on", required: true, value: todayCst() });
+  const result = el("div", { id: "whatif-result" }, message("info", t("improve.pickBank")));
+  const form = el("form", { class: "inline-form", id: "whatif-form", onsubmit: async (event) => {
+    event.preventDefault();
+    if (!bank.value) {
+      result.replaceChildren(message("info", t("improve.pickBank")));
+      return;
+    }
+    const button = form.querySelector("button");
+    button.disabled = true;
+    result.replaceChildren(message("info", t("common.loading")));
+    try {
+      const answer = await api(whatIfPath(code, year, { bank_id: bank.value, base_rate_pct: base.value, on: on.value }));
+      result.replaceChildren(...discountView(answer, base.value !== ""));
+    } catch (exc) {
+      result.replaceChildren(exc instanceof ApiError && exc.status === 404
+        ? message("info", t("improve.noPolicy", { bank: named(bank.value), day: on.value })) : errorMessage(exc));
+    } finally {
+      button.disabled = false;
+    }
+  } }, field(t("consent.bank"), bank), field(`${t("quote.baseRate")} (%)`, base), field(t("quote.day"), on),
+  el("button", { type: "submit", class: "btn btn-primary" }, t("improve.showDiscount")));
+
+  return [
+    section(t("improve.title"),
+      el("p", {}, t("improve.intro", { year })),
+      el("p", { id: "improve-current" }, t("improve.current", { score: fmt.score(a.score), grade: gradeText(a.grade) }),
+        " ", a.grade === 1 ? t("improve.topGrade") : w.next_grade ? t("improve.nextGrade", {
+          grade: gradeText(w.next_grade), need: fmt.dec(w.next_grade_score, 1) }) : ""),
+      el("div", { id: "levers" }, w.error ? errorMessage(w.error) : leverCards(w)),
+      el("ol", { class: "aspects-ranked", id: "aspects" }, ranked.map((x) => el("li", { dataset: { aspect: x.aspect } }, head(x)))),
+      el("h3", {}, t("improve.advice")),
+      el("ul", { class: "advice", id: "advice" }, advice.map((text) => el("li", {}, text)))),
+    section(t("improve.discountTitle"), el("p", { class: "muted" }, t("improve.discountIntro")), form, result),
+  ];
 }

@@ -1,8 +1,12 @@
-// Regulator page: programme statistics (aggregates only, never one enterprise's data).
+// Regulator pages: programme statistics and the green-finance programme totals (aggregates only, never one
+// enterprise's data).
 
 import { api, withQuery } from "./api.js";
 import { t } from "./i18n.js";
-import { barChart, card, cards, cols, el, fmt, GRADE_COLOURS, industryName, message, pieChart, section, table } from "./ui.js";
+import {
+  barChart, card, cards, cols, disposeChartsIn, el, errorMessage, field, fmt, GRADE_COLOURS, industryName, message,
+  pieChart, section, table, todayCst,
+} from "./ui.js";
 
 /** Columns of a statistics group table; `group` is the first column (its text also goes into the CSV). */
 function groupColumns(group) {
@@ -70,4 +74,102 @@ export async function statisticsPage(ctx) {
     section(t("stats.loans"), loans.length ? table(loanColumns, loans, { csvName: `loans-${year}.csv` })
       : message("info", t("stats.noLoans"))),
   ];
+}
+
+// ---------------------------------------------------------------- programme totals (green finance)
+
+let lastThrough = null;
+
+function programmeColumns(group) {
+  return [
+    group,
+    { key: "loans", label: t("loan.count"), numeric: true },
+    { key: "borrowers", label: t("prog.borrowers"), numeric: true },
+    { key: "borrowers_with_accounts", label: t("prog.borrowersWithAccounts"), numeric: true },
+    cols.cny("principal_cny", t("loan.principal")),
+    cols.cny("outstanding_cny", t("loan.outstanding")),
+    cols.cny("interest_saved_cny", t("loan.interestSaved")),
+  ];
+}
+
+function programmeView(p, bankName) {
+  const tot = p.totals;
+  const through = p.through;
+  const head = section(null, cards(
+    card(t("prog.enterprisesWithAccounts"), fmt.int(p.enterprises_with_accounts), null, "enterprises_with_accounts"),
+    card(t("loan.count"), fmt.int(tot.loans), t("prog.borrowersText", { n: fmt.int(tot.borrowers),
+      m: fmt.int(tot.borrowers_with_accounts) }), "loans"),
+    card(t("loan.principal"), fmt.cny(tot.principal_cny), null, "principal"),
+    card(t("loan.outstanding"), fmt.cny(tot.outstanding_cny), t("prog.on", { day: through }), "outstanding"),
+    card(t("loan.interestSaved"), fmt.cny(tot.interest_saved_cny), t("interest.through", { through }),
+      "interest_saved"),
+  ), el("p", { class: "muted", id: "programme-fingerprint" }, t("prog.fingerprint", { fp: p.fingerprint })));
+  if (!tot.loans) return [head, section(null, message("info", t("prog.noLoans", { through })))];
+  const bankLabel = (g) => (bankName.has(g.group) ? `${bankName.get(g.group)} (${g.group})` : g.group);
+  const regionLabel = (g) => (g.name ? `${g.name} (${g.group})` : g.group);
+  const cny = (v) => +Number(v || 0).toFixed(2);
+  const charts = el("div", { class: "grid-3" },
+    section(t("prog.byBank"), barChart(`${t("loan.interestSaved")} (${t("unit.cny")})`,
+      p.by_bank.map((g) => ({ name: bankLabel(g), value: cny(g.interest_saved_cny) })))),
+    section(t("prog.byIndustry"), barChart(`${t("loan.outstanding")} (${t("unit.cny")})`,
+      p.by_industry.map((g) => ({ name: industryName(g.group), value: cny(g.outstanding_cny) })), { horizontal: true })),
+    section(t("prog.byMonth"), barChart(`${t("loan.interestSaved")} (${t("unit.cny")})`,
+      p.by_month.map((m) => ({ name: m.month, value: cny(m.interest_saved_cny) })))),
+  );
+  return [
+    head,
+    charts,
+    section(t("prog.byBank"), el("div", { id: "programme-by-bank" }, table(programmeColumns({ key: "group",
+      label: t("loan.bank"), value: bankLabel }), p.by_bank, { csvName: `programme-${through}-bank.csv` }))),
+    section(t("prog.byIndustry"), table(programmeColumns({ key: "group", label: t("field.industry"),
+      value: (g) => industryName(g.group) }), p.by_industry, { csvName: `programme-${through}-industry.csv` })),
+    section(t("prog.byRegion"), table(programmeColumns({ key: "group", label: t("field.region"), value: regionLabel }),
+      p.by_region, { csvName: `programme-${through}-region.csv` })),
+    section(t("prog.byMonth"), el("div", { id: "programme-by-month" }, table([
+      { key: "month", label: t("account.month") },
+      { key: "loans_drawn", label: t("prog.loansDrawn"), numeric: true },
+      cols.cny("principal_drawn_cny", t("prog.principalDrawn")),
+      cols.cny("interest_saved_cny", t("loan.interestSaved")),
+    ], p.by_month, { csvName: `programme-${through}-month.csv` }))),
+  ];
+}
+
+export async function programmePage(ctx) {
+  const through = el("input", { type: "date", id: "programme-through", name: "through", required: true,
+    value: lastThrough || todayCst() });
+  const body = el("div", { id: "programme-body" });
+  let banks = [];
+  try {
+    banks = await api(withQuery("/organisations", { kind: "bank" }));
+  } catch {
+    banks = [];
+  }
+  const bankName = new Map(banks.map((b) => [b.org_id, b.name]));
+  let asked = 0; // only the newest request draws
+  async function load() {
+    const id = ++asked;
+    try {
+      const p = await api(withQuery("/programme/totals", { through: through.value }));
+      if (ctx.stale() || id !== asked) return;
+      lastThrough = through.value;
+      disposeChartsIn(body);
+      body.replaceChildren(...programmeView(p, bankName));
+      body.dataset.through = p.through;
+    } catch (exc) {
+      if (id === asked) body.replaceChildren(errorMessage(exc));
+    }
+  }
+  await load();
+  const form = el("form", { class: "inline-form", id: "programme-form", onsubmit: async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button");
+    button.disabled = true;
+    try {
+      await load();
+    } finally {
+      button.disabled = false;
+    }
+  } }, field(t("interest.throughLabel"), through), el("button", { type: "submit", class: "btn btn-primary" },
+    t("common.show")));
+  return [section(t("prog.title"), el("p", { class: "muted" }, t("prog.subtitle")), form), body];
 }

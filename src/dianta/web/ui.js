@@ -88,11 +88,20 @@ export const fmt = {
   kwh: (kwh) => (blank(kwh) ? "–" : `${number(kwh, 0)} ${t("unit.kwh")}`),
   tco2: (v) => (blank(v) ? "–" : `${number(v, 2, 2)} ${t("unit.tco2")}`),
   intensity: (v) => (blank(v) ? "–" : `${number(v, 3, 3)} ${t("unit.intensity")}`),
-  /** a share 0–1 as a percentage with one decimal */
-  pct: (share) => (blank(share) ? "–" : `${number(share * 100, 1, 1)} %`),
+  /** a share 0–1 as a percentage with one decimal (or `digits`) */
+  pct: (share, digits = 1) => (blank(share) ? "–" : `${number(share * 100, digits, digits)} %`),
   signedPct: (share) => (blank(share) ? "–" : `${share > 0 ? "+" : ""}${number(share * 100, 1, 1)} %`),
   score: (v) => (blank(v) ? t("common.notRated") : number(v, 1)),
-  cny: (v) => (blank(v) ? "–" : new Intl.NumberFormat(locale(), { style: "currency", currency: "CNY" }).format(v)),
+  /** an amount in CNY with thousands separators and two decimals */
+  cny: (v) => (blank(v) ? "–" : `${number(v, 2, 2)} ${t("unit.cny")}`),
+  /** an interest rate in percent: two to three decimals */
+  rate: (v) => (blank(v) ? "–" : `${number(v, 3, 2)} %`),
+  /** basis points (0.01 %), up to one decimal */
+  bp: (v) => (blank(v) ? "–" : `${number(v, 1, 0)} ${t("unit.bp")}`),
+  /** a signed change in basis points */
+  signedBp: (v) => (blank(v) ? "–" : `${v > 0 ? "+" : ""}${number(v, 1, 0)} ${t("unit.bp")}`),
+  /** a plain number with up to `digits` decimals (no trailing zeros) */
+  dec: (v, digits = 2) => (blank(v) ? "–" : number(v, digits, 0)),
   /** an ISO timestamp as local date and time */
   time: (iso) => {
     if (!iso) return "–";
@@ -101,6 +110,22 @@ export const fmt = {
   },
   date: (iso) => (iso ? String(iso).slice(0, 10) : "–"),
 };
+
+/** Today in China Standard Time as YYYY-MM-DD: the day the API takes when none is given. */
+export function todayCst() {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit",
+    day: "2-digit" }).format(new Date());
+}
+
+/** A labelled form field: the label text above its input. */
+export function field(label, input, extra) {
+  return el("label", { class: "field" }, el("span", {}, label), input, extra || null);
+}
+
+/** A short badge (flagged, eligible…): kind picks the colour. */
+export function badge(text, kind = "info") {
+  return el("span", { class: `badge badge-${kind}` }, text);
+}
 
 export const GRADE_COLOURS = { 1: "#1a7f37", 2: "#7cc36e", 3: "#e3b30b", 4: "#ef8a2c", 5: "#d64545" };
 export const COLOUR_OF_GRADE = { 1: "dark_green", 2: "light_green", 3: "yellow", 4: "orange", 5: "red" };
@@ -135,17 +160,21 @@ export const cols = {
     format: (r) => fmt.num(scaled(r[key], 1 / 1000), 1) }),
   tco2: (key, label) => ({ key, label, unit: t("unit.tco2"), numeric: true, format: (r) => fmt.num(r[key], 2) }),
   intensity: (key, label) => ({ key, label, unit: t("unit.intensity"), numeric: true, format: (r) => fmt.num(r[key], 3) }),
-  share: (key, label) => ({ key, label, unit: "%", numeric: true,
-    value: (r) => (blank(r[key]) ? null : +(r[key] * 100).toFixed(4)), format: (r) => fmt.num(scaled(r[key], 100), 1) }),
-  cny: (key, label) => ({ key, label, unit: "CNY", numeric: true, format: (r) => fmt.num(r[key], 2) }),
+  share: (key, label, digits = 1) => ({ key, label, unit: "%", numeric: true,
+    value: (r) => (blank(r[key]) ? null : +(r[key] * 100).toFixed(4)),
+    format: (r) => fmt.num(scaled(r[key], 100), digits) }),
+  cny: (key, label) => ({ key, label, unit: t("unit.cny"), numeric: true, format: (r) => fmt.num(r[key], 2) }),
+  bp: (key, label) => ({ key, label, unit: t("unit.bp"), numeric: true, format: (r) => fmt.dec(r[key], 1) }),
+  rate: (key, label) => ({ key, label, unit: "%", numeric: true,
+    format: (r) => (blank(r[key]) ? "–" : number(r[key], 3, 2)) }),
 };
 
 /**
  * A sortable table with a CSV export button.
  * columns: [{key, label, unit (in the header), csvUnit (in the CSV header, default unit), value(row) -> raw value
- * (sorting, CSV), format(row) -> text or node, numeric}]
+ * (sorting, CSV), format(row) -> text or node, numeric, nowrap}]; rowClass(row) -> a class of the row's <tr>, or null
  */
-export function table(columns, rows, { csvName, empty, rowLink, caption } = {}) {
+export function table(columns, rows, { csvName, empty, rowLink, caption, rowClass } = {}) {
   const wrap = el("div", { class: "table-wrap" });
   if (!rows.length) {
     wrap.append(message("info", empty || t("common.noRows")));
@@ -191,9 +220,10 @@ export function table(columns, rows, { csvName, empty, rowLink, caption } = {}) 
   }
   function render() {
     tbody.replaceChildren(...ordered().map((row) => {
-      const tr = el("tr", {}, columns.map((col) => {
+      const tr = el("tr", { class: rowClass ? rowClass(row) : null }, columns.map((col) => {
         const shown = col.format ? col.format(row) : raw(col, row);
-        return el("td", { class: col.numeric ? "num" : null }, blank(shown) ? "–" : shown);
+        const cls = [col.numeric ? "num" : null, col.nowrap ? "nowrap" : null].filter(Boolean).join(" ");
+        return el("td", { class: cls || null }, blank(shown) ? "–" : shown);
       }));
       if (rowLink) {
         tr.classList.add("link-row");
@@ -251,13 +281,15 @@ export async function downloadFromApi(path, fallbackName) {
   return name;
 }
 
-/** A button that downloads `path`, reporting success or the reason in `status`. */
+/** A button that downloads `path`, reporting success or the reason in `status` (`path` and `fallbackName` may be
+ * functions, called at each click: a path made from a form's fields). */
 export function downloadButton(label, path, fallbackName, status, { notFound, forbidden } = {}) {
+  const now = (x) => (typeof x === "function" ? x() : x);
   return el("button", { type: "button", class: "btn", onclick: async (event) => {
     const button = event.currentTarget;
     button.disabled = true;
     try {
-      const name = await downloadFromApi(path, fallbackName);
+      const name = await downloadFromApi(now(path), now(fallbackName));
       status.replaceChildren(message("ok", t("account.downloaded", { file: name })));
     } catch (exc) {
       if (exc instanceof ApiError && exc.status === 403 && forbidden) {
@@ -308,6 +340,18 @@ export function chart(option, { tall = false } = {}) {
   };
   requestAnimationFrame(draw);
   return box;
+}
+
+/** Dispose the charts inside `node` (before a part of a page is drawn again). */
+export function disposeChartsIn(node) {
+  for (const instance of [...charts]) {
+    const dom = instance.getDom();
+    if (dom && node.contains(dom)) {
+      observer.unobserve(dom);
+      instance.dispose();
+      charts.delete(instance);
+    }
+  }
 }
 
 /** Dispose every chart (before a page is replaced). */
