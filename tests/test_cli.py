@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -111,6 +112,7 @@ def test_demo_runs_end_to_end(tmp_path: Path):
                           capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "accounts per grade" in proc.stdout and "top 5" in proc.stdout and "bottom 5" in proc.stdout
+    assert re.search(r"loans: +[1-9]\d* priced by their banks' example policy", proc.stdout)
     records = json.loads((folder / "exports" / "accounts-2024.json").read_text(encoding="utf-8"))
     assert len(records) >= 30 and all(r["year"] == 2024 for r in records)
     assert (folder / "exports" / "accounts-2024.xlsx").stat().st_size > 0

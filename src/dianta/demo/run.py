@@ -13,7 +13,7 @@ from rich.table import Table
 from dianta.accounts.compute import compute_year
 from dianta.accounts.export import write_export
 from dianta.demo.generate import write_demo_province
-from dianta.demo.showcase import set_up_tenants, write_samples
+from dianta.demo.showcase import price_loans, set_up_tenants, write_samples
 from dianta.errors import UsageError
 from dianta.ingest.apply import ingest_batch
 from dianta.ledger.store import Store
@@ -55,6 +55,7 @@ def run_demo(folder: Path, *, enterprises: int, console: Console, err: Console) 
         progress.advance(task)
         progress.update(task, description="reports, labels and logins")
         logins = set_up_tenants(store, year=last, records=results[last].records)
+        priced = price_loans(store)
         samples = write_samples(store, folder / "reports", year=last, records=results[last].records)
         progress.advance(task)
         store.close()
@@ -82,6 +83,8 @@ def run_demo(folder: Path, *, enterprises: int, console: Console, err: Console) 
         console.print(t)
     alerts = Counter(a["code"] for r in results[last].records for a in r["alerts"])  # type: ignore[union-attr]
     console.print(f"credit-risk alerts {last}: " + (", ".join(f"{k} {v}" for k, v in sorted(alerts.items())) or "none"))
+    console.print(f"loans:   {priced} priced by their banks' example policy (dianta policy list --bank "
+                  "BANK-QH-001; dianta interest-saved; dianta programme totals)")
     console.print(f"batches: {folder / 'batches'}\nstore:   {folder / 'store'}\n"
                   f"exports: {exports}/accounts-{last}.json|csv|xlsx\n"
                   f"reports: {folder / 'reports'} ({len(samples)} files: account reports, labels, a bank "

@@ -55,6 +55,28 @@ def set_up_tenants(store: Store, *, year: int, records: list[dict[str, object]])
     return logins
 
 
+def price_loans(store: Store, *, programme_start: dt.date = dt.date(2023, 1, 1)) -> int:
+    """Each demo bank adopts the example pricing policy (policy-example.toml, in effect from the programme's
+    start) and prices its loans with the accounts from that day, or from draw-down if later. Returns the
+    loans priced."""
+    import tomllib
+
+    from dianta.finance.loans import load_loans
+    from dianta.finance.pricing import price_loan, save_policy
+
+    with (Path(__file__).parent.parent / "finance" / "policy-example.toml").open("rb") as f:
+        policy = {**tomllib.load(f), "effective_from": programme_start.isoformat()}
+    for bank_id in BANKS:
+        save_policy(store, bank_id=bank_id, body=policy, actor="demo")
+    priced = 0
+    for loan in load_loans(store):
+        if loan.bank_id in BANKS and loan.maturity_on >= programme_start:
+            price_loan(store, bank_id=loan.bank_id, loan_id=loan.loan_id, actor="demo",
+                       on=max(loan.drawn_on, programme_start))
+            priced += 1
+    return priced
+
+
 def best_account(records: list[dict[str, object]]) -> dict[str, object]:
     rated = [r for r in records if r["score"] is not None]
     return min(rated, key=lambda r: (-float(r["score"]), str(r["credit_code"])))  # type: ignore[arg-type]
