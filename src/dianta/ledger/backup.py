@@ -1,0 +1,142 @@
+"""Backup and restore: a consistent snapshot of the ledger and the lake, portable between backends.
+
+A backup is a folder: ``ledger/<table>.parquet`` (every ledger table, read in one snapshot transaction),
+``lake/…`` (the lake's files) and ``manifest.json`` (schema revision, row counts, and the SHA-256 of every
+file). Lake files are immutable once published and never deleted, so copying the lake after the ledger's
+snapshot gives every file the snapshot refers to (a file published meanwhile is copied too and simply not
+referenced). Restore goes into a new, empty store (SQLite folder or PostgreSQL, whichever the backup came
+from), checks every file against the manifest first, and inserts the tables in foreign-key order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from dianta.errors import Conflict, StoreError, UsageError
+from dianta.ledger import migrate, schema
+from dianta.ledger.store import Store, now_iso
+
+FORMAT = "dianta-backup/1"
+SKIP_LAKE = {"_staging", "_tmp", "tmp"}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _arrow_type(column: sa.Column) -> pa.DataType:
+    t = column.type
+    if isinstance(t, sa.Boolean):
+        return pa.bool_()
+    if isinstance(t, sa.Integer):
+        return pa.int64()
+    if isinstance(t, sa.Float):
+        return pa.float64()
+    return pa.string()
+
+
+def backup(store: Store, dest: Path) -> dict[str, Any]:
+    """Write a backup of ``store`` to the new folder ``dest``; returns its manifest."""
+    if dest.exists() and any(dest.iterdir()):
+        raise UsageError(f"{dest} exists and is not empty; give a new folder for the backup")
+    dest.mkdir(parents=True, exist_ok=True)
+    dest.chmod(0o700)  # it holds the store's secrets (token and label keys) and everyone's data
+    (dest / "ledger").mkdir(exist_ok=True)
+    counts: dict[str, int] = {}
+    files: dict[str, str] = {}
+    with store.engine.connect() as con:
+        if con.dialect.name == "postgresql":
+            con = con.execution_options(isolation_level="REPEATABLE READ")
+        with con.begin():  # one snapshot for every table
+            if con.dialect.name == "sqlite":  # pysqlite begins only before writes: begin the read here
+                con.exec_driver_sql("BEGIN")
+            revision = con.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+            for table in schema.metadata.sorted_tables:
+                rows = con.execute(sa.select(table)).mappings().all()
+                arrow_schema = pa.schema([(c.name, _arrow_type(c)) for c in table.columns])
+                data = pa.Table.from_pylist([dict(r) for r in rows], schema=arrow_schema)
+                path = dest / "ledger" / f"{table.name}.parquet"
+                pq.write_table(data, path, compression="zstd")
+                counts[table.name] = len(rows)
+    for source in sorted(store.lake.rglob("*")):
+        rel = source.relative_to(store.lake)
+        if source.is_file() and rel.parts[0] not in SKIP_LAKE:
+            target = dest / "lake" / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    for path in sorted(dest.rglob("*")):
+        if path.is_file():
+            files[path.relative_to(dest).as_posix()] = _sha256(path)
+    manifest = {"format": FORMAT, "created_at": now_iso(), "source": store.display, "revision": revision,
+                "rows": counts, "files": files}
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+    return manifest
+
+
+def _manifest(src: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((src / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{src} is not a Dianta backup (manifest.json: {exc})") from None
+    if manifest.get("format") != FORMAT:
+        raise UsageError(f"{src}: unknown backup format {manifest.get('format')!r}")
+    for rel, digest in manifest["files"].items():
+        path = src / rel
+        if not path.is_file() or _sha256(path) != digest:
+            raise StoreError(f"the backup is damaged: {rel} is missing or changed since the backup was made; "
+                             "nothing was restored")
+    return manifest
+
+
+def restore(src: Path, store: Store) -> dict[str, int]:
+    """Restore the backup ``src`` into ``store``, which must be new (no batch, no user). Returns the rows
+    restored per table."""
+    manifest = _manifest(src)
+    if int(manifest["revision"]) > int(migrate.head()):
+        raise UsageError(f"the backup's schema revision {manifest['revision']} is newer than this Dianta's "
+                         f"({migrate.head()}): restore it with the version that made it")
+    with store.engine.connect() as con:
+        used = con.execute(sa.select(sa.func.count()).select_from(schema.batches)).scalar() \
+            or con.execute(sa.select(sa.func.count()).select_from(schema.users)).scalar()
+    if used:
+        raise Conflict(f"{store.display} already holds data; restore into a new store (a new --db)")
+    restored: dict[str, int] = {}
+    with store.engine.begin() as con:
+        for table in schema.metadata.sorted_tables:
+            path = src / "ledger" / f"{table.name}.parquet"
+            if not path.exists():  # a table newer than the backup
+                continue
+            rows = pq.read_table(path).to_pylist()
+            names = {c.name for c in table.columns}
+            rows = [{k: v for k, v in r.items() if k in names} for r in rows]
+            con.execute(table.delete())  # e.g. meta rows the new store made on opening
+            if rows:
+                con.execute(table.insert(), rows)
+            restored[table.name] = len(rows)
+        if con.dialect.name == "postgresql":  # identity columns continue after the restored ids
+            for table in schema.metadata.sorted_tables:
+                keys = list(table.primary_key.columns)
+                for column in keys if len(keys) == 1 and isinstance(keys[0].type, sa.Integer) else []:
+                    con.execute(sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                        f"coalesce((SELECT max({column.name}) FROM {table.name}), 0) + 1, false)"))
+    for rel in manifest["files"]:
+        if rel.startswith("lake/"):
+            target = store.lake / rel[len("lake/"):]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src / rel, target)
+    if restored != {k: v for k, v in manifest["rows"].items() if k in restored}:
+        raise StoreError("the restored row counts differ from the backup's manifest")
+    return restored
