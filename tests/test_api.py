@@ -153,3 +153,39 @@ def test_enterprise_sees_findings_about_its_data(service: Service):
         found = op.get(f"/api/v1/enterprises/{H}/findings").json()
         assert [(f["code"], f["severity"], f["value"]) for f in found] == [("monthly_mismatch", "warning",
                                                                              f"M{H[-3:]}")]
+
+
+def test_logins_are_throttled_after_repeated_failures(service: Service):
+    """5 failed logins for a user name in 15 minutes: the 6th attempt is refused (429) before the password
+    is checked, even with the right one; other users are not affected."""
+    with service.client() as c:
+        for _ in range(5):
+            assert c.post("/api/v1/auth/token", data={"username": "ent_b", "password": "wrong one"}).status_code == 401
+        refused = c.post("/api/v1/auth/token", data={"username": "ent_b", "password": PASSWORD})
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 800
+        assert c.post("/api/v1/auth/token", data={"username": "bank_b", "password": PASSWORD}).status_code == 200
+
+
+def test_request_bodies_are_limited(tmp_path):
+    """A body over the limit is refused with 413, whether its size is declared or only streamed."""
+    import asyncio
+
+    from dianta.api.app import create_app
+
+    app = create_app(Store(tmp_path / "store"), max_body_bytes=1000)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+
+    async def chunks():  # no Content-Length: the size shows only while the body streams in
+        for _ in range(4):
+            yield b"x" * 500
+
+    async def calls() -> tuple[httpx.Response, ...]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            return (await client.post("/api/v1/auth/token", content=b"x" * 2000, headers=form),
+                    await client.post("/api/v1/auth/token", content=chunks(), headers=form),
+                    await client.post("/api/v1/auth/token", data={"username": "nobody", "password": "nothing at all"}))
+
+    declared, streamed, small = asyncio.run(calls())
+    assert declared.status_code == 413 and "larger than" in declared.json()["detail"]
+    assert streamed.status_code == 413
+    assert small.status_code == 401

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from dianta.api.deps import PrincipalDep, StoreDep, TokenDep
 from dianta.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Message, PrincipalPublic, TokenPublic
-from dianta.errors import UsageError
+from dianta.errors import AuthError, UsageError
 from dianta.security import apikeys, audit, tokens, users
 from dianta.security.authz import authorize
 
@@ -17,10 +17,20 @@ router = APIRouter(tags=["auth"])
 ERRORS = {401: {"model": Message}, 403: {"model": Message}}
 
 
-@router.post("/auth/token", response_model=TokenPublic, responses={401: {"model": Message}})
-def login(store: StoreDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenPublic:
-    """Password login: a short-lived bearer token."""
-    principal = users.authenticate(store, username=form.username, password=form.password)
+@router.post("/auth/token", response_model=TokenPublic, responses={401: {"model": Message},
+                                                                   429: {"model": Message}})
+def login(store: StoreDep, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenPublic:
+    """Password login: a short-lived bearer token. After 5 failed attempts for a user name (30 from one
+    address) in 15 minutes, logins are refused with 429 until the window moves on."""
+    throttle = request.app.state.login_throttle
+    client = request.client.host if request.client else "unknown"
+    throttle.check(form.username, client)
+    try:
+        principal = users.authenticate(store, username=form.username, password=form.password)
+    except AuthError:
+        throttle.failed(form.username, client)
+        raise
+    throttle.succeeded(form.username)
     token, expires_at = tokens.issue_token(store, principal)
     audit.record(store, principal=principal, action="auth.login", resource=f"user:{principal.actor}")
     return TokenPublic(access_token=token, expires_at=expires_at)
