@@ -422,3 +422,19 @@ def test_empty_folder_and_no_folder(store: Store, tmp_path: Path):
         ingest_batch(store, tmp_path / "file.csv")
     with store.engine.connect() as con:
         assert con.execute(sa.select(sa.func.count()).select_from(schema.batches)).scalar() == 0
+
+
+def test_a_zip_bomb_workbook_is_refused_without_unpacking_it(store: Store, tmp_path: Path):
+    """300 MB of zeros packed into 0.3 MB: refused from the zip directory alone (openpyxl never unpacks it)."""
+    import resource
+    import zipfile
+
+    tmp_path.mkdir(exist_ok=True)
+    with zipfile.ZipFile(tmp_path / "batch.xlsx", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (300 * 2**20))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    findings = refuse(store, tmp_path)
+    assert [(f.code, f.file) for f in findings] == [("unreadable", "batch.xlsx")]
+    assert "zip bomb" in findings[0].message_en
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # KiB: nothing unpacked

@@ -167,11 +167,40 @@ def _cell_text(value: object, kind: str = "text") -> str:
     return str(value)
 
 
+#: an .xlsx is a zip file: what it may unpack to [bytes], and how much larger than packed (a zip bomb is far
+#: more; ordinary workbooks unpack 5–20 times)
+MAX_XLSX_UNCOMPRESSED = 1024 * 2**20
+MAX_XLSX_RATIO = 200
+
+
+def _zip_bomb(path: Path) -> str | None:
+    """Why the workbook must not be unpacked (None: it may be), judged from its zip directory alone."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+            packed = sum(i.compress_size for i in z.infolist()) or 1
+    except (zipfile.BadZipFile, OSError) as exc:
+        return f"not a zip-based workbook ({exc})"
+    if unpacked > MAX_XLSX_UNCOMPRESSED:
+        return f"it unpacks to {unpacked / 2**20:,.0f} MB"
+    if unpacked > 10 * 2**20 and unpacked / packed > MAX_XLSX_RATIO:
+        return f"it unpacks {unpacked / packed:,.0f} times larger than its size (a zip bomb?)"
+    return None
+
+
 def read_xlsx(path: Path) -> tuple[list[SourceTable], list[Finding]]:
     """Read every sheet of a workbook; the sheet names are the table names."""
     import openpyxl  # imported here: only batches with a workbook pay for it
 
     file = path.name
+    bomb = _zip_bomb(path)
+    if bomb:
+        return [], [finding("unreadable", table="*", file=file, reason=bomb,
+                            expected="an .xlsx workbook of at most "
+                                     f"{MAX_XLSX_UNCOMPRESSED // 2**20} MB unpacked (send large tables as CSV or "
+                                     "Parquet files)")]
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many unrelated types for a broken file
