@@ -18,6 +18,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "'{value}' is not a table of the data requirement table; rename it to one of: {expected}",
         "文件“{value}”不是数据需求表中的表；请改名为以下之一：{expected}",
     ),
+    "too_long": (
+        "the text '{value}' is longer than {limit} characters; no column of the data requirement table needs "
+        "that much: check the export",
+        "文本“{value}”超过 {limit} 个字符；数据需求表中没有哪一列需要这么长：请检查导出的文件",
+    ),
     "readme_sheet": (
         "sheet '{value}' holds notes, not data: it was not read (only sheets named after a table are)",
         "工作表“{value}”是说明而非数据，未导入（只导入以表名命名的工作表）",

@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import secrets
-import shutil
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +25,7 @@ from dianta.glossary import TABLES, TableSpec
 from dianta.ingest.readers import SourceTable, read_batch
 from dianta.ingest.validate import BatchCheck, StoreSnapshot, q
 from dianta.ledger import schema
-from dianta.ledger.store import Store, current_user, now_iso
+from dianta.ledger.store import Store, crash_point, current_user, now_iso
 
 Progress = Callable[[str], None]
 #: findings kept with an applied batch (warnings, and the reasons of quarantined rows)
@@ -435,11 +433,10 @@ def ingest_batch(store: Store, folder: Path, *, partial: bool = False, reason: s
 
 def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, SourceTable], findings: list[Finding],
            folder: Path, reason: str | None, user: str) -> IngestResult:
-    stage = store.staging / secrets.token_hex(8)
-    stage.mkdir(parents=True)
-    try:
+    with store.stage() as stage:  # locked while in use; removed at the end (recover() does it after a crash)
         applier = _Applier(store, con, sources, findings, stage)
         applier.stage_lake()
+        crash_point("ingest.staged")
         with store.engine.begin() as tx:
             applier.tx = tx
             batch_id = tx.execute(schema.batches.insert().values(
@@ -463,10 +460,12 @@ def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, Sour
                        "findings": [f.as_dict() for f in findings[:MAX_KEPT_FINDINGS]]}
             tx.execute(schema.batches.update().where(schema.batches.c.batch_id == batch_id)
                        .values(status=status, summary_json=json.dumps(summary)))
-        for rel_path in applier.new_files:  # publish after the commit
+            crash_point("ingest.before_commit")
+        crash_point("ingest.committed")
+        for i, rel_path in enumerate(applier.new_files):  # publish after the commit
+            if i == len(applier.new_files) // 2:
+                crash_point("ingest.renaming")
             target = store.lake / rel_path
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(stage / rel_path, target)
         return IngestResult(status, batch_id, findings, counts, marked)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)

@@ -81,6 +81,10 @@ def _complete(table: pa.Table, spec: TableSpec) -> pa.Table:
     return table
 
 
+#: the CSV reader's block: the longest row it reads [bytes]
+CSV_BLOCK_BYTES = 16 * 2**20
+
+
 def read_csv(path: Path, spec: TableSpec) -> tuple[SourceTable | None, list[Finding]]:
     """Read one CSV table as strings; problems of the file itself come back as findings."""
     file = path.name
@@ -99,6 +103,8 @@ def read_csv(path: Path, spec: TableSpec) -> tuple[SourceTable | None, list[Find
             table, ragged = _parse_csv(path, encoding, names, numbered=True)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         reason = str(exc).splitlines()[0]
+        if "straddl" in reason:  # Arrow's words for a record longer than a read block
+            reason = f"a row is longer than {CSV_BLOCK_BYTES // 2**20} MB (a cell holds far more than any column needs)"
         return None, [finding("unreadable", table=spec.name, file=file, reason=reason,
                               expected="CSV (UTF-8, comma, header row)")]
     if ragged:
@@ -125,7 +131,8 @@ def _parse_csv(path: Path, encoding: str, names: list[str], *, numbered: bool
 
     table = pacsv.read_csv(
         path,
-        read_options=pacsv.ReadOptions(encoding=encoding, skip_rows=1, column_names=names, use_threads=not numbered),
+        read_options=pacsv.ReadOptions(encoding=encoding, skip_rows=1, column_names=names, use_threads=not numbered,
+                                       block_size=CSV_BLOCK_BYTES),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),

@@ -20,6 +20,8 @@ from dianta.ingest.readers import ROW, SourceTable
 
 #: Findings listed per check and table; the rest are counted in one ``more_rows`` finding.
 LIMIT = 1000
+#: the longest text a cell may hold [characters]: names and ids; anything longer is a broken export
+MAX_TEXT = 500
 
 _TS_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
                "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"]
@@ -190,6 +192,9 @@ class BatchCheck:
                 self._emit(t, "required", col.name, f"{c} IS NULL AND {empty}", "''")
             if col.type in _BAD_PARSE:
                 self._emit(t, _BAD_PARSE[col.type], col.name, f"{c} IS NULL AND NOT {empty}", v)
+            if not has_raw and col.type not in _NUMERIC:  # text as sent: a name, an id
+                self._emit(t, "too_long", col.name, f"length({c}) > {MAX_TEXT}", f"left({c}, 40) || '…'",
+                           limit=MAX_TEXT)
             if col.type in _NUMERIC:
                 self._emit(t, "not_a_number", col.name, f"NOT isfinite({c})", v)
                 self._emit(t, "negative", col.name, f"{c} < 0 AND isfinite({c})", v)
