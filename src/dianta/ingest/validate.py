@@ -192,7 +192,7 @@ class BatchCheck:
                 self._emit(t, "required", col.name, f"{c} IS NULL AND {empty}", "''")
             if col.type in _BAD_PARSE:
                 self._emit(t, _BAD_PARSE[col.type], col.name, f"{c} IS NULL AND NOT {empty}", v)
-            if not has_raw and col.type not in _NUMERIC:  # text as sent: a name, an id
+            if col.type == "text":  # free text as sent: a name, an id
                 self._emit(t, "too_long", col.name, f"length({c}) > {MAX_TEXT}", f"left({c}, 40) || '…'",
                            limit=MAX_TEXT)
             if col.type in _NUMERIC:
