@@ -13,8 +13,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from dianta.atomic import write_atomically
 from dianta.errors import DiantaError, UsageError
-from dianta.ledger.store import Store
+from dianta.ledger.store import Store, crash_point
 
 Lang = Annotated[str, typer.Option("--lang", help="zh (中文) or en (English)")]
 Profile = Annotated[str, typer.Option("--profile", help="methodology profile id")]
@@ -29,8 +30,7 @@ def choice(value: str, allowed: tuple[str, ...], option: str) -> str:
 
 def emit(data: bytes, out: Path | None, binary: bool, err: Console) -> None:
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        write_atomically(out, data)
         err.print(f"wrote {out}")
     elif binary and sys.stdout.isatty():
         raise UsageError("this format is binary: give --out FILE (or redirect standard output)")
@@ -70,6 +70,7 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
             data = render_account_report(gather_account_report(store, credit_code=credit_code, year=year,
                                                                profile_id=profile), fmt=fmt, lang=lang)
             audit(store, "report.read", f"report:{credit_code}:{year}", detail={"format": fmt, "lang": lang})
+            crash_point("report.rendered")
             emit(data, out, fmt == "pdf", err)
 
         run(work)

@@ -22,7 +22,7 @@ from dianta.accounts.labels import issue_labels, label_secret
 from dianta.engine.choice import get_engine
 from dianta.errors import UsageError
 from dianta.ledger import schema
-from dianta.ledger.store import Store, current_user, now_iso
+from dianta.ledger.store import Store, crash_point, current_user, now_iso
 from dianta.reference.profile import Profile, load_profile
 
 
@@ -61,6 +61,7 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
          "enterprise(s)")
     inputs = load_year(store, year, prof, get_engine(engine, temp_dir=store.temp_dir()),
                        only=None if todo is None else todo[0])
+    crash_point("compute.aggregated")
     step("calculating accounts")
     if todo is None:
         records = build_accounts(inputs, prof)
@@ -92,6 +93,7 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
                                        "run_id": run_id, "grade": r["grade"], "score": r["score"],
                                        "record_json": json.dumps(r, ensure_ascii=False)} for r in records])
         _clear_marks(tx, year, prof.profile_id)
+        crash_point("compute.before_commit")
     return RunResult(run_id, year, prof.profile_id, records, mode, len(records) if todo is None else len(todo[0]))
 
 

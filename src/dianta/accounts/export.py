@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from dianta.atomic import write_atomically
 from dianta.errors import UsageError
 
 #: (dotted field, Chinese name) in export order: INTERFACE.md's fields, then the account's details.
@@ -91,8 +92,7 @@ def render(records: list[dict[str, object]], fmt: str) -> bytes:
 def write_export(records: list[dict[str, object]], fmt: str, out: Path | None) -> bytes:
     data = render(records, fmt)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        write_atomically(out, data)
     return data
 
 

@@ -3,14 +3,20 @@
 A batch is applied across ledger and lake at once (DESIGN.md): lake files are written to
 ``lake/_staging/<token>/``, the ledger transaction that references them commits, then the files are
 published by rename. On open, staging debris of uncommitted batches is removed and committed files still
-in staging are published.
+in staging are published. A staging folder in use is locked (``flock`` on ``<token>.lock``, released by the
+kernel when its process ends, even by SIGKILL), so another process opening the store leaves it alone.
 """
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import os
+import secrets
 import shutil
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +36,13 @@ def current_user() -> str:
         return os.environ.get("DIANTA_USER") or getpass.getuser()
     except OSError:
         return "unknown"
+
+
+def crash_point(name: str) -> None:
+    """Test hook (tests/test_crash_safety.py): kill this process with SIGKILL here when the environment
+    variable ``DIANTA_CRASH_AT`` equals ``name``; does nothing otherwise."""
+    if os.environ.get("DIANTA_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def engine_url(db: str) -> str | None:
@@ -77,16 +90,64 @@ class Store:
         self.engine.dispose()
 
     def recover(self) -> None:
-        """Publish committed lake files left in staging; remove staging debris of uncommitted work."""
+        """Publish committed lake files left in staging by a process that ended before publishing them;
+        remove staging debris of uncommitted work. Staging folders still in use by a live process (another
+        command, the API server) are left alone."""
+        for lock_path in sorted(self.staging.glob("*.lock")):  # ended before its folder was made or removed
+            if not (self.staging / lock_path.stem).exists():
+                with _locked(lock_path) as free:
+                    if free:
+                        lock_path.unlink(missing_ok=True)
+        for token_dir in sorted(p for p in self.staging.iterdir() if p.is_dir()):
+            lock_path = self.staging / f"{token_dir.name}.lock"
+            with _locked(lock_path) as free:
+                if not free:
+                    continue
+                staged = sorted(token_dir.rglob("*.parquet"))
+                if staged:  # read after taking the lock: the ledger is final for the process that staged them
+                    known = self._referenced_lake_paths()
+                    for f in staged:
+                        rel = f.relative_to(token_dir).as_posix()
+                        if rel in known and not (self.lake / rel).exists():
+                            (self.lake / rel).parent.mkdir(parents=True, exist_ok=True)
+                            os.replace(f, self.lake / rel)
+                shutil.rmtree(token_dir, ignore_errors=True)
+                lock_path.unlink(missing_ok=True)
+
+    def _referenced_lake_paths(self) -> set[str]:
+        """Every lake path the ledger refers to: lake files, quarantined rows of lake tables and the old
+        values of corrected lake rows (history rows keyed ``lake:<path>``)."""
+        h, qt = schema.history, schema.quarantine
         with self.engine.connect() as con:
             known = {r[0] for r in con.execute(sa.select(schema.lake_files.c.path))}
-        for token_dir in self.staging.iterdir():
-            for f in token_dir.rglob("*.parquet"):
-                rel = f.relative_to(token_dir).as_posix()
-                if rel in known and not (self.lake / rel).exists():
-                    (self.lake / rel).parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(f, self.lake / rel)
-            shutil.rmtree(token_dir, ignore_errors=True)
+            known |= {r[0] for r in con.execute(sa.select(qt.c.parquet_path).where(qt.c.parquet_path.is_not(None)))}
+            keys = con.execute(sa.select(h.c.row_key).where(h.c.row_key.like("lake:%"))).scalars()
+            known |= {k[len("lake:"):] for k in keys}
+        return known
+
+    @contextmanager
+    def stage(self) -> Iterator[Path]:
+        """A new staging folder for one batch's lake files, removed on exit. It is locked (before it exists)
+        while in use, so that :meth:`recover` in another process does not take it for debris."""
+        while True:
+            token = secrets.token_hex(8)
+            lock_path = self.staging / f"{token}.lock"
+            lock = lock_path.open("a")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:  # recover() elsewhere may have removed the file before it was locked: take another
+                if os.stat(lock_path).st_ino == os.fstat(lock.fileno()).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            lock.close()
+        folder = self.staging / token
+        try:
+            folder.mkdir()
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            lock_path.unlink(missing_ok=True)
+            lock.close()
 
     def active_files(self, table: str, months: list[str] | None = None) -> list[Path]:
         """The committed, current lake files of a table (optionally of some months)."""
@@ -99,6 +160,18 @@ class Store:
 
     def temp_dir(self) -> Path:
         return self.root / "_tmp" if self.lake == self.root else self.root / "tmp"
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[bool]:
+    """Try to lock ``path`` (created when missing) without waiting: yields whether the lock was taken."""
+    with path.open("a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
 
 
 def _sqlite_pragmas(dbapi_con, _record) -> None:  # noqa: ANN001 - DB-API connection
