@@ -188,6 +188,14 @@ def accounts(store: Store, year: int = 2023) -> list[dict[str, object]]:
     return [{k: v for k, v in r.items() if k != "run_id"} for r in read_accounts(store, year)]
 
 
+def _ingest_entries(store: Store) -> list[str]:
+    """The audited batch ingests after the template's own (the 2022 batch was ingested in-process)."""
+    log = schema.audit_log
+    with store.engine.connect() as con:
+        return list(con.execute(sa.select(log.c.resource).where(log.c.action == "batch.ingest")
+                                .order_by(log.c.entry_id)).scalars())
+
+
 def check_opened(store: Store) -> None:
     """After a crash and a new open: no staging leftovers, every lake file the ledger refers to exists and
     reads, the audit chain holds."""
@@ -300,11 +308,17 @@ def test_an_interrupted_ingest_loses_nothing_and_completes_when_run_again(
             check_opened(store)  # the debris is gone
             assert ledger_state(store) == before, f"a batch killed at {point} left something behind"
 
+    with target.open() as store:  # no audit entry for a batch that was never applied
+        assert _ingest_entries(store) == []
     crash(target, "ingest", str(batches["2023"]), at="ingest.committed")
     assert any(target.staging.rglob("*.parquet")), "committed files wait in staging for recover()"
     with target.open() as store:  # recover() publishes them
         check_opened(store)
         after = ledger_state(store)
+        # the audit entry committed with the batch, though the process died before it could say so
+        with store.engine.connect() as con:
+            newest = con.execute(sa.select(sa.func.max(schema.batches.c.batch_id))).scalar()
+        assert _ingest_entries(store) == [f"batch:{newest}"]
     with t.ingested.open() as store:
         clean = ledger_state(store)
     assert after == clean

@@ -63,14 +63,14 @@ _mount_admin()
 
 
 def _audit(store, action: str, resource: str, *, why: str | None = None,  # noqa: ANN001 - a Store
-           detail: dict[str, object] | None = None) -> None:
+           detail: dict[str, object] | None = None, connection=None) -> None:  # noqa: ANN001
     """Local commands are audited too: whoever runs them on the operator's machine acts as the operator."""
     from dianta.ledger.store import current_user
     from dianta.security import audit
     from dianta.security.principal import local_operator
 
     audit.record(store, principal=local_operator(current_user()), action=action, resource=resource, why=why,
-                 detail=detail)
+                 detail=detail, connection=connection)
 
 
 def _mount_reports() -> None:
@@ -143,11 +143,14 @@ def ingest(folder: Annotated[Path, typer.Argument(help="batch folder (DATA-REQUI
 
     try:
         store = _store()
+
+        def audited(tx, batch_id: int, status: str) -> None:  # noqa: ANN001 - the entry commits with the batch
+            _audit(store, "batch.ingest", f"batch:{batch_id}", why=reason,
+                   detail={"status": status, "folder": str(folder)}, connection=tx)
+
         with _progress() as step:
-            result = ingest_batch(store, folder, partial=partial, reason=reason, progress=step)
-        if result.batch_id is not None:
-            _audit(store, "batch.ingest", f"batch:{result.batch_id}", why=reason,
-                   detail={"status": result.status, "folder": str(folder)})
+            result = ingest_batch(store, folder, partial=partial, reason=reason, progress=step,
+                                  in_transaction=audited)
     except InputRefused as exc:
         if findings_csv:
             _write_findings_csv(exc.findings, findings_csv)
@@ -196,10 +199,12 @@ def compute(year: Annotated[int, typer.Option("--year", help="activity year")],
                     notes.append(message)
                 step(message)
 
+            def audited(tx, run_id: int, mode: str) -> None:  # noqa: ANN001 - the entry commits with the run
+                _audit(store, "compute.run", f"accounts:{year}", detail={"run_id": run_id, "profile": profile,
+                                                                         "mode": mode}, connection=tx)
+
             result = compute_year(store, year, profile=profile, engine=engine, progress=progress,
-                                  incremental=incremental)
-        _audit(store, "compute.run", f"accounts:{year}", detail={"run_id": result.run_id, "profile": profile,
-                                                                 "mode": result.mode})
+                                  incremental=incremental, in_transaction=audited)
     except DiantaError as exc:
         raise _fail(exc) from None
     for note in notes:

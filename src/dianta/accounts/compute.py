@@ -42,14 +42,16 @@ class RunResult:
 
 def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "default", engine: str = "duckdb",
                  user: str | None = None, progress: Callable[[str], None] | None = None,
-                 incremental: bool = False) -> RunResult:
+                 incremental: bool = False,
+                 in_transaction: Callable[[sa.Connection, int, str], None] | None = None) -> RunResult:
     """Compute and publish every account of ``year`` (METHODOLOGY.md), using Y−1's data where it exists.
 
     ``incremental``: recompute only the accounts marked for recalculation since the year's last run (their
     interval data alone goes through the engine), keep the others as published, and evaluate every account
     again (§7b benchmarks depend on the whole group). The result equals a full run's. It falls back to a full
     run, saying why through ``progress``, when the last run is unknown or a batch since added new rows (new
-    rows are not corrections, so they set no marks)."""
+    rows are not corrections, so they set no marks). ``in_transaction(tx, run_id, mode)`` (e.g. the audit
+    entry) runs in the publishing transaction."""
     if not 1900 < year < 2200:
         raise UsageError(f"--year {year} is not a calendar year")
     step = progress or (lambda _msg: None)
@@ -93,6 +95,8 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
                                        "run_id": run_id, "grade": r["grade"], "score": r["score"],
                                        "record_json": json.dumps(r, ensure_ascii=False)} for r in records])
         _clear_marks(tx, year, prof.profile_id)
+        if in_transaction is not None:
+            in_transaction(tx, run_id, mode)
         crash_point("compute.before_commit")
     return RunResult(run_id, year, prof.profile_id, records, mode, len(records) if todo is None else len(todo[0]))
 

@@ -405,11 +405,18 @@ class _Applier:
         return len(self.marks)
 
 
+#: called in the batch's ledger transaction with (transaction, batch id, status): the audit entry of the
+#: change commits with the change, or neither does
+InTransaction = Callable[[sa.Connection, int, str], None]
+
+
 def ingest_batch(store: Store, folder: Path, *, partial: bool = False, reason: str | None = None,
-                 user: str | None = None, progress: Progress | None = None) -> IngestResult:
+                 user: str | None = None, progress: Progress | None = None,
+                 in_transaction: InTransaction | None = None) -> IngestResult:
     """Load one batch folder (DATA-REQUIREMENTS.md). Raises :class:`InputRefused` when the batch is refused
     (nothing changed) and returns the result otherwise; with ``partial`` the rejected rows, and rows that
-    refer to them, are quarantined and the rest applied."""
+    refer to them, are quarantined and the rest applied. ``in_transaction`` (e.g. the audit entry) runs in
+    the ledger transaction that applies the batch."""
     step = progress or (lambda _msg: None)
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder; give the folder that holds the batch's files")
@@ -426,13 +433,13 @@ def ingest_batch(store: Store, folder: Path, *, partial: bool = False, reason: s
         if any(f.severity == "error" for f in findings) and not partial:
             raise InputRefused(f"batch {folder} refused: nothing was applied", findings)
         step("applying")
-        return _apply(store, con, sources, findings, folder, reason, user or current_user())
+        return _apply(store, con, sources, findings, folder, reason, user or current_user(), in_transaction)
     finally:
         con.close()
 
 
 def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, SourceTable], findings: list[Finding],
-           folder: Path, reason: str | None, user: str) -> IngestResult:
+           folder: Path, reason: str | None, user: str, in_transaction: InTransaction | None) -> IngestResult:
     with store.stage() as stage:  # locked while in use; removed at the end (recover() does it after a crash)
         applier = _Applier(store, con, sources, findings, stage)
         applier.stage_lake()
@@ -460,6 +467,8 @@ def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, Sour
                        "findings": [f.as_dict() for f in findings[:MAX_KEPT_FINDINGS]]}
             tx.execute(schema.batches.update().where(schema.batches.c.batch_id == batch_id)
                        .values(status=status, summary_json=json.dumps(summary)))
+            if in_transaction is not None:
+                in_transaction(tx, batch_id, status)
             crash_point("ingest.before_commit")
         crash_point("ingest.committed")
         for i, rel_path in enumerate(applier.new_files):  # publish after the commit

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from dianta.errors import UsageError
 from dianta.glossary import TABLES
-from dianta.ingest.apply import IngestResult, ingest_batch
+from dianta.ingest.apply import IngestResult, InTransaction, ingest_batch
 from dianta.ledger.store import Store
 
 _NAME = re.compile(r"^[a-z_]+\.(csv|xlsx|parquet)$")
@@ -31,7 +31,7 @@ def safe_file_name(name: str) -> str:
 
 
 def ingest_upload(store: Store, files: Iterable[tuple[str, BinaryIO]], *, partial: bool, reason: str | None,
-                  user: str) -> IngestResult:
+                  user: str, in_transaction: InTransaction | None = None) -> IngestResult:
     """Write the uploaded files into a fresh folder and ingest it exactly as `dianta ingest` would."""
     folder = Path(tempfile.mkdtemp(prefix="upload-", dir=store.temp_dir()))
     try:
@@ -50,12 +50,13 @@ def ingest_upload(store: Store, files: Iterable[tuple[str, BinaryIO]], *, partia
                     out.write(chunk)
         if not names:
             raise UsageError("no file was sent; send the batch's table files")
-        return ingest_batch(store, folder, partial=partial, reason=reason, user=user)
+        return ingest_batch(store, folder, partial=partial, reason=reason, user=user, in_transaction=in_transaction)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def record_loan(store: Store, loan: dict[str, object], *, user: str, reason: str | None) -> IngestResult:
+def record_loan(store: Store, loan: dict[str, object], *, user: str, reason: str | None,
+                in_transaction: InTransaction | None = None) -> IngestResult:
     """A bank's loan recorded through the same checks as the `loans` table of a batch."""
     columns = TABLES["loans"].column_names
     folder = Path(tempfile.mkdtemp(prefix="loan-", dir=store.temp_dir()))
@@ -64,6 +65,6 @@ def record_loan(store: Store, loan: dict[str, object], *, user: str, reason: str
             w = csv.writer(f)
             w.writerow(columns)
             w.writerow(["" if loan.get(c) is None else loan[c] for c in columns])
-        return ingest_batch(store, folder, reason=reason, user=user)
+        return ingest_batch(store, folder, reason=reason, user=user, in_transaction=in_transaction)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

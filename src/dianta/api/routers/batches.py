@@ -42,10 +42,12 @@ def upload_batch(store: StoreDep, principal: PrincipalDep, files: Annotated[list
     """Upload one batch (the files of DATA-REQUIREMENTS.md): refused as a whole (422, every finding listed)
     unless every row passes, or applied with the rejected rows quarantined when ``partial``."""
     authorize(store, principal, "batch.upload", resource="batches")
+    def audited(tx: sa.Connection, batch_id: int, status: str) -> None:  # the entry commits with the batch
+        audit.record(store, principal=principal, action="batch.upload", resource=f"batch:{batch_id}", why=reason,
+                     detail={"status": status, "files": [f.filename for f in files]}, connection=tx)
+
     result = ingest_upload(store, ((f.filename or "", f.file) for f in files), partial=partial, reason=reason,
-                           user=principal.actor)
-    audit.record(store, principal=principal, action="batch.upload", resource=f"batch:{result.batch_id}",
-                 why=reason, detail={"status": result.status, "files": [f.filename for f in files]})
+                           user=principal.actor, in_transaction=audited)
     return BatchResult(status=result.status, batch_id=result.batch_id, marked_accounts=result.marked_accounts,  # type: ignore[arg-type]
                        counts={k: v.as_dict() for k, v in result.counts.items()},
                        findings=[FindingPublic(**f.as_dict()) for f in result.findings])
@@ -115,9 +117,12 @@ def corrections(store: StoreDep, principal: PrincipalDep,
 def compute(store: StoreDep, principal: PrincipalDep, body: ComputeRequest) -> ComputeResult:
     """Compute and publish every account of a year (METHODOLOGY.md)."""
     authorize(store, principal, "compute.run", resource=f"accounts:{body.year}")
-    result = compute_year(store, body.year, profile=body.profile, user=principal.actor, incremental=body.incremental)
-    audit.record(store, principal=principal, action="compute.run", resource=f"accounts:{body.year}",
-                 detail={"run_id": result.run_id, "profile": body.profile, "accounts": len(result.records)})
+    def audited(tx: sa.Connection, run_id: int, mode: str) -> None:  # the entry commits with the run
+        audit.record(store, principal=principal, action="compute.run", resource=f"accounts:{body.year}",
+                     detail={"run_id": run_id, "profile": body.profile, "mode": mode}, connection=tx)
+
+    result = compute_year(store, body.year, profile=body.profile, user=principal.actor, incremental=body.incremental,
+                          in_transaction=audited)
     return ComputeResult(run_id=result.run_id, year=body.year, profile_id=result.profile_id,
                          accounts=len(result.records), mode=result.mode, recomputed=result.recomputed,
                          by_grade={str(g or "not rated"): n for g, n in sorted(result.grades.items(),

@@ -41,8 +41,13 @@ def create_loan(store: StoreDep, principal: PrincipalDep, body: LoanCreate) -> L
     # a new loan is the caller's; an existing one is its owner's, which another bank may not overwrite
     authorize(store, principal, "loan.write", resource=resource, bank_id=owner or bank_id)
     loan = {**body.model_dump(mode="json"), "bank_id": bank_id}
-    record_loan(store, loan, user=principal.actor, reason="recorded through the API")
-    audit.record(store, principal=principal, action="loan.write", resource=resource)
+
+    def audited(tx: sa.Connection, _batch_id: int, _status: str) -> None:  # the entry commits with the loan
+        audit.record(store, principal=principal, action="loan.write", resource=resource, connection=tx)
+
+    result = record_loan(store, loan, user=principal.actor, reason="recorded through the API", in_transaction=audited)
+    if result.batch_id is None:  # re-sent unchanged: nothing to commit, still a write request to record
+        audit.record(store, principal=principal, action="loan.write", resource=resource, detail={"unchanged": True})
     return LoanPublic(**loan)
 
 
