@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dianta.cli_reports import choice, emit
+from dianta.cli_reports import choice, emit, runner
 from dianta.errors import DiantaError, UsageError
 from dianta.ledger.store import Store
 
@@ -57,16 +57,7 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
                       (alerts_app, "alerts")):
         app.add_typer(sub, name=name)
 
-    def run(work: Callable[[Store], Any]) -> Any:
-        store: Store | None = None
-        try:
-            store = open_store()
-            return work(store)
-        except DiantaError as exc:
-            raise fail(exc) from None
-        finally:
-            if store is not None:
-                store.close()
+    run = runner(open_store, fail)
 
     def print_quote(q: dict[str, Any]) -> None:
         console.print(f"{q['credit_code']} · {q['bank_id']} policy v{q['policy_version']} · {q['on']}: "

@@ -39,9 +39,9 @@ def emit(data: bytes, out: Path | None, binary: bool, err: Console) -> None:
         sys.stdout.flush()
 
 
-def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[..., None],
-             fail: Callable[[DiantaError], typer.Exit], console: Console, err: Console) -> None:
-    """Add the report commands to ``app``; ``audit(store, action, resource, detail=…)`` records a read."""
+def runner(open_store: Callable[[], Store], fail: Callable[[DiantaError], typer.Exit]
+           ) -> Callable[[Callable[[Store], Any]], Any]:
+    """``run(work)``: open the store, do ``work`` with it, close it; a DiantaError becomes the exit status."""
 
     def run(work: Callable[[Store], Any]) -> Any:
         store: Store | None = None
@@ -53,6 +53,15 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
         finally:
             if store is not None:
                 store.close()
+
+    return run
+
+
+def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[..., None],
+             fail: Callable[[DiantaError], typer.Exit], console: Console, err: Console) -> None:
+    """Add the report commands to ``app``; ``audit(store, action, resource, detail=…)`` records a read."""
+
+    run = runner(open_store, fail)
 
     @app.command()
     def report(credit_code: Annotated[str, typer.Argument(help="the enterprise's unified social credit code")],
