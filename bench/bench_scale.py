@@ -4,8 +4,8 @@ and a plain pandas implementation, with the issue's targets checked.
 Run (from the repository root, with the project's venv)::
 
     . .venv/bin/activate
-    python bench/bench_scale.py                                   # N = 1000 and 5000, both engines, ~30 min
-    python bench/bench_scale.py --enterprises 50                  # smoke test, ~2 min
+    python bench/bench_scale.py                                   # N = 1000 and 5000, both engines, 12-22 min
+    python bench/bench_scale.py --enterprises 50                  # smoke test, ~1 min
     python bench/bench_scale.py --enterprises 1000 --engines duckdb --skip pandas
     python bench/bench_scale.py --workdir /tmp/scale --keep       # keep the data; then --reuse-data
 
@@ -74,7 +74,7 @@ PANDAS_COVERS = ("read Parquet, holder of each reading (meters with validity), m
                  "hourly load per enterprise, daily kWh, time-of-use split, peak quarter-hour, load factor; "
                  "not covered: on-site generation, green trades, hourly matching (no such data in the batch)")
 # pandas peak estimate before a measurement exists: bytes per reading above the interpreter (measured at
-# N = 50 and 1000 on this code, see README) and the interpreter with pandas/pyarrow imported
+# N = 1000 and 5000: 70-80 B, see README) and the interpreter with pandas/pyarrow imported
 PANDAS_BYTES_PER_ROW = 75.0
 PANDAS_BASE_MB = 250.0
 
