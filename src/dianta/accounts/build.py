@@ -13,16 +13,14 @@ import numpy as np
 
 from dianta.accounts.inputs import YearInputs, months_of
 from dianta.calc import electricity, energy, evaluation, indicators, matching
+from dianta.calc.missing import nan_if_none as _nan
+from dianta.calc.missing import none_if_nan as _none
 from dianta.reference.profile import Profile
 from dianta.reference.tables import Factor
 
 
 def _month_text(value: object) -> str:
     return value.strftime("%Y-%m")  # type: ignore[attr-defined]
-
-
-def _none(x: float) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
 class _Energy:
@@ -141,10 +139,6 @@ def build_accounts(inp: YearInputs, profile: Profile) -> list[dict[str, object]]
     """The accounts of ``inp.year`` as INTERFACE.md records (plus the electricity analysis details),
     evaluated (§7b)."""
     return evaluate_accounts(measure_accounts(inp, profile), profile)
-
-
-def _nan(x: object) -> float:
-    return np.nan if x is None else float(x)  # type: ignore[arg-type]
 
 
 def evaluate_accounts(records: list[dict[str, object]], profile: Profile) -> list[dict[str, object]]:

@@ -12,12 +12,12 @@ own change moves its group's benchmark only a little; the next computation says 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from dianta.calc import evaluation
+from dianta.calc.missing import nan_if_none as _nan
 
 Cuts = tuple[tuple[float, float], ...]
 
@@ -35,10 +35,6 @@ class Scales:
     weights: tuple[float, float, float]  # intensity, reduction, green
     grades: tuple[tuple[float, int, str], ...]
     grade_else: tuple[int, str]
-
-
-def _nan(x: float | None) -> float:
-    return math.nan if x is None else float(x)
 
 
 def score_of(scales: Scales, *, intensity: float | None, benchmark: float | None, intensity_prev: float | None,

@@ -37,6 +37,8 @@ from openpyxl import Workbook
 from dianta.accounts import query
 from dianta.accounts.export import safe_text, workbook_bytes
 from dianta.calc import pcaf
+from dianta.calc.missing import nan_if_none as _float
+from dianta.calc.missing import none_if_nan as _none
 from dianta.finance.loans import load_loans
 from dianta.ledger import schema
 from dianta.ledger.store import Store
@@ -91,14 +93,6 @@ REASONS = {
 def _reason(code: str, **fields: object) -> dict[str, str]:
     en, zh = REASONS[code]
     return {"code": code, "message_en": en.format(**fields), "message_zh": zh.format(**fields)}
-
-
-def _none(x: float) -> float | None:
-    return None if math.isnan(x) else float(x)
-
-
-def _float(x: object) -> float:
-    return math.nan if x is None else float(x)  # type: ignore[arg-type]
 
 
 def _float_or_none(x: object) -> float | None:

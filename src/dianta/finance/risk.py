@@ -20,6 +20,8 @@ import numpy as np
 
 from dianta.accounts import query
 from dianta.calc import pcaf
+from dianta.calc.missing import nan_if_none as _float
+from dianta.calc.missing import none_if_nan as _none
 from dianta.ledger.store import Store
 from dianta.reference.scenarios import ScenarioSet, load_scenarios
 
@@ -35,14 +37,6 @@ REASONS = {
 def as_scenarios(scenarios: Scenarios) -> ScenarioSet:
     """A loaded scenario set, or load one by shipped id or path."""
     return scenarios if isinstance(scenarios, ScenarioSet) else load_scenarios(scenarios)
-
-
-def _float(x: object) -> float:
-    return math.nan if x is None else float(x)  # type: ignore[arg-type]
-
-
-def _none(x: float) -> float | None:
-    return None if math.isnan(x) else float(x)
 
 
 def _entries(records: list[dict[str, object]], s: ScenarioSet) -> list[dict[str, object]]:
