@@ -30,12 +30,21 @@ def test_store_made_before_migrations_is_upgraded(tmp_path: Path):
     with engine.begin() as con:
         for column in ("last_batch_id", "mode"):  # added to runs by revision 0005
             con.execute(sa.text(f"ALTER TABLE runs DROP COLUMN {column}"))
+        con.execute(sa.text("ALTER TABLE lake_files DROP COLUMN month_to"))  # revision 0006
+        con.execute(sa.text("INSERT INTO lake_files (path, table_name, month, batch_id, n_rows, state) VALUES "
+                            "('interval_readings/month=2023-01/b000001.parquet', 'interval_readings', '2023-01', 1, "
+                            "96, 'active')"))
         con.execute(schema.meta.insert().values(key="schema_version", value="1"))
     engine.dispose()
     store = Store(folder)
     with store.engine.connect() as con:
         assert MigrationContext.configure(con).get_current_revision() == migrate.head()
         assert sa.inspect(con).has_table("audit_log")
+        # a file of the old layout holds one month: 0006 records it as its last month too
+        assert con.execute(sa.select(schema.lake_files.c.month, schema.lake_files.c.month_to)).all() == [
+            ("2023-01", "2023-01")]
+    assert store.active_files("interval_readings", ["2023-01"]) == [
+        store.lake / "interval_readings/month=2023-01/b000001.parquet"]
 
 
 def test_unreachable_postgres_is_a_clear_error(tmp_path: Path):

@@ -122,6 +122,9 @@ class BatchCheck:
     sources: dict[str, SourceTable]
     store: StoreSnapshot
     findings: list[Finding] = field(default_factory=list)
+    #: tables whose every row passed, found from their one-pass summary: ``typed_<table>`` is a view on the
+    #: file (never copied) and ``summary_<table>`` holds the counts per meter and day
+    lazy: set[str] = field(default_factory=set)
 
     # -- plumbing ---------------------------------------------------------------------------------------
     def _emit(self, table: str, code: str, column: str | None, where: str, value: str, *, reason: str | None = None,
@@ -154,9 +157,10 @@ class BatchCheck:
         return q(raw) if raw in cols else q(column)
 
     # -- stage 1: parse ---------------------------------------------------------------------------------
-    def _load(self, spec: TableSpec) -> None:
+    def _load(self, spec: TableSpec, *, view: bool = False) -> None:
         """``typed_<table>``: parsed columns, plus the cell text (``raw:<column>``) wherever parsing can fail,
-        so that a finding shows the value as sent (kept only there: interval tables are large)."""
+        so that a finding shows the value as sent (kept only there: interval tables are large). With
+        ``view``, ``parsed_<table>`` is only a view on the file (see :meth:`_summarise_readings`)."""
         src = self.sources[spec.name]
         if src.parquet is not None:
             rel = self.con.read_parquet(str(src.parquet), file_row_number=True)
@@ -176,8 +180,9 @@ class BatchCheck:
             exprs.append(f"{_typed_expr(c, types[c.name])} AS {q(c.name)}")
             if types[c.name] == "VARCHAR" and c.type not in _TEXTUAL:
                 exprs.append(f"{q(c.name)} AS {q('raw:' + c.name)}")
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE typed_{spec.name} AS "
-                         f"SELECT {row} AS _row, {', '.join(exprs)} FROM raw_{spec.name}")
+        kind = f"VIEW parsed_{spec.name}" if view else f"TABLE typed_{spec.name}"
+        self.con.execute(f"CREATE OR REPLACE TEMP {kind} AS SELECT {row} AS _row, {', '.join(exprs)} "
+                         f"FROM raw_{spec.name}")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE bad_{spec.name} (_row BIGINT)")
 
     # -- stage 2: cells ---------------------------------------------------------------------------------
@@ -333,12 +338,59 @@ class BatchCheck:
                    reason="(SELECT s.credit_code FROM store_certificates s "
                           "WHERE s.certificate_id = typed_green_certificates.certificate_id)")
 
+    # -- interval readings in one pass ---------------------------------------------------------------------
+    def _summarise_readings(self) -> bool:
+        """Interval readings from a Parquet file, read once: ``summary_interval_readings`` counts, per meter
+        and day, everything the row checks look at (missing or bad values, off-grid timestamps, the distinct
+        quarter-hours as a bit mask per day for repeated keys, text length). When no row can fail, the
+        references and meter holders are checked on its (meter, day) pairs and True comes back: the rows
+        are never copied (``typed_`` is a view on the file) and the warnings use the summary. Otherwise the
+        rows are copied and every check runs row by row, naming each row (False).
+
+        Bench: 175 M readings, bench/bench_scale.py; the copy and the row checks took most of ingest."""
+        t = "interval_readings"
+        day_us, quarter_us = 86_400_000_000, 900_000_000
+        slot = f"((e % {day_us}) // {quarter_us})"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE summary_{t} AS SELECT meter_id, e // {day_us} AS day, count(*) AS n, "
+            f"sum(kwh) AS kwh, min(e) AS first_us, max(e) AS last_us, count_if(e IS NULL) AS no_ts, "
+            f"count_if(e < 0 OR e % {quarter_us} <> 0) AS off_grid, "
+            f"count_if(kwh IS NULL OR NOT isfinite(kwh) OR kwh < 0) AS bad_kwh, max(length(meter_id)) AS longest, "
+            f"coalesce(bit_count(bit_or(CASE WHEN e >= 0 AND {slot} < 48 THEN 1::BIGINT << {slot} END)), 0) + "
+            f"coalesce(bit_count(bit_or(CASE WHEN e >= 0 AND {slot} >= 48 THEN 1::BIGINT << ({slot} - 48) END)), 0) "
+            f"AS quarters "
+            f"FROM (SELECT meter_id, kwh, epoch_us(ts) AS e FROM parsed_{t}) GROUP BY ALL")
+        failing = self.con.sql(
+            f"SELECT count(*) FROM summary_{t} WHERE meter_id IS NULL OR day IS NULL OR no_ts > 0 OR off_grid > 0 "
+            f"OR bad_kwh > 0 OR longest > {MAX_TEXT} OR n > quarters").fetchall()[0][0]
+        if not failing:
+            self._valid_keys("meters", "meter_id")
+            failing = self.con.sql(
+                f"SELECT count(*) FROM (SELECT DISTINCT meter_id FROM summary_{t}) WHERE meter_id NOT IN "
+                f"(SELECT k FROM ok_keys WHERE k IS NOT NULL)").fetchall()[0][0]
+        if not failing:
+            failing = self.con.sql(
+                f"SELECT count(*) FROM (SELECT DISTINCT meter_id, CAST(make_timestamp(day * {day_us}) AS DATE) AS d "
+                f"FROM summary_{t}) p WHERE NOT EXISTS (SELECT 1 FROM all_meters m WHERE m.meter_id = p.meter_id "
+                f"AND coalesce(m.valid_from, DATE '0001-01-01') <= p.d "
+                f"AND coalesce(m.valid_to, DATE '9999-12-31') >= p.d)").fetchall()[0][0]
+        kind = "VIEW" if not failing else "TABLE"
+        self.con.execute(f"CREATE OR REPLACE TEMP {kind} typed_{t} AS SELECT * FROM parsed_{t}")
+        if not failing:
+            self.lazy.add(t)
+        return not failing
+
     # -- stage 6: warnings ------------------------------------------------------------------------------
     def _gap_warnings(self) -> None:
-        valid = "typed_interval_readings WHERE _row NOT IN (SELECT _row FROM bad_interval_readings)"
-        gaps = self.con.sql(
-            f"SELECT meter_id, CAST((epoch(max(ts)) - epoch(min(ts))) / 900 + 1 AS BIGINT) AS expected, "
-            f"count(*) AS n FROM {valid} GROUP BY meter_id HAVING expected > n ORDER BY meter_id").fetchall()
+        if "interval_readings" in self.lazy:
+            gaps = self.con.sql(
+                "SELECT meter_id, (max(last_us) - min(first_us)) // 900000000 + 1 AS expected, sum(n) AS n "
+                "FROM summary_interval_readings GROUP BY meter_id HAVING expected > n ORDER BY meter_id").fetchall()
+        else:
+            valid = "typed_interval_readings WHERE _row NOT IN (SELECT _row FROM bad_interval_readings)"
+            gaps = self.con.sql(
+                f"SELECT meter_id, CAST((epoch(max(ts)) - epoch(min(ts))) / 900 + 1 AS BIGINT) AS expected, "
+                f"count(*) AS n FROM {valid} GROUP BY meter_id HAVING expected > n ORDER BY meter_id").fetchall()
         file = self.sources["interval_readings"].file
         for meter, expected, n in gaps:
             self.findings.append(finding("interval_gap", table="interval_readings", column="ts", value=meter,
@@ -351,19 +403,27 @@ class BatchCheck:
         week at a time; the account compares the whole month), against its monthly totals or the stored ones."""
         none_readings = "SELECT NULL::VARCHAR AS meter_id, NULL::TIMESTAMP AS ts, NULL::DOUBLE AS kwh WHERE false"
         none_monthly = "SELECT NULL::VARCHAR AS meter_id, NULL::VARCHAR AS month, NULL::DOUBLE AS kwh WHERE false"
-        batch_readings = ("SELECT meter_id, ts, kwh FROM typed_interval_readings WHERE _row NOT IN "
-                          "(SELECT _row FROM bad_interval_readings)") if "interval_readings" in self.sources \
-            else none_readings
+        lazy = "interval_readings" in self.lazy
+        batch_readings = ("SELECT meter_id, ts, kwh FROM typed_interval_readings" + ("" if lazy else
+                          " WHERE _row NOT IN (SELECT _row FROM bad_interval_readings)")) \
+            if "interval_readings" in self.sources else none_readings
         monthly = ("SELECT meter_id, month, kwh FROM typed_consumption_monthly WHERE _row NOT IN "
                    "(SELECT _row FROM bad_consumption_monthly)") if "consumption_monthly" in self.sources \
             else none_monthly
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE valid_readings AS {batch_readings}")
+        # a view: the batch's readings are not copied (only read again when stored readings are merged in)
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW valid_readings AS {batch_readings}")
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE valid_monthly AS {monthly}")
-        self.con.execute("CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT meter_id, strftime(ts, '%Y-%m') "
-                         "AS month FROM valid_readings UNION SELECT meter_id, month FROM valid_monthly")
+        month_of_day = "strftime(make_timestamp(day * 86400000000), '%Y-%m')"
+        batch_sums = (f"SELECT meter_id, {month_of_day} AS month, sum(kwh) AS kwh FROM summary_interval_readings "
+                      f"GROUP BY ALL") if lazy else \
+            "SELECT meter_id, strftime(ts, '%Y-%m') AS month, sum(kwh) AS kwh FROM valid_readings GROUP BY ALL"
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE batch_month_kwh AS {batch_sums}")
+        self.con.execute("CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT meter_id, month "
+                         "FROM batch_month_kwh UNION SELECT meter_id, month FROM valid_monthly")
         months = [r[0] for r in self.con.sql("SELECT DISTINCT month FROM touched ORDER BY 1").fetchall()]
-        paths = [path for m in months for path in self.store.interval_files.get(m, [])]
+        paths = sorted({path for m in months for path in self.store.interval_files.get(m, [])})
         readings = "SELECT meter_id, ts, kwh FROM valid_readings"
+        sums = "SELECT * FROM batch_month_kwh"
         if paths:
             self.con.execute("DROP TABLE IF EXISTS stored_readings")
             self.con.sql("SELECT meter_id, ts, kwh FROM read_parquet($files) "
@@ -371,9 +431,9 @@ class BatchCheck:
                          params={"files": paths}).create("stored_readings")
             readings += (" UNION ALL SELECT s.meter_id, s.ts, s.kwh FROM stored_readings s WHERE NOT EXISTS "
                          "(SELECT 1 FROM valid_readings b WHERE b.meter_id = s.meter_id AND b.ts = s.ts)")
+            sums = f"SELECT meter_id, strftime(ts, '%Y-%m') AS month, sum(kwh) AS kwh FROM ({readings}) GROUP BY ALL"
         rows = self.con.sql(
-            f"WITH i AS (SELECT meter_id, strftime(ts, '%Y-%m') AS month, sum(kwh) AS kwh FROM ({readings}) "
-            f"GROUP BY ALL), "
+            f"WITH i AS ({sums}), "
             f"m AS (SELECT * FROM valid_monthly UNION ALL SELECT s.meter_id, s.month, s.kwh FROM store_monthly s "
             f"WHERE NOT EXISTS (SELECT 1 FROM valid_monthly b WHERE b.meter_id = s.meter_id AND b.month = s.month)) "
             f"SELECT i.meter_id, i.month, i.kwh, m.kwh FROM i JOIN m USING (meter_id, month) "
@@ -399,7 +459,10 @@ class BatchCheck:
             if name not in self.sources:
                 continue
             spec = TABLES[name]
-            self._load(spec)
+            summarised = name == "interval_readings" and self.sources[name].parquet is not None
+            self._load(spec, view=summarised)
+            if summarised and self._summarise_readings():
+                continue  # every row passed every check below
             self._check_cells(spec)
             self._check_rows(spec)
             self._check_references(spec)

@@ -60,7 +60,10 @@ lake_files = sa.Table(
     "lake_files", metadata,
     sa.Column("path", sa.String, primary_key=True),  # relative to the lake root
     sa.Column("table_name", sa.String, nullable=False),
-    sa.Column("month", sa.String, nullable=False),
+    sa.Column("month", sa.String, nullable=False),  # the first month of the file's rows (YYYY-MM)
+    # the last month (migration 0006): a new batch's months of a year go to one file; a file is active or
+    # superseded as a whole (a correction to one of its months rewrites its other months too)
+    sa.Column("month_to", sa.String),
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.batch_id"), nullable=False),
     sa.Column("n_rows", sa.Integer, nullable=False),
     sa.Column("state", sa.String, nullable=False),  # active | superseded

@@ -150,16 +150,39 @@ class Store:
             lock.close()
 
     def active_files(self, table: str, months: list[str] | None = None) -> list[Path]:
-        """The committed, current lake files of a table (optionally of some months)."""
+        """The committed, current lake files of a table (optionally those holding rows of some months: a
+        file holds the months from its ``month`` to its ``month_to``)."""
+        return [path for path, _, _ in self.active_spans(table, months)]
+
+    def active_spans(self, table: str, months: list[str] | None = None) -> list[tuple[Path, str, str]]:
+        """(file, first month, last month) of the current lake files of a table, as :meth:`active_files`."""
         lf = schema.lake_files
-        query = sa.select(lf.c.path).where(lf.c.table_name == table, lf.c.state == "active").order_by(lf.c.path)
+        query = (sa.select(lf.c.path, lf.c.month, sa.func.coalesce(lf.c.month_to, lf.c.month))
+                 .where(lf.c.table_name == table, lf.c.state == "active").order_by(lf.c.path))
         if months is not None:
-            query = query.where(lf.c.month.in_(months))
+            query = query.where(overlapping(months))
         with self.engine.connect() as con:
-            return [self.lake / r[0] for r in con.execute(query)]
+            return [(self.lake / r[0], r[1], r[2]) for r in con.execute(query)]
 
     def temp_dir(self) -> Path:
         return self.root / "_tmp" if self.lake == self.root else self.root / "tmp"
+
+
+def span_months(first: str, last: str) -> list[str]:
+    """The months from ``first`` to ``last`` (YYYY-MM), both included."""
+    y, m = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def overlapping(months: list[str]) -> sa.ColumnElement[bool]:
+    """Lake files (``lake_files`` rows) holding rows of any of ``months`` (YYYY-MM, which sort as text)."""
+    lf = schema.lake_files
+    last = sa.func.coalesce(lf.c.month_to, lf.c.month)
+    return sa.or_(sa.false(), *(sa.and_(lf.c.month <= m, last >= m) for m in sorted(set(months))))
 
 
 @contextmanager
