@@ -287,8 +287,9 @@ def _ref_script(step: str, nd: Path, year: int, rows: int, memory_limit: str) ->
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.read_parquet(files).create_view("readings")
-        for name, table in inputs.items():
-            con.register(name, table)
+        for name, table in inputs.items():  # DuckDB tables (with statistics), as the engine does
+            con.register(f"arrow_{name}", table)
+            con.execute(f'CREATE TEMP TABLE "{name}" AS SELECT * FROM "arrow_{name}"')
         base = bp._rss_mb()
         t0 = time.perf_counter()
         out = {}
