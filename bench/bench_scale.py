@@ -25,7 +25,8 @@ descendants** (the Spark JVM) from /proc every 0.2 s:
 ``ref-script``      bare DuckDB (no Dianta; every core; ``memory_limit`` 8GB, ``--ref-memory-limit``; spilling
                     to the work directory) running the statements of ``dianta.engine.queries.YEAR_SCRIPT`` with
                     ``readings`` a view on the original Parquet file and meters/bounds/tou/trades built from the
-                    batch's CSV files ("the bare DuckDB aggregation queries on the same Parquet data").
+                    batch's CSV files as DuckDB tables ("the bare DuckDB aggregation queries on the same Parquet
+                    data").
 ``ref-script-lake`` (information) the same on the lake files Dianta's ingest wrote (the files compute reads):
                     separates the cost of the file layout from Dianta's own overhead.
 ``ref-monthly``     DuckDB monthly kWh per meter on the original file -- as ``bench_pipeline.py`` (information).
