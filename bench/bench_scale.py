@@ -22,6 +22,9 @@ descendants** (the Spark JVM) from /proc every 0.2 s:
                                                                                     reference: ref-script
 ``ref-ingest``      DuckDB ``CREATE TABLE t AS SELECT * FROM read_parquet(<original file>)`` + CHECKPOINT into
                     a new database file -- as ``bench_pipeline.py``.
+``ingest-csv``      ``ingest_batch`` of the same batch with its readings as CSV (``batch-csv``, written from the
+                    Parquet file by the data step, not timed) into a new store.   reference: ref-ingest-csv
+``ref-ingest-csv``  DuckDB ``CREATE TABLE t AS SELECT * FROM read_csv(<the CSV>)`` (types detected) + CHECKPOINT.
 ``ref-script``      bare DuckDB (no Dianta; every core; ``memory_limit`` 8GB, ``--ref-memory-limit``; spilling
                     to the work directory) running the statements of ``dianta.engine.queries.YEAR_SCRIPT`` with
                     ``readings`` a view on the original Parquet file and meters/bounds/tou/trades built from the
@@ -63,10 +66,10 @@ import bench_pipeline as bp  # noqa: E402  (imports only the standard library at
 OUT_FILE = bp.OUT_DIR / "scale.json"
 MARKER = ".dianta-bench-scale"
 RESULT_PREFIX = bp.RESULT_PREFIX
-STEPS = ("ingest", "compute-duckdb", "compute-spark", "ref-ingest", "ref-script", "ref-script-lake", "ref-monthly",
-         "pandas")
-REFERENCE_OF = {"ingest": "ref-ingest", "compute-duckdb": "ref-script", "compute-spark": "ref-script",
-                "pandas": "ref-script"}
+STEPS = ("ingest", "compute-duckdb", "compute-spark", "ref-ingest", "ingest-csv", "ref-ingest-csv", "ref-script",
+         "ref-script-lake", "ref-monthly", "pandas")
+REFERENCE_OF = {"ingest": "ref-ingest", "ingest-csv": "ref-ingest-csv", "compute-duckdb": "ref-script",
+                "compute-spark": "ref-script", "pandas": "ref-script"}
 TARGET_N = 5000
 TARGET_PEAK_MB = 4096.0  # 4 GiB
 TARGET_RATIO = 0.5
@@ -319,6 +322,65 @@ def _ref_script(step: str, nd: Path, year: int, rows: int, memory_limit: str) ->
             "files": len(files), "memory_limit": memory_limit}
 
 
+def _csv_batch(nd: Path) -> int:
+    """``batch-csv``: the batch with its readings as CSV (``YYYY-MM-DD HH:MM:SS``, as DuckDB writes numbers),
+    written from the Parquet file once (not timed); returns the CSV's size in bytes."""
+    import duckdb
+
+    batch, target = nd / "batch", nd / "batch-csv"
+    csv_file = target / "interval_readings.csv"
+    if not csv_file.exists():
+        target.mkdir(exist_ok=True)
+        for f in batch.glob("*.csv"):
+            shutil.copyfile(f, target / f.name)
+        with duckdb.connect(config={"temp_directory": str(nd / "ref-tmp")}) as con:
+            con.execute("COPY (SELECT meter_id, strftime(ts, '%Y-%m-%d %H:%M:%S') AS ts, kwh "
+                        "FROM read_parquet($f)) TO '" + str(csv_file).replace("'", "''") + ".part' (HEADER)",
+                        {"f": str(batch / "interval_readings.parquet")})
+        os.replace(f"{csv_file}.part", csv_file)
+    return csv_file.stat().st_size
+
+
+def _csv_step(step: str, nd: Path, rows: int) -> dict[str, object]:
+    """``ingest-csv``: ``ingest_batch`` of the CSV batch into a new store; ``ref-ingest-csv``: DuckDB's own
+    ``CREATE TABLE t AS SELECT * FROM read_csv(<file>)`` (types detected) + ``CHECKPOINT`` into a new file."""
+    csv_file = nd / "batch-csv" / "interval_readings.csv"
+    if step == "ingest-csv":
+        from dianta.ingest.apply import ingest_batch
+        from dianta.ledger.store import Store
+
+        store_dir = nd / "store-csv"
+        shutil.rmtree(store_dir, ignore_errors=True)
+        store = Store(store_dir)
+        base = bp._rss_mb()
+        t0 = time.perf_counter()
+        result = ingest_batch(store, csv_file.parent)
+        seconds = time.perf_counter() - t0
+        counts = result.counts["interval_readings"]
+        if result.status != "applied" or counts.new != rows:
+            raise BenchError(f"ingest-csv did not apply the batch cleanly: status {result.status}, "
+                             f"{counts.new:,} new interval rows of {rows:,}")
+        n = counts.new
+    else:
+        import duckdb
+
+        db = nd / "ref-csv.duckdb"
+        for p in (db, db.with_name(db.name + ".wal")):
+            p.unlink(missing_ok=True)
+        with duckdb.connect(str(db)) as con:
+            base = bp._rss_mb()
+            t0 = time.perf_counter()
+            con.execute("CREATE TABLE t AS SELECT * FROM read_csv($f)", {"f": str(csv_file)})
+            con.execute("CHECKPOINT")
+            seconds = time.perf_counter() - t0
+            n = con.sql("SELECT count(*) FROM t").fetchall()[0][0]
+        db.unlink(missing_ok=True)
+    if n != rows:
+        raise BenchError(f"{step}: {n:,} rows, expected {rows:,}")
+    return {"step": step, "rows": rows, "seconds": seconds, "peak_rss_mb": bp._peak_rss_mb(), "base_rss_mb": base,
+            "csv_bytes": csv_file.stat().st_size}
+
+
 def _pandas(nd: Path, year: int, rows: int) -> dict[str, object]:
     import numpy as np
     import pandas as pd
@@ -405,6 +467,9 @@ def child_main(args: argparse.Namespace) -> int:
     try:
         if args.step == "data":
             out = bp.data_step(nd, args.n, args.year, args.seed, args.generate)
+            out["csv_bytes"] = _csv_batch(nd)
+        elif args.step in ("ingest-csv", "ref-ingest-csv"):
+            out = _csv_step(args.step, nd, args.rows)
         elif args.step in ("ingest", "ref-ingest", "ref-monthly"):
             out = bp.run_step(args.step, nd, args.year, args.rows)
         elif args.step.startswith("compute-"):
@@ -553,7 +618,7 @@ def _check(r: dict[str, object], ref: dict[str, object] | None) -> str | None:
 def _target(r: dict[str, object]) -> tuple[str | None, str | None]:
     """(met / MISSED / None, why) for the issue's targets (compute-duckdb and ingest, judged at N = 5000)."""
     step = r["step"]
-    if step not in ("compute-duckdb", "ingest"):
+    if step not in ("compute-duckdb", "ingest", "ingest-csv"):
         return None, None
     if r.get("status") != "ok":
         return "MISSED", f"{step} failed: {r.get('reason')}"
@@ -667,7 +732,9 @@ def parent_main(args: argparse.Namespace) -> int:
             params = {"enterprises": n, "year": args.year, "seed": args.seed}
             nd, reusable = bp._prepare_workdir(nd, args.reuse_data, params)
             free_gb = shutil.disk_usage(nd).free / 2**30
-            need_gb = n * 0.18e-3 * 6  # Parquet ~0.18 MB per enterprise: batch, lake, reference db, spills
+            # Parquet ~0.18 MB per enterprise (batch, lake, reference db, spills), the CSV batch ~1.5 MB, its
+            # store and reference db ~0.4 MB
+            need_gb = n * (0.18e-3 * 6 + 1.9e-3)
             print(f"N = {n:,}: {free_gb:,.0f} GB free in {nd} (about {need_gb:,.1f} GB needed)", file=sys.stderr)
             if free_gb < need_gb:
                 raise BenchError(f"not enough free disk in {nd}: {free_gb:.1f} GB, need about {need_gb:.1f} GB")

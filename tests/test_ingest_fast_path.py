@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dianta.errors import InputRefused
+from dianta.ingest import apply as apply_module
 from dianta.ingest import validate
 from dianta.ingest.apply import IngestResult, ingest_batch
 from dianta.ledger import schema
@@ -44,8 +45,7 @@ def _readings(folder: Path, rows: list[tuple[object, object, object]]) -> None:
 
 
 def _row_by_row(self: validate.BatchCheck) -> bool:
-    """The fast path switched off: the rows are copied and every check runs row by row."""
-    self.con.execute("CREATE OR REPLACE TEMP TABLE typed_interval_readings AS SELECT * FROM parsed_interval_readings")
+    """The fast path switched off: the rows are copied (a CSV read whole) and every check runs row by row."""
     return False
 
 
@@ -203,3 +203,70 @@ def test_warnings_come_from_the_summary(tmp_path: Path):
     assert warnings["interval_gap"].value == "M1" and "33.33%" in warnings["interval_gap"].message_en
     mismatch = warnings["monthly_mismatch"]
     assert mismatch.value == "M1" and "3.0" in mismatch.message_en and "10.0" in mismatch.message_en
+
+
+# -- CSV files of readings: streamed by DuckDB into Parquet when every line is in the common form -------------
+ts_texts = st.one_of(
+    quarter_hours.map(lambda t: t.strftime("%Y-%m-%d %H:%M:%S")),
+    quarter_hours.map(lambda t: t.strftime("%Y-%m-%d %H:%M:%S")),
+    quarter_hours.map(lambda t: t.strftime("%Y-%m-%dT%H:%M")),
+    quarter_hours.map(lambda t: f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute:02d}"),
+    quarter_hours.map(lambda t: t.strftime("%Y-%m-%dT%H:%M:%S+08:00")),
+    st.sampled_from(["", "2023-01-01 24:00:00", "2023-01-01 00:14:60", "2023-01-01", "x", " 2023-01-01 00:15:00"]))
+kwh_texts = st.sampled_from(["1", "2.5", "0", "1,000", "1,00", "-1", "nan", "inf", "", " 3 ", "abc", "1e309"])
+csv_line = st.tuples(st.sampled_from(["M1", "M1", "M2", "M9", " M1 ", ""]), ts_texts, kwh_texts)
+
+
+def _csv_readings(folder: Path, lines: list[tuple[str, str, str]], ragged: bool) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    body = "".join(f'"{m}",{t},"{k}"\n' for m, t, k in lines)
+    if ragged:
+        body += "M1,2023-01-01 00:00:00,1,extra\n"
+    (folder / "interval_readings.csv").write_text("meter_id,ts,kwh\n" + body, encoding="utf-8")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.one_of(
+    st.lists(st.tuples(st.sampled_from(["M1"]), quarter_hours.map(lambda t: t.strftime("%Y-%m-%d %H:%M:%S")),
+                       st.sampled_from(["1", "2.5", "0"])), min_size=1, max_size=30),
+    st.lists(csv_line, min_size=1, max_size=30)), ragged=st.booleans(), partial=st.booleans())
+def test_a_streamed_csv_ends_as_the_same_csv_read_whole(tmp_path_factory: pytest.TempPathFactory,
+                                                         monkeypatch: pytest.MonkeyPatch, lines: list,
+                                                         ragged: bool, partial: bool):
+    """Property: whatever the spellings (ISO with a space or a T, slashes, offsets, thousands separators,
+    empty cells, 24:00, ragged lines), a CSV of readings streamed by DuckDB ends as the same file read whole
+    by the row-by-row path: the same refusal and findings (with the same row numbers), or the same counts,
+    warnings and lake rows."""
+    work = tmp_path_factory.mktemp("csv")
+    _setup(work / "batch")
+    _csv_readings(work / "batch", lines, ragged)
+    streamed = _outcome(Store(work / "streamed"), work / "batch", partial)
+    with monkeypatch.context() as m:
+        m.setattr(validate.BatchCheck, "_stream_csv", lambda self, spec: False)
+        whole = _outcome(Store(work / "whole"), work / "batch", partial)
+    assert streamed == whole
+
+
+def test_a_clean_csv_is_read_once_and_its_parquet_is_the_lake_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    _setup(tmp_path / "b")
+    rows = _year_of_readings(["M1"])
+    _csv_readings(tmp_path / "b", [(m, t.strftime("%Y-%m-%d %H:%M:%S"), f"{k:g}") for m, t, k in rows], False)
+    store = Store(tmp_path / "s")
+    writes: list[tuple[str, bool]] = []
+    original = apply_module._Applier._write
+
+    def spy(self, select, template, params=None, *, reuse=None):  # noqa: ANN001, ANN202
+        writes.append((template, reuse is not None))
+        return original(self, select, template, params, reuse=reuse)
+
+    monkeypatch.setattr(apply_module._Applier, "_write", spy)
+    result = ingest_batch(store, tmp_path / "b")
+    assert result.counts["interval_readings"].new == 1460
+    # the readings' lake file is the Parquet file the checks streamed the CSV into: not written again
+    assert writes == [("interval_readings/month=2023-01/b{batch}-to-2023-12.parquet", True)]
+    assert _files(store) == [("interval_readings/month=2023-01/b000001-to-2023-12.parquet", "2023-01", "2023-12",
+                              "active")]
+    assert _lake(store) == sorted(rows)
+    (path,) = store.active_files("interval_readings")
+    assert pq.read_schema(path).field("ts").type == pa.timestamp("us")
+    assert list(store.temp_dir().glob("ingest-*")) == []  # the scratch folder went with the batch

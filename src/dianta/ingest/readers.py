@@ -36,6 +36,9 @@ class SourceTable:
     data: pa.Table | None = None
     parquet: Path | None = None
     columns: tuple[str, ...] = ()
+    #: a large-table CSV (UTF-8) not read yet: DuckDB streams it (validate.py); ``read_csv_rows`` reads it
+    #: whole, with row numbers, when a row fails
+    csv: Path | None = None
 
 
 def _detect_encoding(path: Path) -> str | None:
@@ -85,8 +88,13 @@ def _complete(table: pa.Table, spec: TableSpec) -> pa.Table:
 CSV_BLOCK_BYTES = 16 * 2**20
 
 
+#: tables whose UTF-8 CSV files DuckDB streams instead of reading them whole (see ``SourceTable.csv``)
+STREAMED_CSV = ("interval_readings",)
+
+
 def read_csv(path: Path, spec: TableSpec) -> tuple[SourceTable | None, list[Finding]]:
-    """Read one CSV table as strings; problems of the file itself come back as findings."""
+    """Read one CSV table as strings; problems of the file itself come back as findings. A UTF-8 file of
+    interval readings is only opened for its header here (``SourceTable.csv``)."""
     file = path.name
     encoding = _detect_encoding(path)
     if encoding is None:
@@ -97,6 +105,20 @@ def read_csv(path: Path, spec: TableSpec) -> tuple[SourceTable | None, list[Find
     problems = _check_header(names, spec, file)
     if problems:
         return None, problems
+    if spec.name in STREAMED_CSV and encoding == "utf-8":
+        return SourceTable(spec.name, file, csv=path, columns=tuple(names)), []
+    return _read_rows(path, spec, encoding, names)
+
+
+def read_csv_rows(source: SourceTable, spec: TableSpec) -> tuple[SourceTable | None, list[Finding]]:
+    """The rows of a streamed CSV (``source.csv``), read whole as strings with their row numbers."""
+    assert source.csv is not None
+    return _read_rows(source.csv, spec, "utf-8", list(source.columns))
+
+
+def _read_rows(path: Path, spec: TableSpec, encoding: str, names: list[str]
+               ) -> tuple[SourceTable | None, list[Finding]]:
+    file = path.name
     try:
         table, ragged = _parse_csv(path, encoding, names, numbered=False)
         if ragged:  # read again, single-threaded, for the row numbers (only a broken file pays for it)

@@ -8,15 +8,17 @@ as such (``rejected_reference``), which is what ``--partial`` quarantines along 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from dianta.errors import InputRefused
 from dianta.findings import Finding, finding
 from dianta.glossary import TABLE_ORDER, TABLES, Column, TableSpec
 from dianta.ingest import codes
-from dianta.ingest.readers import ROW, SourceTable
+from dianta.ingest.readers import ROW, SourceTable, read_csv_rows
 
 #: Findings listed per check and table; the rest are counted in one ``more_rows`` finding.
 LIMIT = 1000
@@ -125,6 +127,10 @@ class BatchCheck:
     #: tables whose every row passed, found from their one-pass summary: ``typed_<table>`` is a view on the
     #: file (never copied) and ``summary_<table>`` holds the counts per meter and day
     lazy: set[str] = field(default_factory=set)
+    #: where a streamed CSV (``SourceTable.csv``) is written as Parquet; None: such files are read whole
+    scratch: Path | None = None
+    #: table -> the Parquet file its streamed CSV became (every row passed: it is the lake file as it is)
+    converted: dict[str, Path] = field(default_factory=dict)
 
     # -- plumbing ---------------------------------------------------------------------------------------
     def _emit(self, table: str, code: str, column: str | None, where: str, value: str, *, reason: str | None = None,
@@ -382,13 +388,44 @@ class BatchCheck:
                 f"FROM summary_{t}) p WHERE NOT EXISTS (SELECT 1 FROM all_meters m WHERE m.meter_id = p.meter_id "
                 f"AND coalesce(m.valid_from, DATE '0001-01-01') <= p.d "
                 f"AND coalesce(m.valid_to, DATE '9999-12-31') >= p.d)").fetchall()[0][0]
-        if failing:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE typed_{t} AS SELECT * FROM parsed_{t}")
-        else:  # the same values as parsed_ (no cell needs trimming), without trimming 175 M cells again
+        if not failing:  # the same values as parsed_ (no cell needs trimming), without trimming 175 M cells again
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW typed_{t} AS SELECT * FROM verbatim_{t}")
-        if not failing:
             self.lazy.add(t)
         return not failing
+
+    def _stream_csv(self, spec: TableSpec) -> bool:
+        """A streamed CSV of readings in one pass through DuckDB's CSV reader, typed in the common form
+        (``YYYY-MM-DD HH:MM:SS``, kWh a plain number), into a Parquet file in ``scratch``, then summarised
+        as a Parquet source. False when the reader stops at a line (another spelling, a ragged row, a bad
+        byte): the file is then read whole and checked row by row."""
+        src = self.sources[spec.name]
+        assert src.csv is not None and self.scratch is not None
+        types = {"text": "VARCHAR", "ts_quarter_hour": "TIMESTAMP", "kwh": "DOUBLE"}
+        # the header's names are the glossary's (readers._check_header), so they can be written into SQL
+        columns = ", ".join(f"'{n}': '{types[spec.column(n).type]}'" for n in src.columns)
+        target = self.scratch / f"{spec.name}.parquet"
+        escaped = str(target).replace("'", "''")
+        reader = (f"read_csv($path, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+                  f"columns = {{{columns}}}, timestampformat = '%Y-%m-%d %H:%M:%S')")
+        try:
+            self.con.execute(f"COPY (SELECT {', '.join(q(c) for c in spec.column_names)} FROM {reader}) "
+                             f"TO '{escaped}' (FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION v2)",
+                             {"path": str(src.csv)})
+        except duckdb.Error:
+            target.unlink(missing_ok=True)
+            return False
+        self.sources[spec.name] = replace(src, parquet=target)
+        self.converted[spec.name] = target
+        return True
+
+    def _read_whole(self, spec: TableSpec) -> None:
+        """A streamed CSV read whole, with its row numbers (a row failed, or DuckDB's reader stopped)."""
+        src = self.sources[spec.name]
+        self.converted.pop(spec.name, None)
+        loaded, problems = read_csv_rows(src, spec)
+        if loaded is None:
+            raise InputRefused(f"{src.file} cannot be read as the data requirement table", problems)
+        self.sources[spec.name] = loaded
 
     # -- stage 6: warnings ------------------------------------------------------------------------------
     def _gap_warnings(self) -> None:
@@ -469,10 +506,19 @@ class BatchCheck:
             if name not in self.sources:
                 continue
             spec = TABLES[name]
-            summarised = name == "interval_readings" and self.sources[name].parquet is not None
-            self._load(spec, view=summarised)
-            if summarised and self._summarise_readings():
-                continue  # every row passed every check below
+            if self.sources[name].csv is not None and (self.scratch is None or not self._stream_csv(spec)):
+                self._read_whole(spec)
+            if name == "interval_readings" and self.sources[name].parquet is not None:
+                self._load(spec, view=True)
+                if self._summarise_readings():
+                    continue  # every row passed every check below
+                if name in self.converted:  # the CSV again, whole: findings name its rows
+                    self._read_whole(spec)
+                    self._load(spec)
+                else:
+                    self.con.execute(f"CREATE OR REPLACE TEMP TABLE typed_{name} AS SELECT * FROM parsed_{name}")
+            else:
+                self._load(spec)
             self._check_cells(spec)
             self._check_rows(spec)
             self._check_references(spec)
