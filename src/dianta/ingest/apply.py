@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from dianta.errors import InputRefused, StoreError, UsageError
@@ -270,11 +271,6 @@ class _Applier:
         corrected_months = {r[0] for r in self.con.sql("SELECT DISTINCT month FROM changed").fetchall()}
         rewrite = self._rewritten_months(name, corrected_months)
         carried = sorted(set(rewrite) - set(months))
-        if carried:  # months of superseded files the batch does not bring: their stored rows, written again
-            files = [str(f) for f in self.store.active_files(name, carried)]
-            self.con.execute(f"INSERT INTO old_rows SELECT {cols}, strftime(ts, '%Y-%m') AS month "
-                             f"FROM read_parquet($files) WHERE strftime(ts, '%Y-%m') IN (SELECT unnest($months))",
-                             {"files": files, "months": carried})
         for month in sorted(set(months) | set(rewrite)):
             self.based_on[(name, month)] = {str(f) for f in self.store.active_files(name, [month])}
         order = ", ".join(q(k) for k in (*keys, "ts"))
@@ -288,17 +284,21 @@ class _Applier:
                          reuse=reuse)
         lf = schema.lake_files
         for month in rewrite:
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE month_rows AS SELECT {cols} FROM old_rows o WHERE month = $m AND "
-                f"NOT EXISTS (SELECT 1 FROM changed i WHERE {join}) UNION ALL SELECT {cols} FROM changed "
-                f"WHERE month = $m UNION ALL SELECT {cols} FROM {fresh} WHERE month = $m", {"m": month})
             self.deferred.append(lambda month=month: self.tx.execute(
                 lf.update().where(lf.c.table_name == name, lf.c.state == "active", lf.c.batch_id != self.batch_id,
                                   overlapping([month]))
                 .values(state="superseded", superseded_by=self.batch_id)))
+            if month in carried:
+                continue  # written below, as stored
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE month_rows AS SELECT {cols} FROM old_rows o WHERE month = $m AND "
+                f"NOT EXISTS (SELECT 1 FROM changed i WHERE {join}) UNION ALL SELECT {cols} FROM changed "
+                f"WHERE month = $m UNION ALL SELECT {cols} FROM {fresh} WHERE month = $m", {"m": month})
             n = self.con.sql("SELECT count(*) FROM month_rows").fetchall()[0][0]
             if n:
                 self._record(name, f"SELECT * FROM month_rows ORDER BY {order}", [month], n)
+        if carried:  # the other months of the files superseded: their stored rows, one streaming pass
+            self._carry(name, cols, carried)
         if counts.corrected:
             history = f"_history/{name}/b{{batch}}.parquet"
             self._write(f"SELECT {cols}, old_kwh FROM changed ORDER BY {order}", history)
@@ -318,6 +318,27 @@ class _Applier:
             if wider == months:
                 return sorted(months)
             months = wider
+
+    def _carry(self, name: str, cols: str, months: list[str]) -> None:
+        """Write the stored rows of ``months`` again, a file per month, in one pass over the current files
+        that hold them (the months of a multi-month file a correction supersedes)."""
+        folder = self.stage / "pending" / f"part{len(self.pending)}"
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        escaped = str(folder).replace("'", "''")
+        files = [str(f) for f in self.store.active_files(name, months)]
+        self.con.execute(f"COPY (SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM read_parquet($files) "
+                         f"WHERE strftime(ts, '%Y-%m') IN (SELECT unnest($months))) TO '{escaped}' "
+                         f"(FORMAT parquet, PARTITION_BY (month), COMPRESSION snappy, PARQUET_VERSION v2)",
+                         {"files": files, "months": months})
+        lf = schema.lake_files
+        for month in months:
+            for i, staged in enumerate(sorted((folder / f"month={month}").glob("*.parquet"))):
+                template = f"{name}/month={month}/b{{batch}}{'' if i == 0 else f'-{i}'}.parquet"
+                n = pq.ParquetFile(staged).metadata.num_rows
+                self.pending.append((staged, template))
+                self.deferred.append(lambda template=template, month=month, n=n: self.tx.execute(lf.insert().values(
+                    path=self._final(template), table_name=name, month=month, month_to=month,
+                    batch_id=self.batch_id, n_rows=n, state="active")))
 
     def _record(self, name: str, select: str, months: list[str], n: int, reuse: Path | None = None) -> None:
         """Stage the rows of ``select`` as the lake file of ``months`` (one month, or a run of consecutive
