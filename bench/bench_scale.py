@@ -25,6 +25,8 @@ descendants** (the Spark JVM) from /proc every 0.2 s:
 ``ingest-csv``      ``ingest_batch`` of the same batch with its readings as CSV (``batch-csv``, written from the
                     Parquet file by the data step, not timed) into a new store.   reference: ref-ingest-csv
 ``ref-ingest-csv``  DuckDB ``CREATE TABLE t AS SELECT * FROM read_csv(<the CSV>)`` (types detected) + CHECKPOINT.
+``incremental``     on a copy of the store compute-duckdb published: one reading corrected, then
+                    ``compute --incremental`` (information: seconds, against compute-duckdb's full run).
 ``ref-script``      bare DuckDB (no Dianta; every core; ``memory_limit`` 8GB, ``--ref-memory-limit``; spilling
                     to the work directory) running the statements of ``dianta.engine.queries.YEAR_SCRIPT`` with
                     ``readings`` a view on the original Parquet file and meters/bounds/tou/trades built from the
@@ -67,7 +69,7 @@ OUT_FILE = bp.OUT_DIR / "scale.json"
 MARKER = ".dianta-bench-scale"
 RESULT_PREFIX = bp.RESULT_PREFIX
 STEPS = ("ingest", "compute-duckdb", "compute-spark", "ref-ingest", "ingest-csv", "ref-ingest-csv", "ref-script",
-         "ref-script-lake", "ref-monthly", "pandas")
+         "ref-script-lake", "ref-monthly", "pandas", "incremental")
 REFERENCE_OF = {"ingest": "ref-ingest", "ingest-csv": "ref-ingest-csv", "compute-duckdb": "ref-script",
                 "compute-spark": "ref-script", "pandas": "ref-script"}
 TARGET_N = 5000
@@ -322,6 +324,42 @@ def _ref_script(step: str, nd: Path, year: int, rows: int, memory_limit: str) ->
             "files": len(files), "memory_limit": memory_limit}
 
 
+def _incremental(nd: Path, year: int, rows: int) -> dict[str, object]:
+    """``incremental``: on a copy of the store compute-duckdb published (copied before the clock), one
+    reading of one meter corrected (``correction_s``), then ``compute --incremental`` (``seconds``)."""
+    import duckdb
+
+    from dianta.accounts.compute import compute_year
+    from dianta.ingest.apply import ingest_batch
+    from dianta.ledger.store import Store
+
+    source, target = nd / "store", nd / "store-incremental"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target)
+    store = Store(target)
+    with duckdb.connect() as con:
+        meter, ts, kwh = con.sql("SELECT meter_id, ts, kwh FROM read_parquet($f) WHERE ts >= $t LIMIT 1",
+                                 params={"f": str(nd / "batch" / "interval_readings.parquet"),
+                                         "t": f"{year}-03-05"}).fetchall()[0]
+    fix = nd / "correction"
+    shutil.rmtree(fix, ignore_errors=True)
+    fix.mkdir()
+    (fix / "interval_readings.csv").write_text(f"meter_id,ts,kwh\n{meter},{ts:%Y-%m-%d %H:%M:%S},{kwh + 1}\n")
+    base = bp._rss_mb()
+    t0 = time.perf_counter()
+    ingest_batch(store, fix, reason="bench: one reading re-read")
+    correction_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    result = compute_year(store, year, incremental=True)
+    seconds = time.perf_counter() - t0
+    if result.mode != "incremental":
+        raise BenchError(f"compute --incremental ran as {result.mode}")
+    shutil.rmtree(target, ignore_errors=True)
+    return {"step": "incremental", "rows": rows, "seconds": seconds, "peak_rss_mb": bp._peak_rss_mb(),
+            "base_rss_mb": base, "correction_s": correction_s, "accounts": len(result.records),
+            "recomputed": result.recomputed}
+
+
 def _csv_batch(nd: Path) -> int:
     """``batch-csv``: the batch with its readings as CSV (``YYYY-MM-DD HH:MM:SS``, as DuckDB writes numbers),
     written from the Parquet file once (not timed); returns the CSV's size in bytes."""
@@ -470,6 +508,8 @@ def child_main(args: argparse.Namespace) -> int:
             out["csv_bytes"] = _csv_batch(nd)
         elif args.step in ("ingest-csv", "ref-ingest-csv"):
             out = _csv_step(args.step, nd, args.rows)
+        elif args.step == "incremental":
+            out = _incremental(nd, args.year, args.rows)
         elif args.step in ("ingest", "ref-ingest", "ref-monthly"):
             out = bp.run_step(args.step, nd, args.year, args.rows)
         elif args.step.startswith("compute-"):
@@ -685,6 +725,13 @@ def _table(results: list[dict[str, object]]) -> str:
         if r.get("spark_startup_s") is not None:
             notes.append(f"  {step} at N = {n:,}: Spark session start (not timed) {float(r['spark_startup_s']):.1f} s, "  # type: ignore[arg-type]
                          f"python process peak {float(r['py_peak_mb']):,.0f} MB")  # type: ignore[arg-type]
+        if r.get("correction_s") is not None:
+            full = next((x for x in results if x["n"] == n and x["step"] == "compute-duckdb"
+                         and x.get("status") == "ok"), None)
+            fix_s, inc_s = float(r["correction_s"]), float(r["seconds"])  # type: ignore[arg-type]
+            notes.append(f"  incremental at N = {n:,}: one reading corrected (ingest {fix_s:.1f} s), then compute "
+                         f"--incremental {inc_s:.1f} s for {r['recomputed']} enterprise(s)"
+                         + (f" (full compute {float(full['seconds']):.1f} s)" if full else ""))  # type: ignore[arg-type]
     by = {(r["n"], r["step"]): r for r in results}
     for (n, step), r in by.items():
         lake = by.get((n, "ref-script-lake"))
