@@ -19,6 +19,7 @@ from dianta.findings import Finding, finding
 from dianta.glossary import TABLE_ORDER, TABLES, Column, TableSpec
 from dianta.ingest import codes
 from dianta.ingest.readers import ROW, SourceTable, read_csv_rows
+from dianta.ledger.store import LAKE_PARQUET
 
 #: Findings listed per check and table; the rest are counted in one ``more_rows`` finding.
 LIMIT = 1000
@@ -409,7 +410,7 @@ class BatchCheck:
                   f"columns = {{{columns}}}, timestampformat = '%Y-%m-%d %H:%M:%S')")
         try:
             self.con.execute(f"COPY (SELECT {', '.join(q(c) for c in spec.column_names)} FROM {reader}) "
-                             f"TO '{escaped}' (FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION v2)",
+                             f"TO '{escaped}' ({LAKE_PARQUET})",
                              {"path": str(src.csv)})
         except duckdb.Error:
             target.unlink(missing_ok=True)

@@ -168,6 +168,12 @@ class Store:
         return self.root / "_tmp" if self.lake == self.root else self.root / "tmp"
 
 
+#: DuckDB ``COPY`` options of every lake file: Parquet format v2 (delta-encoded timestamps, byte-stream-split
+#: kWh) with Snappy (Spark's default), written in under half the time of v1 with zstd, 12 % larger, and read by
+#: DuckDB, Spark and Arrow (175 M readings: 5.6 s against 13 s)
+LAKE_PARQUET = "FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION v2"
+
+
 def span_months(first: str, last: str) -> list[str]:
     """The months from ``first`` to ``last`` (YYYY-MM), both included."""
     y, m = int(first[:4]), int(first[5:7])
