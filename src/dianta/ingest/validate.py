@@ -353,13 +353,13 @@ class BatchCheck:
 
     # -- interval readings in one pass ---------------------------------------------------------------------
     def _summarise_readings(self) -> bool:
-        """Interval readings from a Parquet file, read once: ``summary_interval_readings`` counts, per meter
-        and day, everything the row checks look at (missing or bad values, off-grid timestamps, the distinct
-        quarter-hours as a bit mask per day for repeated keys, text length). When no row can fail, the
-        references and meter holders are checked on its (meter, day) pairs and True comes back: the rows
-        are never copied (``typed_`` is a view on the file, meter ids as sent once the summary showed that
-        none needs trimming) and the warnings use the summary. Otherwise the
-        rows are copied and every check runs row by row, naming each row (False).
+        """Interval readings from a Parquet file (or a streamed CSV written as one), read once:
+        ``summary_interval_readings`` counts, per meter and day, everything the row checks look at (missing
+        or bad values, off-grid timestamps, the distinct quarter-hours as a bit mask per day for repeated
+        keys, text length). When no row can fail, the references and meter holders are checked on its
+        (meter, day) pairs and True comes back: the rows are never copied (``typed_`` is a view on the file,
+        meter ids as sent once the summary showed that none needs trimming) and the warnings use the
+        summary. False: the caller copies the rows and every check runs row by row, naming each row.
 
         Bench: 175 M readings, bench/bench_scale.py; the copy and the row checks took most of ingest."""
         t = "interval_readings"
