@@ -329,16 +329,21 @@ class BatchCheck:
                    reason_zh=others("库中已有的期间", "'第 ' || o.prev_row || ' 行'", "、"))
         self._merge_meters()  # without the rows just rejected
 
-    def _check_holder(self, table: str, at: str, at_text: str) -> None:
-        """Every monthly total / reading must fall in a period some enterprise holds the meter. Checked on the
-        distinct (meter, day) pairs, then joined back to the rows (a range lookup per reading is slow)."""
+    def _unheld(self, pairs: str) -> int:
+        """``unheld``: the distinct (meter_id, day) of ``pairs`` (SQL) whose meter is known but held by no
+        enterprise that day; returns how many."""
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE unheld AS SELECT * FROM (SELECT DISTINCT meter_id, {at} AS day "
-            f"FROM typed_{table} WHERE {at} IS NOT NULL AND meter_id IN (SELECT meter_id FROM all_meters)) d "
+            f"CREATE OR REPLACE TEMP TABLE unheld AS SELECT * FROM (SELECT DISTINCT meter_id, day FROM ({pairs}) "
+            f"WHERE day IS NOT NULL AND meter_id IN (SELECT meter_id FROM all_meters)) d "
             f"WHERE NOT EXISTS (SELECT 1 FROM all_meters m WHERE m.meter_id = d.meter_id "
             f"AND coalesce(m.valid_from, DATE '0001-01-01') <= d.day "
             f"AND coalesce(m.valid_to, DATE '9999-12-31') >= d.day)")
-        if self.con.sql("SELECT count(*) FROM unheld").fetchall()[0][0]:
+        return self.con.sql("SELECT count(*) FROM unheld").fetchall()[0][0]
+
+    def _check_holder(self, table: str, at: str, at_text: str) -> None:
+        """Every monthly total / reading must fall in a period some enterprise holds the meter. Checked on the
+        distinct (meter, day) pairs, then joined back to the rows (a range lookup per reading is slow)."""
+        if self._unheld(f"SELECT meter_id, {at} AS day FROM typed_{table}"):
             self._emit(table, "meter_unassigned", "meter_id",
                        f"EXISTS (SELECT 1 FROM unheld u WHERE u.meter_id = typed_{table}.meter_id AND u.day = {at})",
                        "meter_id", reason=at_text)
@@ -383,12 +388,9 @@ class BatchCheck:
             failing = self.con.sql(
                 f"SELECT count(*) FROM (SELECT DISTINCT meter_id FROM summary_{t}) WHERE meter_id NOT IN "
                 f"(SELECT k FROM ok_keys WHERE k IS NOT NULL)").fetchall()[0][0]
-        if not failing:
-            failing = self.con.sql(
-                f"SELECT count(*) FROM (SELECT DISTINCT meter_id, CAST(make_timestamp(day * {day_us}) AS DATE) AS d "
-                f"FROM summary_{t}) p WHERE NOT EXISTS (SELECT 1 FROM all_meters m WHERE m.meter_id = p.meter_id "
-                f"AND coalesce(m.valid_from, DATE '0001-01-01') <= p.d "
-                f"AND coalesce(m.valid_to, DATE '9999-12-31') >= p.d)").fetchall()[0][0]
+        if not failing:  # every meter is known (above): the holder check on the (meter, day) pairs
+            failing = self._unheld(f"SELECT meter_id, CAST(make_timestamp(day * {day_us}) AS DATE) AS day "
+                                   f"FROM summary_{t}")
         if not failing:  # the same values as parsed_ (no cell needs trimming), without trimming 175 M cells again
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW typed_{t} AS SELECT * FROM verbatim_{t}")
             self.lazy.add(t)
