@@ -271,8 +271,10 @@ class _Applier:
         corrected_months = {r[0] for r in self.con.sql("SELECT DISTINCT month FROM changed").fetchall()}
         rewrite = self._rewritten_months(name, corrected_months)
         carried = sorted(set(rewrite) - set(months))
-        for month in sorted(set(months) | set(rewrite)):
-            self.based_on[(name, month)] = {str(f) for f in self.store.active_files(name, [month])}
+        touched = sorted(set(months) | set(rewrite))
+        spans = self.store.active_spans(name, touched)
+        for month in touched:
+            self.based_on[(name, month)] = {str(f) for f, first, last in spans if first <= month <= last}
         order = ", ".join(q(k) for k in (*keys, "ts"))
         plain = [m for m in months if m not in rewrite and fresh_per_month.get(m, 0)]
         for run in _runs_of_months(plain):  # new rows only: one file per run of months, as the rows came
@@ -330,15 +332,11 @@ class _Applier:
                          f"WHERE strftime(ts, '%Y-%m') IN (SELECT unnest($months))) TO '{escaped}' "
                          f"({LAKE_PARQUET}, PARTITION_BY (month))",
                          {"files": files, "months": months})
-        lf = schema.lake_files
         for month in months:
             for i, staged in enumerate(sorted((folder / f"month={month}").glob("*.parquet"))):
                 template = f"{name}/month={month}/b{{batch}}{'' if i == 0 else f'-{i}'}.parquet"
-                n = pq.ParquetFile(staged).metadata.num_rows
                 self.pending.append((staged, template))
-                self.deferred.append(lambda template=template, month=month, n=n: self.tx.execute(lf.insert().values(
-                    path=self._final(template), table_name=name, month=month, month_to=month,
-                    batch_id=self.batch_id, n_rows=n, state="active")))
+                self._register(name, template, [month], pq.ParquetFile(staged).metadata.num_rows)
 
     def _record(self, name: str, select: str, months: list[str], n: int, reuse: Path | None = None) -> None:
         """Stage the rows of ``select`` as the lake file of ``months`` (one month, or a run of consecutive
@@ -346,6 +344,10 @@ class _Applier:
         suffix = f"-to-{months[-1]}" if len(months) > 1 else ""
         template = f"{name}/month={months[0]}/b{{batch}}{suffix}.parquet"
         self._write(select, template, reuse=reuse)
+        self._register(name, template, months, n)
+
+    def _register(self, name: str, template: str, months: list[str], n: int) -> None:
+        """Record a staged lake file (``template``) of ``months`` with ``n`` rows in the batch's transaction."""
         lf = schema.lake_files
         self.deferred.append(lambda: self.tx.execute(lf.insert().values(
             path=self._final(template), table_name=name, month=months[0], month_to=months[-1],
