@@ -136,10 +136,12 @@ def _lake_files(store_dir: Path, year: int) -> list[str]:
     return [str(p) for p in Store(store_dir).active_files("interval_readings", months)]
 
 
-def run_step(step: str, workdir: Path, year: int, expected_rows: int) -> dict[str, object]:
-    """Run one measured step in this (fresh) process and return its numbers."""
-    batch = workdir / "batch"
-    store_dir = workdir / "store"
+def run_step(step: str, workdir: Path, year: int, expected_rows: int, *, batch_name: str = "batch",
+             store_name: str = "store") -> dict[str, object]:
+    """Run one measured step in this (fresh) process and return its numbers (``ingest``: the batch folder
+    ``batch_name`` into a new store ``store_name`` of the work directory)."""
+    batch = workdir / batch_name
+    store_dir = workdir / store_name
     phases: list[tuple[str, float]] = []
     extra: dict[str, object] = {}
 

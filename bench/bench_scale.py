@@ -379,40 +379,26 @@ def _csv_batch(nd: Path) -> int:
     return csv_file.stat().st_size
 
 
-def _csv_step(step: str, nd: Path, rows: int) -> dict[str, object]:
-    """``ingest-csv``: ``ingest_batch`` of the CSV batch into a new store; ``ref-ingest-csv``: DuckDB's own
+def _csv_step(step: str, nd: Path, year: int, rows: int) -> dict[str, object]:
+    """``ingest-csv``: the ingest step on the CSV batch into a new store; ``ref-ingest-csv``: DuckDB's own
     ``CREATE TABLE t AS SELECT * FROM read_csv(<file>)`` (types detected) + ``CHECKPOINT`` into a new file."""
     csv_file = nd / "batch-csv" / "interval_readings.csv"
     if step == "ingest-csv":
-        from dianta.ingest.apply import ingest_batch
-        from dianta.ledger.store import Store
+        out = bp.run_step("ingest", nd, year, rows, batch_name="batch-csv", store_name="store-csv")
+        return {**out, "step": step, "csv_bytes": csv_file.stat().st_size}
+    import duckdb
 
-        store_dir = nd / "store-csv"
-        shutil.rmtree(store_dir, ignore_errors=True)
-        store = Store(store_dir)
+    db = nd / "ref-csv.duckdb"
+    for p in (db, db.with_name(db.name + ".wal")):
+        p.unlink(missing_ok=True)
+    with duckdb.connect(str(db)) as con:
         base = bp._rss_mb()
         t0 = time.perf_counter()
-        result = ingest_batch(store, csv_file.parent)
+        con.execute("CREATE TABLE t AS SELECT * FROM read_csv($f)", {"f": str(csv_file)})
+        con.execute("CHECKPOINT")
         seconds = time.perf_counter() - t0
-        counts = result.counts["interval_readings"]
-        if result.status != "applied" or counts.new != rows:
-            raise BenchError(f"ingest-csv did not apply the batch cleanly: status {result.status}, "
-                             f"{counts.new:,} new interval rows of {rows:,}")
-        n = counts.new
-    else:
-        import duckdb
-
-        db = nd / "ref-csv.duckdb"
-        for p in (db, db.with_name(db.name + ".wal")):
-            p.unlink(missing_ok=True)
-        with duckdb.connect(str(db)) as con:
-            base = bp._rss_mb()
-            t0 = time.perf_counter()
-            con.execute("CREATE TABLE t AS SELECT * FROM read_csv($f)", {"f": str(csv_file)})
-            con.execute("CHECKPOINT")
-            seconds = time.perf_counter() - t0
-            n = con.sql("SELECT count(*) FROM t").fetchall()[0][0]
-        db.unlink(missing_ok=True)
+        n = con.sql("SELECT count(*) FROM t").fetchall()[0][0]
+    db.unlink(missing_ok=True)
     if n != rows:
         raise BenchError(f"{step}: {n:,} rows, expected {rows:,}")
     return {"step": step, "rows": rows, "seconds": seconds, "peak_rss_mb": bp._peak_rss_mb(), "base_rss_mb": base,
@@ -507,7 +493,7 @@ def child_main(args: argparse.Namespace) -> int:
             out = bp.data_step(nd, args.n, args.year, args.seed, args.generate)
             out["csv_bytes"] = _csv_batch(nd)
         elif args.step in ("ingest-csv", "ref-ingest-csv"):
-            out = _csv_step(args.step, nd, args.rows)
+            out = _csv_step(args.step, nd, args.year, args.rows)
         elif args.step == "incremental":
             out = _incremental(nd, args.year, args.rows)
         elif args.step in ("ingest", "ref-ingest", "ref-monthly"):
