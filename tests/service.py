@@ -39,7 +39,9 @@ class Service:
         return httpx.Client(base_url=self.url, headers=headers, timeout=120)
 
 
-def start_service(backend: str, root: Path, request) -> Service:  # noqa: ANN001 - pytest request
+def start_service(backend: str, root: Path, request, serve_args: tuple[str, ...] = ()  # noqa: ANN001 - pytest request
+                  ) -> Service:
+    """A store with the province, tenants and users, served by `dianta serve --port P *serve_args`."""
     store = open_store(backend, root, request)
     ingest_batch(store, write_batch_2022(root / "2022"))
     ingest_batch(store, write_batch_2023(root / "2023"))
@@ -64,7 +66,7 @@ def start_service(backend: str, root: Path, request) -> Service:  # noqa: ANN001
     args = [sys.executable, "-m", "dianta", "--db", db]
     if lake:
         args += ["--lake", lake]
-    process = subprocess.Popen([*args, "serve", "--port", str(port)], stdout=subprocess.PIPE,
+    process = subprocess.Popen([*args, "serve", "--port", str(port), *serve_args], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, env={**os.environ, "DIANTA_USER": "server"})
     service = Service(f"http://127.0.0.1:{port}", db, lake, user_ids=ids, process=process)
     deadline = time.monotonic() + 60

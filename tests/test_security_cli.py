@@ -100,13 +100,13 @@ def test_admin_flow_is_audited(cli, store: Store, tmp_path: Path, monkeypatch: p
     entries = list_entries(store)
     assert [e["action"] for e in reversed(entries)] == [
         "organisation.create", "organisation.create", "user.create", "user.create", "user.create", "apikey.create",
-        "apikey.revoke", "consent.grant", "consent.revoke", "user.deactivate"]
+        "apikey.revoke", "consent.grant", "consent.read", "consent.revoke", "user.deactivate"]
     assert {e["actor"] for e in entries} == {"cli:anna"}
     grant = next(e for e in entries if e["action"] == "consent.grant")
     assert grant["why"] == "signed form QH-2025-0042" and grant["detail"]["granted_by"] == "cli:anna"
     assert key.split("_", 2)[2] not in json.dumps(entries)  # the secret is never logged
     out = cli("audit", "verify")
-    assert out.stdout.startswith("audit chain intact: 10 entries")
+    assert out.stdout.startswith("audit chain intact: 11 entries")
     lines = cli("audit", "list", "--action", "consent.revoke", "--json").stdout.splitlines()
     assert [json.loads(line)["why"] for line in lines] == ["withdrawn by letter"]
     assert "consent.grant" in cli("audit", "list").stdout

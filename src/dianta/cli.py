@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dianta.errors import DiantaError, InputRefused
+from dianta.errors import DiantaError, InputRefused, UsageError
 from dianta.findings import Finding
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -56,7 +56,7 @@ def _mount_admin() -> None:
 
     admin_app, audit_app = make_admin_apps(_store)
     app.add_typer(admin_app, name="admin", help="Organisations, users, API keys and consents (operator).")
-    app.add_typer(audit_app, name="audit", help="The audit log: list it, verify its hash chain.")
+    app.add_typer(audit_app, name="audit", help="The audit log: list it, verify its hash chain, write checkpoints.")
 
 
 _mount_admin()
@@ -274,7 +274,12 @@ def history(table: Annotated[str | None, typer.Option(help="only this table")] =
     from dianta.ingest.corrections import list_corrections
 
     out = Table("batch", "when", "by", "why", "table", "key", "old → new", title="corrections")
-    for c in list_corrections(_store(), table=table, key=key):
+    store = _store()
+    found = list_corrections(store, table=table, key=key)
+    _audit(store, "corrections.read", f"corrections:{table or 'all'}",
+           detail={"key": key, "row_keys": [c.row_key for c in found],
+                   "batch_ids": sorted({c.batch_id for c in found})})
+    for c in found:
         out.add_row(str(c.batch_id), c.received_at, c.received_by, c.reason or "", c.table, c.row_key,
                     "; ".join(f"{k}: {c.old.get(k)} → {c.new.get(k)}" for k in c.changed) or c.note)
     console.print(out)
@@ -286,7 +291,11 @@ def quarantine_list(batch: Annotated[int | None, typer.Option(help="only this ba
     from dianta.ingest.quarantine import list_quarantine
 
     table = Table("batch", "table", "row", "rows", "file", "reasons")
-    for e in list_quarantine(_store(), batch_id=batch):
+    store = _store()
+    entries = list_quarantine(store, batch_id=batch)
+    _audit(store, "batch.read", f"quarantine:{batch or 'all'}",
+           detail={"quarantine_ids": [e.quarantine_id for e in entries], "rows": sum(e.n_rows for e in entries)})
+    for e in entries:
         reasons = "; ".join(r["en"] if isinstance(r, dict) else str(r) for r in e.reasons)
         table.add_row(str(e.batch_id), e.table, "" if e.row is None else str(e.row), str(e.n_rows), e.file or "",
                       reasons)
@@ -300,7 +309,9 @@ def quarantine_export(batch: Annotated[int, typer.Argument(help="batch id")],
     from dianta.ingest.quarantine import export_quarantine
 
     try:
-        written = export_quarantine(_store(), batch, folder)
+        store = _store()
+        written = export_quarantine(store, batch, folder)
+        _audit(store, "quarantine.export", f"quarantine:{batch}", detail={"rows": written})
     except DiantaError as exc:
         raise _fail(exc) from None
     console.print(", ".join(f"{t}: {n} rows" for t, n in written.items()) + f" written to {folder}")
@@ -336,24 +347,56 @@ def restore(src: Annotated[Path, typer.Argument(help="a folder written by `diant
     console.print(f"restored {sum(rows.values()):,} ledger rows from {src} into {State.db}")
 
 
+def _check_tls(certfile: Path | None, keyfile: Path | None) -> None:
+    """UsageError unless the TLS files given to ``serve`` load together (never a traceback from the server)."""
+    if keyfile is not None and certfile is None:
+        raise UsageError("--ssl-keyfile needs --ssl-certfile")
+    if certfile is None:
+        return
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (ssl.SSLError, OSError) as exc:
+        raise UsageError(f"the TLS certificate and key cannot be used ({exc}); give a PEM certificate chain "
+                         "with --ssl-certfile and its private key with --ssl-keyfile") from None
+
+
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="port")] = 8000,
           cors: Annotated[list[str] | None, typer.Option(help="allowed browser origin (repeatable)")] = None,
           keep_alive: Annotated[int, typer.Option(help="seconds an idle connection is kept open; clients "
-                                                  "should keep theirs for less")] = 5) -> None:
+                                                  "should keep theirs for less")] = 5,
+          limit_concurrency: Annotated[int, typer.Option(min=2, help="connections and requests served at once; "
+                                                         "more are answered 503 at once")] = 64,
+          ssl_certfile: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="serve HTTPS with "
+                                                            "this TLS certificate chain (PEM)")] = None,
+          ssl_keyfile: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="the private key "
+                                                           "(PEM) of --ssl-certfile")] = None,
+          hsts_max_age: Annotated[int, typer.Option(min=0, help="send Strict-Transport-Security with this "
+                                                    "max-age [s] on every response (0: off); only for a site "
+                                                    "served over HTTPS, here or by a proxy in front")] = 0,
+          forwarded_allow_ips: Annotated[str | None, typer.Option(help="comma-separated addresses (or networks) "
+                                                                  "of the reverse proxies in front whose "
+                                                                  "X-Forwarded-For/-Proto are believed; off "
+                                                                  "by default")] = None) -> None:
     """Run the web dashboard (http://HOST:PORT/) and the REST API (OpenAPI at /api/v1/openapi.json, docs at
-    /api/v1/docs)."""
+    /api/v1/docs). Without --forwarded-allow-ips no forwarded header is believed, from anyone (loopback
+    included): the client address that logins are throttled and audited by is the connection's."""
     import uvicorn
 
     from dianta.api.app import create_app
 
     try:
-        application = create_app(_store(), cors_origins=cors or [])
+        _check_tls(ssl_certfile, ssl_keyfile)
+        application = create_app(_store(), cors_origins=cors or [], hsts_max_age=hsts_max_age)
     except DiantaError as exc:
         raise _fail(exc) from None
     uvicorn.run(application, host=host, port=port, log_level="warning", server_header=False,
-                timeout_keep_alive=keep_alive)
+                timeout_keep_alive=keep_alive, limit_concurrency=limit_concurrency,
+                ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+                proxy_headers=bool(forwarded_allow_ips), forwarded_allow_ips=forwarded_allow_ips or None)
 
 
 @app.command()

@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -45,13 +46,43 @@ def _new_password(env: str) -> str:
     return str(typer.prompt(f"Password (or set ${env})", hide_input=True, confirmation_prompt=True))
 
 
+def _checkpoint_files(given: list[Path]) -> list[Path]:
+    """The checkpoint files of ``--checkpoint``: each file given, and the ``*.json`` files of each folder."""
+    from dianta.errors import UsageError
+
+    files: list[Path] = []
+    for path in given:
+        if path.is_dir():
+            found = sorted(path.glob("*.json"))
+            if not found:
+                raise UsageError(f"--checkpoint {path}: the folder holds no checkpoint files (*.json)")
+            files += found
+        else:
+            files.append(path)
+    return files
+
+
+def _read_checkpoint_file(path: Path) -> str:
+    """A checkpoint file's text (a few hundred bytes; anything over 64 KiB is not one)."""
+    from dianta.errors import UsageError
+
+    try:
+        with path.open("rb") as f:
+            data = f.read(65537)
+    except OSError as exc:
+        raise UsageError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
+    if len(data) > 65536:
+        raise UsageError(f"{path} is not an audit checkpoint (written by `dianta audit checkpoint`)")
+    return data.decode("utf-8", errors="replace")
+
+
 def make_admin_apps(open_store: Callable[[], Store]) -> tuple[typer.Typer, typer.Typer]:
     """The ``admin`` and ``audit`` command groups, opening the store with ``open_store`` (the main CLI
     passes its own, which honours ``--db``)."""
     admin_app = typer.Typer(no_args_is_help=True, add_completion=False,
                             help="Organisations, users, API keys and consents (operator).")
     audit_app = typer.Typer(no_args_is_help=True, add_completion=False,
-                            help="The audit log: check its hash chain, list entries.")
+                            help="The audit log: check its hash chain, write checkpoints, list entries.")
 
     @contextmanager
     def session() -> Iterator[Store]:
@@ -67,9 +98,9 @@ def make_admin_apps(open_store: Callable[[], Store]) -> tuple[typer.Typer, typer
             if store is not None:
                 store.close()
 
-    def audit(store: Store, con: sa.Connection, action: str, resource: str, *, why: str | None = None,
+    def audit(store: Store, con: sa.Connection | None, action: str, resource: str, *, why: str | None = None,
               detail: dict[str, Any] | None = None) -> None:
-        """Record a change in the audit log, in the change's transaction ``con``."""
+        """Record a change in the audit log, in the change's transaction ``con`` (None: a read, on its own)."""
         from dianta.ledger.store import current_user
         from dianta.security.audit import record
         from dianta.security.principal import local_operator
@@ -246,6 +277,9 @@ def make_admin_apps(open_store: Callable[[], Store]) -> tuple[typer.Typer, typer
 
         with session() as store:
             consents = list_consents(store, credit_code=credit_code, bank_org_id=bank, live_only=live)
+            audit(store, None, "consent.read", f"consents:{credit_code or 'all'}",
+                  detail={"consent_ids": [c["consent_id"] for c in consents], "bank": bank, "live_only": live,
+                          "credit_codes": sorted({str(c["credit_code"]) for c in consents})})
         table = Table("id", "enterprise", "bank", "scope", "expires", "live", "granted", "revoked")
         for c in consents:
             table.add_row(str(c["consent_id"]), c["credit_code"], c["bank_org_id"], c["scope"], c["expires_on"],
@@ -256,18 +290,62 @@ def make_admin_apps(open_store: Callable[[], Store]) -> tuple[typer.Typer, typer
     # -- audit -------------------------------------------------------------------------------------------
 
     @audit_app.command("verify")
-    def audit_verify() -> None:
-        """Recompute the audit log's hash chain: exit 0 when intact, 1 at the first bad entry."""
-        from dianta.security.audit import verify_chain
+    def audit_verify(
+        expect_head: Annotated[list[str] | None, typer.Option(
+            "--expect-head", metavar="N:HASH", help="a head printed by an earlier `dianta audit verify` and kept "
+            "outside the ledger: the log must still hold N entries, the N-th with this hash (repeatable)")] = None,
+        checkpoint: Annotated[list[Path] | None, typer.Option(
+            "--checkpoint", metavar="FILE|FOLDER", help="a file written by `dianta audit checkpoint`, or a folder "
+            "of them (*.json): each must carry this store's signature, and the log must still hold its head "
+            "(repeatable)")] = None) -> None:
+        """Recompute the audit log's hash chain; check it still holds every head recorded elsewhere.
+
+        Exit 0 when intact (the head is printed as N:HASH, to keep outside the ledger), 1 at the first bad
+        or missing entry."""
+        from dianta.security.audit import parse_head, read_checkpoint, verify_chain
 
         with session() as store:
-            report = verify_chain(store)
+            expected = [parse_head(h, source="--expect-head") for h in expect_head or []]
+            expected += [read_checkpoint(store, _read_checkpoint_file(f), source=str(f))
+                         for f in _checkpoint_files(checkpoint or [])]
+            report = verify_chain(store, expect=expected)
         if not report.ok:
             typer.echo(f"audit chain broken at entry {report.first_bad_entry}: {report.problem} "
                        f"({report.entries} entries)")
             raise typer.Exit(1)
-        head = f"; newest hash {report.head_hash}" if report.head_hash else ""
-        typer.echo(f"audit chain intact: {report.entries} entries{head}")
+        held = f"; it holds the {len(expected)} head(s) recorded elsewhere" if expected else ""
+        typer.echo(f"audit chain intact: {report.entries} entries; head {report.head}{held}")
+
+    @audit_app.command("checkpoint")
+    def audit_checkpoint(out: Annotated[Path | None, typer.Option(
+            "--out", metavar="FILE|FOLDER", help="the file to write, or a folder to write "
+            "audit-checkpoint-<time>-<entries>.json into; default: standard output")] = None) -> None:
+        """Write a signed checkpoint of the audit log's head; run it daily (cron), keep the files elsewhere.
+
+        The checkpoint holds the entry count and the newest hash, signed with a store secret; it is refused
+        while the log does not verify. Keep the files where whoever can write the ledger cannot change them
+        (another machine, write-once storage): `dianta audit verify --checkpoint FOLDER` then finds a log
+        cut back, rewritten or wiped since."""
+        from dianta.errors import UsageError
+        from dianta.security.audit import make_checkpoint
+
+        with session() as store:
+            made = make_checkpoint(store)
+            text = json.dumps(made, indent=2) + "\n"
+            if out is None:
+                typer.echo(text, nl=False)
+                return
+            stamp = made["at"].replace("-", "").replace(":", "").replace("+0000", "Z")
+            target = out / f"audit-checkpoint-{stamp}-{made['entries']}.json" if out.is_dir() else out
+            temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            try:
+                temp.write_text(text, encoding="utf-8")
+                os.replace(temp, target)
+            except OSError as exc:
+                temp.unlink(missing_ok=True)
+                raise UsageError(f"cannot write the checkpoint to {target}: {exc.strerror or exc}") from None
+        typer.echo(f"wrote {target}: {made['entries']} entries, head {made['entries']}:{made['head_hash']}",
+                   err=True)
 
     @audit_app.command("list")
     def audit_list(actor: Annotated[str | None, typer.Option("--actor")] = None,

@@ -120,8 +120,8 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
                       f"{result['year']}, grade {result['grade']} ({result['colour']}), profile "
                       f"{result['profile_id']}, issued {result['issued_at']}")
         if result["status"] != "valid":
-            console.print(f"the published account of {result['year']} now has grade "
-                          f"{result['current_grade'] or 'none (not rated)'}; this label is out of date")
+            console.print(f"the published account of {result['year']} has changed since this label was issued; "
+                          "the label is out of date")
             raise typer.Exit(1)
 
     @app.command()

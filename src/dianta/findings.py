@@ -130,6 +130,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{column} '{value}' does not exist in this batch or in the store; add its {reason} row first",
         "{column}“{value}”在本批次和库中都不存在；请先添加对应的{reason_zh}",
     ),
+    "unknown_borrower": (
+        "{column} '{value}' has no account on this platform; the loan is recorded and shows as not covered until "
+        "the enterprise has an account and grants the bank consent",
+        "{column}“{value}”在本平台没有电碳账户；贷款已记录，在该企业开立账户并向银行授权之前显示为未覆盖",
+    ),
     "rejected_reference": (
         "{column} '{value}' refers to a row that was rejected in this batch; fix that row first",
         "{column}“{value}”引用了本批次中被拒绝的行；请先修正该行",

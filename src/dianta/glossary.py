@@ -36,6 +36,9 @@ class TableSpec:
     # column -> (referenced table, referenced column)
     references: dict[str, tuple[str, str]] = field(default_factory=dict)
     zh: str = ""
+    # referencing columns whose value may be unknown to the store: a warning, not a refusal (a bank's book holds
+    # borrowers without an account; refusing them would tell a bank which credit codes have one, issue 12)
+    soft_references: frozenset[str] = frozenset()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -134,7 +137,8 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         _c("maturity_on", "date", True, "date", "matures on", "到期日期"),
         _c("base_rate_pct", "percent", True, "%", "base interest rate", "基准利率"),
         _c("product", "text", False, "", "loan product", "贷款产品"),
-    ), references={"credit_code": ("enterprises", "credit_code")}, zh="贷款"),
+    ), references={"credit_code": ("enterprises", "credit_code")}, zh="贷款",
+        soft_references=frozenset({"credit_code"})),
 )}
 
 #: The order in which a batch's tables are checked and applied (referenced tables first).

@@ -1,10 +1,11 @@
 """Carbon evaluation labels (碳评价标识, METHODOLOGY.md §7b) and their verification codes.
 
 Every graded account's label gets a verification code when it is published: an HMAC of what the label
-states (enterprise, year, profile, grade, colour, score) under a secret kept in the ledger, so codes cannot be
-guessed or forged, and a recomputation that changes nothing keeps the code. Anyone holding a label can check
-it with ``dianta verify-label CODE`` or ``GET /api/v1/labels/{code}``: *valid* while the published account
-still states it, *superseded* once a later run changed the account, unknown when the store never issued it.
+states (enterprise, year, profile, grade, colour, score) under a secret kept with the store (outside the
+ledger, :mod:`dianta.ledger.secrets`), so codes cannot be guessed or forged, and a recomputation that changes
+nothing keeps the code. Anyone holding a label can check it with ``dianta verify-label CODE`` or
+``GET /api/v1/labels/{code}``: *valid* while the published account still states it, *superseded* once a later
+run changed the account, unknown when the store never issued it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import sqlalchemy as sa
 
 from dianta.errors import NotFound, UsageError
 from dianta.ledger import schema
+from dianta.ledger.secrets import store_secret
 from dianta.ledger.store import Store, now_iso
-from dianta.security.tokens import insert_if_absent, store_secret
+from dianta.security.tokens import insert_if_absent
 
-#: the ``meta`` key of the secret the codes are made with
+#: the name of the secret the codes are made with, in the store's secrets file
 SECRET_KEY = "label_secret"
 CODE_PATTERN = r"^[A-Za-z2-7]{4}(-?[A-Za-z2-7]{4}){3}$"
 
@@ -67,7 +69,8 @@ def issue_labels(tx: sa.Connection, secret: str, records: list[dict[str, object]
 
 def verify_label(store: Store, code: str) -> dict[str, object]:
     """What the label with ``code`` states, who it belongs to and whether the published account still
-    states it (``status``: ``valid`` or ``superseded``, with the current grade)."""
+    states it (``status``: ``valid`` or ``superseded``). A superseded label says only that: the account's
+    current grade is not public (anyone holding an old label could otherwise read it)."""
     code = normalise_code(code)
     lab, acc, ent = schema.labels, schema.accounts, schema.data_tables["enterprises"]
     with store.engine.connect() as con:
@@ -84,5 +87,4 @@ def verify_label(store: Store, code: str) -> dict[str, object]:
     valid = isinstance(now_label, dict) and now_label.get("verification_code") == code
     return {"code": code, "status": "valid" if valid else "superseded", "credit_code": row["credit_code"],
             "name": name, "year": row["year"], "profile_id": row["profile_id"], "grade": row["grade"],
-            "colour": row["colour"], "score": row["score"], "issued_at": row["issued_at"],
-            "current_grade": now_label.get("grade") if isinstance(now_label, dict) else None}
+            "colour": row["colour"], "score": row["score"], "issued_at": row["issued_at"]}

@@ -1,18 +1,25 @@
-"""The application: routers, error mapping, security headers, OpenAPI at /api/v1/openapi.json."""
+"""The application: routers, error mapping, request-body limits, security headers, OpenAPI at
+/api/v1/openapi.json and its docs (Swagger UI served from our own origin) at /api/v1/docs."""
 
 from __future__ import annotations
 
 import json
 import os
 
+import anyio.to_thread
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.security.utils import get_authorization_scheme_param
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import dianta
+from dianta.api.deps import get_principal, scope_client
+from dianta.api.redact import redact_paths
 from dianta.api.routers import accounts, admin, auth, batches, consents, finance, programme, reports
-from dianta.api.web import mount_dashboard
+from dianta.api.web import mount_dashboard, mount_docs
 from dianta.errors import (
     AuthError,
     Conflict,
@@ -25,45 +32,78 @@ from dianta.errors import (
     UsageError,
 )
 from dianta.ledger.store import Store
-from dianta.security.throttle import LoginThrottle, TooManyAttempts
+from dianta.security.authz import authorize
+from dianta.security.throttle import TooManyAttempts, api_key_throttle, login_throttle
 
 STATUS = ((AuthError, 401), (Forbidden, 403), (NotFound, 404), (Conflict, 409), (InputRefused, 422),
           (ReferenceDataError, 422), (UsageError, 400), (StoreError, 503), (TooManyAttempts, 429))
-#: the largest request body accepted [bytes]: a batch upload of interval data as Parquet (override with
-#: $DIANTA_MAX_BODY_MB)
-MAX_BODY_BYTES = int(os.environ.get("DIANTA_MAX_BODY_MB", "512")) * 1024 * 1024
+#: the largest request body of every route but the batch upload [bytes]: forms and JSON, never data files
+MAX_BODY_BYTES = 1024 * 1024
+#: the largest batch upload [bytes]: interval data as Parquet (override with $DIANTA_MAX_BODY_MB)
+MAX_UPLOAD_BYTES = int(os.environ.get("DIANTA_MAX_BODY_MB", "512")) * 1024 * 1024
+#: the routes that may take a large body (method, path as the router matches it), each with the action and resource
+#: its caller must be authorised for (as the route itself does) before a byte of the body is read
+LARGE_BODY_ROUTES = {("POST", "/api/v1/batches"): ("batch.upload", "batches")}
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
                     "Cache-Control": "no-store",
                     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'"}
 
 
+async def _answer(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    """Send a JSON error answer ``{"detail": ...}`` straight from a middleware."""
+    body = json.dumps({"detail": detail}).encode()
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *extra]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _mb(n_bytes: int) -> str:
+    return f"{n_bytes / (1024 * 1024):g} MB"
+
+
 class BodyLimit:
-    """ASGI middleware: a request whose body exceeds ``max_bytes`` is answered 413 (by its Content-Length
-    before anything is read, else as soon as the streamed body passes the limit)."""
+    """ASGI middleware: request bodies are limited by route before the app reads any of them (issue 12: a few
+    anonymous requests of 512 MB each exhausted the memory).
 
-    def __init__(self, app, *, max_bytes: int):  # noqa: ANN001 - an ASGI app
-        self.app, self.max_bytes = app, max_bytes
+    Every route takes at most ``max_bytes``. A route of :data:`LARGE_BODY_ROUTES` takes up to
+    ``max_upload_bytes``, and only from a caller that its headers authenticate (bearer token or X-API-Key, as
+    :func:`dianta.api.deps.get_principal` does) and :func:`dianta.security.authz.authorize` allows (a refusal is
+    audited): 401 or 403 otherwise, answered without reading the body. A body over the limit is answered 413 by
+    its Content-Length before anything is read, else (chunked) as soon as the streamed body passes the limit."""
 
-    async def __call__(self, scope, receive, send):  # noqa: ANN001, ANN204 - the ASGI signature
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_upload_bytes: int) -> None:
+        self.app, self.max_bytes, self.max_upload_bytes = app, max_bytes, max_upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._refuse(send)
+        limit, advice = self.max_bytes, "requests other than a batch upload are small; check what is sent"
+        gate = LARGE_BODY_ROUTES.get((scope["method"], scope["path"]))
+        if gate is not None:
+            refusal = await self._check_caller(scope, *gate)
+            if refusal is not None:
+                return await _answer(send, *refusal)
+            limit, advice = self.max_upload_bytes, "send the batch in parts (e.g. one file per month)"
+        detail = f"the request is larger than {_mb(limit)}; {advice}"
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await _answer(send, 413, detail)
         seen, refused = 0, False
 
-        async def counted():  # noqa: ANN202
+        async def counted() -> Message:
             nonlocal seen, refused
             message = await receive()
             if message["type"] == "http.request" and not refused:
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:  # answer now; the app sees the client gone
+                if seen > limit:  # answer now; the app sees the client gone
                     refused = True
-                    await self._refuse(send)
+                    await _answer(send, 413, detail)
                     return {"type": "http.disconnect"}
             return message
 
-        async def guarded(message):  # noqa: ANN001, ANN202 - after a 413 the app's own answer is dropped
+        async def guarded(message: Message) -> None:  # after a 413 the app's own answer is dropped
             if not refused:
                 await send(message)
 
@@ -74,24 +114,82 @@ class BodyLimit:
                 return None
             raise
 
-    async def _refuse(self, send):  # noqa: ANN001, ANN202
-        body = json.dumps({"detail": f"the request is larger than {self.max_bytes // (1024 * 1024)} MB; send "
-                                     "the batch in parts (e.g. one file per month)"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+    async def _check_caller(self, scope: Scope, action: str, resource: str
+                            ) -> tuple[int, str, dict[str, str] | None] | None:
+        """The answer (status, detail, headers) to a caller that may not send a large body to this route, or
+        None when it may. The ledger is read in a worker thread, off the event loop."""
+        headers = Headers(scope=scope)
+        scheme, token = get_authorization_scheme_param(headers.get("authorization"))
+        api_key = headers.get("x-api-key")
+        store = scope["app"].state.store
+
+        def check() -> None:
+            principal = get_principal(store, token=token if scheme.lower() == "bearer" else None,
+                                      api_key=api_key or None, client=scope_client(scope),
+                                      throttle=scope["app"].state.api_key_throttle)
+            authorize(store, principal, action, resource=resource)
+
+        try:
+            await anyio.to_thread.run_sync(check)
+        except DiantaError as exc:
+            status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+            detail = redact_paths(str(exc))  # never a server path in a response
+            if isinstance(exc, TooManyAttempts):
+                return status, detail, {"Retry-After": str(exc.retry_after)}
+            return status, detail, {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        except sa.exc.OperationalError:
+            return 503, "the ledger is busy or unreachable; try again shortly", {"Retry-After": "5"}
+        return None
 
 
-def create_app(store: Store, *, cors_origins: list[str] | None = None, max_body_bytes: int = MAX_BODY_BYTES
-               ) -> FastAPI:
-    app = FastAPI(title="Dianta 电碳 API", version=dianta.__version__,
-                  description="Enterprise electricity-carbon accounts for banks (企业电碳账户).",
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
+class SecurityHeaders:
+    """ASGI wrapper around the whole application, outside Starlette's ServerErrorMiddleware: every response (a
+    500, and the 413/401/403 of :class:`BodyLimit`, included) gets each security header it does not set itself
+    (the dashboard's and the API docs' own Content-Security-Policy win)."""
+
+    def __init__(self, app: ASGIApp, *, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {bytes(k).lower() for k, _ in headers}
+                message = {**message, "headers": headers + [(k, v) for k, v in self.headers if k not in present]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class DiantaAPI(FastAPI):
+    """FastAPI with :class:`SecurityHeaders` outermost (``app.state.security_headers``)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), headers=self.state.security_headers)
+
+
+def create_app(store: Store, *, cors_origins: list[str] | None = None, max_body_bytes: int = MAX_BODY_BYTES,
+               max_upload_bytes: int = MAX_UPLOAD_BYTES, hsts_max_age: int = 0) -> FastAPI:
+    """The application on ``store``. ``max_body_bytes`` [bytes]: the body limit of every route but the batch
+    upload, which takes ``max_upload_bytes`` [bytes] from the operator; ``hsts_max_age`` [s] > 0: send
+    ``Strict-Transport-Security`` on every response (for deployments served over TLS only)."""
+    app = DiantaAPI(title="Dianta 电碳 API", version=dianta.__version__,
+                    description="Enterprise electricity-carbon accounts for banks (企业电碳账户).",
+                    openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
     app.state.store = store
-    app.state.login_throttle = LoginThrottle()
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.state.login_throttle = login_throttle()  # failed logins per user and address
+    app.state.api_key_throttle = api_key_throttle()
+    app.state.security_headers = dict(SECURITY_HEADERS)
+    if hsts_max_age > 0:
+        app.state.security_headers["Strict-Transport-Security"] = f"max-age={hsts_max_age}"
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes)
     for module in (auth, admin, batches, accounts, consents, programme, reports, finance):
         app.include_router(module.router, prefix="/api/v1")
+    mount_docs(app)
     mount_dashboard(app)
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=["GET", "POST", "PATCH",
@@ -100,9 +198,10 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None, max_body_
     @app.exception_handler(DiantaError)
     def dianta_error(_request: Request, exc: DiantaError) -> JSONResponse:
         status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
-        body: dict[str, object] = {"detail": str(exc)}
+        body: dict[str, object] = {"detail": redact_paths(str(exc))}  # never a server path in a response
         if isinstance(exc, InputRefused):
-            body["findings"] = [f.as_dict() for f in exc.findings]
+            body["findings"] = [{k: redact_paths(v) if isinstance(v, str) else v for k, v in f.as_dict().items()}
+                                for f in exc.findings]
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if isinstance(exc, TooManyAttempts):
             headers = {"Retry-After": str(exc.retry_after)}
@@ -123,12 +222,5 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None, max_body_
             raise exc
         return JSONResponse({"detail": "the ledger is busy or unreachable; try again shortly"}, status_code=503,
                             headers={"Retry-After": "5"})
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202 - Starlette's signature
-        response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        return response
 
     return app

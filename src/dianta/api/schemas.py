@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from dianta.api.redact import redact_paths
 
 Role = Literal["operator", "bank", "enterprise", "regulator"]
 Scope = Literal["summary", "full", "reports"]
@@ -28,6 +30,12 @@ class FindingPublic(BaseModel):
     message_en: str
     message_zh: str
     file: str | None = None
+
+    @field_validator("message_en", "message_zh", "file")
+    @classmethod
+    def _no_server_path(cls, text: str | None) -> str | None:
+        """A reader's message (e.g. pyarrow's) may name the server's file: only its name is sent."""
+        return None if text is None else redact_paths(text)
 
 
 class EnterpriseFinding(FindingPublic):
@@ -360,6 +368,8 @@ class AuditEntryPublic(BaseModel):
     resource: str
     outcome: str
     why: str | None
+    detail: dict[str, object] = Field(default_factory=dict, description="what the entry records besides: for a "
+                                      "read, which enterprises' figures it returned (credit_codes)")
 
 
 class AuditReport(BaseModel):
@@ -367,6 +377,9 @@ class AuditReport(BaseModel):
     entries: int
     first_bad_entry: int | None
     problem: str | None
+    head_entry: int = Field(description="the newest entry read in order (0: the log is empty)")
+    head_hash: str | None = Field(description="its hash; keep `head_entry:head_hash` outside the ledger and "
+                                  "pass it as expect_head later")
 
 
 class LabelVerification(BaseModel):
@@ -382,7 +395,6 @@ class LabelVerification(BaseModel):
     colour: str
     score: float
     issued_at: str
-    current_grade: int | None
 
 
 class Advice(BaseModel):

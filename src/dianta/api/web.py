@@ -1,4 +1,6 @@
-"""The web dashboard (电碳 dashboard): plain static files served at /app, `/` redirects there.
+"""The web dashboard (电碳 dashboard): plain static files served at /app, `/` redirects there; and the API
+docs (Swagger UI) at /api/v1/docs, its assets shipped in the package (api/static/swagger/) and served from our
+own origin, so the Content-Security-Policy needs no CDN and no inline script.
 
 The pages use the REST API only (bearer token kept in the browser's sessionStorage). The dashboard's own
 responses carry a Content-Security-Policy that differs from the API's in one point: images may come from
@@ -11,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -23,16 +25,38 @@ WEB_DIR = Path(dianta.__file__).resolve().parent / "web"
 #: scripts and styles only from the dashboard's own origin (no inline code); images also from blob: and data:
 DASHBOARD_CSP = ("default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'; "
                  "form-action 'self'; frame-ancestors 'none'")
+#: the package folder of the API's own static files: swagger/ holds Swagger UI (see its README.txt)
+API_STATIC_DIR = Path(dianta.__file__).resolve().parent / "api" / "static"
+#: the API docs: everything from our origin; images also from data: (the icons inside swagger-ui.css)
+DOCS_CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'none'")
 
 
 class DashboardFiles(StaticFiles):
-    """Static files with the dashboard's CSP; revalidated on each load (ETag) rather than never stored."""
+    """Static files with their CSP (the dashboard's unless told); revalidated on each load (ETag) rather than
+    never stored."""
+
+    def __init__(self, *, directory: Path, html: bool = False, csp: str = DASHBOARD_CSP) -> None:
+        super().__init__(directory=directory, html=html)
+        self.csp = csp
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
-        response.headers["Content-Security-Policy"] = DASHBOARD_CSP
+        response.headers["Content-Security-Policy"] = self.csp
         response.headers["Cache-Control"] = "no-cache"
         return response
+
+
+def mount_docs(app: FastAPI) -> None:
+    """Serve the API docs at /api/v1/docs (Swagger UI on /api/v1/openapi.json) and their assets at
+    /api/v1/static/; neither appears in the OpenAPI."""
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    def api_docs() -> FileResponse:
+        return FileResponse(API_STATIC_DIR / "swagger" / "index.html", media_type="text/html",
+                            headers={"Content-Security-Policy": DOCS_CSP, "Cache-Control": "no-cache"})
+
+    app.mount("/api/v1/static", DashboardFiles(directory=API_STATIC_DIR, csp=DOCS_CSP), name="api-static")
 
 
 def mount_dashboard(app: FastAPI) -> None:

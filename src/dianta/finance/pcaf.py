@@ -87,6 +87,9 @@ REASONS = {
                             "经济数据中没有借款人{year}年为正的权益与负债合计（total_equity_plus_debt_cny）"),
     "not_outstanding": ("nothing outstanding on {day} (not yet drawn, matured or repaid)",
                         "{day}贷款余额为0（尚未放款、已到期或已还清）"),
+    "no_consent": ("not covered: no consent — the borrower has not granted this bank a live consent to see its "
+                   "account, so none of its figures are shown", "未覆盖：无授权——借款人未向本行授予有效的账户查看授权，"
+                   "不显示其任何数据"),
 }
 
 
@@ -152,10 +155,16 @@ def _breakdown(rows: list[dict[str, object]]) -> dict[str, object]:
             "by_region": _groups(rows, lambda r: str(r["region_code"] or "")[:4] + "00", region_codes())}
 
 
-def financed_emissions(store: Store, *, bank_id: str | None, year: int, profile_id: str = "default"
-                       ) -> dict[str, object]:
+def financed_emissions(store: Store, *, bank_id: str | None, year: int, profile_id: str = "default",
+                       visible: set[str] | None = None) -> dict[str, object]:
     """Financed emissions of ``bank_id``'s loans (None: every bank, each bank figured separately) on 31 December
     of ``year``: one row per loan, totals, by industry section and by prefecture, per bank and overall.
+
+    ``visible``: the borrowers whose figures the reader may see (a bank: those with a live consent to it whose
+    scope shows the account, :func:`dianta.security.authz.visible_codes`); None for every borrower (the
+    operator). A loan to any other borrower stays in the result as the bank's own record (loan id, credit code,
+    product, outstanding amount) but is not covered (``no_consent``): no name, industry, region, total equity
+    plus debt, emissions or intensity, and nothing of it in the covered figures.
 
     The result: ``year``, ``as_of``, ``bank_id``, ``profile_id``, ``method`` and ``data_quality`` (texts in
     ``en`` and ``zh``), ``loans`` (rows), ``left_out`` (loans with nothing outstanding), ``totals``,
@@ -172,6 +181,8 @@ def financed_emissions(store: Store, *, bank_id: str | None, year: int, profile_
             left_out.append({"loan_id": loan.loan_id, "bank_id": loan.bank_id, "credit_code": loan.credit_code,
                              "reason": _reason("not_outstanding", day=day.isoformat())})
     codes = {loan.credit_code for loan, _ in live}
+    if visible is not None:
+        codes &= visible
     borrowers, evic_of = _borrowers(store, codes, year)
     accounts = {str(r["credit_code"]): r for r in query.list_accounts(
         store, year=year, visible=codes, profile_id=profile_id, size=max(len(codes), 1)).items}
@@ -192,12 +203,15 @@ def financed_emissions(store: Store, *, bank_id: str | None, year: int, profile_
     for i, (loan, amount) in enumerate(live):
         acc = accounts.get(loan.credit_code)
         reasons = []
-        if acc is None:
-            reasons.append(_reason("no_account", year=year, profile=profile_id))
-        elif math.isnan(emissions[i]):
-            reasons.append(_reason("no_emissions", year=year))
-        if math.isnan(af[i]):
-            reasons.append(_reason("no_equity_plus_debt", year=year))
+        if loan.credit_code not in codes:  # no consent: none of the borrower's figures, and not covered
+            reasons.append(_reason("no_consent"))
+        else:
+            if acc is None:
+                reasons.append(_reason("no_account", year=year, profile=profile_id))
+            elif math.isnan(emissions[i]):
+                reasons.append(_reason("no_emissions", year=year))
+            if math.isnan(af[i]):
+                reasons.append(_reason("no_equity_plus_debt", year=year))
         covered = not reasons
         who = borrowers.get(loan.credit_code, {})
         rows.append({

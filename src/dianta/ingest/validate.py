@@ -289,9 +289,11 @@ class BatchCheck:
             missing = f"{c} IS NOT NULL AND {c} NOT IN (SELECT k FROM ok_keys)"
             en, zh = _REFERENCE_NAMES[ref_table]
             self._emit(t, "rejected_reference", column, f"{missing} AND {c} IN (SELECT k FROM rejected_keys)", c)
-            self._emit(t, "unknown_reference", column,
-                       f"{missing} AND {c} NOT IN (SELECT k FROM rejected_keys WHERE k IS NOT NULL)", c,
-                       reason=f"'{en}'", reason_zh=f"'{zh}'")
+            unknown = f"{missing} AND {c} NOT IN (SELECT k FROM rejected_keys WHERE k IS NOT NULL)"
+            if column in spec.soft_references:
+                self._emit(t, "unknown_borrower", column, unknown, c, severity="warning")
+            else:
+                self._emit(t, "unknown_reference", column, unknown, c, reason=f"'{en}'", reason_zh=f"'{zh}'")
 
     # -- stage 5: rules across rows ---------------------------------------------------------------------
     def _merge_meters(self) -> None:

@@ -1,11 +1,13 @@
 """Backup and restore: a consistent snapshot of the ledger and the lake, portable between backends.
 
-A backup is a folder: ``ledger/<table>.parquet`` (every ledger table, read in one snapshot transaction),
-``lake/…`` (the lake's files) and ``manifest.json`` (schema revision, row counts, and the SHA-256 of every
-file). Lake files are immutable once published and never deleted, so copying the lake after the ledger's
-snapshot gives every file the snapshot refers to (a file published meanwhile is copied too and simply not
-referenced). Restore goes into a new, empty store (SQLite folder or PostgreSQL, whichever the backup came
-from), checks every file against the manifest first, and inserts the tables in foreign-key order.
+A backup is a folder (0700): ``ledger/<table>.parquet`` (every ledger table, read in one snapshot transaction),
+``secrets.json`` (the store's secrets, 0600: restored stores keep tokens and label codes valid), ``lake/…``
+(the lake's files) and ``manifest.json`` (schema revision, row counts, and the SHA-256 of every file). Lake
+files are immutable once published and never deleted, so copying the lake after the ledger's snapshot gives
+every file the snapshot refers to (a file published meanwhile is copied too and simply not referenced).
+Restore goes into a new, empty store (SQLite folder or PostgreSQL, whichever the backup came from), checks
+every file against the manifest first, writes the secrets into the store's secrets file (a version 1 backup's
+from its ``meta`` table: they never enter the new ledger) and inserts the tables in foreign-key order.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ import sqlalchemy as sa
 
 from dianta.errors import Conflict, StoreError, UsageError
 from dianta.ledger import migrate, schema
+from dianta.ledger import secrets as store_secrets
 from dianta.ledger.store import Store, now_iso
 
-FORMAT = "dianta-backup/1"
+#: version 2 carries the secrets in ``secrets.json``; version 1 (before issue 12) in the ``meta`` table
+FORMAT = "dianta-backup/2"
+READABLE = {"dianta-backup/1", FORMAT}
 SKIP_LAKE = {"_staging", "_tmp", "tmp"}
 
 
@@ -70,9 +75,12 @@ def backup(store: Store, dest: Path) -> dict[str, Any]:
                 path = dest / "ledger" / f"{table.name}.parquet"
                 pq.write_table(data, path, compression="zstd")
                 counts[table.name] = len(rows)
+    store_secrets.write_secrets(dest / store_secrets.FILE_NAME, store_secrets.store_secrets(store))
+    private = {p.absolute() for p in (store.secrets_file, store_secrets.lock_path(store.secrets_file))}
     for source in sorted(store.lake.rglob("*")):
         rel = source.relative_to(store.lake)
-        if source.is_file() and rel.parts[0] not in SKIP_LAKE:
+        if (source.is_file() and rel.parts[0] not in SKIP_LAKE and source.absolute() not in private
+                and not rel.parts[0].startswith(store_secrets.FILE_NAME)):  # a PostgreSQL store's, in the lake
             target = dest / "lake" / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
@@ -90,7 +98,7 @@ def _manifest(src: Path) -> dict[str, Any]:
         manifest = json.loads((src / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UsageError(f"{src} is not a Dianta backup (manifest.json: {exc})") from None
-    if manifest.get("format") != FORMAT:
+    if manifest.get("format") not in READABLE:
         raise UsageError(f"{src}: unknown backup format {manifest.get('format')!r}")
     for rel, digest in manifest["files"].items():
         path = src / rel
@@ -112,6 +120,7 @@ def restore(src: Path, store: Store) -> dict[str, int]:
             or con.execute(sa.select(sa.func.count()).select_from(schema.users)).scalar()
     if used:
         raise Conflict(f"{store.display} already holds data; restore into a new store (a new --db)")
+    store_secrets.put_secrets(store, _backup_secrets(src, manifest))
     restored: dict[str, int] = {}
     with store.engine.begin() as con:
         for table in schema.metadata.sorted_tables:
@@ -121,10 +130,12 @@ def restore(src: Path, store: Store) -> dict[str, int]:
             rows = pq.read_table(path).to_pylist()
             names = {c.name for c in table.columns}
             rows = [{k: v for k, v in r.items() if k in names} for r in rows]
+            restored[table.name] = len(rows)
+            if table is schema.meta:  # secrets of a version 1 backup went to the secrets file
+                rows = [r for r in rows if r["key"] not in store_secrets.META_KEYS]
             con.execute(table.delete())  # e.g. meta rows the new store made on opening
             if rows:
                 con.execute(table.insert(), rows)
-            restored[table.name] = len(rows)
         if con.dialect.name == "postgresql":  # identity columns continue after the restored ids
             for table in schema.metadata.sorted_tables:
                 keys = list(table.primary_key.columns)
@@ -140,3 +151,13 @@ def restore(src: Path, store: Store) -> dict[str, int]:
     if restored != {k: v for k, v in manifest["rows"].items() if k in restored}:
         raise StoreError("the restored row counts differ from the backup's manifest")
     return restored
+
+
+def _backup_secrets(src: Path, manifest: dict[str, Any]) -> dict[str, str]:
+    """The secrets a backup carries: its ``secrets.json`` (checked against the manifest), or in a version 1
+    backup the secret rows of its ``meta`` table."""
+    if store_secrets.FILE_NAME in manifest["files"]:
+        return store_secrets.read_secrets(src / store_secrets.FILE_NAME)
+    meta = src / "ledger" / f"{schema.meta.name}.parquet"
+    rows = pq.read_table(meta).to_pylist() if meta.exists() else []
+    return {str(r["key"]): str(r["value"]) for r in rows if r["key"] in store_secrets.META_KEYS}

@@ -214,6 +214,8 @@ users = sa.Table(
     sa.Column("org_id", sa.String, sa.ForeignKey("organisations.org_id"), nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.String, nullable=False),
+    # tokens carry it as their `gen` claim; bumped when the user is deactivated, which voids its tokens for good
+    sa.Column("token_generation", sa.Integer, nullable=False, server_default=sa.text("0")),
 )
 
 api_keys = sa.Table(

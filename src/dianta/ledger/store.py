@@ -5,6 +5,12 @@ A batch is applied across ledger and lake at once (DESIGN.md): lake files are wr
 published by rename. On open, staging debris of uncommitted batches is removed and committed files still
 in staging are published. A staging folder in use is locked (``flock`` on ``<token>.lock``, released by the
 kernel when its process ends, even by SIGKILL), so another process opening the store leaves it alone.
+
+The store is private to the user who runs it (issue 12): its folder, the lake, staging and the temporary folder
+are 0700, the ledger file (made 0600 before SQLite opens it, which gives its ``-wal`` and ``-shm`` the same
+mode) and the secrets file (:mod:`dianta.ledger.secrets`) are 0600. Opening a store made before tightens what
+group or others may use; where that is not allowed, the store is refused with the ``chmod`` to run. Files
+below the private folders (lake files, staged batches) need no mode of their own.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,6 +31,7 @@ import sqlalchemy as sa
 
 from dianta.errors import StoreError
 from dianta.ledger import migrate, schema
+from dianta.ledger import secrets as store_secrets
 
 
 def now_iso() -> str:
@@ -56,7 +64,9 @@ def engine_url(db: str) -> str | None:
 class Store:
     """The store: an embedded one under the folder ``db`` (created when new: SQLite ledger and the lake), or
     a PostgreSQL ledger when ``db`` is a ``postgresql://`` URL, with its lake in ``lake`` (default
-    ``$DIANTA_LAKE``, else ``./dianta-lake``). The ledger is migrated to the newest schema when opened."""
+    ``$DIANTA_LAKE``, else ``./dianta-lake``). The ledger is migrated to the newest schema when opened. Its
+    secrets are in ``secrets_file`` (:mod:`dianta.ledger.secrets`: in the folder, or the lake's root for a
+    PostgreSQL ledger, unless ``$DIANTA_SECRETS_FILE`` names one)."""
 
     def __init__(self, db: Path | str, *, lake: Path | str | None = None):
         db_text = str(db)
@@ -64,26 +74,42 @@ class Store:
         if url is not None:
             self.root = Path(lake or os.environ.get("DIANTA_LAKE") or "dianta-lake")
             self.lake = self.root
+            _private_folder(self.root)
             self.display = db_text.split("@")[-1]  # never print a password
             self.engine = sa.create_engine(url, pool_pre_ping=True)
         else:
             self.root = Path(db_text)
             if self.root.exists() and not self.root.is_dir():
                 raise StoreError(f"--db {self.root} is a file; give a folder (it is created when new)")
-            self.root.mkdir(parents=True, exist_ok=True)
+            _private_folder(self.root)
             self.lake = self.root / "lake"
             self.display = str(self.root)
+            ledger = self.root / "ledger.sqlite"
+            _private_file(ledger, create=True)
+            for journal in ("-wal", "-shm", "-journal"):
+                _private_file(Path(f"{ledger}{journal}"))
             # a writer waits up to 30 s for another (a large batch holds the write lock while it is applied)
-            self.engine = sa.create_engine(f"sqlite:///{self.root / 'ledger.sqlite'}", connect_args={"timeout": 30})
+            self.engine = sa.create_engine(f"sqlite:///{ledger}", connect_args={"timeout": 30})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.staging = self.lake / "_staging"
-        self.staging.mkdir(parents=True, exist_ok=True)
-        self.temp_dir().mkdir(parents=True, exist_ok=True)
+        for folder in (self.lake, self.staging, self.temp_dir()):
+            _private_folder(folder)
+        self.secrets_file, given = store_secrets.locate(self.root)
+        if given:
+            store_secrets.check_given(self.secrets_file)
+        else:
+            _private_file(self.secrets_file)
+        _private_file(store_secrets.lock_path(self.secrets_file))
         try:
             migrate.upgrade(self.engine)
+            store_secrets.move_from_meta(self)
+            self.recover()
         except sa.exc.OperationalError as exc:
+            self.engine.dispose()
             raise StoreError(f"cannot open the ledger of {self.display}: {str(exc.orig).strip()}") from None
-        self.recover()
+        except BaseException:
+            self.engine.dispose()  # a store that is refused keeps no connection
+            raise
 
     def close(self) -> None:
         """Release the ledger's connections."""
@@ -189,6 +215,41 @@ def overlapping(months: list[str]) -> sa.ColumnElement[bool]:
     lf = schema.lake_files
     last = sa.func.coalesce(lf.c.month_to, lf.c.month)
     return sa.or_(sa.false(), *(sa.and_(lf.c.month <= m, last >= m) for m in sorted(set(months))))
+
+
+def _private_file(path: Path, *, create: bool = False) -> None:
+    """Make the store's file ``path`` (when it exists, or made empty when ``create``) 0600 or tighter."""
+    if create:
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StoreError(f"cannot make {path}: {exc.strerror}") from None
+    _tighten(path)
+
+
+def _private_folder(path: Path) -> None:
+    """Make the store's folder ``path`` (made when missing, with its parents) 0700 or tighter."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot make the folder {path}: {exc.strerror}") from None
+    _tighten(path)
+
+
+def _tighten(path: Path) -> None:
+    """Take every permission of group and others from ``path`` (if it exists); refuse the store when that is
+    not allowed (another user owns it)."""
+    try:
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            path.chmod(stat.S_IMODE(mode) & 0o700)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"{path} is open to other users of this machine and Dianta cannot change that "
+                         f"({exc.strerror}); its owner should run: chmod go-rwx {path}") from None
 
 
 @contextmanager

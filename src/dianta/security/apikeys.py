@@ -4,22 +4,28 @@ A key is ``dk_<key_id>_<secret>``: ``key_id`` is 12 hex characters, stored as is
 log (actor ``key:<key_id>``); ``secret`` is 32 URL-safe characters of which only an argon2id hash is stored.
 The full key is shown once, when it is made. A key acts as its user, with the user's role and organisation
 as the users table says at the time of use.
+
+A key is looked up by its public ``key_id`` first: an unknown or revoked one is refused without any argon2
+work (issue 12: every random key cost an argon2id check, so a flood of them took the server's CPU). The key
+id is no secret (it is in the audit log), so answering faster for an unknown one tells nothing worth hiding.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 
 from dianta.errors import AuthError, Conflict, NotFound, UsageError
 from dianta.ledger import schema
 from dianta.ledger.store import Store, now_iso
+from dianta.security import audit
 from dianta.security.audit import transaction
-from dianta.security.passwords import dummy_hash, hash_password, verify_password
-from dianta.security.principal import Principal
+from dianta.security.passwords import hash_password, verify_password
+from dianta.security.principal import Principal, anonymous
+from dianta.security.throttle import Throttle, TooManyAttempts
 from dianta.security.users import active_user_principal
 
 _KEY = re.compile(r"dk_([0-9a-f]{12})_([A-Za-z0-9_-]{32})")
@@ -59,23 +65,59 @@ def create_api_key(store: Store, *, user_id: int, label: str, connection: sa.Con
     return f"dk_{key_id}_{secret}"
 
 
-def principal_from_api_key(store: Store, key: str) -> Principal:
+def principal_from_api_key(store: Store, key: str, *, client: str = "unknown",
+                           throttle: Throttle | None = None) -> Principal:
     """Who a key acts for (actor ``key:<key_id>``). One AuthError for a malformed, unknown, revoked or
-    wrong key and for a deactivated user; an unknown key costs the same argon2 verification as a known one."""
-    key_id, secret = parse_api_key(key)
+    wrong key and for a deactivated user. Only a known, unrevoked key id costs an argon2 verification.
+
+    With ``throttle`` (the server's; ``client`` is the caller's address) failures are counted per key id and
+    address and over a limit refused with TooManyAttempts before any lookup; failures and refusals are
+    audited as ``apikey.use`` denied, at most one entry of each per address per minute (the entry says how
+    many were not written), so that a flood of keys cannot flood the audit log."""
+    try:
+        key_id: str | None
+        key_id, secret = parse_api_key(key)
+    except AuthError:
+        key_id = None  # only the address is counted
+    if throttle is not None:
+        try:
+            throttle.check(key_id, client)
+        except TooManyAttempts as exc:
+            _refuse(store, throttle, key_id, client, exc)
+    if key_id is None:
+        _refuse(store, throttle, None, client, AuthError(INVALID_KEY))
     k = schema.api_keys
-    dummy = dummy_hash()  # made on the first call, whatever the key
     with store.engine.connect() as con:
         row = con.execute(sa.select(k.c.user_id, k.c.secret_hash, k.c.revoked_at).where(k.c.key_id == key_id)).first()
+    if row is None or row.revoked_at is not None:  # no argon2 for a key that cannot match
+        _refuse(store, throttle, None, client, AuthError(INVALID_KEY), key_id=key_id)
     # verified with no connection held: argon2 takes ~0.1 s
-    matches = verify_password(row.secret_hash if row is not None else dummy, secret)
-    if row is None or not matches or row.revoked_at is not None:
-        raise AuthError(INVALID_KEY)
+    if not verify_password(row.secret_hash, secret):
+        _refuse(store, throttle, key_id, client, AuthError(INVALID_KEY))
     with store.engine.connect() as con:
         principal = active_user_principal(con, row.user_id, actor=f"key:{key_id}")
     if principal is None:
-        raise AuthError(INVALID_KEY)
+        _refuse(store, throttle, key_id, client, AuthError(INVALID_KEY))
+    if throttle is not None:
+        throttle.succeeded(key_id, client)
     return principal
+
+
+def _refuse(store: Store, throttle: Throttle | None, subject: str | None, client: str, error: AuthError |
+            TooManyAttempts, *, key_id: str | None = None) -> NoReturn:
+    """Count a failed key (``subject``: the key id its throttle counts, None when the id is malformed or
+    unknown and only the address counts), audit it when due, and raise ``error``."""
+    if throttle is not None:
+        refused = isinstance(error, TooManyAttempts)
+        if not refused:
+            throttle.failed(subject, client)
+        suppressed = throttle.audit_due("apikey.refused" if refused else "apikey.failed", client)
+        if suppressed is not None:
+            shown = subject or key_id
+            audit.record(store, principal=anonymous(client), action="apikey.use",
+                         resource=f"api-key:{shown}" if shown else "api-key", outcome="denied", why=str(error),
+                         detail={"address": client, "status": 429 if refused else 401, "suppressed": suppressed})
+    raise error
 
 
 def revoke_api_key(store: Store, *, key_id: str, connection: sa.Connection | None = None) -> None:

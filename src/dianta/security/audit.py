@@ -7,9 +7,19 @@ Each entry's ``hash`` is ``sha256(prev_hash + "\\n" + canonical JSON of every ot
 ids are given by :func:`record` as the previous id + 1 while the chain is locked, so they run 1, 2, 3, …
 without gaps and a deleted entry shows as a missing number. The hash of the newest entry (the head) is also
 kept in ``meta`` (key ``audit_head``) in the same transaction, so that deleting entries from the end is
-detected too. A hash chain kept in the same database shows *naive* tampering; someone who can rewrite both
-the log and the head can recompute the chain, so operators should record the head hash elsewhere now and
-then (``dianta audit verify`` prints it).
+detected too. On PostgreSQL the ``entry_id`` sequence is a high-water mark as well: every standalone append
+raises it after it commits, and a sequence is neither rolled back nor lowered by a DELETE, so a log that
+ends (or is empty) below it lost entries.
+
+A hash chain kept in the same database shows *naive* tampering only: someone who can write the ledger can
+cut the end of the log and rewrite ``audit_head`` (or wipe both), and the rest still verifies. What catches
+that is a head recorded *outside* the ledger (issue 12): ``dianta audit verify`` prints the head as
+``N:HASH``, and ``dianta audit checkpoint`` writes it into a signed checkpoint file, which the operator
+writes daily (cron) to a place the ledger's writers cannot change. ``dianta audit verify --expect-head
+N:HASH`` or ``--checkpoint FILE|FOLDER`` then fails when the log holds fewer than N entries or its entry N
+is not the one recorded. Checkpoints are signed (HMAC-SHA256) with a secret in the store's secrets file
+(:mod:`dianta.ledger.secrets`, outside the ledger), so a changed checkpoint file, or one of another store,
+is refused, and writing the ledger is not enough to forge one.
 
 Appending is serialised: on PostgreSQL by a transaction-level advisory lock, on SQLite by a write statement
 (an UPDATE of the ``meta`` row ``audit_lock``) at the start of the transaction, which takes SQLite's single
@@ -19,17 +29,21 @@ write lock as ``BEGIN IMMEDIATE`` would.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
+from dianta.errors import StoreError, UsageError
 from dianta.ledger import schema
+from dianta.ledger.secrets import store_secret
 from dianta.ledger.store import Store
 from dianta.security.principal import Principal
 
@@ -43,19 +57,44 @@ META_HEAD_KEY = "audit_head"
 OUTCOMES = ("allowed", "denied")
 #: the fields each hash covers besides prev_hash, in the order of the table
 HASHED_FIELDS = ("entry_id", "at", "actor", "role", "org_id", "action", "resource", "outcome", "why", "detail_json")
+#: what a checkpoint file says it is, and the name of the store secret that signs checkpoints
+CHECKPOINT_KIND = "dianta-audit-checkpoint"
+CHECKPOINT_SECRET_KEY = "audit_checkpoint_secret"
+#: the PostgreSQL sequence behind ``audit_log.entry_id`` (NULL where the table has none)
+_PG_SEQUENCE = sa.cast(sa.func.pg_get_serial_sequence("audit_log", "entry_id"), postgresql.REGCLASS)
 
 
 @dataclass(frozen=True, slots=True)
 class ChainReport:
     """The result of :func:`verify_chain`: ``ok`` when every entry's hash matches its content and links to
-    the entry before it; otherwise ``first_bad_entry`` is the id of the first entry that is changed, missing
-    or mislinked and ``problem`` says what is wrong. ``head_hash`` is the hash of the newest entry."""
+    the entry before it, and the log still holds every entry the ledger and the expected heads know of;
+    otherwise ``first_bad_entry`` is the id of the first entry that is changed, missing or mislinked and
+    ``problem`` says what is wrong. ``entries`` is the number of entries in the log; the head is the newest
+    entry read in order, ``head_entry`` its id (0: none) and ``head_hash`` its hash, to keep outside the
+    ledger as ``N:HASH`` (:attr:`head`)."""
 
     ok: bool
     entries: int
     first_bad_entry: int | None
     problem: str | None
     head_hash: str | None = None
+    head_entry: int = 0
+
+    @property
+    def head(self) -> str:
+        """``N:HASH``, what ``--expect-head`` takes (``0:000…`` for an empty log)."""
+        return f"{self.head_entry}:{self.head_hash or GENESIS_HASH}"
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedHead:
+    """A head recorded outside the ledger: the log held ``entries`` entries, the newest with hash ``hash``.
+    ``source`` says where it came from (``--expect-head``, a checkpoint file and when it was taken), for the
+    message when the log no longer holds it."""
+
+    entries: int
+    hash: str
+    source: str
 
 
 def canonical_json(value: Any) -> str:
@@ -135,13 +174,40 @@ def record(store: Store, *, principal: Principal, action: str, resource: str, ou
         head = f"{fields['entry_id']} {digest}"
         if con.execute(m.update().where(m.c.key == META_HEAD_KEY).values(value=head)).rowcount == 0:
             con.execute(m.insert().values(key=META_HEAD_KEY, value=head))
+    if connection is None and store.engine.dialect.name == "postgresql":
+        _raise_high_water(store, int(fields["entry_id"]))
     return int(fields["entry_id"])
 
 
-def verify_chain(store: Store) -> ChainReport:
-    """Recompute every entry's hash in order and check each link, the numbering and the recorded head
-    (the issue: "`dianta audit verify` checks the chain"). Stops at the first bad entry."""
+def _raise_high_water(store: Store, entry_id: int) -> None:
+    """Raise the ``entry_id`` sequence to ``entry_id`` (never lower it), after the entry committed.
+
+    A sequence is not transactional: set inside the transaction, it would stay raised if the transaction
+    rolled back, and a later verification would report an entry as missing that was never written. So
+    only appends that commit themselves raise it, once committed; an entry written in a caller's
+    transaction is covered by the next standalone append (every read of enterprise data is one)."""
+    seq = _PG_SEQUENCE
+    with store.engine.begin() as con:
+        con.execute(sa.select(sa.func.setval(seq, sa.func.greatest(
+            entry_id, sa.func.coalesce(sa.func.pg_sequence_last_value(seq), 0)))))
+
+
+def _high_water(con: sa.Connection) -> int:
+    """The highest entry id the ledger's sequence has seen (PostgreSQL; 0 elsewhere or when unused)."""
+    if con.dialect.name != "postgresql":
+        return 0
+    return int(con.execute(sa.select(sa.func.pg_sequence_last_value(_PG_SEQUENCE))).scalar() or 0)
+
+
+def verify_chain(store: Store, *, expect: Iterable[ExpectedHead] = ()) -> ChainReport:
+    """Recompute every entry's hash in order and check each link, the numbering, the head recorded in
+    ``meta``, the ledger's high-water mark and every head in ``expect`` (the issue: "`dianta audit verify`
+    checks the chain"; issue 12: truncating the log and rewriting its head must not verify). Stops at the
+    first bad entry."""
     log, m = schema.audit_log, schema.meta
+    expected = list(expect)
+    wanted = {e.entries for e in expected}
+    seen: dict[int, str] = {}
     with store.engine.connect() as con:
         n = con.execute(sa.select(sa.func.count()).select_from(log)).scalar_one()
         head_row = con.execute(sa.select(m.c.value).where(m.c.key == META_HEAD_KEY)).scalar_one_or_none()
@@ -161,26 +227,127 @@ def verify_chain(store: Store) -> ChainReport:
                 rows.close()
                 return ChainReport(False, n, entry_id, f"entry {entry_id} was changed after it was written: "
                                    "its hash does not match its content")
+            if entry_id in wanted:
+                seen[entry_id] = row["hash"]
             expected_id, prev_hash = entry_id + 1, row["hash"]
+        high_water = _high_water(con)
     last_id = expected_id - 1
+    head_hash = prev_hash if last_id else None
+    problem = (_head_problem(head_row, last_id, prev_hash) or _expected_problem(expected, seen, last_id)
+               or _high_water_problem(high_water, last_id))
+    if problem is not None:
+        return ChainReport(False, n, problem[0], problem[1], head_hash, last_id)
+    return ChainReport(True, n, None, None, head_hash, last_id)
+
+
+def _head_problem(head_row: str | None, last_id: int, last_hash: str) -> tuple[int, str] | None:
+    """What is wrong with the newest entry recorded in ``meta`` against the log read in order."""
     if head_row is None:
-        if last_id:
-            return ChainReport(False, n, last_id, "the record of the newest entry (meta audit_head) is missing")
-        return ChainReport(True, 0, None, None, None)
+        return (last_id, "the record of the newest entry (meta audit_head) is missing") if last_id else None
     head_id_text, _, head_hash = head_row.partition(" ")
     if not head_id_text.isdigit():
-        return ChainReport(False, n, last_id or 1, f"the record of the newest entry is malformed: {head_row!r}")
+        return last_id or 1, f"the record of the newest entry is malformed: {head_row!r}"
     head_id = int(head_id_text)
     if head_id > last_id:
-        return ChainReport(False, n, last_id + 1, f"entries {last_id + 1} to {head_id} are missing from the end "
-                           "of the log")
+        return last_id + 1, f"entries {last_id + 1} to {head_id} are missing from the end of the log"
     if head_id < last_id:
-        return ChainReport(False, n, head_id + 1, f"entries {head_id + 1} to {last_id} were not appended by "
-                           f"Dianta: the newest entry it recorded is entry {head_id}")
-    if head_hash != prev_hash:
-        return ChainReport(False, n, last_id, f"entry {last_id} was replaced: its hash is not the one recorded "
-                           "when it was written")
-    return ChainReport(True, n, None, None, prev_hash)
+        return head_id + 1, (f"entries {head_id + 1} to {last_id} were not appended by Dianta: the newest entry "
+                             f"it recorded is entry {head_id}")
+    if head_hash != last_hash:
+        return last_id, f"entry {last_id} was replaced: its hash is not the one recorded when it was written"
+    return None
+
+
+def _high_water_problem(high_water: int, last_id: int) -> tuple[int, str] | None:
+    """A log that ends below the ledger's high-water mark lost its newest entries (or all of them)."""
+    if high_water <= last_id:
+        return None
+    if last_id == 0:
+        return 1, (f"the log is empty, but the ledger's entry sequence shows that {high_water} entries were "
+                   "written: the log was wiped")
+    return last_id + 1, (f"entries {last_id + 1} to {high_water} are missing from the end of the log: the "
+                         f"ledger's entry sequence shows that entry {high_water} was written")
+
+
+def _expected_problem(expected: list[ExpectedHead], seen: Mapping[int, str], last_id: int
+                      ) -> tuple[int, str] | None:
+    """The first head recorded outside the ledger that the log no longer holds (the longest missing first)."""
+    for e in sorted(expected, key=lambda e: -e.entries):
+        if e.entries > last_id:
+            held = "is empty" if last_id == 0 else f"ends at entry {last_id}"
+            return last_id + 1, (f"the log {held}, but it held {e.entries} entries according to {e.source}: "
+                                 f"entries {last_id + 1} to {e.entries} were removed")
+    for e in sorted(expected, key=lambda e: e.entries):
+        if e.entries and seen.get(e.entries) != e.hash:
+            return e.entries, (f"entry {e.entries} is not the entry {e.source} recorded: its hash differs, so "
+                               f"the log was rewritten at or before entry {e.entries}")
+    return None
+
+
+def parse_head(text: str, *, source: str = "the expected head") -> ExpectedHead:
+    """``N:HASH`` (what ``dianta audit verify`` prints as the head) as an :class:`ExpectedHead`."""
+    count, sep, digest = text.strip().partition(":")
+    if not (sep and count.isdigit() and len(count) <= 12 and len(digest) == 64
+            and all(c in "0123456789abcdef" for c in digest)):
+        raise UsageError(f"{source} must be N:HASH, an entry count and the 64-digit hex hash of that entry, as "
+                         "`dianta audit verify` prints the head (the API returns head_entry and head_hash); got "
+                         f"{text[:100]!r}")
+    return ExpectedHead(int(count), digest, f"{source} {int(count)}:{digest[:12]}…")
+
+
+def _checkpoint_secret(store: Store) -> bytes:
+    return store_secret(store, CHECKPOINT_SECRET_KEY).encode()
+
+
+def _store_identity(secret: bytes) -> str:
+    """A name of this store in its checkpoints: derived from the checkpoint secret, so it reveals nothing
+    of it, and changes when the secret is replaced."""
+    return hmac.new(secret, b"dianta store identity", hashlib.sha256).hexdigest()[:32]
+
+
+def _signature(secret: bytes, body: Mapping[str, Any]) -> str:
+    return hmac.new(secret, canonical_json(body).encode(), hashlib.sha256).hexdigest()
+
+
+def make_checkpoint(store: Store) -> dict[str, Any]:
+    """A signed checkpoint of the log's head (issue 12: "a head published elsewhere"): the store's identity,
+    the entry count, the newest entry's hash and when, signed with HMAC-SHA256 by a secret in the store's
+    secrets file. The operator writes one daily (``dianta audit checkpoint`` from cron) and keeps the files where
+    the ledger's writers cannot change them; ``dianta audit verify --checkpoint`` checks the log against
+    them. Refused while the log does not verify: a checkpoint must not vouch for a broken log."""
+    report = verify_chain(store)
+    if not report.ok:
+        raise StoreError(f"the audit log does not verify (entry {report.first_bad_entry}: {report.problem}); "
+                         "no checkpoint is written for it: find out what happened first")
+    secret = _checkpoint_secret(store)
+    body = {"kind": CHECKPOINT_KIND, "version": 1, "store": _store_identity(secret),
+            "entries": report.head_entry, "head_hash": report.head_hash or GENESIS_HASH,
+            "at": datetime.now(UTC).isoformat(timespec="seconds")}
+    return {**body, "signature": _signature(secret, body)}
+
+
+def read_checkpoint(store: Store, text: str, *, source: str) -> ExpectedHead:
+    """The head a checkpoint file (``text``, read from ``source``) recorded, once its signature and store are
+    checked: a checkpoint that is not one is a usage error; one that was changed, or is another store's (or
+    this store's checkpoint secret was replaced), is refused."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    fields = {"kind", "version", "store", "entries", "head_hash", "at", "signature"}
+    if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND or set(data) != fields:
+        raise UsageError(f"{source} is not an audit checkpoint (written by `dianta audit checkpoint`)")
+    secret = _checkpoint_secret(store)
+    body = {k: v for k, v in data.items() if k != "signature"}
+    if not hmac.compare_digest(str(data["signature"]), _signature(secret, body)):
+        if data["store"] != _store_identity(secret):
+            raise StoreError(f"checkpoint {source} is not of this store, or this store's checkpoint secret was "
+                             "replaced since it was written (its secrets file was replaced or lost)")
+        raise StoreError(f"checkpoint {source} was changed after it was written: its signature does not match "
+                         "its content")
+    if not isinstance(data["entries"], int) or not isinstance(data["head_hash"], str):
+        raise UsageError(f"{source} is not an audit checkpoint (written by `dianta audit checkpoint`)")
+    return ExpectedHead(data["entries"], data["head_hash"], f"checkpoint {source} of {data['at']}")
 
 
 def list_entries(store: Store, *, actor: str | None = None, action: str | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from dianta.errors import Forbidden
+from dianta.errors import Forbidden, NotFound
 from dianta.ledger.store import Store
 from dianta.security import audit, consents
 from dianta.security.principal import Principal, Role
@@ -76,37 +76,48 @@ POLICY: dict[str, Rule] = {
 
 
 def _refusal(store: Store, principal: Principal, action: str, credit_code: str | None, bank_id: str | None,
-             user_id: int | None, on: dt.date | None) -> str | None:
-    """Why ``principal`` may not take ``action`` (None: allowed)."""
+             user_id: int | None, on: dt.date | None) -> tuple[str, str] | None:
+    """Why ``principal`` may not take ``action``, and the kind of refusal (``role``, ``tenant``, ``consent``,
+    ``self``); None: allowed."""
     rule = POLICY.get(action)
     if rule is None:
-        return f"unknown action {action}"
+        return f"unknown action {action}", "role"
     if principal.role not in rule.roles:
-        return f"the {principal.role} role may not {action}"
+        return f"the {principal.role} role may not {action}", "role"
     if principal.role == "enterprise" and rule.enterprise_own and credit_code is not None \
             and credit_code != principal.credit_code:
-        return "an enterprise may only see and manage its own account"
+        return "an enterprise may only see and manage its own account", "tenant"
+    if principal.role == "bank" and rule.bank_own and bank_id is not None and bank_id != principal.org_id:
+        return "a bank may only see and record its own records", "tenant"
     if principal.role == "bank" and rule.bank_scopes and credit_code is not None:
         if not consents.live_scopes(store, credit_code=credit_code, bank_org_id=str(principal.org_id), on=on) \
                 & rule.bank_scopes:
             scopes = "/".join(sorted(rule.bank_scopes))
-            return f"no live consent of scope {scopes} from enterprise {credit_code} to bank {principal.org_id}"
-    if principal.role == "bank" and rule.bank_own and bank_id is not None and bank_id != principal.org_id:
-        return "a bank may only see and record its own loans"
+            return f"no live consent of scope {scopes} from enterprise {credit_code} to bank {principal.org_id}", \
+                "consent"
     if rule.self_only and principal.role != "operator" and user_id is not None and user_id != principal.user_id:
-        return "keys are created and revoked for yourself unless you are the operator"
+        return "keys are created and revoked for yourself unless you are the operator", "self"
     return None
 
 
 def authorize(store: Store, principal: Principal, action: str, *, resource: str, credit_code: str | None = None,
-              bank_id: str | None = None, user_id: int | None = None, on: dt.date | None = None) -> None:
+              bank_id: str | None = None, user_id: int | None = None, on: dt.date | None = None,
+              hidden: str | None = None) -> None:
     """Allow ``action`` on ``resource`` or raise :class:`Forbidden`; a refusal is audited first.
 
     ``credit_code``: the enterprise whose data it touches; ``bank_id``: the bank a record belongs to;
-    ``user_id``: the user it is done for."""
-    why = _refusal(store, principal, action, credit_code, bank_id, user_id, on)
-    if why is not None:
+    ``user_id``: the user it is done for. Called with none of them, only the role is checked: routes that
+    look a record up by id do that first, so that what an unknown id answers does not depend on the role.
+
+    ``hidden``: the record belongs to someone the caller may not know of (another bank's loan, another
+    enterprise's consent). A refusal for that reason raises :class:`NotFound` with this message, the same
+    answer as for an id that does not exist, so ids cannot be probed (issue 12); it is audited as a refusal."""
+    refusal = _refusal(store, principal, action, credit_code, bank_id, user_id, on)
+    if refusal is not None:
+        why, kind = refusal
         audit.record(store, principal=principal, action=action, resource=resource, outcome="denied", why=why)
+        if hidden is not None and kind == "tenant":
+            raise NotFound(hidden)
         raise Forbidden(why)
 
 

@@ -92,6 +92,16 @@ def active_user_principal(con: sa.Connection, user_id: int, *, actor: str | None
     return principal_for_user(row, actor=actor)
 
 
+def token_generation(con: sa.Connection, user_id: int) -> int | None:
+    """The token generation of user ``user_id`` (None when there is no such user): tokens carry the one they
+    were issued in as their ``gen`` claim and are refused once it has moved on (issue 12: a token issued before
+    a user was deactivated worked again after reactivation). :func:`set_user_active` bumps it on deactivation;
+    whatever else should void a user's tokens (a changed password or role) must bump it too."""
+    u = schema.users
+    value = con.execute(sa.select(u.c.token_generation).where(u.c.user_id == user_id)).scalar()
+    return None if value is None else int(value)
+
+
 # -- organisations ----------------------------------------------------------------------------------------
 
 
@@ -213,10 +223,15 @@ def find_user(store: Store, *, username: str) -> dict[str, Any]:
 def set_user_active(store: Store, *, user_id: int, active: bool,
                     connection: sa.Connection | None = None) -> dict[str, Any]:
     """Activate or deactivate a user. A deactivated user cannot log in, and its tokens and API keys stop
-    working at once (they are checked against the users table on every use). NotFound for an unknown user."""
+    working at once (they are checked against the users table on every use). Deactivating also bumps the
+    user's token generation, so its tokens stay void when it is activated again (its API keys work again:
+    revoke those explicitly). NotFound for an unknown user."""
     u = schema.users
+    values: dict[str, Any] = {"active": active}
+    if not active:
+        values["token_generation"] = u.c.token_generation + 1
     with transaction(store, connection) as con:
-        if con.execute(u.update().where(u.c.user_id == user_id).values(active=active)).rowcount == 0:
+        if con.execute(u.update().where(u.c.user_id == user_id).values(**values)).rowcount == 0:
             raise NotFound(f"no user {user_id}")
         row = con.execute(sa.select(u).where(u.c.user_id == user_id)).mappings().one()
     return _user_public(row)

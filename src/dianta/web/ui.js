@@ -248,12 +248,23 @@ export function table(columns, rows, { csvName, empty, rowLink, caption, rowClas
   return wrap;
 }
 
-/** CSV text (RFC 4180) with a UTF-8 byte-order mark, so spreadsheet programs read the Chinese text. */
+/** Text that starts like a spreadsheet formula (= + - @ TAB CR): the server's exports write it with a leading
+ * quote, so a spreadsheet shows it as text and never runs it (safe_text in dianta/accounts/export.py). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** A text value neutralised as safe_text does; numbers and anything else unchanged. */
+export function safeText(value) {
+  return typeof value === "string" && FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+/** CSV text (RFC 4180) with a UTF-8 byte-order mark, so spreadsheet programs read the Chinese text; text cells
+ * that start like a formula are neutralised (safeText). */
 export function csv(header, rows) {
   const cell = (v) => {
     if (blank(v)) return "";
-    const s = typeof v === "object" ? JSON.stringify(v) : String(v);
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    const s = safeText(typeof v === "object" ? JSON.stringify(v) : v);
+    const text = String(s);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   return `\ufeff${[header, ...rows].map((r) => r.map(cell).join(",")).join("\r\n")}\r\n`;
 }

@@ -63,7 +63,10 @@ def years(store: StoreDep, principal: PrincipalDep, profile: ProfileId = "defaul
 def stale(store: StoreDep, principal: PrincipalDep) -> list[StaleAccount]:
     """Accounts marked for recalculation by corrections since they were computed (operator)."""
     authorize(store, principal, "batch.read", resource="stale-accounts")
-    return [StaleAccount(credit_code=code, year=year) for code, year in stale_accounts(store)]
+    found = stale_accounts(store)
+    audit.record(store, principal=principal, action="batch.read", resource="stale-accounts",
+                 detail={"credit_codes": sorted({code for code, _ in found})})
+    return [StaleAccount(credit_code=code, year=year) for code, year in found]
 
 
 @router.get("/accounts/{credit_code}/{year}", response_model=AccountPublic, responses=ERRORS)

@@ -7,11 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from dianta.api.deps import PrincipalDep, StoreDep, TokenDep
+from dianta.api.deps import ClientDep, PrincipalDep, StoreDep, TokenDep
 from dianta.api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, Message, PrincipalPublic, TokenPublic
 from dianta.errors import AuthError, UsageError
+from dianta.ledger.store import Store
 from dianta.security import apikeys, audit, tokens, users
 from dianta.security.authz import authorize
+from dianta.security.principal import anonymous
+from dianta.security.throttle import MAX_SUBJECT_CHARS, Throttle, TooManyAttempts
 
 router = APIRouter(tags=["auth"])
 ERRORS = {401: {"model": Message}, 403: {"model": Message}}
@@ -19,21 +22,40 @@ ERRORS = {401: {"model": Message}, 403: {"model": Message}}
 
 @router.post("/auth/token", response_model=TokenPublic, responses={401: {"model": Message},
                                                                    429: {"model": Message}})
-def login(store: StoreDep, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenPublic:
-    """Password login: a short-lived bearer token. After 5 failed attempts for a user name (30 from one
-    address) in 15 minutes, logins are refused with 429 until the window moves on."""
-    throttle = request.app.state.login_throttle
-    client = request.client.host if request.client else "unknown"
-    throttle.check(form.username, client)
+def login(store: StoreDep, request: Request, client: ClientDep,
+          form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenPublic:
+    """Password login: a short-lived bearer token. Failed logins are counted per user name and address
+    (5 in 15 minutes), per user name (20, then a growing wait) and per address (30): over a limit, logins are
+    refused with 429 and Retry-After before the password is checked. A stranger's failures elsewhere do not
+    stop the user from logging in. Every failed login and (at most once a minute per address) refusal is
+    audited with the user name tried and the address, never the password."""
+    throttle: Throttle = request.app.state.login_throttle
+    try:
+        throttle.check(form.username, client)
+    except TooManyAttempts as exc:
+        suppressed = throttle.audit_due("login.refused", client)
+        if suppressed is not None:
+            _audit_failed_login(store, form.username, client, why=str(exc),
+                                detail={"status": 429, "suppressed": suppressed})
+        raise
     try:
         principal = users.authenticate(store, username=form.username, password=form.password)
-    except AuthError:
+    except AuthError as exc:
         throttle.failed(form.username, client)
+        _audit_failed_login(store, form.username, client, why=str(exc), detail={"status": 401})
         raise
-    throttle.succeeded(form.username)
+    throttle.succeeded(form.username, client)
     token, expires_at = tokens.issue_token(store, principal)
     audit.record(store, principal=principal, action="auth.login", resource=f"user:{principal.actor}")
     return TokenPublic(access_token=token, expires_at=expires_at)
+
+
+def _audit_failed_login(store: Store, username: str, client: str, *, why: str, detail: dict[str, object]) -> None:
+    """A denied ``auth.login`` entry: the user name tried (its first characters, NULs shown as ``\\0``, which
+    PostgreSQL text cannot hold) by ``anonymous:<address>``."""
+    name = username[:MAX_SUBJECT_CHARS].replace("\x00", "\\0")
+    audit.record(store, principal=anonymous(client), action="auth.login", resource=f"user:{name}",
+                 outcome="denied", why=why, detail={"username": name, "address": client, **detail})
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)

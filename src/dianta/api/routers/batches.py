@@ -67,6 +67,8 @@ def list_batches(store: StoreDep, principal: PrincipalDep,
     b = schema.batches
     with store.engine.connect() as con:
         rows = con.execute(sa.select(b).order_by(b.c.batch_id.desc()).limit(limit)).all()
+    audit.record(store, principal=principal, action="batch.read", resource="batches",
+                 detail={"batch_ids": [r.batch_id for r in rows]})
     return BatchList(items=[_batch(r) for r in rows])
 
 
@@ -77,6 +79,7 @@ def get_batch(store: StoreDep, principal: PrincipalDep, batch_id: Id) -> BatchPu
         row = con.execute(sa.select(schema.batches).where(schema.batches.c.batch_id == batch_id)).first()
     if row is None:
         raise NotFound(f"no batch {batch_id}")
+    audit.record(store, principal=principal, action="batch.read", resource=f"batch:{batch_id}")
     return _batch(row)
 
 
@@ -90,16 +93,23 @@ def batch_findings(store: StoreDep, principal: PrincipalDep, batch_id: Id) -> li
                               .where(schema.batches.c.batch_id == batch_id)).scalar()
     if summary is None:
         raise NotFound(f"no batch {batch_id}")
-    return [FindingPublic(**f) for f in json.loads(summary).get("findings", [])]
+    findings = json.loads(summary).get("findings", [])
+    audit.record(store, principal=principal, action="batch.read", resource=f"batch:{batch_id}:findings",
+                 detail={"findings": len(findings)})
+    return [FindingPublic(**f) for f in findings]
 
 
 @router.get("/quarantine", response_model=list[QuarantinePublic], responses=ERRORS)
 def quarantine(store: StoreDep, principal: PrincipalDep,
                batch_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> list[QuarantinePublic]:
     authorize(store, principal, "batch.read", resource="quarantine")
+    entries = list_quarantine(store, batch_id=batch_id)
+    audit.record(store, principal=principal, action="batch.read", resource=f"quarantine:{batch_id or 'all'}",
+                 detail={"quarantine_ids": [e.quarantine_id for e in entries],
+                         "rows": sum(e.n_rows for e in entries)})
     return [QuarantinePublic(quarantine_id=e.quarantine_id, batch_id=e.batch_id, table=e.table, row=e.row,
                              file=e.file, n_rows=e.n_rows, reasons=e.reasons, state=e.state)
-            for e in list_quarantine(store, batch_id=batch_id)]
+            for e in entries]
 
 
 @router.get("/corrections", response_model=list[CorrectionPublic], responses=ERRORS)
@@ -108,9 +118,13 @@ def corrections(store: StoreDep, principal: PrincipalDep,
                 key: Annotated[str | None, Query(max_length=200)] = None) -> list[CorrectionPublic]:
     """Every correction with its old and new values, and who made it, when and why."""
     authorize(store, principal, "corrections.read", resource="corrections")
+    found = list_corrections(store, table=table, key=key)
+    audit.record(store, principal=principal, action="corrections.read", resource=f"corrections:{table or 'all'}",
+                 detail={"key": key, "row_keys": [c.row_key for c in found],
+                         "batch_ids": sorted({c.batch_id for c in found})})
     return [CorrectionPublic(batch_id=c.batch_id, received_at=c.received_at, received_by=c.received_by,
                              reason=c.reason, table=c.table, row_key=c.row_key, old=c.old, new=c.new, note=c.note)
-            for c in list_corrections(store, table=table, key=key)]
+            for c in found]
 
 
 @router.post("/compute", response_model=ComputeResult, responses={**ERRORS, 422: {"model": Message}})

@@ -37,10 +37,13 @@ def grant(store: StoreDep, principal: PrincipalDep, body: ConsentCreate) -> Cons
 
 @router.delete("/consents/{consent_id}", response_model=ConsentPublic, responses={**ERRORS, 409: {"model": Message}})
 def revoke(store: StoreDep, principal: PrincipalDep, consent_id: Id) -> ConsentPublic:
-    """Revoke a consent: the bank loses access at once."""
+    """Revoke a consent: the bank loses access at once. Another enterprise's consent answers 404, as an
+    unknown id does."""
+    authorize(store, principal, "consent.manage", resource=f"consent:{consent_id}")  # the role, before any look-up
     existing = consents.get_consent(store, consent_id)
     resource = f"consent:{existing['credit_code']}:{existing['bank_org_id']}"
-    authorize(store, principal, "consent.manage", resource=resource, credit_code=str(existing["credit_code"]))
+    authorize(store, principal, "consent.manage", resource=resource, credit_code=str(existing["credit_code"]),
+              hidden=f"no consent {consent_id}")
     with store.engine.begin() as con:
         consent = consents.revoke_consent(store, consent_id=consent_id, revoked_by=principal.actor, connection=con)
         audit.record(store, principal=principal, action="consent.revoke", resource=resource,
@@ -61,4 +64,8 @@ def list_consents(store: StoreDep, principal: PrincipalDep,
                                        live_only=live_only)
     else:
         found = consents.list_consents(store, credit_code=credit_code, live_only=live_only)
+    shown = principal.credit_code if principal.role == "enterprise" else credit_code
+    audit.record(store, principal=principal, action="consent.read", resource=f"consents:{shown or 'all'}",
+                 detail={"consent_ids": [c["consent_id"] for c in found], "live_only": live_only,
+                         "credit_codes": sorted({str(c["credit_code"]) for c in found})})
     return [ConsentPublic(**c) for c in found]

@@ -91,8 +91,10 @@ def create_quote(store: StoreDep, principal: PrincipalDep, body: QuoteIn, bank_i
 def create_pricing(store: StoreDep, principal: PrincipalDep, loan_id: LoanId, body: PricingIn) -> PricingPublic:
     """Price one of the bank's loans with the borrower's account under its policy, and record it: the
     discount holds from `on` until the loan is priced again."""
+    authorize(store, principal, "loan.price", resource=f"loan:{loan_id}")  # the role, before any look-up
     owner, borrower = loan_owner(store, loan_id)
-    authorize(store, principal, "loan.price", resource=f"loan:{loan_id}", bank_id=owner, credit_code=borrower)
+    authorize(store, principal, "loan.price", resource=f"loan:{loan_id}", bank_id=owner, credit_code=borrower,
+              hidden=f"no loan {loan_id}")
     record = price_loan(store, bank_id=owner, loan_id=loan_id, actor=principal.actor, on=body.on,
                         version=body.policy_version)
     audit.record(store, principal=principal, action="loan.price", resource=f"loan:{loan_id}",
@@ -102,9 +104,11 @@ def create_pricing(store: StoreDep, principal: PrincipalDep, loan_id: LoanId, bo
 
 @router.get("/loans/{loan_id}/pricing", response_model=list[PricingPublic], responses=ERRORS)
 def get_pricings(store: StoreDep, principal: PrincipalDep, loan_id: LoanId) -> list[PricingPublic]:
-    """How a loan was priced, oldest first (its bank, or the operator)."""
+    """How a loan was priced, oldest first (its bank, or the operator; another bank's loan answers 404, as an
+    unknown id does)."""
+    authorize(store, principal, "finance.read", resource=f"loan:{loan_id}")  # the role, before any look-up
     owner, _ = loan_owner(store, loan_id)
-    authorize(store, principal, "finance.read", resource=f"loan:{loan_id}", bank_id=owner)
+    authorize(store, principal, "finance.read", resource=f"loan:{loan_id}", bank_id=owner, hidden=f"no loan {loan_id}")
     rows = list_pricings(store, loan_id=loan_id)
     audit.record(store, principal=principal, action="finance.read", resource=f"loan:{loan_id}:pricing")
     return [PricingPublic(**r) for r in rows]
@@ -120,7 +124,8 @@ def interest_saved(store: StoreDep, principal: PrincipalDep, through: dt.date | 
     day = through or today_cst()
     records = interest_saved_records(load_loans(store, bank_id=bank), list_pricings(store, bank_id=bank), through=day)
     audit.record(store, principal=principal, action="finance.read", resource=f"interest:{bank or 'all'}",
-                 detail={"through": day.isoformat(), "records": len(records)})
+                 detail={"through": day.isoformat(), "records": len(records),
+                         "credit_codes": sorted({str(r["credit_code"]) for r in records})})
     return [InterestRecord(**r) for r in records]
 
 

@@ -69,13 +69,18 @@ def list_loans(store: StoreDep, principal: PrincipalDep,
                           for k, v in r.items() if k in LoanPublic.model_fields}) for r in rows]
 
 
-@router.get("/audit/verify", response_model=AuditReport, responses=ERRORS)
-def verify_audit(store: StoreDep, principal: PrincipalDep) -> AuditReport:
-    """Recompute the audit log's hash chain: any changed or removed entry is found."""
+@router.get("/audit/verify", response_model=AuditReport, responses={**ERRORS, 400: {"model": Message}})
+def verify_audit(store: StoreDep, principal: PrincipalDep,
+                 expect_head: Annotated[str | None, Query(max_length=100, description=(
+                     "N:HASH, a head recorded earlier outside the ledger: the log must still hold N entries, "
+                     "the N-th with this hash"))] = None) -> AuditReport:
+    """Recompute the audit log's hash chain: any changed or removed entry is found, and with ``expect_head``
+    a log cut back to fewer entries (or rewritten) since that head was recorded."""
     authorize(store, principal, "audit.read", resource="audit")
-    report = audit.verify_chain(store)
+    expected = [audit.parse_head(expect_head, source="expect_head")] if expect_head is not None else []
+    report = audit.verify_chain(store, expect=expected)
     return AuditReport(ok=report.ok, entries=report.entries, first_bad_entry=report.first_bad_entry,
-                       problem=report.problem)
+                       problem=report.problem, head_entry=report.head_entry, head_hash=report.head_hash)
 
 
 @router.get("/audit", response_model=list[AuditEntryPublic], responses=ERRORS)

@@ -24,7 +24,7 @@ from dianta.reports.portfolio import bank_portfolio, portfolio_codes, render_por
 from dianta.reports.render import advice, render_account_report, shipped_profile
 from dianta.reports.requirements import XLSX_NAME, requirements_html, requirements_xlsx
 from dianta.security import audit
-from dianta.security.authz import authorize
+from dianta.security.authz import authorize, visible_codes
 from dianta.security.principal import anonymous
 
 router = APIRouter(tags=["reports"])
@@ -140,11 +140,22 @@ def financed(store: StoreDep, principal: PrincipalDep, year: Year, bank_id: Bank
     bank = principal.org_id if principal.role == "bank" and bank_id is None else bank_id
     resource = f"financed-emissions:{bank or 'all'}:{year}"
     authorize(store, principal, "finance.read", resource=resource, bank_id=bank)
-    result = financed_emissions(store, bank_id=bank, year=year, profile_id=profile)
-    audit.record(store, principal=principal, action="finance.read", resource=resource, detail={"format": format})
+    # a borrower's figures only under a live consent that shows its account (issue 12): the others are listed
+    # as "not covered: no consent" with the bank's own loan record and nothing of the borrower
+    result = financed_emissions(store, bank_id=bank, year=year, profile_id=profile,
+                                visible=visible_codes(store, principal, "account.read"))
+    loans: list[dict[str, object]] = result["loans"]  # type: ignore[assignment]
+    shown = sorted({str(r["credit_code"]) for r in loans if not _no_consent(r)})
+    withheld = sorted({str(r["credit_code"]) for r in loans if _no_consent(r)})
+    audit.record(store, principal=principal, action="finance.read", resource=resource,
+                 detail={"format": format, "credit_codes": shown, "no_consent": withheld})
     if format == "json":
         return Response(pcaf_json(result), media_type="application/json")
     return _file(pcaf_xlsx(result, lang), "xlsx", f"financed-emissions-{bank or 'all'}-{year}")
+
+
+def _no_consent(row: dict[str, object]) -> bool:
+    return any(r["code"] == "no_consent" for r in row["not_covered"])  # type: ignore[attr-defined, index]
 
 
 @router.get("/portfolio/report", response_class=Response,
