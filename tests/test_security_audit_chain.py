@@ -1,7 +1,8 @@
 """Issue 12, item 8: the audit log. Reads of consents, batch findings, quarantine and corrections write an
 entry naming what they returned; truncating the log and rewriting its head (or wiping both) no longer
 verifies as intact: `dianta audit verify --expect-head N:HASH` and `--checkpoint` (a signed checkpoint the
-operator keeps elsewhere) find it, and on PostgreSQL the ledger's entry sequence does too."""
+operator keeps elsewhere) find it, and so does the ledger's high-water mark of entry ids (PostgreSQL's entry
+sequence; SQLite's AUTOINCREMENT counter, migration 0008)."""
 
 from __future__ import annotations
 
@@ -80,18 +81,37 @@ def test_cut_log_with_rewritten_head_fails_against_a_recorded_head(store: Store,
     assert not verify_chain(store).ok  # the head kept in meta finds a cut that leaves it alone
     _cut(store, keep)  # the attacker rewrites that head too
     in_ledger = verify_chain(store)
-    # the ledger alone: PostgreSQL's entry sequence still says 10; SQLite's ledger keeps no such counter
-    if store.engine.dialect.name == "postgresql":
-        assert not in_ledger.ok and in_ledger.first_bad_entry == keep + 1, in_ledger
-        assert ("was wiped" if keep == 0 else f"entries {keep + 1} to 10 are missing") in (in_ledger.problem or "")
-    else:
-        assert in_ledger.ok and in_ledger.head_entry == keep
+    # the ledger alone: PostgreSQL's entry sequence, SQLite's AUTOINCREMENT counter (migration 0008) still say 10
+    assert not in_ledger.ok and in_ledger.first_bad_entry == keep + 1, in_ledger
+    assert ("was wiped" if keep == 0 else f"entries {keep + 1} to 10 are missing") in (in_ledger.problem or "")
     for expected in (parse_head(recorded.head), checkpoint):
         report = verify_chain(store, expect=[expected])
         assert not report.ok and report.first_bad_entry == keep + 1 and report.entries == keep, report
         assert f"it held 10 entries according to {expected.source}: entries {keep + 1} to 10 were removed" in (
             report.problem or "")
         assert ("the log is empty" if keep == 0 else f"the log ends at entry {keep}") in (report.problem or "")
+
+
+def test_a_sqlite_store_of_before_0008_gets_its_high_water_mark(tmp_path: Path):
+    """Migration 0008 rebuilds a SQLite log with AUTOINCREMENT and sets the counter to its newest entry: a cut
+    made after the upgrade is found from the ledger alone."""
+    from alembic import command
+
+    from dianta.ledger import migrate
+
+    store = Store(tmp_path / "store")
+    _fill(store, 5)
+    with store.engine.begin() as con:
+        command.downgrade(migrate._config(con), "0007")
+        assert con.execute(sa.text("SELECT count(*) FROM sqlite_sequence WHERE name = 'audit_log'")).scalar() == 0
+    store.close()
+    store = Store(tmp_path / "store")  # opening upgrades it
+    with store.engine.connect() as con:
+        assert con.execute(sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'")).scalar() == 5
+    assert verify_chain(store).ok and verify_chain(store).head_entry == 5
+    _cut(store, 3)
+    report = verify_chain(store)
+    assert not report.ok and "entries 4 to 5 are missing" in (report.problem or ""), report
 
 
 def test_rewritten_log_fails_at_the_entry_recorded(store: Store):
@@ -312,7 +332,7 @@ def test_api_verify_checks_an_expected_head(service: Service):
         with service.client("regulator") as reg:
             plain = reg.get("/api/v1/audit/verify").json()
             checked = reg.get("/api/v1/audit/verify", params={"expect_head": head}).json()
-        assert plain["ok"] is (service.lake is None), plain  # PostgreSQL: the entry sequence finds it alone
+        assert not plain["ok"], plain  # the ledger's high-water mark finds it alone, on both backends
         assert not checked["ok"] and checked["first_bad_entry"] == n and checked["head_entry"] == n - 1, checked
         assert f"entries {n} to {n} were removed" in checked["problem"]
     finally:

@@ -19,6 +19,7 @@ import dianta
 from dianta.api.deps import get_principal, scope_client
 from dianta.api.redact import redact_paths
 from dianta.api.routers import accounts, admin, auth, batches, consents, finance, programme, reports
+from dianta.api.schemas import FindingPublic
 from dianta.api.web import mount_dashboard, mount_docs
 from dianta.errors import (
     AuthError,
@@ -200,8 +201,7 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None, max_body_
         status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
         body: dict[str, object] = {"detail": redact_paths(str(exc))}  # never a server path in a response
         if isinstance(exc, InputRefused):
-            body["findings"] = [{k: redact_paths(v) if isinstance(v, str) else v for k, v in f.as_dict().items()}
-                                for f in exc.findings]
+            body["findings"] = [FindingPublic(**f.as_dict()).model_dump() for f in exc.findings]  # (redacted there)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if isinstance(exc, TooManyAttempts):
             headers = {"Retry-After": str(exc.retry_after)}

@@ -262,4 +262,5 @@ audit_log = sa.Table(
     sa.Column("detail_json", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String, nullable=False),
     sa.Column("hash", sa.String, nullable=False),
+    sqlite_autoincrement=True,  # ids never reused: sqlite_sequence is the log's high-water mark (migration 0008)
 )

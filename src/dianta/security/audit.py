@@ -7,9 +7,10 @@ Each entry's ``hash`` is ``sha256(prev_hash + "\\n" + canonical JSON of every ot
 ids are given by :func:`record` as the previous id + 1 while the chain is locked, so they run 1, 2, 3, …
 without gaps and a deleted entry shows as a missing number. The hash of the newest entry (the head) is also
 kept in ``meta`` (key ``audit_head``) in the same transaction, so that deleting entries from the end is
-detected too. On PostgreSQL the ``entry_id`` sequence is a high-water mark as well: every standalone append
-raises it after it commits, and a sequence is neither rolled back nor lowered by a DELETE, so a log that
-ends (or is empty) below it lost entries.
+detected too. The ledger keeps a high-water mark of entry ids as well, which a DELETE does not lower, so a log
+that ends (or is empty) below it lost entries: on PostgreSQL the ``entry_id`` sequence, raised by every
+standalone append after it commits (a sequence is not rolled back); on SQLite the AUTOINCREMENT counter in
+``sqlite_sequence`` (migration 0008), which moves with the transaction that writes the entry.
 
 A hash chain kept in the same database shows *naive* tampering only: someone who can write the ledger can
 cut the end of the log and rewrite ``audit_head`` (or wipe both), and the rest still verifies. What catches
@@ -193,10 +194,13 @@ def _raise_high_water(store: Store, entry_id: int) -> None:
 
 
 def _high_water(con: sa.Connection) -> int:
-    """The highest entry id the ledger's sequence has seen (PostgreSQL; 0 elsewhere or when unused)."""
-    if con.dialect.name != "postgresql":
-        return 0
-    return int(con.execute(sa.select(sa.func.pg_sequence_last_value(_PG_SEQUENCE))).scalar() or 0)
+    """The highest entry id the ledger has seen: the PostgreSQL sequence, or SQLite's ``sqlite_sequence`` row
+    of the AUTOINCREMENT table (migration 0008); 0 when unused."""
+    if con.dialect.name == "postgresql":
+        return int(con.execute(sa.select(sa.func.pg_sequence_last_value(_PG_SEQUENCE))).scalar() or 0)
+    if con.dialect.name == "sqlite":
+        return int(con.execute(sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'")).scalar() or 0)
+    return 0
 
 
 def verify_chain(store: Store, *, expect: Iterable[ExpectedHead] = ()) -> ChainReport:
