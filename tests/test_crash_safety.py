@@ -39,7 +39,7 @@ from province import A, H, write_batch_2022, write_batch_2023
 
 from dianta.accounts.compute import compute_year, read_accounts
 from dianta.ingest.apply import ingest_batch
-from dianta.ledger import schema
+from dianta.ledger import integrity, schema
 from dianta.ledger.store import Store
 from dianta.reports.content import gather_account_report
 from dianta.reports.render import render_account_report
@@ -197,8 +197,8 @@ def _ingest_entries(store: Store) -> list[str]:
 
 
 def check_opened(store: Store) -> None:
-    """After a crash and a new open: no staging leftovers, every lake file the ledger refers to exists and
-    reads, the audit chain holds."""
+    """After a crash and a new open: no staging leftovers, every lake file the ledger refers to exists, reads
+    and is the file whose size and SHA-256 the ledger recorded (issue 13), the audit chain holds."""
     assert sorted(p.name for p in store.staging.iterdir()) == []
     with store.engine.connect() as con:
         paths = list(con.execute(sa.select(schema.lake_files.c.path)).scalars())
@@ -208,6 +208,7 @@ def check_opened(store: Store) -> None:
     for path in paths:
         assert (store.lake / path).is_file(), f"{path} is referenced by the ledger but missing from the lake"
         pq.ParquetFile(store.lake / path).read()
+    assert integrity.verify_store(store).problems == []
     assert audit.verify_chain(store).ok
 
 

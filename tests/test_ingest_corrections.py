@@ -266,7 +266,7 @@ def test_corrected_profile_marks_every_enterprise_the_contract_settled_to(loaded
 def test_a_batch_racing_another_on_the_same_month_is_refused_whole(store: Store, tmp_path: Path, monkeypatch):
     """The lake files of a batch are written before its ledger transaction; if another batch changed the
     same month meanwhile, the batch is refused (nothing applied) and can simply be sent again."""
-    from dianta.errors import StoreError
+    from dianta.errors import Conflict
     from dianta.ingest import apply
 
     write_table(tmp_path / "base", "enterprises", ENTERPRISES, [(A, "甲", "C3216", "630100", None, None)])
@@ -283,7 +283,7 @@ def test_a_batch_racing_another_on_the_same_month_is_refused_whole(store: Store,
         assert ingest_batch(store, tmp_path / "two").status == "applied"  # lands between the two phases
 
     monkeypatch.setattr(apply._Applier, "stage_lake", racing)
-    with pytest.raises(StoreError, match="another batch changed interval_readings of 2023-01"):
+    with pytest.raises(Conflict, match="another batch changed interval_readings of 2023-01"):
         ingest_batch(store, tmp_path / "one")
     assert [f.name for f in store.active_files("interval_readings")] == ["b000002.parquet"]
     assert ingest_batch(store, tmp_path / "one").status == "applied"

@@ -31,6 +31,9 @@ def test_store_made_before_migrations_is_upgraded(tmp_path: Path):
         for column in ("last_batch_id", "mode"):  # added to runs by revision 0005
             con.execute(sa.text(f"ALTER TABLE runs DROP COLUMN {column}"))
         con.execute(sa.text("ALTER TABLE lake_files DROP COLUMN month_to"))  # revision 0006
+        for table in ("lake_files", "quarantine"):  # revision 0009
+            for column in ("size_bytes", "sha256"):
+                con.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         con.execute(sa.text("INSERT INTO lake_files (path, table_name, month, batch_id, n_rows, state) VALUES "
                             "('interval_readings/month=2023-01/b000001.parquet', 'interval_readings', '2023-01', 1, "
                             "96, 'active')"))
@@ -43,8 +46,12 @@ def test_store_made_before_migrations_is_upgraded(tmp_path: Path):
         # a file of the old layout holds one month: 0006 records it as its last month too
         assert con.execute(sa.select(schema.lake_files.c.month, schema.lake_files.c.month_to)).all() == [
             ("2023-01", "2023-01")]
-    assert store.active_files("interval_readings", ["2023-01"]) == [
+    assert store.active_files("interval_readings", ["2023-01"], verify=False) == [
         store.lake / "interval_readings/month=2023-01/b000001.parquet"]
+    # 0009 reads no lake file: the old file has no digest until `dianta lake verify --record`
+    with store.engine.connect() as con:
+        assert con.execute(sa.select(schema.lake_files.c.size_bytes, schema.lake_files.c.sha256)).all() == [
+            (None, None)]
 
 
 def test_unreachable_postgres_is_a_clear_error(tmp_path: Path):

@@ -7,17 +7,43 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
-from dianta.errors import DiantaError, InputRefused, UsageError
+from dianta.errors import DiantaError, InputRefused, UsageError, report_text
 from dianta.findings import Finding
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+
+class Commands(TyperGroup):
+    """The root command group: the one place where any command's error becomes a message and an exit status
+    (issue 13). A DiantaError a command does not handle itself, and every operational failure (the ledger
+    locked or its server gone, a disk full or failing, a lake file missing or damaged) translated by
+    :func:`dianta.ledger.failures.translate`, is printed as :func:`_fail` prints it: never a traceback. Any
+    other exception is a defect and keeps its traceback, for the report."""
+
+    def invoke(self, ctx: Any) -> Any:  # Typer's own (vendored) click Context
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):  # exit statuses and usage errors (exit 2)
+            raise
+        except DiantaError as exc:
+            raise _fail(exc) from None
+        except Exception as exc:
+            from dianta.ledger.failures import translate
+
+            found = translate(exc, store=State.store)
+            if found is None:
+                raise
+            raise _fail(found) from None
+
+
+app = typer.Typer(cls=Commands, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Dianta (电碳): enterprise electricity-carbon accounts for banks.")
 export_app = typer.Typer(no_args_is_help=True, help="Export published results.")
 quarantine_app = typer.Typer(no_args_is_help=True, help="Rows held back by `ingest --partial`.")
@@ -33,6 +59,7 @@ MAX_PRINTED = 200
 class State:
     db: str = "dianta-store"
     lake: str | None = None
+    store: Any = None  # the Store opened last (the runner names its files when a failure is translated)
 
 
 @app.callback()
@@ -48,15 +75,21 @@ def main(db: Annotated[str | None, typer.Option("--db", help="store folder (crea
 def _store():  # noqa: ANN202 - imported lazily so `--help` stays fast
     from dianta.ledger.store import Store
 
-    return Store(State.db, lake=State.lake)
+    State.store = store = Store(State.db, lake=State.lake)
+    if store.warning:  # opened read-only on a full disk: say so before anything is printed
+        en, zh = store.warning
+        err.print(f"[yellow]warning:[/] {escape(en)}\n{escape(zh)}", soft_wrap=True)
+    return store
 
 
 def _mount_admin() -> None:
-    from dianta.cli_admin import make_admin_apps
+    from dianta.cli_admin import make_admin_apps, make_lake_app
 
     admin_app, audit_app = make_admin_apps(_store)
     app.add_typer(admin_app, name="admin", help="Organisations, users, API keys and consents (operator).")
     app.add_typer(audit_app, name="audit", help="The audit log: list it, verify its hash chain, write checkpoints.")
+    app.add_typer(make_lake_app(_store), name="lake", help="The Parquet lake: check every file against the digest "
+                  "recorded when it was published.")
 
 
 _mount_admin()
@@ -91,7 +124,8 @@ def _progress() -> Iterator[Callable[[str], None]]:
 def _fail(exc: DiantaError) -> typer.Exit:
     if isinstance(exc, InputRefused):
         _print_findings(exc.findings)
-    err.print(f"[bold red]refused:[/] {exc}")
+    heading, _, text = report_text(exc).partition(": ")
+    err.print(f"[bold red]{heading}:[/] {escape(text)}", soft_wrap=True)  # never folded: messages are searched for
     return typer.Exit(exc.exit_code)
 
 
@@ -331,6 +365,9 @@ def backup(dest: Annotated[Path, typer.Argument(help="a new folder for the backu
     console.print(f"backed up {sum(manifest['rows'].values()):,} ledger rows and "
                   f"{sum(1 for f in manifest['files'] if f.startswith('lake/')):,} lake files to {dest} "
                   "(it holds the store's secrets: keep it as safe as the store)")
+    if manifest["lake_unrecorded"]:
+        err.print(f"{len(manifest['lake_unrecorded']):,} lake files have no recorded digest and could not be checked "
+                  "before they were copied: run `dianta lake verify --record`")
 
 
 @app.command()

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dianta.errors import DiantaError
+from dianta.errors import DiantaError, report_text
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -92,7 +92,7 @@ def make_admin_apps(open_store: Callable[[], Store]) -> tuple[typer.Typer, typer
             store = open_store()
             yield store
         except DiantaError as exc:
-            typer.echo(f"refused: {exc}", err=True)
+            typer.echo(report_text(exc), err=True)
             raise typer.Exit(exc.exit_code) from None
         finally:
             if store is not None:
@@ -372,3 +372,65 @@ def make_admin_apps(open_store: Callable[[], Store]) -> tuple[typer.Typer, typer
         _console().print(table)
 
     return admin_app, audit_app
+
+
+def _size(n_bytes: int) -> str:
+    """A size for people: 681 bytes, 2.3 MB, 1.6 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:,.1f} {unit}"
+    return f"{n_bytes:,} bytes"
+
+
+def make_lake_app(open_store: Callable[[], Store]) -> typer.Typer:
+    """The ``lake`` command group (issue 13: "`dianta lake verify` checks a whole store")."""
+    lake_app = typer.Typer(no_args_is_help=True, add_completion=False,
+                           help="The Parquet lake: check every file against the digest recorded when it was "
+                                "published.")
+
+    @lake_app.command("verify")
+    def lake_verify(record: Annotated[bool, typer.Option(
+            "--record", help="first record the size and SHA-256 of the files that have none (published before "
+            "Dianta recorded them) as they are now; compare them with a backup first if in doubt")] = False
+                    ) -> None:
+        """Read every lake file the ledger refers to and compare it with the size and SHA-256 recorded when it
+        was published. Exit 0 when every file is as published, 1 with each missing, changed or unrecorded file
+        named."""
+        from dianta.ledger.integrity import verify_store
+        from dianta.ledger.store import current_user
+        from dianta.security.audit import record as audit_record
+        from dianta.security.principal import local_operator
+
+        store: Store | None = None
+        try:
+            store = open_store()
+            report = verify_store(store, record=record)
+            audit_record(store, principal=local_operator(current_user()), action="lake.verify", resource="lake",
+                         detail={"files": report.files, "bad": [p.rel for p in report.problems],
+                                 "recorded": report.recorded})
+        except DiantaError as exc:
+            typer.echo(report_text(exc), err=True)
+            raise typer.Exit(exc.exit_code) from None
+        finally:
+            if store is not None:
+                store.close()
+        if report.recorded:
+            typer.echo(f"recorded the digests of {len(report.recorded)} lake file(s) that had none, as they are now: "
+                       + ", ".join(report.recorded[:20]) + (" …" if len(report.recorded) > 20 else ""))
+        for p in report.problems:
+            typer.echo(p.text)
+        size = f"{report.files:,} lake file{'' if report.files == 1 else 's'} ({_size(report.size_bytes)})"
+        if report.ok:
+            typer.echo(f"{size} checked: every one is as it was published")
+            return
+        kinds = {p.kind for p in report.problems}
+        todo = []
+        if kinds - {"unrecorded"}:
+            todo.append("restore each missing or changed file from a backup (copy it from the backup folder's "
+                        "lake/ into the store's lake, or `dianta restore` the backup into a new store)")
+        if "unrecorded" in kinds:
+            todo.append("record the digests of the files that have none with `dianta lake verify --record`")
+        typer.echo(f"{len(report.problems):,} of {size} cannot be used; {' and '.join(todo)}", err=True)
+        raise typer.Exit(1)
+
+    return lake_app

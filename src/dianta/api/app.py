@@ -7,6 +7,8 @@ import json
 import os
 
 import anyio.to_thread
+import duckdb
+import pyarrow as pa
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -30,8 +32,10 @@ from dianta.errors import (
     NotFound,
     ReferenceDataError,
     StoreError,
+    StoreUnavailable,
     UsageError,
 )
+from dianta.ledger.failures import translate
 from dianta.ledger.store import Store
 from dianta.security.authz import authorize
 from dianta.security.throttle import TooManyAttempts, api_key_throttle, login_throttle
@@ -45,6 +49,9 @@ MAX_UPLOAD_BYTES = int(os.environ.get("DIANTA_MAX_BODY_MB", "512")) * 1024 * 102
 #: the routes that may take a large body (method, path as the router matches it), each with the action and resource
 #: its caller must be authorised for (as the route itself does) before a byte of the body is read
 LARGE_BODY_ROUTES = {("POST", "/api/v1/batches"): ("batch.upload", "batches")}
+#: what a client is told while the ledger is locked or its server unreachable (503 with Retry-After): trying again
+#: shortly may succeed, and the operator's remedies (dianta status, pg_isready) are not the client's
+BUSY = ("the ledger is busy or unreachable; try again shortly", "账本繁忙或暂时无法连接，请稍后重试")
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
                     "Cache-Control": "no-store",
                     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'"}
@@ -58,6 +65,23 @@ async def _answer(send: Send, status: int, detail: str, headers: dict[str, str] 
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             *extra]})
     await send({"type": "http.response.body", "body": body})
+
+
+def error_answer(exc: DiantaError) -> tuple[int, dict[str, object], dict[str, str] | None]:
+    """The status, JSON body (``detail``, and ``detail_zh`` where the error has a Chinese message) and headers
+    answering ``exc``; never a server path in the body. Operational failures arrive here translated by
+    :func:`dianta.ledger.failures.translate`, as in the CLI: 503, with Retry-After while the ledger is locked
+    or unreachable."""
+    status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
+    retry_after = getattr(exc, "retry_after", None)
+    detail, detail_zh = BUSY if isinstance(exc, StoreUnavailable) and retry_after else (str(exc), exc.message_zh)
+    body: dict[str, object] = {"detail": redact_paths(detail)}
+    if detail_zh:
+        body["detail_zh"] = redact_paths(detail_zh)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    return status, body, headers
 
 
 def _mb(n_bytes: int) -> str:
@@ -132,14 +156,12 @@ class BodyLimit:
 
         try:
             await anyio.to_thread.run_sync(check)
-        except DiantaError as exc:
-            status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
-            detail = redact_paths(str(exc))  # never a server path in a response
-            if isinstance(exc, TooManyAttempts):
-                return status, detail, {"Retry-After": str(exc.retry_after)}
-            return status, detail, {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        except sa.exc.OperationalError:
-            return 503, "the ledger is busy or unreachable; try again shortly", {"Retry-After": "5"}
+        except Exception as exc:
+            found = translate(exc, store=store)  # a DiantaError, or an operational failure (a locked ledger, …)
+            if found is None:
+                raise
+            status, body, answer_headers = error_answer(found)
+            return status, str(body["detail"]), answer_headers
         return None
 
 
@@ -198,13 +220,9 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None, max_body_
 
     @app.exception_handler(DiantaError)
     def dianta_error(_request: Request, exc: DiantaError) -> JSONResponse:
-        status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
-        body: dict[str, object] = {"detail": redact_paths(str(exc))}  # never a server path in a response
+        status, body, headers = error_answer(exc)
         if isinstance(exc, InputRefused):
             body["findings"] = [FindingPublic(**f.as_dict()).model_dump() for f in exc.findings]  # (redacted there)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        if isinstance(exc, TooManyAttempts):
-            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(sa.exc.DataError)
@@ -213,14 +231,15 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None, max_body_
         return JSONResponse({"detail": "the request holds characters or values the ledger cannot store "
                                        "(such as a NUL character); correct them"}, status_code=400)
 
-    @app.exception_handler(sa.exc.OperationalError)
-    def busy(_request: Request, exc: sa.exc.OperationalError) -> JSONResponse:
-        # the ledger is locked or unreachable for now (SQLite under a long write, a PostgreSQL restart);
-        # any other operational error is a defect and stays a 500
-        text = str(exc.orig).lower()
-        if not any(word in text for word in ("locked", "connect", "terminat", "shutdown")):
+    def operational(request: Request, exc: Exception) -> JSONResponse:
+        # the one mapping the CLI uses too: the ledger locked or unreachable for now (503 + Retry-After), a disk
+        # full or failing, a lake file missing or damaged (503); anything else is a defect and stays a 500
+        found = translate(exc, store=app.state.store)
+        if found is None:
             raise exc
-        return JSONResponse({"detail": "the ledger is busy or unreachable; try again shortly"}, status_code=503,
-                            headers={"Retry-After": "5"})
+        return dianta_error(request, found)
+
+    for kind in (sa.exc.OperationalError, sa.exc.InterfaceError, OSError, duckdb.Error, pa.ArrowException):
+        app.add_exception_handler(kind, operational)
 
     return app

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,17 +23,31 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from dianta.errors import InputRefused, StoreError, UsageError
+from dianta.errors import Conflict, InputRefused, UsageError
 from dianta.findings import Finding
 from dianta.glossary import TABLES, TableSpec
 from dianta.ingest.readers import SourceTable, read_batch
 from dianta.ingest.validate import BatchCheck, StoreSnapshot, q
-from dianta.ledger import schema
-from dianta.ledger.store import LAKE_PARQUET, Store, crash_point, current_user, now_iso, overlapping, span_months
+from dianta.ledger import integrity, schema
+from dianta.ledger.store import (
+    LAKE_PARQUET,
+    Store,
+    crash_point,
+    current_user,
+    duplicates_refused,
+    lock_writes,
+    now_iso,
+    overlapping,
+    span_months,
+)
 
 Progress = Callable[[str], None]
 #: findings kept with an applied batch (warnings, and the reasons of quarantined rows)
 MAX_KEPT_FINDINGS = 5000
+#: the ledger tables a batch's checks read from the store (keys, meter periods; marks follow meter holders)
+CHECKED_AGAINST = ("enterprises", "meters", "green_trades", "green_certificates")
+#: the end of every refusal because another batch got in first (issue 13)
+RESEND = "nothing of this batch was applied: send it again"
 
 
 @dataclass(slots=True)
@@ -91,10 +106,11 @@ def connect_engine(store: Store) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def snapshot(store: Store, sources: dict[str, SourceTable]) -> StoreSnapshot:
-    """The store's keys and meter periods the checks need, as Arrow tables."""
+def snapshot(store: Store, sources: dict[str, SourceTable], view: sa.Connection | None = None) -> StoreSnapshot:
+    """The store's keys and meter periods the checks need, as Arrow tables, read in ``view`` (one snapshot of the
+    ledger, :meth:`Store.snapshot`, in which the batch is also staged) or a snapshot of its own."""
     d = schema.data_tables
-    with store.engine.connect() as con:
+    with store.snapshot() if view is None else nullcontext(view) as con:
         def table(query: sa.Select, names: list[str], types: list[pa.DataType]) -> pa.Table:
             rows = con.execute(query).all()
             return pa.table({n: pa.array([r[i] for r in rows], t) for i, (n, t) in enumerate(zip(names, types,
@@ -120,21 +136,26 @@ def snapshot(store: Store, sources: dict[str, SourceTable]) -> StoreSnapshot:
         monthly = table(monthly_query, ["meter_id", "month", "kwh"], [pa.string(), pa.string(), pa.float64()])
         interval_files: dict[str, list[str]] = defaultdict(list)
         if "interval_readings" in sources or "consumption_monthly" in sources:
-            for path, first, last in store.active_spans("interval_readings"):
+            for path, first, last in store.active_spans("interval_readings", verify=False):  # checked when read
                 for month in span_months(first, last):
                     interval_files[month].append(str(path))
-    return StoreSnapshot(ent, meters, contracts, certs, monthly, dict(interval_files))
+    return StoreSnapshot(ent, meters, contracts, certs, monthly, dict(interval_files),
+                         check_lake=lambda paths: integrity.check_paths(store, paths))
 
 
 class _Applier:
     """Writes one checked batch in two phases. First the lake tables: their Parquet files are written to
     staging, with no ledger transaction open (on SQLite a transaction holds the write lock, and the API's
-    reads wait for it). Then one ledger transaction (``self.tx``) records the batch, the lake work (checked
-    to be based on the files still current), the ledger tables, quarantine and marks."""
+    reads wait for it), from ``view``: the snapshot of the ledger the batch was checked against, which held
+    batches up to ``seen_batch``. Then one ledger transaction (``self.tx``), serialised with every other batch
+    and publication by :func:`lock_writes`, checks that no batch since changed what the checks and the staging
+    read (:meth:`finish_lake`), and records the batch, the lake work, the ledger tables, quarantine and marks."""
 
     def __init__(self, store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, SourceTable],
-                 findings: list[Finding], stage: Path, lazy: set[str], converted: dict[str, Path]):
+                 findings: list[Finding], stage: Path, lazy: set[str], converted: dict[str, Path], *,
+                 view: sa.Connection, seen_batch: int):
         self.store, self.con, self.sources = store, con, sources
+        self.view, self.seen_batch = view, seen_batch
         self.lazy = lazy  # tables read straight from their file (every row passed; BatchCheck.lazy)
         self.converted = converted  # streamed CSVs written as Parquet by the checks (BatchCheck.converted)
         self.stage = stage
@@ -142,6 +163,7 @@ class _Applier:
         self.batch_id = 0
         self.deferred: list[Callable[[], None]] = []  # ledger work of the lake tables, for the second phase
         self.pending: list[tuple[Path, str]] = []  # staged file, its path with "{batch}" for the batch id
+        self.digests: dict[str, integrity.Digest] = {}  # that path -> the staged file's size and SHA-256
         self.based_on: dict[tuple[str, str], set[str]] = {}  # (table, month) -> the active files read
         self.counts: dict[str, TableCounts] = {}
         self.marks: set[tuple[str, int]] = set()
@@ -244,7 +266,7 @@ class _Applier:
             per_month = dict(self.con.sql(f"SELECT month, count(*) FROM {inc} GROUP BY month").fetchall())
         months = sorted(per_month)
         n_inc = sum(per_month.values())
-        old_files = self.store.active_files(name, months)
+        old_files = self.store.active_files(name, months, con=self.view)
         join = " AND ".join(f"i.{q(k)} = o.{q(k)}" for k in spec.key)
         self.con.execute("DROP TABLE IF EXISTS old_rows")  # left by the batch's previous lake table
         counts = self.counts.setdefault(name, TableCounts())
@@ -272,7 +294,8 @@ class _Applier:
         rewrite = self._rewritten_months(name, corrected_months)
         carried = sorted(set(rewrite) - set(months))
         touched = sorted(set(months) | set(rewrite))
-        spans = self.store.active_spans(name, touched)
+        # names only: the files read are checked
+        spans = self.store.active_spans(name, touched, verify=False, con=self.view)
         for month in touched:
             self.based_on[(name, month)] = {str(f) for f, first, last in spans if first <= month <= last}
         order = ", ".join(q(k) for k in (*keys, "ts"))
@@ -305,9 +328,11 @@ class _Applier:
             history = f"_history/{name}/b{{batch}}.parquet"
             self._write(f"SELECT {cols}, old_kwh FROM changed ORDER BY {order}", history)
             corrected = counts.corrected
+            kept = self.digests[history]
             self.deferred.append(lambda: self.tx.execute(schema.history.insert().values(
                 batch_id=self.batch_id, table_name=name, row_key=f"lake:{self._final(history)}",
-                old_json=json.dumps({"rows": corrected, "file": self._final(history)}), new_json="{}")))
+                old_json=json.dumps({"rows": corrected, "file": self._final(history),
+                                     "size_bytes": kept.size_bytes, "sha256": kept.sha256}), new_json="{}")))
             self._mark_lake_corrections(name)
 
     def _rewritten_months(self, name: str, corrected: set[str]) -> list[str]:
@@ -315,7 +340,7 @@ class _Applier:
         one of them, and so on (files that span months are superseded whole)."""
         months = set(corrected)
         while True:
-            spans = self.store.active_spans(name, sorted(months)) if months else []
+            spans = self.store.active_spans(name, sorted(months), verify=False, con=self.view) if months else []
             wider = months | {m for _, first, last in spans for m in span_months(first, last)}
             if wider == months:
                 return sorted(months)
@@ -327,7 +352,7 @@ class _Applier:
         folder = self.stage / "pending" / f"part{len(self.pending)}"
         folder.parent.mkdir(parents=True, exist_ok=True)
         escaped = str(folder).replace("'", "''")
-        files = [str(f) for f in self.store.active_files(name, months)]
+        files = [str(f) for f in self.store.active_files(name, months, con=self.view)]
         self.con.execute(f"COPY (SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM read_parquet($files) "
                          f"WHERE strftime(ts, '%Y-%m') IN (SELECT unnest($months))) TO '{escaped}' "
                          f"({LAKE_PARQUET}, PARTITION_BY (month))",
@@ -335,7 +360,7 @@ class _Applier:
         for month in months:
             for i, staged in enumerate(sorted((folder / f"month={month}").glob("*.parquet"))):
                 template = f"{name}/month={month}/b{{batch}}{'' if i == 0 else f'-{i}'}.parquet"
-                self.pending.append((staged, template))
+                self._staged(staged, template)
                 self._register(name, template, [month], pq.ParquetFile(staged).metadata.num_rows)
 
     def _record(self, name: str, select: str, months: list[str], n: int, reuse: Path | None = None) -> None:
@@ -349,9 +374,10 @@ class _Applier:
     def _register(self, name: str, template: str, months: list[str], n: int) -> None:
         """Record a staged lake file (``template``) of ``months`` with ``n`` rows in the batch's transaction."""
         lf = schema.lake_files
+        digest = self.digests[template]
         self.deferred.append(lambda: self.tx.execute(lf.insert().values(
             path=self._final(template), table_name=name, month=months[0], month_to=months[-1],
-            batch_id=self.batch_id, n_rows=n, state="active")))
+            batch_id=self.batch_id, n_rows=n, state="active", size_bytes=digest.size_bytes, sha256=digest.sha256)))
 
     def stage_lake(self) -> None:
         """First phase: the lake tables' files, and what recording them will take; no ledger transaction."""
@@ -368,23 +394,37 @@ class _Applier:
         target.parent.mkdir(parents=True, exist_ok=True)
         if reuse is not None:  # already written, in the lake's format, with exactly these rows
             shutil.move(reuse, target)
-            self.pending.append((target, template))
-            return
-        escaped = str(target).replace("'", "''")
-        self.con.execute(f"COPY ({select}) TO '{escaped}' ({LAKE_PARQUET})",
-                         params or {})
-        self.pending.append((target, template))
+        else:
+            escaped = str(target).replace("'", "''")
+            self.con.execute(f"COPY ({select}) TO '{escaped}' ({LAKE_PARQUET})",
+                             params or {})
+        self._staged(target, template)
+
+    def _staged(self, staged: Path, template: str) -> None:
+        """Add a staged lake file (``template``: its path with ``{batch}``) to the batch. Its size and SHA-256
+        are read back now, before the ledger transaction (DuckDB cannot hash while it writes; the file is still
+        in the page cache), and recorded with the row that refers to it (:mod:`dianta.ledger.integrity`)."""
+        self.pending.append((staged, template))
+        self.digests[template] = integrity.file_digest(staged)
 
     def _final(self, template: str) -> str:
         return template.format(batch=f"{self.batch_id:06d}")
 
     def finish_lake(self) -> None:
-        """Second phase, in the transaction: refuse when another batch changed the same months meanwhile,
-        give the staged files their names and record them."""
+        """Second phase, in the transaction (under the write lock): refuse when another batch changed, since the
+        snapshot the batch was checked and staged against, the lake months it writes or the ledger tables its
+        checks read; give the staged files their names and record them."""
         for (table, month), files in self.based_on.items():
-            if {str(f) for f in self.store.active_files(table, [month])} != files:
-                raise StoreError(f"another batch changed {table} of {month} while this one was applied; "
-                                 "nothing of this batch was applied: send it again")
+            if {str(f) for f in self.store.active_files(table, [month], verify=False, con=self.tx)} != files:
+                raise Conflict(f"another batch changed {table} of {month} while this one was applied; {RESEND}")
+        b = schema.batches
+        for batch_id, summary in self.tx.execute(sa.select(b.c.batch_id, b.c.summary_json).where(
+                b.c.batch_id > self.seen_batch, b.c.batch_id != self.batch_id).order_by(b.c.batch_id)):
+            counts = json.loads(summary).get("counts", {})
+            changed = [t for t in CHECKED_AGAINST if counts.get(t, {}).get("new") or counts.get(t, {}).get("corrected")]
+            if changed:
+                raise Conflict(f"batch {batch_id} changed {', '.join(changed)} while this one was checked against "
+                               f"them; {RESEND}")
         for staged, template in self.pending:
             rel_path = self._final(template)
             (self.stage / rel_path).parent.mkdir(parents=True, exist_ok=True)
@@ -402,8 +442,7 @@ class _Applier:
             query = "SELECT DISTINCT credit_code, year(ts) FROM changed"
         else:  # green_trade_profiles: every enterprise the contract was settled to that year
             trades = schema.data_tables["green_trades"]  # the store's trades, and this batch's valid ones
-            with self.store.engine.connect() as con:
-                rows = con.execute(sa.select(trades.c.contract_id, trades.c.credit_code, trades.c.month)).all()
+            rows = self.view.execute(sa.select(trades.c.contract_id, trades.c.credit_code, trades.c.month)).all()
             self.con.register("stored_trade_links", pa.table({
                 "contract_id": pa.array([r[0] for r in rows], pa.string()),
                 "credit_code": pa.array([r[1] for r in rows], pa.string()),
@@ -434,13 +473,14 @@ class _Applier:
         if spec.lake:
             template = f"_quarantine/b{{batch}}-{name}.parquet"
             self._write(bad_rows, template)
+            digest = self.digests[template]
             unique = {(f.code, f.column, f.message_en, f.message_zh)
                       for (t, _), fs in sorted(self.by_row.items()) if t == name for f in fs}
             reasons = [{"code": c, "column": col, "en": en, "zh": zh} for c, col, en, zh in sorted(unique)[:50]]
             self.deferred.append(lambda: self.tx.execute(qt.insert().values(
                 batch_id=self.batch_id, table_name=name, row=None, file=file, values_json=None,
                 reasons_json=json.dumps(reasons, ensure_ascii=False), parquet_path=self._final(template),
-                n_rows=n_bad, state="open")))
+                n_rows=n_bad, state="open", size_bytes=digest.size_bytes, sha256=digest.sha256)))
             return
         columns = rel.columns[1:]
         records = []
@@ -481,7 +521,9 @@ def ingest_batch(store: Store, folder: Path, *, partial: bool = False, reason: s
     """Load one batch folder (DATA-REQUIREMENTS.md). Raises :class:`InputRefused` when the batch is refused
     (nothing changed) and returns the result otherwise; with ``partial`` the rejected rows, and rows that
     refer to them, are quarantined and the rest applied. ``in_transaction`` (e.g. the audit entry) runs in
-    the ledger transaction that applies the batch."""
+    the ledger transaction that applies the batch. Batches are applied one at a time (:func:`lock_writes`);
+    one that another batch overtook in what it was checked against raises :class:`Conflict` (nothing
+    applied: send it again)."""
     step = progress or (lambda _msg: None)
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder; give the folder that holds the batch's files")
@@ -495,18 +537,20 @@ def ingest_batch(store: Store, folder: Path, *, partial: bool = False, reason: s
     store.temp_dir().mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="ingest-", dir=store.temp_dir()))
     try:
-        step("checking rows")
-        check = BatchCheck(con, sources, snapshot(store, sources), scratch=scratch)
-        try:
-            findings = file_findings + check.run()
-        except InputRefused as unreadable:  # a streamed CSV that could not be read after all
-            raise InputRefused(f"batch {folder} refused: its files cannot be read as the data requirement table",
-                               file_findings + unreadable.findings) from None
-        if any(f.severity == "error" for f in findings) and not partial:
-            raise InputRefused(f"batch {folder} refused: nothing was applied", findings)
-        step("applying")
-        return _apply(store, con, sources, findings, check, folder, reason, user or current_user(),
-                      in_transaction)
+        with store.snapshot() as view:  # what the batch is checked and staged against, as of one moment
+            seen_batch = view.execute(sa.select(sa.func.max(schema.batches.c.batch_id))).scalar() or 0
+            step("checking rows")
+            check = BatchCheck(con, sources, snapshot(store, sources, view), scratch=scratch)
+            try:
+                findings = file_findings + check.run()
+            except InputRefused as unreadable:  # a streamed CSV that could not be read after all
+                raise InputRefused(f"batch {folder} refused: its files cannot be read as the data requirement "
+                                   "table", file_findings + unreadable.findings) from None
+            if any(f.severity == "error" for f in findings) and not partial:
+                raise InputRefused(f"batch {folder} refused: nothing was applied", findings)
+            step("applying")
+            return _apply(store, con, sources, findings, check, folder, reason, user or current_user(),
+                          in_transaction, view=view, seen_batch=seen_batch)
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
@@ -514,12 +558,15 @@ def ingest_batch(store: Store, folder: Path, *, partial: bool = False, reason: s
 
 def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, SourceTable], findings: list[Finding],
            check: BatchCheck, folder: Path, reason: str | None, user: str,
-           in_transaction: InTransaction | None) -> IngestResult:
+           in_transaction: InTransaction | None, *, view: sa.Connection, seen_batch: int) -> IngestResult:
     with store.stage() as stage:  # locked while in use; removed at the end (recover() does it after a crash)
-        applier = _Applier(store, con, sources, findings, stage, check.lazy, check.converted)
+        applier = _Applier(store, con, sources, findings, stage, check.lazy, check.converted, view=view,
+                           seen_batch=seen_batch)
         applier.stage_lake()
         crash_point("ingest.staged")
-        with store.engine.begin() as tx:
+        with duplicates_refused(f"another batch wrote the same rows while this one was applied; {RESEND}"), \
+                store.engine.begin() as tx:
+            lock_writes(tx)  # first: one batch or publication at a time, every check below inside it
             applier.tx = tx
             batch_id = tx.execute(schema.batches.insert().values(
                 received_at=now_iso(), received_by=user, reason=reason, source=str(folder.resolve()),

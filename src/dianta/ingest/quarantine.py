@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from dianta.errors import UsageError
 from dianta.glossary import TABLES
-from dianta.ledger import schema
+from dianta.ledger import integrity, schema
 from dianta.ledger.store import Store
 
 
@@ -50,6 +50,8 @@ def export_quarantine(store: Store, batch_id: int, folder: Path) -> dict[str, in
                            .order_by(qt.c.table_name, qt.c.row)).all()
     if not rows:
         raise UsageError(f"batch {batch_id} has no open quarantined rows; `dianta quarantine list` shows them")
+    # the rows kept as Parquet are checked against their records before anything is written
+    integrity.check_paths(store, [store.lake / r.parquet_path for r in rows if r.parquet_path])
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     by_table: dict[str, list[dict[str, object]]] = {}

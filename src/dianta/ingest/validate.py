@@ -8,6 +8,7 @@ as such (``rejected_reference``), which is what ``--partial`` quarantines along 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -115,6 +116,8 @@ class StoreSnapshot:
     monthly: pa.Table  # meter_id, month, kwh (only for the meters of the batch's interval readings)
     #: month -> active lake files of interval_readings (when the batch has readings or monthly totals)
     interval_files: dict[str, list[str]] = field(default_factory=dict)
+    #: checks lake files against their records before they are read (dianta.ledger.integrity.check_paths)
+    check_lake: Callable[[list[str]], None] | None = None
 
 
 @dataclass(slots=True)
@@ -474,6 +477,8 @@ class BatchCheck:
                          "FROM batch_month_kwh UNION SELECT meter_id, month FROM valid_monthly")
         months = [r[0] for r in self.con.sql("SELECT DISTINCT month FROM touched ORDER BY 1").fetchall()]
         paths = sorted({path for m in months for path in self.store.interval_files.get(m, [])})
+        if paths and self.store.check_lake is not None:
+            self.store.check_lake(paths)
         readings = "SELECT meter_id, ts, kwh FROM valid_readings"
         sums = "SELECT * FROM batch_month_kwh"
         if paths:

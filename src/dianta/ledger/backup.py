@@ -8,6 +8,12 @@ every file the snapshot refers to (a file published meanwhile is copied too and 
 Restore goes into a new, empty store (SQLite folder or PostgreSQL, whichever the backup came from), checks
 every file against the manifest first, writes the secrets into the store's secrets file (a version 1 backup's
 from its ``meta`` table: they never enter the new ledger) and inserts the tables in foreign-key order.
+
+A lake file's SHA-256 in the manifest is the one its ledger row records (issue 13, dianta.ledger.integrity):
+each lake file is hashed as it is copied, and a file the snapshot refers to that is missing or differs from its
+record refuses the backup (a backup of a damaged file would look sound), naming it. Restore refuses a backup
+whose ledger records another digest for a lake file than its manifest, or lacks a file its ledger refers to;
+rows without a digest (a store not yet ``dianta lake verify --record``-ed) get the manifest's.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from dianta.errors import Conflict, StoreError, UsageError
-from dianta.ledger import migrate, schema
+from dianta.ledger import integrity, migrate, schema
 from dianta.ledger import secrets as store_secrets
 from dianta.ledger.store import Store, now_iso
 
@@ -41,6 +47,20 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _copy_hashed(source: Path, target: Path) -> integrity.Digest:
+    """Copy ``source`` to ``target`` (with its times, as ``shutil.copy2``), reading it once: the size and
+    SHA-256 of the bytes written."""
+    h = hashlib.sha256()
+    size = 0
+    with source.open("rb") as src, target.open("wb") as dst:
+        for block in iter(lambda: src.read(1 << 20), b""):
+            h.update(block)
+            dst.write(block)
+            size += len(block)
+    shutil.copystat(source, target)
+    return integrity.Digest(size, h.hexdigest())
+
+
 def _arrow_type(column: sa.Column) -> pa.DataType:
     t = column.type
     if isinstance(t, sa.Boolean):
@@ -53,14 +73,40 @@ def _arrow_type(column: sa.Column) -> pa.DataType:
 
 
 def backup(store: Store, dest: Path) -> dict[str, Any]:
-    """Write a backup of ``store`` to the new folder ``dest``; returns its manifest."""
-    if dest.exists() and any(dest.iterdir()):
+    """Write a backup of ``store`` to the new folder ``dest``; returns its manifest (``lake_unrecorded``: the
+    lake files copied without a digest to check them against, published before digests were recorded).
+    Raises :class:`LakeCorrupt` naming every lake file the snapshot refers to that is missing or differs from
+    its record; nothing is left in ``dest`` then."""
+    existed = dest.exists()
+    if existed and any(dest.iterdir()):
         raise UsageError(f"{dest} exists and is not empty; give a new folder for the backup")
     dest.mkdir(parents=True, exist_ok=True)
     dest.chmod(0o700)  # it holds the store's secrets (token and label keys) and everyone's data
+    try:
+        revision, counts, records = _ledger_snapshot(store, dest)
+        store_secrets.write_secrets(dest / store_secrets.FILE_NAME, store_secrets.store_secrets(store))
+        lake_files, unrecorded = _copy_lake(store, dest, records)
+    except BaseException:  # nothing half-written is left to be taken for a backup
+        for path in [dest] if not existed else list(dest.iterdir()):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        raise
+    files = {path.relative_to(dest).as_posix(): _sha256(path) for path in sorted(dest.rglob("*"))
+             if path.is_file() and path.relative_to(dest).parts[0] != "lake"}
+    files.update(lake_files)  # hashed as they were copied: each equals the digest its ledger row records
+    manifest = {"format": FORMAT, "created_at": now_iso(), "source": store.display, "revision": revision,
+                "rows": counts, "files": dict(sorted(files.items())), "lake_unrecorded": unrecorded}
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+    return manifest
+
+
+def _ledger_snapshot(store: Store, dest: Path) -> tuple[str, dict[str, int], dict[str, integrity.LakeFile]]:
+    """Every ledger table into ``dest/ledger``, read in one snapshot transaction: (schema revision, rows per
+    table, the lake files the snapshot refers to with their records)."""
     (dest / "ledger").mkdir(exist_ok=True)
     counts: dict[str, int] = {}
-    files: dict[str, str] = {}
     with store.engine.connect() as con:
         if con.dialect.name == "postgresql":
             con = con.execution_options(isolation_level="REPEATABLE READ")
@@ -75,22 +121,37 @@ def backup(store: Store, dest: Path) -> dict[str, Any]:
                 path = dest / "ledger" / f"{table.name}.parquet"
                 pq.write_table(data, path, compression="zstd")
                 counts[table.name] = len(rows)
-    store_secrets.write_secrets(dest / store_secrets.FILE_NAME, store_secrets.store_secrets(store))
+            records = {f.rel: f for f in integrity.referenced(con)}
+    return str(revision), counts, records
+
+
+def _copy_lake(store: Store, dest: Path, records: dict[str, integrity.LakeFile]
+               ) -> tuple[dict[str, str], list[str]]:
+    """Copy the lake into ``dest/lake``, hashing each file as it is copied: (``lake/<path>`` -> SHA-256, the
+    referenced files that have no record). Raises :class:`LakeCorrupt` when a file the snapshot refers to is
+    missing or differs from its record."""
     private = {p.absolute() for p in (store.secrets_file, store_secrets.lock_path(store.secrets_file))}
+    files: dict[str, str] = {}
+    found: list[integrity.Problem] = []
     for source in sorted(store.lake.rglob("*")):
         rel = source.relative_to(store.lake)
         if (source.is_file() and rel.parts[0] not in SKIP_LAKE and source.absolute() not in private
                 and not rel.parts[0].startswith(store_secrets.FILE_NAME)):  # a PostgreSQL store's, in the lake
             target = dest / "lake" / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    for path in sorted(dest.rglob("*")):
-        if path.is_file():
-            files[path.relative_to(dest).as_posix()] = _sha256(path)
-    manifest = {"format": FORMAT, "created_at": now_iso(), "source": store.display, "revision": revision,
-                "rows": counts, "files": files}
-    (dest / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
-    return manifest
+            digest = _copy_hashed(source, target)
+            files[f"lake/{rel.as_posix()}"] = digest.sha256
+            record = records.get(rel.as_posix())
+            if record is not None and record.sha256 is not None and (record.sha256, record.size_bytes) != (
+                    digest.sha256, digest.size_bytes):
+                found.append(integrity.Problem(record.rel, "digest", f"{record.rel} has changed since it was "
+                                               f"published (SHA-256 {digest.sha256[:16]}…, recorded "
+                                               f"{record.sha256[:16]}…)"))
+    found += [integrity.Problem(rel, "missing", f"{rel} is missing") for rel in sorted(records)
+              if f"lake/{rel}" not in files]
+    if found:
+        raise integrity.refusal(found, outcome="No backup was made")
+    return files, sorted(rel for rel, f in records.items() if f.sha256 is None)
 
 
 def _manifest(src: Path) -> dict[str, Any]:
@@ -110,7 +171,8 @@ def _manifest(src: Path) -> dict[str, Any]:
 
 def restore(src: Path, store: Store) -> dict[str, int]:
     """Restore the backup ``src`` into ``store``, which must be new (no batch, no user). Returns the rows
-    restored per table."""
+    restored per table. Raises :class:`LakeCorrupt` (nothing restored) when the backup's ledger refers to a lake
+    file the backup lacks or records another digest for it than the manifest."""
     manifest = _manifest(src)
     if int(manifest["revision"]) > int(migrate.head()):
         raise UsageError(f"the backup's schema revision {manifest['revision']} is newer than this Dianta's "
@@ -120,6 +182,7 @@ def restore(src: Path, store: Store) -> dict[str, int]:
             or con.execute(sa.select(sa.func.count()).select_from(schema.users)).scalar()
     if used:
         raise Conflict(f"{store.display} already holds data; restore into a new store (a new --db)")
+    settled = _lake_rows(src, manifest)
     store_secrets.put_secrets(store, _backup_secrets(src, manifest))
     restored: dict[str, int] = {}
     with store.engine.begin() as con:
@@ -127,9 +190,7 @@ def restore(src: Path, store: Store) -> dict[str, int]:
             path = src / "ledger" / f"{table.name}.parquet"
             if not path.exists():  # a table newer than the backup
                 continue
-            rows = pq.read_table(path).to_pylist()
-            names = {c.name for c in table.columns}
-            rows = [{k: v for k, v in r.items() if k in names} for r in rows]
+            rows = settled.get(table.name) or _rows(path, table)
             restored[table.name] = len(rows)
             if table is schema.meta:  # secrets of a version 1 backup went to the secrets file
                 rows = [r for r in rows if r["key"] not in store_secrets.META_KEYS]
@@ -143,14 +204,60 @@ def restore(src: Path, store: Store) -> dict[str, int]:
                     con.execute(sa.text(
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
                         f"coalesce((SELECT max({column.name}) FROM {table.name}), 0) + 1, false)"))
-    for rel in manifest["files"]:
+    for rel, digest in manifest["files"].items():
         if rel.startswith("lake/"):
             target = store.lake / rel[len("lake/"):]
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src / rel, target)
+            if _copy_hashed(src / rel, target).sha256 != digest:
+                raise StoreError(f"{rel} changed while it was copied into the store's lake (a failing disk?); "
+                                 "restore into a new store again")
     if restored != {k: v for k, v in manifest["rows"].items() if k in restored}:
         raise StoreError("the restored row counts differ from the backup's manifest")
     return restored
+
+
+def _rows(path: Path, table: sa.Table) -> list[dict[str, Any]]:
+    """The rows of a backed-up ledger table, with the columns ``table`` has."""
+    names = {c.name for c in table.columns}
+    return [{k: v for k, v in r.items() if k in names} for r in pq.read_table(path).to_pylist()]
+
+
+def _lake_rows(src: Path, manifest: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The backup's rows of the tables that refer to lake files (``lake_files``, ``quarantine``, ``lake:``
+    history rows), each file's record checked against the manifest; a row without one (made before digests
+    were recorded) gets the manifest's. Raises :class:`LakeCorrupt` naming each file the backup lacks or
+    whose record and manifest differ."""
+    found: list[integrity.Problem] = []
+
+    def settle(rel: str, size_bytes: int | None, sha256: str | None) -> dict[str, Any]:
+        digest = manifest["files"].get(f"lake/{rel}")
+        if digest is None:
+            found.append(integrity.Problem(rel, "missing", f"{rel} is missing from the backup"))
+            return {}
+        size = (src / "lake" / rel).stat().st_size
+        if sha256 is not None and (sha256, size_bytes) != (digest, size):
+            found.append(integrity.Problem(rel, "digest", f"{rel} differs from what the backup's ledger records "
+                                           f"(SHA-256 {digest[:16]}…, recorded {sha256[:16]}…)"))
+        return {"size_bytes": size, "sha256": digest}
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for table in (schema.lake_files, schema.quarantine, schema.history):
+        path = src / "ledger" / f"{table.name}.parquet"
+        rows = _rows(path, table) if path.exists() else []
+        for r in rows:
+            if table is schema.lake_files:
+                r.update(settle(r["path"], r.get("size_bytes"), r.get("sha256")))
+            elif table is schema.quarantine and r["parquet_path"]:
+                r.update(settle(r["parquet_path"], r.get("size_bytes"), r.get("sha256")))
+            elif table is schema.history and r["row_key"].startswith("lake:"):
+                meta = json.loads(r["old_json"])
+                now = settle(r["row_key"][len("lake:"):], meta.get("size_bytes"), meta.get("sha256"))
+                if now and meta.get("sha256") is None:
+                    r["old_json"] = json.dumps({**meta, **now})
+        out[table.name] = rows
+    if found:
+        raise integrity.refusal(found, outcome="Nothing was restored")
+    return out
 
 
 def _backup_secrets(src: Path, manifest: dict[str, Any]) -> dict[str, str]:

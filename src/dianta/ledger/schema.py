@@ -68,6 +68,10 @@ lake_files = sa.Table(
     sa.Column("n_rows", sa.Integer, nullable=False),
     sa.Column("state", sa.String, nullable=False),  # active | superseded
     sa.Column("superseded_by", sa.Integer),
+    # what the file was when it was staged (migration 0009; null: published before, until `dianta lake verify
+    # --record`), checked before every read of it (dianta.ledger.lake)
+    sa.Column("size_bytes", sa.BigInteger),
+    sa.Column("sha256", sa.String),
 )
 sa.Index("ix_lake_files", lake_files.c.table_name, lake_files.c.state, lake_files.c.month)
 
@@ -83,6 +87,8 @@ quarantine = sa.Table(
     sa.Column("parquet_path", sa.String),  # relative to the lake root, for large interval tables
     sa.Column("n_rows", sa.Integer, nullable=False),
     sa.Column("state", sa.String, nullable=False),  # open | resubmitted
+    sa.Column("size_bytes", sa.BigInteger),  # of the parquet_path file, as lake_files (migration 0009)
+    sa.Column("sha256", sa.String),
 )
 
 recalc_marks = sa.Table(

@@ -21,16 +21,20 @@ import os
 import secrets
 import shutil
 import signal
+import sqlite3
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
 
-from dianta.errors import StoreError
-from dianta.ledger import migrate, schema
+from dianta.errors import Conflict, StoreError
+from dianta.ledger import failures, integrity, migrate, schema
 from dianta.ledger import secrets as store_secrets
 
 
@@ -48,9 +52,52 @@ def current_user() -> str:
 
 def crash_point(name: str) -> None:
     """Test hook (tests/test_crash_safety.py): kill this process with SIGKILL here when the environment
-    variable ``DIANTA_CRASH_AT`` equals ``name``; does nothing otherwise."""
+    variable ``DIANTA_CRASH_AT`` equals ``name``. Also a pause (tests/test_concurrency.py): when
+    ``DIANTA_PAUSE_AT`` equals ``name``, create ``<name>.reached`` in the folder ``DIANTA_PAUSE_DIR`` and wait
+    until ``<name>.go`` appears there (at most 5 minutes), so a test can run another command at this point.
+    Does nothing otherwise."""
+    if os.environ.get("DIANTA_PAUSE_AT") == name and os.environ.get("DIANTA_PAUSE_DIR"):
+        folder = Path(os.environ["DIANTA_PAUSE_DIR"])
+        (folder / f"{name}.reached").touch()
+        deadline = time.monotonic() + 300
+        while not (folder / f"{name}.go").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
     if os.environ.get("DIANTA_CRASH_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+#: key of the PostgreSQL advisory lock that serialises batches and the publication of computations ("dianta" +
+#: 0x0002; the audit chain's is 0x0001, taken after this one where a transaction holds both)
+PG_WRITE_LOCK = 0x6469616E74610002
+#: ``meta`` key of the SQLite write-lock row (never needs to exist)
+META_WRITE_LOCK_KEY = "write_lock"
+
+
+def lock_writes(con: sa.Connection) -> None:
+    """Serialise applying batches and publishing computations (issue 13) until ``con``'s transaction ends; the
+    transaction's first statement. On PostgreSQL a transaction-level advisory lock; on SQLite a write statement
+    (an UPDATE of the ``meta`` row ``write_lock``), which takes the database's single write lock as ``BEGIN
+    IMMEDIATE`` would. Every read after it in the transaction sees what the writer before committed (READ
+    COMMITTED, SQLite's write transaction), so the checks that decide what to write still hold at commit, and
+    batch ids are given in commit order: a snapshot holding batch N holds every batch before it."""
+    if con.dialect.name == "postgresql":
+        con.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_WRITE_LOCK)))
+    else:
+        m = schema.meta
+        con.execute(m.update().where(m.c.key == META_WRITE_LOCK_KEY).values(value=m.c.value))
+
+
+@contextmanager
+def duplicates_refused(message: str) -> Iterator[None]:
+    """Around a writing transaction: a unique or primary key violation raised in it (PostgreSQL SQLSTATE
+    23505, SQLite "UNIQUE constraint failed": a writer outside :func:`lock_writes` inserted the same key
+    first) becomes :class:`Conflict` with ``message``, never a traceback; the transaction has rolled back."""
+    try:
+        yield
+    except sa.exc.IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc.orig):
+            raise Conflict(message) from None
+        raise
 
 
 def engine_url(db: str) -> str | None:
@@ -66,10 +113,18 @@ class Store:
     a PostgreSQL ledger when ``db`` is a ``postgresql://`` URL, with its lake in ``lake`` (default
     ``$DIANTA_LAKE``, else ``./dianta-lake``). The ledger is migrated to the newest schema when opened. Its
     secrets are in ``secrets_file`` (:mod:`dianta.ledger.secrets`: in the folder, or the lake's root for a
-    PostgreSQL ledger, unless ``$DIANTA_SECRETS_FILE`` names one)."""
+    PostgreSQL ledger, unless ``$DIANTA_SECRETS_FILE`` names one).
+
+    A store on a disk too full to write still opens for reading (issue 13): ``read_only`` is then True (a
+    SQLite ledger opened without its shared-memory file, which cannot be made) and ``warning`` (English,
+    Chinese) says why; work that writes is refused with :class:`~dianta.errors.DiskFull`. An operational
+    failure while opening (the ledger locked, its server unreachable) is the error of
+    :func:`dianta.ledger.failures.translate`."""
 
     def __init__(self, db: Path | str, *, lake: Path | str | None = None):
         db_text = str(db)
+        self.read_only = False
+        self.warning: tuple[str, str] | None = None
         url = engine_url(db_text)
         if url is not None:
             self.root = Path(lake or os.environ.get("DIANTA_LAKE") or "dianta-lake")
@@ -88,8 +143,9 @@ class Store:
             _private_file(ledger, create=True)
             for journal in ("-wal", "-shm", "-journal"):
                 _private_file(Path(f"{ledger}{journal}"))
-            # a writer waits up to 30 s for another (a large batch holds the write lock while it is applied)
-            self.engine = sa.create_engine(f"sqlite:///{ledger}", connect_args={"timeout": 30})
+            # a writer waits up to 30 s ($DIANTA_LOCK_TIMEOUT_S) for another (a large batch holds the write lock
+            # while it is applied), then gives up with LedgerBusy
+            self.engine = sa.create_engine(f"sqlite:///{ledger}", connect_args={"timeout": failures.lock_timeout_s()})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         self.staging = self.lake / "_staging"
         for folder in (self.lake, self.staging, self.temp_dir()):
@@ -101,19 +157,87 @@ class Store:
             _private_file(self.secrets_file)
         _private_file(store_secrets.lock_path(self.secrets_file))
         try:
-            migrate.upgrade(self.engine)
-            store_secrets.move_from_meta(self)
-            self.recover()
+            self._open_ledger()
         except sa.exc.OperationalError as exc:
             self.engine.dispose()
-            raise StoreError(f"cannot open the ledger of {self.display}: {str(exc.orig).strip()}") from None
+            found = failures.translate(exc, store=self)
+            if found is None:
+                raise StoreError(f"cannot open the ledger of {self.display}: {str(exc.orig).strip()}") from None
+            raise failures.opening(found, self.display) from None
         except BaseException:
             self.engine.dispose()  # a store that is refused keeps no connection
             raise
 
+    def _open_ledger(self) -> None:
+        """Migrate the ledger, move secrets of an old store out of it, recover staging. On a disk with no space
+        left the store is still opened for reading (`status` and `audit verify` answer): a SQLite ledger whose
+        shared-memory file cannot be made is opened read-only, and the tidying writes (secrets, staging) are
+        left for the next open."""
+        full = ("the disk of the store {root} is full: it is opened read-only ({what}); commands that only read "
+                "work, those that write are refused until space is freed there")
+        full_zh = "存储 {root} 所在磁盘已满：已以只读方式打开（{what}）；只读命令可用，写入命令在释放空间前会被拒绝"
+        try:
+            migrate.upgrade(self.engine)
+        except sa.exc.OperationalError as exc:
+            if not (failures.no_space(exc, self.root) and self._open_read_only()):
+                raise
+            self.warning = (full.format(root=self.display, what="the ledger read-only"),
+                            full_zh.format(root=self.display, what="账本只读"))
+            return
+        for tidy in (lambda: store_secrets.move_from_meta(self), self.recover):
+            try:
+                tidy()
+            except (OSError, StoreError, sa.exc.OperationalError) as exc:
+                if not failures.no_space(exc, self.root):
+                    raise
+                self.warning = (full.format(root=self.display, what="staging not tidied"),
+                                full_zh.format(root=self.display, what="暂存目录未整理"))
+
+    def _open_read_only(self) -> bool:
+        """Open the SQLite ledger read-only without a shared-memory file (SQLite's ``immutable``), for a disk
+        too full to make that file. Not done (False) where it would miss commits (the write-ahead log is not
+        empty: they are not in the main file yet) or the schema is not the newest (it cannot be migrated)."""
+        if self.engine.dialect.name != "sqlite":
+            return False
+        ledger = self.root / "ledger.sqlite"
+        try:
+            wal = Path(f"{ledger}-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                return False
+        except OSError:
+            return False
+        uri = f"file:{quote(str(ledger.absolute()))}?mode=ro&immutable=1"
+        engine = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True,
+                                                                                check_same_thread=False))
+        try:
+            with engine.connect() as con:
+                current = MigrationContext.configure(con).get_current_revision()
+        except sa.exc.DBAPIError:
+            current = None
+        if current != migrate.head():
+            engine.dispose()
+            return False
+        self.engine.dispose()
+        self.engine = engine
+        self.read_only = True
+        return True
+
     def close(self) -> None:
         """Release the ledger's connections."""
         self.engine.dispose()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sa.Connection]:
+        """A connection whose reads all see the ledger as it was at its first read, whatever commits meanwhile:
+        on PostgreSQL a REPEATABLE READ, READ ONLY transaction; on SQLite a read transaction (in WAL mode it
+        keeps its snapshot while others write, and blocks no writer). A computation reads its inputs in one,
+        and a batch is checked and staged against one."""
+        with self.engine.connect() as con:
+            if con.dialect.name == "postgresql":
+                con.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            else:  # the driver would run each SELECT outside any transaction
+                con.exec_driver_sql("BEGIN")
+            yield con
 
     def recover(self) -> None:
         """Publish committed lake files left in staging by a process that ended before publishing them;
@@ -175,20 +299,34 @@ class Store:
             lock_path.unlink(missing_ok=True)
             lock.close()
 
-    def active_files(self, table: str, months: list[str] | None = None) -> list[Path]:
+    def active_files(self, table: str, months: list[str] | None = None, *, verify: bool = True,
+                     con: sa.Connection | None = None) -> list[Path]:
         """The committed, current lake files of a table (optionally those holding rows of some months: a
-        file holds the months from its ``month`` to its ``month_to``)."""
-        return [path for path, _, _ in self.active_spans(table, months)]
+        file holds the months from its ``month`` to its ``month_to``). With ``verify`` (the default: the caller
+        reads them) each is checked first against the size and SHA-256 recorded when it was published, once per
+        file per process (:func:`dianta.ledger.integrity.check`): a missing or changed file raises
+        :class:`~dianta.errors.LakeCorrupt` naming it. A caller that only lists or compares names passes
+        ``verify=False``. With ``con`` the ledger is read in that connection's transaction (a batch's under the
+        write lock, or a computation's snapshot), else in a new one."""
+        return [path for path, _, _ in self.active_spans(table, months, verify=verify, con=con)]
 
-    def active_spans(self, table: str, months: list[str] | None = None) -> list[tuple[Path, str, str]]:
+    def active_spans(self, table: str, months: list[str] | None = None, *, verify: bool = True,
+                     con: sa.Connection | None = None) -> list[tuple[Path, str, str]]:
         """(file, first month, last month) of the current lake files of a table, as :meth:`active_files`."""
         lf = schema.lake_files
-        query = (sa.select(lf.c.path, lf.c.month, sa.func.coalesce(lf.c.month_to, lf.c.month))
+        query = (sa.select(lf.c.path, lf.c.month, sa.func.coalesce(lf.c.month_to, lf.c.month), lf.c.size_bytes,
+                           lf.c.sha256)
                  .where(lf.c.table_name == table, lf.c.state == "active").order_by(lf.c.path))
         if months is not None:
             query = query.where(overlapping(months))
-        with self.engine.connect() as con:
-            return [(self.lake / r[0], r[1], r[2]) for r in con.execute(query)]
+        if con is not None:
+            rows = con.execute(query).all()
+        else:
+            with self.engine.connect() as own:
+                rows = own.execute(query).all()
+        if verify:
+            integrity.check(self.lake, [integrity.LakeFile(r[0], r[3], r[4]) for r in rows])
+        return [(self.lake / r[0], r[1], r[2]) for r in rows]
 
     def temp_dir(self) -> Path:
         return self.root / "_tmp" if self.lake == self.root else self.root / "tmp"
@@ -225,6 +363,8 @@ def _private_file(path: Path, *, create: bool = False) -> None:
         except FileExistsError:
             pass
         except OSError as exc:
+            if exc.errno in failures.NO_SPACE:
+                raise failures.disk_full(path, "the store", "存储") from None
             raise StoreError(f"cannot make {path}: {exc.strerror}") from None
     _tighten(path)
 
@@ -234,6 +374,8 @@ def _private_folder(path: Path) -> None:
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
+        if exc.errno in failures.NO_SPACE:
+            raise failures.disk_full(path, "the store", "存储") from None
         raise StoreError(f"cannot make the folder {path}: {exc.strerror}") from None
     _tighten(path)
 

@@ -35,12 +35,13 @@ ERRORS = {401: {"model": Message}, 403: {"model": Message}}
 
 
 @router.post("/batches", response_model=BatchResult, status_code=201,
-             responses={**ERRORS, 400: {"model": Message}, 422: {"model": Refusal}})
+             responses={**ERRORS, 400: {"model": Message}, 409: {"model": Message}, 422: {"model": Refusal}})
 def upload_batch(store: StoreDep, principal: PrincipalDep, files: Annotated[list[UploadFile], File()],
                  partial: Annotated[bool, Form()] = False,
                  reason: Annotated[str | None, Form(max_length=500)] = None) -> BatchResult:
     """Upload one batch (the files of DATA-REQUIREMENTS.md): refused as a whole (422, every finding listed)
-    unless every row passes, or applied with the rejected rows quarantined when ``partial``."""
+    unless every row passes, or applied with the rejected rows quarantined when ``partial``; 409 when another
+    batch changed what this one was checked against while it was applied (nothing applied: send it again)."""
     authorize(store, principal, "batch.upload", resource="batches")
     def audited(tx: sa.Connection, batch_id: int, status: str) -> None:  # the entry commits with the batch
         audit.record(store, principal=principal, action="batch.upload", resource=f"batch:{batch_id}", why=reason,
@@ -127,9 +128,11 @@ def corrections(store: StoreDep, principal: PrincipalDep,
             for c in found]
 
 
-@router.post("/compute", response_model=ComputeResult, responses={**ERRORS, 422: {"model": Message}})
+@router.post("/compute", response_model=ComputeResult,
+             responses={**ERRORS, 409: {"model": Message}, 422: {"model": Message}})
 def compute(store: StoreDep, principal: PrincipalDep, body: ComputeRequest) -> ComputeResult:
-    """Compute and publish every account of a year (METHODOLOGY.md)."""
+    """Compute and publish every account of a year (METHODOLOGY.md). Computations and batches are published one
+    at a time; 409 when accounts of the year from newer data were published while this one computed."""
     authorize(store, principal, "compute.run", resource=f"accounts:{body.year}")
     def audited(tx: sa.Connection, run_id: int, mode: str) -> None:  # the entry commits with the run
         audit.record(store, principal=principal, action="compute.run", resource=f"accounts:{body.year}",
