@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import open_store, write_table
-from fontTools.ttLib import TTCollection
+from fontTools.ttLib import TTFont
 from openpyxl import load_workbook
 from province import A, C, D, F, H, write_batch_2022, write_batch_2023
 
@@ -35,6 +35,7 @@ from dianta.reports.i18n import catalogue
 from dianta.reports.labels import label_image
 from dianta.reports.portfolio import bank_portfolio, portfolio_xlsx, render_portfolio
 from dianta.reports.render import account_report_html, html_to_pdf
+from dianta.reports.typeface import FONTS
 from dianta.security import consents, users
 
 ARTIFACTS = Path(os.environ.get("DIANTA_ARTIFACTS", Path(__file__).parent.parent / "test-artifacts")) / "reports"
@@ -77,10 +78,8 @@ def _pdf(tmp: Path, name: str, data: bytes) -> tuple[Path, str, int]:
 
 
 def _cjk_font_covers(text: str) -> list[str]:
-    """The CJK characters of ``text`` that the CJK font the report names has no glyph for."""
-    found = subprocess.run(["fc-match", "-f", "%{file}", "Noto Sans CJK SC"], capture_output=True, text=True,
-                           check=True).stdout
-    cmap = TTCollection(found).fonts[0].getBestCmap()
+    """The CJK characters of ``text`` that the font shipped with the package has no glyph for."""
+    cmap = TTFont(FONTS / "NotoSansSC-Regular.woff2").getBestCmap()
     return sorted({ch for ch in CJK.findall(text) if ord(ch) not in cmap})
 
 
@@ -106,10 +105,35 @@ def test_chinese_pdf_report_has_every_section_and_the_hand_computed_figures(prov
     assert report.run["inputs_fingerprint"] in text and report.record_fingerprint in text
     # Chinese text is drawn with an embedded CJK font, and the font has every character the page shows
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
-    assert "NotoSansCJK" in fonts.replace("-", "").replace(" ", "")
+    assert "Dianta-Sans-SC" in fonts  # the font shipped with the package (reports/fonts/), whatever the system has
     assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:]), fonts  # every font embedded
     assert _cjk_font_covers(_visible_text(html)) == []
     assert "\ufffd" not in text and "\u25a1" not in text
+
+
+def test_chinese_renders_with_the_shipped_font_on_a_machine_without_cjk_fonts(province: Store, tmp_path: Path):
+    """Issue 14: a machine with no CJK font (here: fontconfig pointed at an empty folder) still gets a readable
+    Chinese PDF, because the package ships its font and every PDF uses it."""
+    html = tmp_path / "report.html"
+    html.write_text(account_report_html(gather_account_report(province, credit_code=A, year=2023), "zh"),
+                    encoding="utf-8")
+    (tmp_path / "no-fonts").mkdir()
+    (tmp_path / "fonts.conf").write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f'<dir>{tmp_path / "no-fonts"}</dir><cachedir>{tmp_path / "cache"}</cachedir></fontconfig>')
+    env = {**os.environ, "FONTCONFIG_FILE": str(tmp_path / "fonts.conf")}
+    listed = subprocess.run(["fc-list"], capture_output=True, text=True, env=env).stdout if shutil.which("fc-list") \
+        else ""
+    assert listed.strip() == ""  # the check is meaningful: fontconfig sees no font at all
+    script = ("import sys, pathlib; from dianta.reports.render import html_to_pdf; "
+              "sys.stdout.buffer.write(html_to_pdf(pathlib.Path(sys.argv[1]).read_text(encoding='utf-8')))")
+    pdf = subprocess.run([sys.executable, "-W", "ignore", "-c", script, str(html)], capture_output=True, env=env,
+                         check=True).stdout
+    path, text, _ = _pdf(tmp_path, "no-system-fonts-account-A-zh", pdf)
+    assert "测试企业0" in text and catalogue()["text"]["s_evaluation"][0] in text
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    assert {line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:]} == {
+        "Dianta-Sans-SC", "Dianta-Sans-SC-Bold"}, fonts
 
 
 def test_english_report_is_in_english_with_the_same_numbers(province: Store, tmp_path: Path):
@@ -170,6 +194,35 @@ def test_label_images(province: Store):
     (ARTIFACTS / "label-A.png").write_bytes(png)
     with pytest.raises(NotFound, match="not rated"):
         label_image({**record, "label": None, "grade": None}, name="测试企业0", fmt="svg")
+
+
+def test_png_label_draws_chinese_on_a_machine_without_cjk_fonts(province: Store, tmp_path: Path):
+    """Issue 14: cairo draws the PNG label; with fontconfig seeing no font at all, the label's Chinese title is
+    still drawn, in the shipped face (without it, every character is the same box)."""
+    (tmp_path / "no-fonts").mkdir()
+    (tmp_path / "fonts.conf").write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f'<dir>{tmp_path / "no-fonts"}</dir><cachedir>{tmp_path / "cache"}</cachedir></fontconfig>')
+    record = get_account(province, credit_code=A, year=2023)
+    svg = label_image(record, name="测试企业0", fmt="svg")
+    (tmp_path / "label.svg").write_bytes(svg)
+    script = """if True:
+        import io, pathlib, sys, cairosvg
+        from PIL import Image
+        from dianta.reports.typeface import register_with_fontconfig
+        svg = pathlib.Path(sys.argv[1]).read_text(encoding="utf-8")
+        permuted = svg.replace(">碳评价标识<", ">标识碳评价<")
+        def title(text):  # the pixels where the title is drawn (x 168-260, y 20-42 at scale 2)
+            png = cairosvg.svg2png(bytestring=text.encode(), scale=2)
+            return Image.open(io.BytesIO(png)).convert("L").crop((336, 40, 520, 84)).tobytes()
+        if sys.argv[2] == "register":
+            register_with_fontconfig()
+        print(title(svg) != title(permuted))  # missing glyphs are drawn as identical boxes"""
+    env = {**os.environ, "FONTCONFIG_FILE": str(tmp_path / "fonts.conf")}
+    drawn = {how: subprocess.run([sys.executable, "-W", "ignore", "-c", script, str(tmp_path / "label.svg"), how],
+                                 capture_output=True, text=True, env=env, check=True).stdout.strip()
+             for how in ("as-is", "register")}
+    assert drawn == {"as-is": "False", "register": "True"}  # boxes without the shipped face, the characters with it
 
 
 def test_label_verification_follows_the_published_account(tmp_path: Path, request: pytest.FixtureRequest):

@@ -1,4 +1,5 @@
-"""The carbon evaluation label (碳评价标识) as an image: SVG, and PNG rendered from it with CairoSVG.
+"""The carbon evaluation label (碳评价标识) as an image: SVG, and PNG rendered from it with CairoSVG (in the
+shipped CJK typeface, reports/typeface.py).
 
 The label is bilingual (it is shown to anyone, whatever their language) and carries the grade, its colour,
 the year, the profile id and the verification code that ``dianta verify-label`` checks (accounts/labels.py).
@@ -13,6 +14,7 @@ import cairosvg
 from dianta.errors import NotFound
 from dianta.reports.i18n import colours
 from dianta.reports.templating import environment
+from dianta.reports.typeface import register_with_fontconfig
 
 LabelFormat = Literal["svg", "png"]
 
@@ -35,4 +37,5 @@ def label_image(record: dict[str, object], *, name: str, fmt: LabelFormat, scale
     svg = label_svg(record, name=name)
     if fmt == "svg":
         return svg.encode()
+    register_with_fontconfig()  # Chinese on machines without CJK fonts
     return cairosvg.svg2png(bytestring=svg.encode(), scale=scale)

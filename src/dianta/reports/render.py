@@ -13,6 +13,7 @@ from dianta.reports.content import AccountReport
 from dianta.reports.i18n import Lang, Words, catalogue, check_lang
 from dianta.reports.labels import label_svg
 from dianta.reports.templating import TEMPLATES, environment
+from dianta.reports.typeface import FONTS
 
 UNITS = {"emissions_t": "tCO2", "intensity": "tCO2/10k CNY", "reduction_t": "tCO2", "kwh_green": "MWh",
          "green_share": "%", "green_reduction_t": "tCO2"}
@@ -74,10 +75,13 @@ def account_report_html(report: AccountReport, lang: str, *, generated_at: dt.da
 
 
 def html_to_pdf(html: str) -> bytes:
-    """A PDF of a report page (WeasyPrint; Chinese text needs Debian's fonts-noto-cjk)."""
+    """A PDF of a report page (WeasyPrint), its Chinese set in the font shipped with the package (fonts/)."""
     import weasyprint  # imported here: it loads pango, which the rest of Dianta never needs
+    from weasyprint.text.fonts import FontConfiguration
 
-    return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    fonts = FontConfiguration()
+    shipped = weasyprint.CSS(filename=str(FONTS / "fonts.css"), font_config=fonts)
+    return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf(stylesheets=[shipped], font_config=fonts)
 
 
 def render_account_report(report: AccountReport, *, fmt: str, lang: Lang | str) -> bytes:
