@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from province import A, B, C, H
 from service import PASSWORD, Service
 
+from dianta.clock import today_cst
 from dianta.ledger.store import Store
-from dianta.security.consents import today_cst
 
 
 def test_login_logout_and_bad_credentials(service: Service):

@@ -12,7 +12,7 @@ import pytest
 from province import A, B
 from service import Service
 
-from dianta.security.consents import today_cst
+from dianta.clock import today_cst
 
 POLICY = {"name": "绿色信贷 2024", "effective_from": "2024-01-01", "cap_bp": 165,
           "grade_discount_bp": {"1": 60, "2": 40, "3": 20}, "score_link": {"base_score": 70, "bp_per_point": 1},

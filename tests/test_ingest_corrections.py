@@ -275,14 +275,14 @@ def test_a_batch_racing_another_on_the_same_month_is_refused_whole(store: Store,
     write_table(tmp_path / "one", "interval_readings", READINGS, [("M1", t, 1) for t in JAN])
     write_table(tmp_path / "two", "interval_readings", READINGS,
                 [("M1", f"2023-01-01T01:{m:02d}", 2) for m in (0, 15, 30, 45)])
-    original = apply._Applier.stage_lake
+    original = apply._LakeStage.run
 
-    def racing(self: apply._Applier) -> None:
+    def racing(self: apply._LakeStage) -> None:
         original(self)
-        monkeypatch.setattr(apply._Applier, "stage_lake", original)
+        monkeypatch.setattr(apply._LakeStage, "run", original)
         assert ingest_batch(store, tmp_path / "two").status == "applied"  # lands between the two phases
 
-    monkeypatch.setattr(apply._Applier, "stage_lake", racing)
+    monkeypatch.setattr(apply._LakeStage, "run", racing)
     with pytest.raises(Conflict, match="another batch changed interval_readings of 2023-01"):
         ingest_batch(store, tmp_path / "one")
     assert [f.name for f in store.active_files("interval_readings")] == ["b000002.parquet"]

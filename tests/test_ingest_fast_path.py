@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dianta.errors import InputRefused
-from dianta.ingest import apply as apply_module
 from dianta.ingest import validate
 from dianta.ingest.apply import IngestResult, ingest_batch
 from dianta.ledger import schema
+from dianta.ledger.lake import BatchFiles
 from dianta.ledger.store import Store
 
 A, B = credit_code(1), credit_code(2)
@@ -253,13 +253,13 @@ def test_a_clean_csv_is_read_once_and_its_parquet_is_the_lake_file(tmp_path: Pat
     _csv_readings(tmp_path / "b", [(m, t.strftime("%Y-%m-%d %H:%M:%S"), f"{k:g}") for m, t, k in rows], False)
     store = Store(tmp_path / "s")
     writes: list[tuple[str, bool]] = []
-    original = apply_module._Applier._write
+    original = BatchFiles.stage
 
     def spy(self, select, template, params=None, *, reuse=None):  # noqa: ANN001, ANN202
         writes.append((template, reuse is not None))
         return original(self, select, template, params, reuse=reuse)
 
-    monkeypatch.setattr(apply_module._Applier, "_write", spy)
+    monkeypatch.setattr(BatchFiles, "stage", spy)
     result = ingest_batch(store, tmp_path / "b")
     assert result.counts["interval_readings"].new == 1460
     # the readings' lake file is the Parquet file the checks streamed the CSV into: not written again

@@ -12,12 +12,13 @@ from conftest import credit_code, write_table
 from typer.testing import CliRunner
 
 from dianta.cli_admin import make_admin_apps
+from dianta.clock import today_cst
 from dianta.ingest.apply import ingest_batch
 from dianta.ledger import schema
 from dianta.ledger.store import Store
 from dianta.security.apikeys import principal_from_api_key
 from dianta.security.audit import list_entries, verify_chain
-from dianta.security.consents import live_scopes, today_cst
+from dianta.security.consents import live_scopes
 from dianta.security.users import authenticate, find_user
 
 A = credit_code(21)

@@ -12,6 +12,7 @@ from conftest import credit_code, write_table
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dianta.clock import today_cst
 from dianta.errors import Conflict, NotFound, UsageError
 from dianta.ingest.apply import ingest_batch
 from dianta.ledger.store import Store
@@ -23,7 +24,6 @@ from dianta.security.consents import (
     list_consents,
     live_scopes,
     revoke_consent,
-    today_cst,
 )
 from dianta.security.users import create_organisation
 

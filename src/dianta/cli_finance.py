@@ -148,10 +148,10 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
                        fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
                        out: Out = None) -> None:
         """Interest saved by loan and month (outstanding × discount × days / 360)."""
+        from dianta.clock import today_cst
         from dianta.finance.interest import interest_saved_records
         from dianta.finance.loans import load_loans
         from dianta.finance.pricing import list_pricings
-        from dianta.security.consents import today_cst
 
         def work(store: Store) -> None:
             choice(fmt, ("csv", "json"), "--format")
@@ -170,8 +170,8 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
     def programme_totals_command(through: Day = None, out: Out = None) -> None:
         """Enterprises with accounts, loans and amounts, interest saved, by bank, industry, region and month
         (JSON, with the loan records every figure is summed from)."""
+        from dianta.clock import today_cst
         from dianta.finance.interest import programme_totals
-        from dianta.security.consents import today_cst
 
         def work(store: Store) -> None:
             result = programme_totals(store, through=_day(through, "--through") or today_cst())
@@ -236,8 +236,8 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
                fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv", out: Out = None) -> None:
         """The alerts first seen on a day, for the enterprises with a live consent to the bank (or all)."""
         from dianta.accounts.alerts import alert_events
+        from dianta.clock import today_cst
         from dianta.reports.portfolio import portfolio_codes
-        from dianta.security.consents import today_cst
 
         def work(store: Store) -> None:
             choice(fmt, ("csv", "json"), "--format")

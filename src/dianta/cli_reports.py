@@ -69,8 +69,8 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
                fmt: Annotated[str, typer.Option("--format", help="pdf or html")] = "pdf",
                out: Out = None, lang: Lang = "zh", profile: Profile = "default") -> None:
         """The carbon account report (碳账户报告) of an enterprise and year, as PDF or HTML."""
+        from dianta.lang import check_lang
         from dianta.reports.content import gather_account_report
-        from dianta.reports.i18n import check_lang
         from dianta.reports.render import render_account_report
 
         def work(store: Store) -> None:
@@ -132,7 +132,7 @@ def register(app: typer.Typer, open_store: Callable[[], Store], audit: Callable[
                   fmt: Annotated[str, typer.Option("--format", help="pdf, html or xlsx")] = "pdf",
                   out: Out = None, lang: Lang = "zh", profile: Profile = "default") -> None:
         """A bank's portfolio report: its consented enterprises by grade, industry and region."""
-        from dianta.reports.i18n import check_lang
+        from dianta.lang import check_lang
         from dianta.reports.portfolio import bank_portfolio, portfolio_codes, render_portfolio
 
         def work(store: Store) -> None:

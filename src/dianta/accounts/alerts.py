@@ -8,10 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from dianta.clock import CHINA_STANDARD_TIME
 from dianta.ledger import schema
-from dianta.ledger.store import Store
-from dianta.security.consents import CHINA_STANDARD_TIME
-from dianta.security.tokens import insert_if_absent
+from dianta.ledger.store import Store, insert_if_absent
 
 
 def record_alert_events(tx: sa.Connection, records: list[dict[str, Any]], *, run_id: int, profile_id: str,

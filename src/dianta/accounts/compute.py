@@ -22,10 +22,11 @@ from dianta.accounts.alerts import record_alert_events
 from dianta.accounts.build import build_accounts, evaluate_accounts, measure_accounts
 from dianta.accounts.inputs import aggregate_year, read_year
 from dianta.accounts.labels import issue_labels, label_secret
+from dianta.clock import now_iso
 from dianta.engine.choice import get_engine
 from dianta.errors import Conflict, UsageError
 from dianta.ledger import schema
-from dianta.ledger.store import Store, crash_point, current_user, duplicates_refused, lock_writes, now_iso
+from dianta.ledger.store import Store, crash_point, current_user, duplicates_refused, lock_writes
 from dianta.reference.profile import Profile, load_profile
 
 

@@ -18,11 +18,11 @@ import re
 
 import sqlalchemy as sa
 
+from dianta.clock import now_iso
 from dianta.errors import NotFound, UsageError
 from dianta.ledger import schema
 from dianta.ledger.secrets import store_secret
-from dianta.ledger.store import Store, now_iso
-from dianta.security.tokens import insert_if_absent
+from dianta.ledger.store import Store, insert_if_absent
 
 #: the name of the secret the codes are made with, in the store's secrets file
 SECRET_KEY = "label_secret"

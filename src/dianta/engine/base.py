@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 import pyarrow as pa
 
@@ -28,7 +28,7 @@ class Statement:
     materialise: bool = False
 
 
-Input = pa.Table | ParquetInput
+Input: TypeAlias = pa.Table | ParquetInput
 
 
 class Engine(Protocol):

@@ -22,7 +22,7 @@ class DuckDBEngine:
         self.threads = threads
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        config: dict[str, str | int] = {"memory_limit": self.memory_limit}
+        config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": self.memory_limit}
         if self.temp_dir is not None:
             config["temp_directory"] = str(self.temp_dir)
         if self.threads:

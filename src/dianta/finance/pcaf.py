@@ -40,10 +40,10 @@ from dianta.calc import pcaf
 from dianta.calc.missing import nan_if_none as _float
 from dianta.calc.missing import none_if_nan as _none
 from dianta.finance.loans import load_loans
+from dianta.lang import check_lang
 from dianta.ledger import schema
 from dianta.ledger.store import Store
 from dianta.reference.tables import industry_sections, region_codes
-from dianta.reports.i18n import check_lang
 
 METHOD = {
     "en": (

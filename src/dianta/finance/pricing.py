@@ -32,10 +32,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from dianta.calc import electricity, pricing
+from dianta.clock import now_iso, today_cst
 from dianta.errors import Conflict, NotFound, UsageError
 from dianta.ledger import schema
-from dianta.ledger.store import Store, now_iso
-from dianta.security.consents import today_cst
+from dianta.ledger.store import Store
 
 KNOWN_KEYS = {"name", "effective_from", "cap_bp", "grade_discount_bp", "score_link", "eligibility"}
 MAX_CAP_BP = 1000.0  # 10 percentage points: anything above is a typing error, not a policy

@@ -8,11 +8,10 @@ from typing import Any
 
 from dianta.accounts import query
 from dianta.calc import evaluation, whatif
+from dianta.clock import today_cst
 from dianta.errors import UsageError
 from dianta.finance.pricing import policy_in_effect, quote
-from dianta.reference.profile import Profile
-from dianta.reports.render import shipped_profile
-from dianta.security.consents import today_cst
+from dianta.reference.profile import Profile, shipped_profile
 
 
 def scales(profile: Profile) -> whatif.Scales:

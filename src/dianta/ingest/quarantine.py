@@ -57,12 +57,11 @@ def export_quarantine(store: Store, batch_id: int, folder: Path) -> dict[str, in
     by_table: dict[str, list[dict[str, object]]] = {}
     for r in rows:
         if r.parquet_path:
-            con = duckdb.connect()
-            rel = con.read_parquet(str(store.lake / r.parquet_path))
-            names = [c for c in rel.columns if c != "_row"]
-            by_table.setdefault(r.table_name, []).extend(dict(zip(names, v, strict=True))
-                                                         for v in rel.select(*names).fetchall())
-            con.close()
+            with duckdb.connect() as reader:
+                rel = reader.read_parquet(str(store.lake / r.parquet_path))
+                names = [c for c in rel.columns if c != "_row"]
+                by_table.setdefault(r.table_name, []).extend(dict(zip(names, v, strict=True))
+                                                             for v in rel.select(*names).fetchall())
         else:
             by_table.setdefault(r.table_name, []).append(json.loads(r.values_json))
     for table, records in by_table.items():

@@ -15,12 +15,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from dianta.clock import CST_ZONE
 from dianta.errors import InputRefused
 from dianta.findings import Finding, finding
 from dianta.glossary import TABLE_ORDER, TABLES, Column, TableSpec
 from dianta.ingest import codes
 from dianta.ingest.readers import ROW, SourceTable, read_csv_rows
-from dianta.ledger.store import LAKE_PARQUET
+from dianta.ledger.lake import LAKE_PARQUET
 
 #: Findings listed per check and table; the rest are counted in one ``more_rows`` finding.
 LIMIT = 1000
@@ -97,7 +98,7 @@ def _typed_expr(col: Column, source_type: str) -> str:
         return f"try_cast({c} AS DOUBLE)"
     if col.type in ("ts_quarter_hour", "ts_hour"):
         if source_type.startswith("TIMESTAMP WITH TIME ZONE"):
-            return f"timezone('Asia/Shanghai', {c})"
+            return f"timezone('{CST_ZONE}', {c})"
         if source_type.startswith("TIMESTAMP") or source_type == "DATE":
             return f"try_cast({c} AS TIMESTAMP)"
     if col.type == "year":
@@ -504,6 +505,7 @@ class BatchCheck:
 
     # -- all --------------------------------------------------------------------------------------------
     def run(self) -> list[Finding]:
+        """Every check of the batch, table by table in ``TABLE_ORDER``; the findings."""
         for name, table in (("store_enterprises", self.store.enterprises), ("store_meters", self.store.meters),
                             ("store_contracts", self.store.contracts),
                             ("store_certificates", self.store.certificates), ("store_monthly", self.store.monthly)):
@@ -516,33 +518,50 @@ class BatchCheck:
             if name not in self.sources:
                 continue
             spec = TABLES[name]
-            if self.sources[name].csv is not None and (self.scratch is None or not self._stream_csv(spec)):
-                self._read_whole(spec)
-            if name == "interval_readings" and self.sources[name].parquet is not None:
-                self._load(spec, view=True)
-                if self._summarise_readings():
-                    continue  # every row passed every check below
-                if name in self.converted:  # the CSV again, whole: findings name its rows
-                    self._read_whole(spec)
-                    self._load(spec)
-                else:
-                    self.con.execute(f"CREATE OR REPLACE TEMP TABLE typed_{name} AS SELECT * FROM parsed_{name}")
-            else:
-                self._load(spec)
+            if not self._parse(spec):
+                continue  # every row passed every check below
             self._check_cells(spec)
             self._check_rows(spec)
             self._check_references(spec)
-            if name == "meters":
-                self._check_meter_overlap()
-                merged = True
-            elif name == "consumption_monthly":
-                self._check_holder(name, "CAST(month || '-01' AS DATE)", "month || '-01'")
-            elif name == "interval_readings":
-                self._check_holder(name, "CAST(ts AS DATE)", "ts")
-            elif name == "green_certificates":
-                self._check_certificates()
+            merged = self._check_across_rows(name) or merged
+        self._warnings()
+        return self.findings
+
+    def _parse(self, spec: TableSpec) -> bool:
+        """Stage 1 for one table: read and parse it into ``typed_<table>``. False when the table's rows all
+        passed every check already (interval readings in one pass, :meth:`_summarise_readings`)."""
+        name = spec.name
+        if self.sources[name].csv is not None and (self.scratch is None or not self._stream_csv(spec)):
+            self._read_whole(spec)
+        if name != "interval_readings" or self.sources[name].parquet is None:
+            self._load(spec)
+            return True
+        self._load(spec, view=True)
+        if self._summarise_readings():
+            return False
+        if name in self.converted:  # the CSV again, whole: findings name its rows
+            self._read_whole(spec)
+            self._load(spec)
+        else:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE typed_{name} AS SELECT * FROM parsed_{name}")
+        return True
+
+    def _check_across_rows(self, name: str) -> bool:
+        """Stage 5 for one table; True when it merged the meters (``all_meters``)."""
+        if name == "meters":
+            self._check_meter_overlap()
+            return True
+        if name == "consumption_monthly":
+            self._check_holder(name, "CAST(month || '-01' AS DATE)", "month || '-01'")
+        elif name == "interval_readings":
+            self._check_holder(name, "CAST(ts AS DATE)", "ts")
+        elif name == "green_certificates":
+            self._check_certificates()
+        return False
+
+    def _warnings(self) -> None:
+        """Stage 6: warnings across the batch and the store."""
         if "interval_readings" in self.sources:
             self._gap_warnings()
         if "interval_readings" in self.sources or "consumption_monthly" in self.sources:
             self._mismatch_warnings()
-        return self.findings

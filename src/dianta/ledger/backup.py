@@ -28,10 +28,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from dianta.clock import now_iso
 from dianta.errors import Conflict, StoreError, UsageError
 from dianta.ledger import integrity, migrate, schema
 from dianta.ledger import secrets as store_secrets
-from dianta.ledger.store import Store, now_iso
+from dianta.ledger.store import Store
 
 #: version 2 carries the secrets in ``secrets.json``; version 1 (before issue 12) in the ``meta`` table
 FORMAT = "dianta-backup/2"
@@ -177,13 +178,27 @@ def restore(src: Path, store: Store) -> dict[str, int]:
     if int(manifest["revision"]) > int(migrate.head()):
         raise UsageError(f"the backup's schema revision {manifest['revision']} is newer than this Dianta's "
                          f"({migrate.head()}): restore it with the version that made it")
+    _refuse_unless_new(store)
+    settled = _lake_rows(src, manifest)
+    store_secrets.put_secrets(store, _backup_secrets(src, manifest))
+    restored = _restore_ledger(src, store, settled)
+    _restore_lake(src, store, manifest)
+    if restored != {k: v for k, v in manifest["rows"].items() if k in restored}:
+        raise StoreError("the restored row counts differ from the backup's manifest")
+    return restored
+
+
+def _refuse_unless_new(store: Store) -> None:
     with store.engine.connect() as con:
         used = con.execute(sa.select(sa.func.count()).select_from(schema.batches)).scalar() \
             or con.execute(sa.select(sa.func.count()).select_from(schema.users)).scalar()
     if used:
         raise Conflict(f"{store.display} already holds data; restore into a new store (a new --db)")
-    settled = _lake_rows(src, manifest)
-    store_secrets.put_secrets(store, _backup_secrets(src, manifest))
+
+
+def _restore_ledger(src: Path, store: Store, settled: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
+    """The backup's ledger tables into the store's, in one transaction (``settled``: the rows that refer to lake
+    files, checked); the rows restored per table."""
     restored: dict[str, int] = {}
     with store.engine.begin() as con:
         for table in schema.metadata.sorted_tables:
@@ -198,12 +213,21 @@ def restore(src: Path, store: Store) -> dict[str, int]:
             if rows:
                 con.execute(table.insert(), rows)
         if con.dialect.name == "postgresql":  # identity columns continue after the restored ids
-            for table in schema.metadata.sorted_tables:
-                keys = list(table.primary_key.columns)
-                for column in keys if len(keys) == 1 and isinstance(keys[0].type, sa.Integer) else []:
-                    con.execute(sa.text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
-                        f"coalesce((SELECT max({column.name}) FROM {table.name}), 0) + 1, false)"))
+            _continue_identities(con)
+    return restored
+
+
+def _continue_identities(con: sa.Connection) -> None:
+    for table in schema.metadata.sorted_tables:
+        keys = list(table.primary_key.columns)
+        for column in keys if len(keys) == 1 and isinstance(keys[0].type, sa.Integer) else []:
+            con.execute(sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                f"coalesce((SELECT max({column.name}) FROM {table.name}), 0) + 1, false)"))
+
+
+def _restore_lake(src: Path, store: Store, manifest: dict[str, Any]) -> None:
+    """The backup's lake files into the store's lake, each checked against the manifest as it is copied."""
     for rel, digest in manifest["files"].items():
         if rel.startswith("lake/"):
             target = store.lake / rel[len("lake/"):]
@@ -211,9 +235,6 @@ def restore(src: Path, store: Store) -> dict[str, int]:
             if _copy_hashed(src / rel, target).sha256 != digest:
                 raise StoreError(f"{rel} changed while it was copied into the store's lake (a failing disk?); "
                                  "restore into a new store again")
-    if restored != {k: v for k, v in manifest["rows"].items() if k in restored}:
-        raise StoreError("the restored row counts differ from the backup's manifest")
-    return restored
 
 
 def _rows(path: Path, table: sa.Table) -> list[dict[str, Any]]:

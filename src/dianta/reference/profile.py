@@ -156,3 +156,11 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         grade_else=grade_else,
         benchmark_table=benchmarks,
     )
+
+
+def shipped_profile(profile_id: str) -> Profile | None:
+    """The shipped profile an account was computed with (None for an operator's own profile file)."""
+    try:
+        return load_profile(profile_id)
+    except ReferenceDataError:
+        return None

@@ -64,6 +64,27 @@ def _text(data: dict[str, Any], name: str, source: str, where: str = "") -> str:
     return str(data[name])
 
 
+def _entries(data: dict[str, Any], source: str) -> list[Any]:
+    entries = data.get("scenarios")
+    if not isinstance(entries, list) or not entries:
+        raise ReferenceDataError(f"carbon-price scenarios {source}: at least one [[scenarios]] entry is needed")
+    return entries
+
+
+def _scenario(entry: object, where: str, source: str) -> Scenario:
+    """One ``[[scenarios]]`` entry (``where``: its place in the file, for messages)."""
+    if not isinstance(entry, dict):
+        raise ReferenceDataError(f"carbon-price scenarios {source}: {where[:-1]} must be a table")
+    if "price_cny_per_t" not in entry:
+        raise ReferenceDataError(f"carbon-price scenarios {source}: value '{where}price_cny_per_t' is missing")
+    price = _number(entry["price_cny_per_t"], where + "price_cny_per_t", source)
+    if price < 0:
+        raise ReferenceDataError(f"carbon-price scenarios {source}: {where}price_cny_per_t {price} is negative")
+    return Scenario(scenario_id=_text(entry, "id", source, where), name_zh=_text(entry, "name_zh", source, where),
+                    name_en=_text(entry, "name_en", source, where), price_cny_per_t=price,
+                    source=_text(entry, "source", source, where))
+
+
 def load_scenarios(id_or_path: str | Path = "default") -> ScenarioSet:
     """Load a shipped scenario set by id (``default``) or an operator's scenario file by path."""
     path = Path(id_or_path)
@@ -87,23 +108,7 @@ def load_scenarios(id_or_path: str | Path = "default") -> ScenarioSet:
     if not 0 < threshold <= 1:
         raise ReferenceDataError(f"carbon-price scenarios {source}: threshold_share {threshold} must be in (0, 1] "
                                  "(a share of value added: 0.05 = 5 %)")
-    entries = data.get("scenarios")
-    if not isinstance(entries, list) or not entries:
-        raise ReferenceDataError(f"carbon-price scenarios {source}: at least one [[scenarios]] entry is needed")
-    scenarios = []
-    for i, entry in enumerate(entries, start=1):
-        where = f"scenarios[{i}]."
-        if not isinstance(entry, dict):
-            raise ReferenceDataError(f"carbon-price scenarios {source}: {where[:-1]} must be a table")
-        if "price_cny_per_t" not in entry:
-            raise ReferenceDataError(f"carbon-price scenarios {source}: value '{where}price_cny_per_t' is missing")
-        price = _number(entry["price_cny_per_t"], where + "price_cny_per_t", source)
-        if price < 0:
-            raise ReferenceDataError(f"carbon-price scenarios {source}: {where}price_cny_per_t {price} is negative")
-        scenarios.append(Scenario(scenario_id=_text(entry, "id", source, where),
-                                  name_zh=_text(entry, "name_zh", source, where),
-                                  name_en=_text(entry, "name_en", source, where),
-                                  price_cny_per_t=price, source=_text(entry, "source", source, where)))
+    scenarios = [_scenario(entry, f"scenarios[{i}].", source) for i, entry in enumerate(_entries(data, source), 1)]
     ids = [s.scenario_id for s in scenarios]
     if len(set(ids)) != len(ids):
         raise ReferenceDataError(f"carbon-price scenarios {source}: scenario ids must be unique ({', '.join(ids)})")

@@ -7,24 +7,14 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
-from dianta.errors import UsageError
-
-Lang = Literal["zh", "en"]
-LANGS: tuple[Lang, ...] = ("zh", "en")
+from dianta.lang import Lang
 
 
 @cache
 def catalogue() -> dict[str, dict[str, list[str]]]:
     with (Path(__file__).parent / "messages.toml").open("rb") as f:
         return tomllib.load(f)
-
-
-def check_lang(lang: str) -> Lang:
-    if lang not in LANGS:
-        raise UsageError(f"--lang {lang!r}: choose zh (中文) or en (English)")
-    return lang  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,12 @@ from openpyxl import Workbook
 
 from dianta.accounts import query
 from dianta.accounts.export import safe_text, workbook_bytes
+from dianta.lang import check_lang
 from dianta.ledger import schema
 from dianta.ledger.store import Store
 from dianta.reference.tables import industry_sections, region_codes
 from dianta.reports import charts
-from dianta.reports.i18n import Words, check_lang
+from dianta.reports.i18n import Words
 from dianta.reports.render import html_to_pdf
 from dianta.reports.templating import environment
 from dianta.security.authz import SUMMARY_SCOPES

@@ -6,25 +6,17 @@ import datetime as dt
 import math
 
 from dianta.calc import evaluation
-from dianta.errors import ReferenceDataError
-from dianta.reference.profile import Profile, load_profile
+from dianta.lang import Lang, check_lang
+from dianta.reference.profile import Profile, shipped_profile
 from dianta.reports import charts
 from dianta.reports.content import AccountReport
-from dianta.reports.i18n import Lang, Words, catalogue, check_lang
+from dianta.reports.i18n import Words, catalogue
 from dianta.reports.labels import label_svg
 from dianta.reports.templating import TEMPLATES, environment
 from dianta.reports.typeface import FONTS
 
 UNITS = {"emissions_t": "tCO2", "intensity": "tCO2/10k CNY", "reduction_t": "tCO2", "kwh_green": "MWh",
          "green_share": "%", "green_reduction_t": "tCO2"}
-
-
-def shipped_profile(profile_id: str) -> Profile | None:
-    """The shipped profile an account was computed with (None for an operator's own profile file)."""
-    try:
-        return load_profile(profile_id)
-    except ReferenceDataError:
-        return None
 
 
 def advice(record: dict[str, object], profile: Profile | None, w: Words) -> list[str]:

@@ -18,9 +18,10 @@ from typing import Any, NoReturn
 
 import sqlalchemy as sa
 
+from dianta.clock import now_iso
 from dianta.errors import AuthError, Conflict, NotFound, UsageError
 from dianta.ledger import schema
-from dianta.ledger.store import Store, now_iso
+from dianta.ledger.store import Store
 from dianta.security import audit
 from dianta.security.audit import transaction
 from dianta.security.passwords import hash_password, verify_password

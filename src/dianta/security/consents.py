@@ -14,19 +14,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from dianta.clock import now_iso, today_cst
 from dianta.errors import Conflict, NotFound, UsageError
 from dianta.ledger import schema
-from dianta.ledger.store import Store, now_iso
+from dianta.ledger.store import Store
 from dianta.security.audit import transaction
 
 #: what a consent lets a bank read: the account summary, the full account, or reports
 SCOPES = ("summary", "full", "reports")
-CHINA_STANDARD_TIME = dt.timezone(dt.timedelta(hours=8), "CST")
-
-
-def today_cst() -> dt.date:
-    """Today's date in China Standard Time (UTC+8)."""
-    return dt.datetime.now(CHINA_STANDARD_TIME).date()
 
 
 def is_live(*, revoked_at: str | None, expires_on: str | dt.date, on: dt.date) -> bool:

@@ -18,12 +18,11 @@ from typing import Any
 
 import jwt
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from dianta.errors import AuthError, UsageError
 from dianta.ledger import schema
 from dianta.ledger.secrets import store_secret
-from dianta.ledger.store import Store
+from dianta.ledger.store import Store, insert_if_absent
 from dianta.security.audit import transaction
 from dianta.security.principal import Principal
 from dianta.security.users import active_user_principal, token_generation
@@ -33,12 +32,6 @@ ALGORITHM = "HS256"
 SECRET_KEY = "token_secret"
 #: default lifetime [s] (15 minutes)
 DEFAULT_TTL_SECONDS = 900
-
-
-def insert_if_absent(con: sa.Connection, table: sa.Table, values: dict[str, Any]) -> None:
-    """``INSERT … ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL (safe when two processes race)."""
-    insert = postgresql.insert if con.dialect.name == "postgresql" else sqlite.insert
-    con.execute(insert(table).values(**values).on_conflict_do_nothing())
 
 
 def issue_token(store: Store, principal: Principal, *, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> tuple[str, int]:

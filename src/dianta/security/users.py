@@ -16,9 +16,10 @@ from typing import Any, cast
 import sqlalchemy as sa
 from stdnum.cn import uscc
 
+from dianta.clock import now_iso
 from dianta.errors import AuthError, Conflict, NotFound, UsageError
 from dianta.ledger import schema
-from dianta.ledger.store import Store, now_iso
+from dianta.ledger.store import Store
 from dianta.security.audit import transaction
 from dianta.security.passwords import (
     MIN_PASSWORD_LENGTH,

@@ -28,6 +28,7 @@ from dianta.api.schemas import (
     QuotePublic,
     WhatIfPublic,
 )
+from dianta.clock import today_cst
 from dianta.errors import UsageError
 from dianta.finance.interest import interest_saved_records, programme_totals
 from dianta.finance.loans import load_loans, loan_owner
@@ -35,7 +36,6 @@ from dianta.finance.pricing import list_policies, list_pricings, make_quote, pri
 from dianta.finance.whatif import what_if
 from dianta.security import audit
 from dianta.security.authz import authorize, visible_codes
-from dianta.security.consents import today_cst
 from dianta.security.principal import Principal
 
 router = APIRouter(tags=["finance"])

@@ -17,11 +17,12 @@ from dianta.api.deps import PrincipalDep, StoreDep
 from dianta.api.schemas import CREDIT_CODE, Advice, LabelVerification, Message, PortfolioPublic
 from dianta.finance.pcaf import financed_emissions, pcaf_json, pcaf_xlsx
 from dianta.finance.risk import with_transition_risk
+from dianta.reference.profile import shipped_profile
 from dianta.reports.content import gather_account_report
 from dianta.reports.i18n import Words
 from dianta.reports.labels import label_image
 from dianta.reports.portfolio import bank_portfolio, portfolio_codes, render_portfolio
-from dianta.reports.render import advice, render_account_report, shipped_profile
+from dianta.reports.render import advice, render_account_report
 from dianta.reports.requirements import XLSX_NAME, requirements_html, requirements_xlsx
 from dianta.security import audit
 from dianta.security.authz import authorize, visible_codes

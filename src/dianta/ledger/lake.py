@@ -1,0 +1,327 @@
+"""The lake: Parquet files of the interval tables under ``<store>/lake/``, referenced by the ledger.
+
+Layout: ``<table>/month=<YYYY-MM>/b<batch>[-to-<YYYY-MM>].parquet`` (a file holds one month, or a run of
+consecutive months of one year), ``_history/<table>/b<batch>.parquet`` (the old values of corrected rows) and
+``_quarantine/b<batch>-<table>.parquet`` (the rows a ``--partial`` batch quarantined). Every file is written
+with :data:`LAKE_PARQUET`; the ledger's ``lake_files`` row says which months it holds and whether it is
+current (``active``) or ``superseded``; a file is current or superseded as a whole.
+
+A batch's files go to the lake in three steps (DESIGN.md, "one batch, applied at once, across ledger and
+lake"), each a part of :class:`BatchFiles`:
+
+1. **stage**, before the ledger transaction: the files are written into a staging folder of their own
+   (:func:`staging_folder`, ``lake/_staging/<token>/``, locked while in use) and their size and SHA-256 read
+   back (:mod:`dianta.ledger.integrity`);
+2. **record**, in the batch's ledger transaction under the write lock: refused when another batch changed the
+   current files the batch read meanwhile; else the staged files get their names (the batch id is known now)
+   and the rows that refer to them are written, and the files of months written again are superseded;
+3. **publish**, after the commit: the files are renamed into the lake.
+
+A crash before the commit leaves staging debris only; one after it leaves committed files in staging. The
+next opening of the store (:func:`recover`) removes the first and publishes the second; readers see only
+committed batches.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from dianta.errors import Conflict
+from dianta.ledger import integrity, schema
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from dianta.ledger.store import Store
+
+#: DuckDB ``COPY`` options of every lake file: Parquet format v2 (delta-encoded timestamps, byte-stream-split
+#: kWh) with Snappy (Spark's default), written in under half the time of v1 with zstd, 12 % larger, and read by
+#: DuckDB, Spark and Arrow (175 M readings: 5.6 s against 13 s)
+LAKE_PARQUET = "FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION v2"
+#: the end of every refusal because another batch got in first (issue 13)
+RESEND = "nothing of this batch was applied: send it again"
+#: ledger work that refers to a batch's staged files, run in its transaction with (transaction, batch id)
+Recording = Callable[[sa.Connection, int], object]
+
+
+# -- months and files ---------------------------------------------------------------------------------------
+def span_months(first: str, last: str) -> list[str]:
+    """The months from ``first`` to ``last`` (YYYY-MM), both included."""
+    y, m = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def month_runs(months: list[str]) -> list[list[str]]:
+    """Sorted months (YYYY-MM) cut into runs of consecutive months of one year: the months one lake file
+    holds (compute reads a year's files; a run never makes a file hold a month it has no rows of)."""
+    runs: list[list[str]] = []
+    for month in sorted(months):
+        if runs and runs[-1][-1][:4] == month[:4] and span_months(runs[-1][-1], month)[1:] == [month]:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return runs
+
+
+def overlapping(months: list[str]) -> sa.ColumnElement[bool]:
+    """Lake files (``lake_files`` rows) holding rows of any of ``months`` (YYYY-MM, which sort as text)."""
+    lf = schema.lake_files
+    last = sa.func.coalesce(lf.c.month_to, lf.c.month)
+    return sa.or_(sa.false(), *(sa.and_(lf.c.month <= m, last >= m) for m in sorted(set(months))))
+
+
+def active_spans(store: Store, table: str, months: list[str] | None = None, *, verify: bool = True,
+                 con: sa.Connection | None = None) -> list[tuple[Path, str, str]]:
+    """(file, first month, last month) of the committed, current lake files of ``table`` (those holding rows
+    of ``months`` when given), as :meth:`Store.active_files` says."""
+    lf = schema.lake_files
+    query = (sa.select(lf.c.path, lf.c.month, sa.func.coalesce(lf.c.month_to, lf.c.month), lf.c.size_bytes,
+                       lf.c.sha256)
+             .where(lf.c.table_name == table, lf.c.state == "active").order_by(lf.c.path))
+    if months is not None:
+        query = query.where(overlapping(months))
+    if con is not None:
+        rows = con.execute(query).all()
+    else:
+        with store.engine.connect() as own:
+            rows = own.execute(query).all()
+    if verify:
+        integrity.check(store.lake, [integrity.LakeFile(r[0], r[3], r[4]) for r in rows])
+    return [(store.lake / r[0], r[1], r[2]) for r in rows]
+
+
+# -- staging ------------------------------------------------------------------------------------------------
+@contextmanager
+def staging_folder(staging: Path) -> Iterator[Path]:
+    """A new folder under ``staging`` for one batch's lake files, removed on exit. It is locked (before it
+    exists) while in use, so that :func:`recover` in another process does not take it for debris."""
+    while True:
+        token = secrets.token_hex(8)
+        lock_path = staging / f"{token}.lock"
+        lock = lock_path.open("a")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:  # recover() elsewhere may have removed the file before it was locked: take another
+            if os.stat(lock_path).st_ino == os.fstat(lock.fileno()).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        lock.close()
+    folder = staging / token
+    try:
+        folder.mkdir()
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        lock_path.unlink(missing_ok=True)
+        lock.close()
+
+
+def recover(store: Store) -> None:
+    """Publish committed lake files left in staging by a process that ended before publishing them; remove
+    staging debris of uncommitted work. Staging folders still in use by a live process (another command, the
+    API server) are left alone."""
+    staging = store.staging
+    for lock_path in sorted(staging.glob("*.lock")):  # ended before its folder was made or removed
+        if not (staging / lock_path.stem).exists():
+            with _locked(lock_path) as free:
+                if free:
+                    lock_path.unlink(missing_ok=True)
+    for token_dir in sorted(p for p in staging.iterdir() if p.is_dir()):
+        lock_path = staging / f"{token_dir.name}.lock"
+        with _locked(lock_path) as free:
+            if not free:
+                continue
+            staged = sorted(token_dir.rglob("*.parquet"))
+            if staged:  # read after taking the lock: the ledger is final for the process that staged them
+                with store.engine.connect() as con:
+                    known = {f.rel for f in integrity.referenced(con)}
+                for f in staged:
+                    rel = f.relative_to(token_dir).as_posix()
+                    if rel in known and not (store.lake / rel).exists():
+                        _move(f, store.lake / rel)
+            shutil.rmtree(token_dir, ignore_errors=True)
+            lock_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[bool]:
+    """Try to lock ``path`` (created when missing) without waiting: yields whether the lock was taken."""
+    with path.open("a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
+def _move(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+
+
+# -- one batch's files --------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A staged lake file: ``template``, its path under the lake with ``{batch}`` for the batch id (known only
+    in the ledger transaction), and its size and SHA-256."""
+
+    template: str
+    digest: integrity.Digest
+
+    def path(self, batch_id: int) -> str:
+        """Its path under the lake, for batch ``batch_id``."""
+        return self.template.format(batch=f"{batch_id:06d}")
+
+
+class BatchFiles:
+    """The lake files of one batch, from staging (``folder``, of :func:`staging_folder`) to the lake.
+
+    Stage, with no ledger transaction open (on SQLite a transaction holds the write lock, and the API's reads
+    wait for it), against ``view``, the snapshot of the ledger the batch was checked against:
+    :meth:`current` (the current files of some months, checked), :meth:`read_months` (the months whose
+    current files the batch's work depends on), :meth:`stage` (a file of rows of a DuckDB query on ``con``),
+    :meth:`add` (a lake table's file, recorded with the batch), :meth:`carry` (the stored rows of months a
+    correction makes the batch write again), :meth:`supersede` and :meth:`on_record` (other ledger rows that
+    refer to a staged file). Then, in the batch's transaction: :meth:`check_unchanged` and :meth:`record`;
+    after the commit, :meth:`publish`."""
+
+    def __init__(self, store: Store, con: duckdb.DuckDBPyConnection, folder: Path, *, view: sa.Connection):
+        self.store, self.con, self.folder, self.view = store, con, folder, view
+        self._pending: list[tuple[Path, Staged]] = []  # staged file in the folder, what it is
+        self._recordings: list[Recording] = []
+        self._based_on: dict[tuple[str, str], set[str]] = {}  # (table, month) -> the current files then
+        self.named: list[str] = []  # paths under the lake of the files recorded, to publish
+
+    # -- stage ------------------------------------------------------------------------------------------
+    def current(self, table: str, months: list[str]) -> list[Path]:
+        """The current files of ``table`` holding rows of ``months``, checked against their digests."""
+        return self.store.active_files(table, months, con=self.view)
+
+    def read_months(self, table: str, months: list[str]) -> None:
+        """The batch's work on ``months`` of ``table`` depends on their current files: :meth:`check_unchanged`
+        refuses the batch when another one changed them meanwhile."""
+        spans = active_spans(self.store, table, months, verify=False, con=self.view)  # names only
+        for month in months:
+            self._based_on[(table, month)] = {str(f) for f, first, last in spans if first <= month <= last}
+
+    def rewritten_months(self, table: str, corrected: set[str]) -> list[str]:
+        """The months written again for rows corrected in ``corrected``: those, and every month of each
+        current file holding one of them, and so on (files that span months are superseded whole)."""
+        months = set(corrected)
+        while True:
+            spans = (active_spans(self.store, table, sorted(months), verify=False, con=self.view)
+                     if months else [])
+            wider = months | {m for _, first, last in spans for m in span_months(first, last)}
+            if wider == months:
+                return sorted(months)
+            months = wider
+
+    def stage(self, select: str, template: str, params: dict[str, object] | None = None, *,
+              reuse: Path | None = None) -> Staged:
+        """Stage the rows of ``select`` as a lake file (``template``: its path with ``{batch}``), in the lake's
+        format; ``reuse``: a file already written in that format with exactly these rows, moved instead."""
+        target = self.folder / "pending" / f"{len(self._pending)}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if reuse is not None:
+            shutil.move(reuse, target)
+        else:
+            escaped = str(target).replace("'", "''")
+            self.con.execute(f"COPY ({select}) TO '{escaped}' ({LAKE_PARQUET})", params or {})
+        return self._staged(target, template)
+
+    def _staged(self, staged: Path, template: str) -> Staged:
+        """Add a staged file to the batch. Its size and SHA-256 are read back now, before the ledger
+        transaction (DuckDB cannot hash while it writes; the file is still in the page cache), and recorded
+        with the row that refers to it (:mod:`dianta.ledger.integrity`)."""
+        entry = Staged(template, integrity.file_digest(staged))
+        self._pending.append((staged, entry))
+        return entry
+
+    def add(self, table: str, select: str, months: list[str], n_rows: int, *, reuse: Path | None = None) -> None:
+        """Stage the rows of ``select`` as the file of ``table`` holding ``months`` (one month, or a run of
+        consecutive months of a year), ``n_rows`` rows, and record it as current with the batch."""
+        suffix = f"-to-{months[-1]}" if len(months) > 1 else ""
+        staged = self.stage(select, f"{table}/month={months[0]}/b{{batch}}{suffix}.parquet", reuse=reuse)
+        self._register(table, staged, months, n_rows)
+
+    def carry(self, table: str, columns: str, months: list[str]) -> None:
+        """Write the stored rows (``columns``, SQL) of ``months`` again, a file per month, in one pass over the
+        current files that hold them (the months of a multi-month file a correction supersedes)."""
+        folder = self.folder / "pending" / f"part{len(self._pending)}"
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        escaped = str(folder).replace("'", "''")
+        files = [str(f) for f in self.current(table, months)]
+        self.con.execute(f"COPY (SELECT {columns}, strftime(ts, '%Y-%m') AS month FROM read_parquet($files) "
+                         f"WHERE strftime(ts, '%Y-%m') IN (SELECT unnest($months))) TO '{escaped}' "
+                         f"({LAKE_PARQUET}, PARTITION_BY (month))", {"files": files, "months": months})
+        for month in months:
+            for i, path in enumerate(sorted((folder / f"month={month}").glob("*.parquet"))):
+                staged = self._staged(path, f"{table}/month={month}/b{{batch}}{'' if i == 0 else f'-{i}'}.parquet")
+                self._register(table, staged, [month], pq.ParquetFile(path).metadata.num_rows)
+
+    def _register(self, table: str, staged: Staged, months: list[str], n_rows: int) -> None:
+        lf, d = schema.lake_files, staged.digest
+        self.on_record(lambda tx, batch_id: tx.execute(lf.insert().values(
+            path=staged.path(batch_id), table_name=table, month=months[0], month_to=months[-1], batch_id=batch_id,
+            n_rows=n_rows, state="active", size_bytes=d.size_bytes, sha256=d.sha256)))
+
+    def supersede(self, table: str, months: list[str]) -> None:
+        """The current files of ``table`` holding rows of ``months`` (written again by the batch) are
+        superseded by it."""
+        lf = schema.lake_files
+
+        def superseding(month: str) -> Recording:
+            return lambda tx, batch_id: tx.execute(
+                lf.update().where(lf.c.table_name == table, lf.c.state == "active", lf.c.batch_id != batch_id,
+                                  overlapping([month]))
+                .values(state="superseded", superseded_by=batch_id))
+
+        for month in months:
+            self.on_record(superseding(month))
+
+    def on_record(self, work: Recording) -> None:
+        """Run ``work`` (transaction, batch id) in :meth:`record`: a ledger row that refers to a staged file."""
+        self._recordings.append(work)
+
+    # -- record, in the batch's transaction ---------------------------------------------------------------
+    def check_unchanged(self, tx: sa.Connection) -> None:
+        """Refuse (:class:`Conflict`) when another batch changed, since the snapshot the batch was staged
+        against, the current files of the months it read (``tx``: under the write lock)."""
+        for (table, month), files in self._based_on.items():
+            if {str(f) for f in self.store.active_files(table, [month], verify=False, con=tx)} != files:
+                raise Conflict(f"another batch changed {table} of {month} while this one was applied; {RESEND}")
+
+    def record(self, tx: sa.Connection, batch_id: int) -> None:
+        """Give the staged files their names (under the staging folder, as in the lake) and write the ledger
+        rows that refer to them, in the transaction ``tx`` of batch ``batch_id``."""
+        for staged, entry in self._pending:
+            rel_path = entry.path(batch_id)
+            _move(staged, self.folder / rel_path)
+            self.named.append(rel_path)
+        for work in self._recordings:
+            work(tx, batch_id)
+
+    # -- publish, after the commit ------------------------------------------------------------------------
+    def publish(self, *, midway: Callable[[], None] | None = None) -> None:
+        """Rename the recorded files into the lake (after the ledger commit); ``midway`` runs when half are
+        (a crash point for tests)."""
+        for i, rel_path in enumerate(self.named):
+            if i == len(self.named) // 2 and midway is not None:
+                midway()
+            _move(self.folder / rel_path, self.store.lake / rel_path)
