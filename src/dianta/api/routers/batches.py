@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -21,11 +20,11 @@ from dianta.api.schemas import (
     QuarantinePublic,
     TableCounts,
 )
-from dianta.errors import NotFound
+from dianta.ingest import batches
+from dianta.ingest.batches import BatchRecord
 from dianta.ingest.corrections import list_corrections
 from dianta.ingest.quarantine import list_quarantine
 from dianta.ingest.upload import ingest_upload
-from dianta.ledger import schema
 from dianta.security import audit
 from dianta.security.authz import authorize
 
@@ -56,45 +55,34 @@ def upload_batch(store: StoreDep, principal: PrincipalDep, files: Annotated[list
         "findings": [FindingPublic.model_validate(f.as_dict()) for f in result.findings]})
 
 
-def _batch(row: sa.Row) -> BatchPublic:
-    summary = json.loads(row.summary_json)
-    return BatchPublic(batch_id=row.batch_id, received_at=row.received_at, received_by=row.received_by,
-                       reason=row.reason, status=row.status, counts=summary.get("counts", {}),
-                       warnings=summary.get("warnings", 0))
+def _batch(batch: BatchRecord) -> BatchPublic:
+    return BatchPublic(batch_id=batch.batch_id, received_at=batch.received_at, received_by=batch.received_by,
+                       reason=batch.reason, status=batch.status, warnings=batch.warnings,
+                       counts={table: TableCounts(**n) for table, n in batch.counts.items()})
 
 
 @router.get("", response_model=BatchList)
 def list_batches(store: StoreDep, principal: PrincipalDep, limit: Limit = 100) -> BatchList:
     authorize(store, principal, "batch.read", resource="batches")
-    b = schema.batches
-    with store.engine.connect() as con:
-        rows = con.execute(sa.select(b).order_by(b.c.batch_id.desc()).limit(limit)).all()
+    found = batches.list_batches(store, limit=limit)
     audit.record(store, principal=principal, action="batch.read", resource="batches",
-                 detail={"batch_ids": [r.batch_id for r in rows]})
-    return BatchList(items=[_batch(r) for r in rows])
+                 detail={"batch_ids": [b.batch_id for b in found]})
+    return BatchList(items=[_batch(b) for b in found])
 
 
 @router.get("/{batch_id}", response_model=BatchPublic, responses=errors(404))
 def get_batch(store: StoreDep, principal: PrincipalDep, batch_id: Id) -> BatchPublic:
     authorize(store, principal, "batch.read", resource=f"batch:{batch_id}")
-    with store.engine.connect() as con:
-        row = con.execute(sa.select(schema.batches).where(schema.batches.c.batch_id == batch_id)).first()
-    if row is None:
-        raise NotFound(f"no batch {batch_id}")
+    batch = batches.get_batch(store, batch_id)
     audit.record(store, principal=principal, action="batch.read", resource=f"batch:{batch_id}")
-    return _batch(row)
+    return _batch(batch)
 
 
 @router.get("/{batch_id}/findings", response_model=list[FindingPublic], responses=errors(404))
 def batch_findings(store: StoreDep, principal: PrincipalDep, batch_id: Id) -> list[FindingPublic]:
     """The warnings of an applied batch and the reasons its quarantined rows were rejected."""
     authorize(store, principal, "batch.read", resource=f"batch:{batch_id}")
-    with store.engine.connect() as con:
-        summary = con.execute(sa.select(schema.batches.c.summary_json)
-                              .where(schema.batches.c.batch_id == batch_id)).scalar()
-    if summary is None:
-        raise NotFound(f"no batch {batch_id}")
-    findings = json.loads(summary).get("findings", [])
+    findings = batches.get_batch(store, batch_id).findings
     audit.record(store, principal=principal, action="batch.read", resource=f"batch:{batch_id}:findings",
                  detail={"findings": len(findings)})
     return [FindingPublic.model_validate(f) for f in findings]

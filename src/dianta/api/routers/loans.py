@@ -11,10 +11,9 @@ from fastapi import APIRouter, Path
 
 from dianta.api.deps import CreditCodeQuery, PrincipalDep, StoreDep, errors, signed_in
 from dianta.api.schemas import LoanCreate, LoanPublic, PricingCreate, PricingPublic
-from dianta.finance.loans import loan_owner
+from dianta.finance.loans import loan_bank, loan_owner, loan_rows
 from dianta.finance.pricing import list_pricings, price_loan
 from dianta.ingest.upload import record_loan
-from dianta.ledger import schema
 from dianta.security import audit
 from dianta.security.authz import authorize
 
@@ -29,9 +28,7 @@ def create_loan(store: StoreDep, principal: PrincipalDep, body: LoanCreate) -> L
     """Record (or correct) one of the bank's own loans, with the checks of the `loans` table."""
     bank_id = str(principal.org_id)
     resource = f"loan:{body.loan_id}"
-    loans = schema.data_tables["loans"]
-    with store.engine.connect() as con:
-        owner = con.execute(sa.select(loans.c.bank_id).where(loans.c.loan_id == body.loan_id)).scalar()
+    owner = loan_bank(store, body.loan_id)
     # a new loan is the caller's; an existing one is its owner's, which another bank may not overwrite
     authorize(store, principal, "loan.write", resource=resource, bank_id=owner or bank_id)
     loan = {**body.model_dump(mode="json"), "bank_id": bank_id}
@@ -49,16 +46,10 @@ def create_loan(store: StoreDep, principal: PrincipalDep, body: LoanCreate) -> L
 def list_loans(store: StoreDep, principal: PrincipalDep, credit_code: CreditCodeQuery = None) -> list[LoanPublic]:
     """A bank's own loans (the operator sees every bank's)."""
     authorize(store, principal, "loan.read", resource="loans")
-    loans = schema.data_tables["loans"]
-    query = sa.select(loans).order_by(loans.c.loan_id)
-    if principal.role == "bank":
-        query = query.where(loans.c.bank_id == principal.org_id)
-    if credit_code:
-        query = query.where(loans.c.credit_code == credit_code)
-    with store.engine.connect() as con:
-        rows = con.execute(query).mappings().all()
+    rows = loan_rows(store, bank_id=str(principal.org_id) if principal.role == "bank" else None,
+                     credit_code=credit_code)
     audit.record(store, principal=principal, action="loan.read", resource="loans", detail={"count": len(rows)})
-    return [LoanPublic.model_validate({k: (dt.date.fromisoformat(v) if k in DATES else v)
+    return [LoanPublic.model_validate({k: (dt.date.fromisoformat(str(v)) if k in DATES else v)
                                        for k, v in r.items() if k in LoanPublic.model_fields}) for r in rows]
 
 
