@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 import dianta
 from dianta.api.deps import get_principal, scope_client
 from dianta.api.redact import redact_paths
-from dianta.api.routers import accounts, admin, auth, batches, consents, finance, programme, reports
+from dianta.api.routers import ROUTERS
 from dianta.api.schemas import FindingPublic
 from dianta.api.web import mount_dashboard, mount_docs
 from dianta.errors import (
@@ -210,8 +210,8 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None, max_body_
     if hsts_max_age > 0:
         app.state.security_headers["Strict-Transport-Security"] = f"max-age={hsts_max_age}"
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes)
-    for module in (auth, admin, batches, accounts, consents, programme, reports, finance):
-        app.include_router(module.router, prefix="/api/v1")
+    for router in ROUTERS:
+        app.include_router(router, prefix="/api/v1")
     mount_docs(app)
     mount_dashboard(app)
     if cors_origins:
@@ -222,7 +222,8 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None, max_body_
     def dianta_error(_request: Request, exc: DiantaError) -> JSONResponse:
         status, body, headers = error_answer(exc)
         if isinstance(exc, InputRefused):
-            body["findings"] = [FindingPublic(**f.as_dict()).model_dump() for f in exc.findings]  # (redacted there)
+            # each finding's texts redacted there
+            body["findings"] = [FindingPublic.model_validate(f.as_dict()).model_dump() for f in exc.findings]
         return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(sa.exc.DataError)

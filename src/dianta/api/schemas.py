@@ -1,4 +1,13 @@
-"""Request and response models of the API (schema families ``XCreate`` / ``XPublic`` / ``XList``)."""
+"""Request and response models of the API, named by one rule (the FastAPI template's schema families):
+
+- ``XCreate``: a request body that creates something (a record, a version, a run, a quote);
+- ``XUpdate``: a request body that changes an existing record;
+- ``XPublic``: a response body (``XSecretPublic`` where a created secret is shown once);
+- ``XList``: a response that wraps a page of ``XPublic`` items with its paging;
+- a model nested inside one of those is named for what it is (``Benchmark``, ``TableCounts``, ``ScoreLink``).
+
+Responses that are plain JSON arrays stay arrays (``list[XPublic]``).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +25,11 @@ ORG_ID = r"^[A-Za-z0-9_.\-]{1,64}$"
 CREDIT_CODE = r"^[0-9A-Z]{18}$"
 
 
-class Message(BaseModel):
+class ErrorPublic(BaseModel):
+    """An error answer: the English message, and the Chinese one where the error has it."""
+
     detail: str
+    detail_zh: str | None = None
 
 
 class FindingPublic(BaseModel):
@@ -38,15 +50,26 @@ class FindingPublic(BaseModel):
         return None if text is None else redact_paths(text)
 
 
-class EnterpriseFinding(FindingPublic):
+class EnterpriseFindingPublic(FindingPublic):
     batch_id: int
     received_at: str
 
 
-class Refusal(BaseModel):
-    """A refused request that names every problem (a batch that was not applied)."""
+class ValidationIssue(BaseModel):
+    """One parameter or body field that failed validation (FastAPI's own answer)."""
 
-    detail: str
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class RefusalPublic(BaseModel):
+    """A refused request (422): Dianta's refusal names every problem (``detail`` text, ``detail_zh``, the
+    ``findings`` of a batch that was not applied); a parameter or body that failed validation is answered with
+    ``detail`` listing what failed."""
+
+    detail: str | list[ValidationIssue]
+    detail_zh: str | None = None
     findings: list[FindingPublic] = []
 
 
@@ -105,7 +128,7 @@ class ApiKeyCreate(BaseModel):
                                 description="the operator may create a key for another user")
 
 
-class ApiKeyCreated(BaseModel):
+class ApiKeySecretPublic(BaseModel):
     key: str = Field(description="shown once; send it as the X-API-Key header")
     key_id: str
     label: str
@@ -118,17 +141,17 @@ class ApiKeyPublic(BaseModel):
     revoked_at: str | None
 
 
-class TableCountsPublic(BaseModel):
+class TableCounts(BaseModel):
     new: int
     unchanged: int
     corrected: int
     quarantined: int
 
 
-class BatchResult(BaseModel):
+class BatchUploadPublic(BaseModel):
     status: Literal["applied", "partial", "unchanged"]
     batch_id: int | None
-    counts: dict[str, TableCountsPublic]
+    counts: dict[str, TableCounts]
     marked_accounts: int
     findings: list[FindingPublic]
 
@@ -139,7 +162,7 @@ class BatchPublic(BaseModel):
     received_by: str
     reason: str | None
     status: str
-    counts: dict[str, TableCountsPublic]
+    counts: dict[str, TableCounts]
     warnings: int
 
 
@@ -170,7 +193,7 @@ class CorrectionPublic(BaseModel):
     note: str
 
 
-class ComputeRequest(BaseModel):
+class ComputeRunCreate(BaseModel):
     year: int = Field(ge=1901, le=2199)
     profile: str = Field(default="default", pattern=r"^[A-Za-z0-9_\-]{1,64}$",
                          description="a shipped methodology profile id")
@@ -178,7 +201,7 @@ class ComputeRequest(BaseModel):
                               "since the last run (the result equals a full run)")
 
 
-class ComputeResult(BaseModel):
+class ComputeRunPublic(BaseModel):
     run_id: int
     year: int
     profile_id: str
@@ -372,7 +395,7 @@ class AuditEntryPublic(BaseModel):
                                       "read, which enterprises' figures it returned (credit_codes)")
 
 
-class AuditReport(BaseModel):
+class AuditVerificationPublic(BaseModel):
     ok: bool
     entries: int
     first_bad_entry: int | None
@@ -382,7 +405,7 @@ class AuditReport(BaseModel):
                                   "pass it as expect_head later")
 
 
-class LabelVerification(BaseModel):
+class LabelVerificationPublic(BaseModel):
     """What a carbon evaluation label states and whether the published account still states it."""
 
     code: str
@@ -397,7 +420,7 @@ class LabelVerification(BaseModel):
     issued_at: str
 
 
-class Advice(BaseModel):
+class AdvicePublic(BaseModel):
     credit_code: str
     year: int
     lang: Literal["zh", "en"]
@@ -449,7 +472,7 @@ class PortfolioPublic(BaseModel):
                                                       "and the borrowers flagged under each")
 
 
-class StaleAccount(BaseModel):
+class StaleAccountPublic(BaseModel):
     """An account marked for recalculation (year 0: every published year of the enterprise)."""
 
     credit_code: str
@@ -466,7 +489,7 @@ class Eligibility(BaseModel):
     require_current_account: bool = True
 
 
-class PolicyIn(BaseModel):
+class PolicyCreate(BaseModel):
     """A bank's loan pricing policy (METHODOLOGY.md §8): grade → discount [bp], optional score link, cap."""
 
     model_config = ConfigDict(extra="forbid")
@@ -478,12 +501,12 @@ class PolicyIn(BaseModel):
     eligibility: Eligibility = Eligibility()
 
 
-class PolicyPublic(PolicyIn):
+class PolicyPublic(PolicyCreate):
     bank_id: str
     version: int
 
 
-class QuoteIn(BaseModel):
+class QuoteCreate(BaseModel):
     credit_code: str = Field(pattern=r"^[0-9A-Z]{18}$")
     base_rate_pct: float = Field(ge=0, le=100)
     on: dt.date | None = Field(default=None, description="pricing day (default today, China Standard Time)")
@@ -509,7 +532,7 @@ class QuotePublic(BaseModel):
     reasons: list[str]
 
 
-class PricingIn(BaseModel):
+class PricingCreate(BaseModel):
     on: dt.date | None = Field(default=None, description="the day the discount starts (default today, CST)")
     policy_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
@@ -533,7 +556,7 @@ class PricingPublic(BaseModel):
     reasons: list[str]
 
 
-class InterestRecord(BaseModel):
+class InterestRecordPublic(BaseModel):
     loan_id: str
     bank_id: str
     credit_code: str
@@ -554,7 +577,7 @@ class ProgrammeGroup(BaseModel):
     borrowers_with_accounts: int
 
 
-class ProgrammeTotals(BaseModel):
+class ProgrammeTotalsPublic(BaseModel):
     """The programme totals (METHODOLOGY.md §8), each a sum over the loan records it was made from (the
     fingerprint identifies them; the operator may ask for the records themselves)."""
 
@@ -568,7 +591,7 @@ class ProgrammeTotals(BaseModel):
     by_month: list[dict[str, float | str]]
     fingerprint: str
     loans: list[dict[str, object]] | None = None
-    interest: list[InterestRecord] | None = None
+    interest: list[InterestRecordPublic] | None = None
 
 
 class WhatIfPublic(BaseModel):
@@ -590,7 +613,7 @@ class WhatIfPublic(BaseModel):
     discount_gain_bp: float | None = None
 
 
-class AlertEvent(BaseModel):
+class AlertEventPublic(BaseModel):
     credit_code: str
     name: str | None
     year: int

@@ -99,3 +99,25 @@ def loan_owner(store: Store, loan_id: str) -> tuple[str, str]:
     if row is None:
         raise NotFound(f"no loan {loan_id}")
     return str(row[0]), str(row[1])
+
+
+def loan_bank(store: Store, loan_id: str) -> str | None:
+    """The bank that reported a loan, or None for a loan id no bank has reported."""
+    loans = schema.data_tables["loans"]
+    with store.engine.connect() as con:
+        bank = con.execute(sa.select(loans.c.bank_id).where(loans.c.loan_id == loan_id)).scalar()
+    return None if bank is None else str(bank)
+
+
+def loan_rows(store: Store, *, bank_id: str | None = None, credit_code: str | None = None
+              ) -> list[dict[str, object]]:
+    """The loans as last reported (one bank's, one borrower's), each a row of the ledger's ``loans`` table,
+    ordered by loan id."""
+    loans = schema.data_tables["loans"]
+    query = sa.select(loans).order_by(loans.c.loan_id)
+    if bank_id is not None:
+        query = query.where(loans.c.bank_id == bank_id)
+    if credit_code is not None:
+        query = query.where(loans.c.credit_code == credit_code)
+    with store.engine.connect() as con:
+        return [dict(r) for r in con.execute(query).mappings()]

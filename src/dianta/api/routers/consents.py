@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Query
-
-from dianta.api.deps import Id, PrincipalDep, StoreDep
-from dianta.api.schemas import CREDIT_CODE, ConsentCreate, ConsentPublic, Message
+from dianta.api.deps import CreditCodeQuery, Id, PrincipalDep, StoreDep, errors, signed_in
+from dianta.api.schemas import ConsentCreate, ConsentPublic
 from dianta.errors import UsageError
 from dianta.security import audit, consents
 from dianta.security.authz import authorize
 
-router = APIRouter(tags=["consents"])
-ERRORS = {401: {"model": Message}, 403: {"model": Message}, 404: {"model": Message}}
+router = APIRouter(prefix="/consents", tags=["consents"], responses=signed_in(404))
 
 
-@router.post("/consents", response_model=ConsentPublic, status_code=201,
-             responses={**ERRORS, 400: {"model": Message}})
+@router.post("", response_model=ConsentPublic, status_code=201, responses=errors(400, 413))
 def grant(store: StoreDep, principal: PrincipalDep, body: ConsentCreate) -> ConsentPublic:
     """Grant a bank consent to see this enterprise's account summary, full data or reports, until a date."""
     code = principal.credit_code if principal.role == "enterprise" else body.credit_code
@@ -32,10 +28,10 @@ def grant(store: StoreDep, principal: PrincipalDep, body: ConsentCreate) -> Cons
         audit.record(store, principal=principal, action="consent.grant", resource=resource, connection=con,
                      detail={"consent_id": consent["consent_id"], "scope": body.scope,
                              "expires_on": body.expires_on.isoformat()})
-    return ConsentPublic(**consent)
+    return ConsentPublic.model_validate(consent)
 
 
-@router.delete("/consents/{consent_id}", response_model=ConsentPublic, responses={**ERRORS, 409: {"model": Message}})
+@router.delete("/{consent_id}", response_model=ConsentPublic, responses=errors(409))
 def revoke(store: StoreDep, principal: PrincipalDep, consent_id: Id) -> ConsentPublic:
     """Revoke a consent: the bank loses access at once. Another enterprise's consent answers 404, as an
     unknown id does."""
@@ -48,12 +44,11 @@ def revoke(store: StoreDep, principal: PrincipalDep, consent_id: Id) -> ConsentP
         consent = consents.revoke_consent(store, consent_id=consent_id, revoked_by=principal.actor, connection=con)
         audit.record(store, principal=principal, action="consent.revoke", resource=resource,
                      detail={"consent_id": consent_id}, connection=con)
-    return ConsentPublic(**consent)
+    return ConsentPublic.model_validate(consent)
 
 
-@router.get("/consents", response_model=list[ConsentPublic], responses=ERRORS)
-def list_consents(store: StoreDep, principal: PrincipalDep,
-                  credit_code: Annotated[str | None, Query(pattern=CREDIT_CODE)] = None,
+@router.get("", response_model=list[ConsentPublic])
+def list_consents(store: StoreDep, principal: PrincipalDep, credit_code: CreditCodeQuery = None,
                   live_only: bool = False) -> list[ConsentPublic]:
     """An enterprise sees the consents it granted, a bank those granted to it, the operator all."""
     authorize(store, principal, "consent.read", resource="consents", credit_code=credit_code)
@@ -68,4 +63,4 @@ def list_consents(store: StoreDep, principal: PrincipalDep,
     audit.record(store, principal=principal, action="consent.read", resource=f"consents:{shown or 'all'}",
                  detail={"consent_ids": [c["consent_id"] for c in found], "live_only": live_only,
                          "credit_codes": sorted({str(c["credit_code"]) for c in found})})
-    return [ConsentPublic(**c) for c in found]
+    return [ConsentPublic.model_validate(c) for c in found]

@@ -1,51 +1,65 @@
-"""Green finance (METHODOLOGY.md §8): pricing policies, quotes, loan pricings, interest saved, programme
-totals, what-if and credit-risk alerts. Each bank sees its own; every read and change is audited."""
+"""Green finance (METHODOLOGY.md §8): pricing policies, quotes, interest saved, financed emissions (PCAF),
+what-if and credit-risk alerts. Each bank sees its own; every read and change is audited."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from dianta.accounts.alerts import alert_events
 from dianta.accounts.export import safe_text
-from dianta.api.deps import PrincipalDep, StoreDep
+from dianta.api.deps import (
+    BankId,
+    CreditCode,
+    Lang,
+    PrincipalDep,
+    ProfileId,
+    StoreDep,
+    Year,
+    YearOptional,
+    YearPath,
+    errors,
+    requested_bank,
+    signed_in,
+)
+from dianta.api.files import file_formats, file_response
 from dianta.api.schemas import (
-    CREDIT_CODE,
-    AlertEvent,
-    InterestRecord,
-    Message,
-    PolicyIn,
+    AlertEventPublic,
+    InterestRecordPublic,
+    PolicyCreate,
     PolicyPublic,
-    PricingIn,
-    PricingPublic,
-    ProgrammeTotals,
-    QuoteIn,
+    QuoteCreate,
     QuotePublic,
     WhatIfPublic,
 )
 from dianta.clock import today_cst
 from dianta.errors import UsageError
-from dianta.finance.interest import interest_saved_records, programme_totals
-from dianta.finance.loans import load_loans, loan_owner
-from dianta.finance.pricing import list_policies, list_pricings, make_quote, price_loan, save_policy
+from dianta.finance.interest import interest_saved_records
+from dianta.finance.loans import load_loans
+from dianta.finance.pcaf import financed_emissions, pcaf_json, pcaf_xlsx
+from dianta.finance.pricing import list_policies, list_pricings, make_quote, save_policy
 from dianta.finance.whatif import what_if
+from dianta.ledger.store import Store
 from dianta.security import audit
 from dianta.security.authz import authorize, visible_codes
 from dianta.security.principal import Principal
 
-router = APIRouter(tags=["finance"])
-ERRORS = {401: {"model": Message}, 403: {"model": Message}, 404: {"model": Message}}
-BankId = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.\-]{1,64}$", description="the operator names a bank; "
-                                     "a bank is always itself")]
-LoanId = Annotated[str, Path(min_length=1, max_length=64)]
+#: a bank's request may name another bank (400 when the operator names none; 404 for a borrower not found)
+RESPONSES = signed_in(400, 404)
+policies_router = APIRouter(prefix="/pricing-policies", tags=["finance"], responses=RESPONSES)
+quotes_router = APIRouter(prefix="/quotes", tags=["finance"], responses=RESPONSES)
+interest_router = APIRouter(prefix="/interest-saved", tags=["finance"], responses=RESPONSES)
+financed_router = APIRouter(prefix="/financed-emissions", tags=["finance"], responses=RESPONSES)
+what_if_router = APIRouter(prefix="/accounts/{credit_code}/{year}", tags=["finance"], responses=RESPONSES)
+alerts_router = APIRouter(prefix="/alerts", tags=["finance"], responses=RESPONSES)
 
 
-def _bank(store: StoreDep, principal: Principal, bank_id: str | None, action: str, what: str) -> str:
+def _bank(store: Store, principal: Principal, bank_id: str | None, action: str, what: str) -> str:
     """The bank a request is about, once ``action`` is allowed on it: a bank's own tenant (another bank's id
     is refused by the policy), or the one the operator names."""
     bank = bank_id or (str(principal.org_id) if principal.role == "bank" else None)
@@ -55,8 +69,9 @@ def _bank(store: StoreDep, principal: Principal, bank_id: str | None, action: st
     return bank
 
 
-@router.post("/pricing-policies", response_model=PolicyPublic, status_code=201, responses=ERRORS)
-def create_policy(store: StoreDep, principal: PrincipalDep, body: PolicyIn, bank_id: BankId = None) -> PolicyPublic:
+@policies_router.post("", response_model=PolicyPublic, status_code=201, responses=errors(413))
+def create_policy(store: StoreDep, principal: PrincipalDep, body: PolicyCreate, bank_id: BankId = None
+                  ) -> PolicyPublic:
     """Save the bank's pricing policy as its next version (versions are never changed)."""
     bank = _bank(store, principal, bank_id, "policy.manage", "policy")
     policy = save_policy(store, bank_id=bank, body=body.model_dump(mode="json", exclude_none=True),
@@ -65,7 +80,7 @@ def create_policy(store: StoreDep, principal: PrincipalDep, body: PolicyIn, bank
     return PolicyPublic(bank_id=bank, version=policy.version, **policy.body())
 
 
-@router.get("/pricing-policies", response_model=list[PolicyPublic], responses=ERRORS)
+@policies_router.get("", response_model=list[PolicyPublic])
 def get_policies(store: StoreDep, principal: PrincipalDep, bank_id: BankId = None) -> list[PolicyPublic]:
     """The bank's policy versions, oldest first."""
     bank = _bank(store, principal, bank_id, "policy.read", "policy")
@@ -73,8 +88,9 @@ def get_policies(store: StoreDep, principal: PrincipalDep, bank_id: BankId = Non
     return [PolicyPublic(bank_id=bank, version=p.version, **p.body()) for p in list_policies(store, bank_id=bank)]
 
 
-@router.post("/quotes", response_model=QuotePublic, responses=ERRORS)
-def create_quote(store: StoreDep, principal: PrincipalDep, body: QuoteIn, bank_id: BankId = None) -> QuotePublic:
+@quotes_router.post("", response_model=QuotePublic, responses=errors(413))
+def create_quote(store: StoreDep, principal: PrincipalDep, body: QuoteCreate, bank_id: BankId = None
+                 ) -> QuotePublic:
     """The rate a loan to this enterprise would get under the bank's policy, and why (a bank needs the
     enterprise's live consent: the quote shows its grade)."""
     bank = _bank(store, principal, bank_id, "quote.create", "quote")
@@ -84,39 +100,12 @@ def create_quote(store: StoreDep, principal: PrincipalDep, body: QuoteIn, bank_i
                    version=body.policy_version)
     audit.record(store, principal=principal, action="quote.create", resource=resource,
                  detail={"discount_bp": q.discount_bp, "policy_version": q.policy_version})
-    return QuotePublic(**q.as_dict())
+    return QuotePublic.model_validate(q.as_dict())
 
 
-@router.post("/loans/{loan_id}/pricing", response_model=PricingPublic, status_code=201, responses=ERRORS)
-def create_pricing(store: StoreDep, principal: PrincipalDep, loan_id: LoanId, body: PricingIn) -> PricingPublic:
-    """Price one of the bank's loans with the borrower's account under its policy, and record it: the
-    discount holds from `on` until the loan is priced again."""
-    authorize(store, principal, "loan.price", resource=f"loan:{loan_id}")  # the role, before any look-up
-    owner, borrower = loan_owner(store, loan_id)
-    authorize(store, principal, "loan.price", resource=f"loan:{loan_id}", bank_id=owner, credit_code=borrower,
-              hidden=f"no loan {loan_id}")
-    record = price_loan(store, bank_id=owner, loan_id=loan_id, actor=principal.actor, on=body.on,
-                        version=body.policy_version)
-    audit.record(store, principal=principal, action="loan.price", resource=f"loan:{loan_id}",
-                 detail={"discount_bp": record["discount_bp"], "policy_version": record["policy_version"]})
-    return PricingPublic(**record)
-
-
-@router.get("/loans/{loan_id}/pricing", response_model=list[PricingPublic], responses=ERRORS)
-def get_pricings(store: StoreDep, principal: PrincipalDep, loan_id: LoanId) -> list[PricingPublic]:
-    """How a loan was priced, oldest first (its bank, or the operator; another bank's loan answers 404, as an
-    unknown id does)."""
-    authorize(store, principal, "finance.read", resource=f"loan:{loan_id}")  # the role, before any look-up
-    owner, _ = loan_owner(store, loan_id)
-    authorize(store, principal, "finance.read", resource=f"loan:{loan_id}", bank_id=owner, hidden=f"no loan {loan_id}")
-    rows = list_pricings(store, loan_id=loan_id)
-    audit.record(store, principal=principal, action="finance.read", resource=f"loan:{loan_id}:pricing")
-    return [PricingPublic(**r) for r in rows]
-
-
-@router.get("/interest-saved", response_model=list[InterestRecord], responses=ERRORS)
+@interest_router.get("", response_model=list[InterestRecordPublic])
 def interest_saved(store: StoreDep, principal: PrincipalDep, through: dt.date | None = None,
-                   bank_id: BankId = None) -> list[InterestRecord]:
+                   bank_id: BankId = None) -> list[InterestRecordPublic]:
     """Interest saved by loan and month up to `through` (default today, CST): a bank its own loans, the
     operator one bank's or every bank's."""
     bank = bank_id if principal.role != "bank" else (bank_id or str(principal.org_id))
@@ -126,29 +115,40 @@ def interest_saved(store: StoreDep, principal: PrincipalDep, through: dt.date | 
     audit.record(store, principal=principal, action="finance.read", resource=f"interest:{bank or 'all'}",
                  detail={"through": day.isoformat(), "records": len(records),
                          "credit_codes": sorted({str(r["credit_code"]) for r in records})})
-    return [InterestRecord(**r) for r in records]
+    return [InterestRecordPublic.model_validate(r) for r in records]
 
 
-@router.get("/programme/totals", response_model=ProgrammeTotals, responses=ERRORS)
-def programme(store: StoreDep, principal: PrincipalDep, through: dt.date | None = None,
-              records: bool = False) -> ProgrammeTotals:
-    """What the regulator publishes: enterprises with accounts, loans and amounts, interest saved, by bank,
-    industry, region and month, summed from the loan records (`records=true`, operator only: the records)."""
-    authorize(store, principal, "statistics.read", resource="programme-totals")
-    if records and principal.role != "operator":
-        authorize(store, principal, "finance.read", resource="programme-records")
-    result = programme_totals(store, through=through or today_cst())
-    audit.record(store, principal=principal, action="statistics.read", resource="programme-totals",
-                 detail={"through": result["through"], "records": records})
-    if not records:
-        result = {**result, "loans": None, "interest": None}
-    return ProgrammeTotals(**result)
+@financed_router.get("", response_class=Response, responses=file_formats("json", "xlsx"))
+def financed(store: StoreDep, principal: PrincipalDep, year: Year, bank_id: BankId = None,
+             format: Annotated[Literal["json", "xlsx"], Query()] = "json",  # noqa: A002
+             lang: Lang = "zh", profile: ProfileId = "default") -> Response:
+    """Financed emissions (PCAF business loans) of a bank's loans on 31 December of `year`: attribution,
+    financed emissions, data quality score, totals, economic intensity, WACI, coverage (a bank its own; the
+    operator one bank's or every bank's)."""
+    bank = requested_bank(principal, bank_id)
+    resource = f"financed-emissions:{bank or 'all'}:{year}"
+    authorize(store, principal, "finance.read", resource=resource, bank_id=bank)
+    # a borrower's figures only under a live consent that shows its account (issue 12): the others are listed
+    # as "not covered: no consent" with the bank's own loan record and nothing of the borrower
+    result = financed_emissions(store, bank_id=bank, year=year, profile_id=profile,
+                                visible=visible_codes(store, principal, "account.read"))
+    loans = cast(list[dict[str, object]], result["loans"])
+    shown = sorted({str(r["credit_code"]) for r in loans if not _no_consent(r)})
+    withheld = sorted({str(r["credit_code"]) for r in loans if _no_consent(r)})
+    audit.record(store, principal=principal, action="finance.read", resource=resource,
+                 detail={"format": format, "credit_codes": shown, "no_consent": withheld})
+    if format == "json":
+        return Response(pcaf_json(result), media_type="application/json")
+    return file_response(pcaf_xlsx(result, lang), "xlsx", f"financed-emissions-{bank or 'all'}-{year}")
 
 
-@router.get("/accounts/{credit_code}/{year}/what-if", response_model=WhatIfPublic, responses=ERRORS)
-def get_what_if(store: StoreDep, principal: PrincipalDep, credit_code: Annotated[str, Path(pattern=CREDIT_CODE)],
-                year: Annotated[int, Path(ge=1901, le=2199)], bank_id: BankId = None,
-                base_rate_pct: Annotated[float, Query(ge=0, le=100)] = 0.0,
+def _no_consent(row: dict[str, object]) -> bool:
+    return any(r["code"] == "no_consent" for r in cast(list[dict[str, object]], row["not_covered"]))
+
+
+@what_if_router.get("/what-if", response_model=WhatIfPublic)
+def get_what_if(store: StoreDep, principal: PrincipalDep, credit_code: CreditCode, year: YearPath,
+                bank_id: BankId = None, base_rate_pct: Annotated[float, Query(ge=0, le=100)] = 0.0,
                 on: Annotated[dt.date | None, Query(description="pricing day (default today, CST)")] = None
                 ) -> WhatIfPublic:
     """The green power (MWh) or intensity cut that reaches the next grade, and with a bank (a bank: itself)
@@ -159,12 +159,12 @@ def get_what_if(store: StoreDep, principal: PrincipalDep, credit_code: Annotated
     result = what_if(store, credit_code=credit_code, year=year, bank_id=bank, base_rate_pct=base_rate_pct, on=on)
     audit.record(store, principal=principal, action="account.read", resource=resource,
                  detail={"what_if": True, "bank_id": bank})
-    return WhatIfPublic(**result)
+    return WhatIfPublic.model_validate(result)
 
 
-@router.get("/alerts", response_model=list[AlertEvent], responses=ERRORS)
+@alerts_router.get("", response_model=list[AlertEventPublic])
 def get_alerts(store: StoreDep, principal: PrincipalDep, since: dt.date | None = None, until: dt.date | None = None,
-               year: Annotated[int | None, Query(ge=1901, le=2199)] = None) -> list[AlertEvent]:
+               year: YearOptional = None) -> list[AlertEventPublic]:
     """§6 credit-risk alerts as they first appeared, newest first: a bank those of the enterprises with a
     live consent to it, an enterprise its own, the operator all."""
     authorize(store, principal, "alerts.read", resource="alerts")
@@ -172,25 +172,21 @@ def get_alerts(store: StoreDep, principal: PrincipalDep, since: dt.date | None =
                           year=year)
     audit.record(store, principal=principal, action="alerts.read", resource="alerts",
                  detail={"credit_codes": sorted({e["credit_code"] for e in events})})
-    return [AlertEvent(**e) for e in events]
+    return [AlertEventPublic.model_validate(e) for e in events]
 
 
-@router.get("/alerts/digest", response_class=Response, responses={**ERRORS, 200: {"content": {
-    "application/json": {}, "text/csv": {}}}})
+@alerts_router.get("/digest", response_class=Response, responses=file_formats("json", "csv"))
 def alerts_digest(store: StoreDep, principal: PrincipalDep, day: Annotated[dt.date | None, Query(alias="date")] = None,
                   format: Annotated[Literal["json", "csv"], Query()] = "csv") -> Response:  # noqa: A002
     """The daily digest: the alerts first seen on `date` (default today, CST) for the caller's enterprises."""
     events = get_alerts(store, principal, since=day or today_cst(), until=day or today_cst())
     name = f"alerts-{(day or today_cst()).isoformat()}"
     if format == "json":
-        body = "[" + ",".join(e.model_dump_json() for e in events) + "]"
-        return Response(body, media_type="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
+        return file_response("[" + ",".join(e.model_dump_json() for e in events) + "]", "json", name)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(list(AlertEvent.model_fields))
+    writer.writerow(list(AlertEventPublic.model_fields))
     for e in events:
-        values = [getattr(e, f) for f in AlertEvent.model_fields]
+        values = [getattr(e, f) for f in AlertEventPublic.model_fields]
         writer.writerow(["" if v is None else safe_text(v) for v in values])
-    return Response(buf.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return file_response(buf.getvalue().encode("utf-8-sig"), "csv", name)

@@ -1,0 +1,47 @@
+"""Enterprises: master data and meters, monthly meter data and data-quality findings; what each role may
+read, every read audited."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from dianta.accounts import query
+from dianta.api.deps import CreditCode, PrincipalDep, StoreDep, Year, signed_in
+from dianta.api.schemas import EnterpriseFindingPublic, EnterprisePublic, MonthlyPublic
+from dianta.security import audit
+from dianta.security.authz import authorize
+
+router = APIRouter(prefix="/enterprises", tags=["enterprises"], responses=signed_in(404))
+
+
+@router.get("/{credit_code}", response_model=EnterprisePublic)
+def get_enterprise(store: StoreDep, principal: PrincipalDep, credit_code: CreditCode) -> EnterprisePublic:
+    """An enterprise and its meters (a bank needs a live consent of any scope)."""
+    resource = f"enterprise:{credit_code}"
+    authorize(store, principal, "account.read", resource=resource, credit_code=credit_code)
+    enterprise = query.get_enterprise(store, credit_code)
+    audit.record(store, principal=principal, action="enterprise.read", resource=resource)
+    return EnterprisePublic.model_validate(enterprise)
+
+
+@router.get("/{credit_code}/monthly", response_model=list[MonthlyPublic])
+def enterprise_monthly(store: StoreDep, principal: PrincipalDep, credit_code: CreditCode, year: Year
+                       ) -> list[MonthlyPublic]:
+    """The enterprise's monthly meter data (raw data: a bank needs a live consent of scope ``full``)."""
+    resource = f"data:{credit_code}:{year}"
+    authorize(store, principal, "data.read", resource=resource, credit_code=credit_code)
+    query.get_enterprise(store, credit_code)
+    rows = query.enterprise_monthly(store, credit_code=credit_code, year=year)
+    audit.record(store, principal=principal, action="data.read", resource=resource)
+    return [MonthlyPublic.model_validate(r) for r in rows]
+
+
+@router.get("/{credit_code}/findings", response_model=list[EnterpriseFindingPublic])
+def enterprise_findings(store: StoreDep, principal: PrincipalDep, credit_code: CreditCode
+                        ) -> list[EnterpriseFindingPublic]:
+    """Data-quality findings about the enterprise's data (gaps, monthly/15-minute mismatches, rejected rows)."""
+    resource = f"findings:{credit_code}"
+    authorize(store, principal, "data.read", resource=resource, credit_code=credit_code)
+    found = query.enterprise_findings(store, credit_code=credit_code)
+    audit.record(store, principal=principal, action="data.read", resource=resource)
+    return [EnterpriseFindingPublic.model_validate(f) for f in found]

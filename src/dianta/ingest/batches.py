@@ -1,0 +1,64 @@
+"""The batches the ledger received: each with who sent it, when and why, its status and its summary (row counts
+by table, warnings, and the findings that warned or quarantined rows)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from dianta.errors import NotFound
+from dianta.ledger import schema
+from dianta.ledger.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    batch_id: int
+    received_at: str
+    received_by: str
+    reason: str | None
+    source: str
+    status: str  # applied | partial
+    summary: dict[str, Any]
+
+    @property
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Rows by table: new, unchanged, corrected, quarantined."""
+        counts: dict[str, dict[str, int]] = self.summary.get("counts", {})
+        return counts
+
+    @property
+    def warnings(self) -> int:
+        return int(self.summary.get("warnings", 0))
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        """The warnings of the batch and the reasons its quarantined rows were rejected (as finding dicts)."""
+        findings: list[dict[str, Any]] = self.summary.get("findings", [])
+        return findings
+
+
+def _record(row: sa.Row[Any]) -> BatchRecord:
+    return BatchRecord(batch_id=row.batch_id, received_at=row.received_at, received_by=row.received_by,
+                       reason=row.reason, source=row.source, status=row.status, summary=json.loads(row.summary_json))
+
+
+def list_batches(store: Store, *, limit: int | None = None) -> list[BatchRecord]:
+    """The batches received, newest first (the ``limit`` newest)."""
+    b = schema.batches
+    with store.engine.connect() as con:
+        rows = con.execute(sa.select(b).order_by(b.c.batch_id.desc()).limit(limit)).all()
+    return [_record(r) for r in rows]
+
+
+def get_batch(store: Store, batch_id: int) -> BatchRecord:
+    """One batch; :class:`NotFound` when the ledger never received it."""
+    b = schema.batches
+    with store.engine.connect() as con:
+        row = con.execute(sa.select(b).where(b.c.batch_id == batch_id)).first()
+    if row is None:
+        raise NotFound(f"no batch {batch_id}")
+    return _record(row)
