@@ -7,6 +7,7 @@ import math
 
 from dianta.calc import evaluation
 from dianta.errors import ReferenceDataError
+from dianta.glossary import OUTPUTS
 from dianta.reference.profile import Profile, load_profile
 from dianta.reports import charts
 from dianta.reports.content import AccountReport
@@ -14,8 +15,16 @@ from dianta.reports.i18n import Lang, Words, catalogue, check_lang
 from dianta.reports.labels import label_svg
 from dianta.reports.templating import TEMPLATES, environment
 
-UNITS = {"emissions_t": "tCO2", "intensity": "tCO2/10k CNY", "reduction_t": "tCO2", "kwh_green": "MWh",
-         "green_share": "%", "green_reduction_t": "tCO2"}
+#: the six indicators of §5 in the report's order
+INDICATORS = ("emissions_t", "intensity", "reduction_t", "kwh_green", "green_share", "green_reduction_t")
+#: how the report shows a glossary unit: energy in MWh, fractions in per cent
+SHOWN_AS = {"kWh": "MWh", "1": "%"}
+
+
+def shown_unit(name: str) -> str:
+    """The unit the report shows an output quantity in (its glossary unit, kWh as MWh, fractions as %)."""
+    unit = OUTPUTS[name].unit
+    return SHOWN_AS.get(unit, unit)
 
 
 def shipped_profile(profile_id: str) -> Profile | None:
@@ -62,7 +71,7 @@ def account_report_html(report: AccountReport, lang: str, *, generated_at: dt.da
         "monthly_svg": charts.monthly_bars(el["monthly_kwh"], el["monthly_kwh_prev_year"]),
         "tou_svg": charts.tou_split([tou[p] for p in ("peak", "flat", "valley")]) if tou else None,
         "heatmap_svg": charts.matching_heatmap(r["hourly_matching"]) if r.get("hourly_matching") else None,  # type: ignore[arg-type]
-        "indicators": [(key, *w.indicator(key), UNITS[key]) for key in UNITS],
+        "indicators": [(key, *w.indicator(key), shown_unit(key)) for key in INDICATORS],
         "weights": None if profile is None else {"intensity": profile.weight_intensity,
                                                  "reduction": profile.weight_reduction,
                                                  "green": profile.weight_green},
