@@ -25,3 +25,12 @@ def test_glossary_page_is_up_to_date():
     finally:
         sys.path.pop(0)
     assert OUT.read_text(encoding="utf-8") == render(), "run python scripts/build_glossary.py"
+
+
+def test_dashboard_field_catalogue_is_up_to_date():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from build_glossary import OUT_JS, render_js
+    finally:
+        sys.path.pop(0)
+    assert OUT_JS.read_text(encoding="utf-8") == render_js(), "run python scripts/build_glossary.py"

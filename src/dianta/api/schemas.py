@@ -237,9 +237,11 @@ def _record_models(root: type, name: str, names: dict[type, str]) -> type[BaseMo
     return model(root)
 
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the model is built at import from the record; type checkers see what it accepts
     class AccountPublic(BaseModel):
         """An electricity-carbon account: the fields of :class:`dianta.accounts.record.Account`."""
+
+        def __init__(self, **data: Any) -> None: ...
 else:
     AccountPublic = _record_models(Account, "AccountPublic", {
         record.Benchmark: "Benchmark", record.AspectScores: "AspectScores", record.Label: "Label",

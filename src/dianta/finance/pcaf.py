@@ -191,8 +191,8 @@ def financed_emissions(store: Store, *, bank_id: str | None, year: int, profile_
     # the calculation, over columns of one entry per loan
     o = np.array([amount for _, amount in live], dtype=float)
     evic = np.array([evic_of.get(loan.credit_code, math.nan) for loan, _ in live], dtype=float)
-    emissions = np.array([_float(accounts.get(loan.credit_code, {}).get("emissions_t")) for loan, _ in live],
-                         dtype=float)
+    emissions = np.array([_float(accounts[loan.credit_code]["emissions_t"] if loan.credit_code in accounts else None)
+                          for loan, _ in live], dtype=float)
     per_borrower: dict[tuple[str, str], float] = defaultdict(float)
     for loan, amount in live:
         per_borrower[loan.bank_id, loan.credit_code] += amount

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from dianta.accounts import query
+from dianta.accounts.record import Account
 from dianta.calc import regions
 from dianta.errors import NotFound
 from dianta.ledger import schema
@@ -22,7 +23,7 @@ MAX_FINDINGS = 40
 
 @dataclass(slots=True)
 class AccountReport:
-    record: dict[str, object]
+    record: Account
     enterprise: dict[str, object]
     industry_name: str
     region_name: str

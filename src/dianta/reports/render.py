@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from dianta.accounts.record import Account
 from dianta.calc import evaluation
 from dianta.errors import ReferenceDataError
 from dianta.glossary import OUTPUTS
@@ -35,23 +36,25 @@ def shipped_profile(profile_id: str) -> Profile | None:
         return None
 
 
-def advice(record: dict[str, object], profile: Profile | None, w: Words) -> list[str]:
+def advice(record: Account, profile: Profile | None, w: Words) -> list[str]:
     """What would raise the account's score, aspect by aspect (§7b): the aspects below their top step; for
     the green aspect, the green MWh that reach the next step (trades or certificates)."""
-    aspects = record["aspect_scores"]
-    if profile is None or not isinstance(aspects, dict):
+    scores = record["aspect_scores"]
+    aspects = {"intensity": scores["intensity"], "reduction": scores["reduction"], "green": scores["green"]}
+    if profile is None:
         return []
     tops = {"intensity": max(s for _, s in profile.intensity_cuts),
             "reduction": max(s for _, s in profile.reduction_cuts), "green": max(s for _, s in profile.green_cuts)}
     out = []
     for aspect in ("intensity", "reduction"):
-        if aspects.get(aspect) is not None and aspects[aspect] < tops[aspect]:
+        value = aspects.get(aspect)
+        if value is not None and value < tops[aspect]:
             out.append(w.advice(aspect))
-    share = record.get("green_share")
-    if share is not None and aspects.get("green") is not None and aspects["green"] < tops["green"]:
+    share, green = record.get("green_share"), aspects.get("green")
+    if share is not None and green is not None and green < tops["green"]:
         target = float(evaluation.next_step_at_least(share, profile.green_cuts))
         if not math.isnan(target):
-            kwh = float(evaluation.green_kwh_to_share(target, record["kwh_total"], record["kwh_green"]))  # type: ignore[arg-type]
+            kwh = float(evaluation.green_kwh_to_share(target, record["kwh_total"], record["kwh_green"]))
             out.append(w.advice("green", share=w.pct(share), target=w.pct(target, 0), mwh=w.num(kwh / 1000, 1)))
     return out or [w.advice("top")]
 
