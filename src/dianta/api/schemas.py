@@ -219,7 +219,7 @@ def _record_models(root: type, name: str, names: dict[type, str]) -> type[BaseMo
             fields: dict[str, Any] = {}
             for key, tp in get_type_hints(td).items():
                 text = " / ".join(dict.fromkeys(_describe(OUTPUTS[p + key]) for p in paths[td]))
-                required = key in td.__required_keys__  # type: ignore[attr-defined]
+                required = key in td.__required_keys__  # type: ignore[attr-defined]  # td is a TypedDict class
                 fields[key] = (swap(tp), Field(... if required else None, description=text))
             models[td] = create_model(names.get(td, name), __doc__=td.__doc__, **fields)
         return models[td]
