@@ -49,3 +49,16 @@ def test_changes():
     cur = np.array([[110.0] + [100.0] * 11])
     prev = np.array([[100.0] * 12])
     assert_allclose(electricity.month_on_month_change(cur, prev)[0, :2], [0.1, 100 / 110 - 1])
+
+
+def test_peak_kw_is_the_largest_quarter_hour_times_four():
+    # a largest 15-minute reading of 10 kWh is 40 kW; scalar and array alike; no interval data -> NaN
+    assert_allclose(electricity.peak_kw(10), 40.0)
+    assert_allclose(electricity.peak_kw([10, 2.5, np.nan]), [40.0, 10.0, np.nan])
+
+
+def test_time_of_use_shares():
+    # 30,000 + 50,000 + 20,000 kWh = 100,000: 0.3 / 0.5 / 0.2; no kWh in any period -> no shares (NaN)
+    shares = electricity.time_of_use_shares([[30_000, 50_000, 20_000], [0, 0, 0], [0, 120, 0]])
+    assert_allclose(shares, [[0.3, 0.5, 0.2], [np.nan] * 3, [0.0, 1.0, 0.0]])
+    assert_allclose(electricity.time_of_use_shares([1, 1, 2]), [0.25, 0.25, 0.5])

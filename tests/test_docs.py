@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 DOCS = {p.name: p for p in (*(ROOT / "docs" / "spec").glob("*.md"), *(ROOT / "docs").glob("*.md"))}
-CITATION = re.compile(r"\b(METHODOLOGY|GREEN-POWER|DATA-REQUIREMENTS|INTERFACE|DESIGN|STYLE)\.md(?:,? ?§ ?(\d+[a-z]?))?")
+CITATION = re.compile(
+    r"\b(METHODOLOGY|GREEN-POWER|DATA-REQUIREMENTS|INTERFACE|DESIGN|STYLE)\.md(?:,? ?§ ?(\d+[a-z]?))?")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 

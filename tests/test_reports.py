@@ -270,7 +270,7 @@ def test_portfolio_groups_are_sums_over_the_consented_enterprises(province: Stor
     book = load_workbook(io.BytesIO(portfolio_xlsx(p, "en")))
     assert book.sheetnames == ["Enterprises", "By grade", "By industry", "By region"]
     rows = list(book["Enterprises"].values)
-    assert rows[0][:2] == ("Unified social credit code", "Enterprise") and len(rows) == 3
+    assert rows[0][:2] == ("Credit code", "Enterprise") and len(rows) == 3  # the glossary's names (issue 14)
     assert rows[1][6] == pytest.approx(512.064)
     _, text, pages = _pdf(tmp_path, "portfolio-zh", render_portfolio(p, fmt="pdf", lang="zh"))
     assert "银行电碳账户组合报告" in text and "BANK-P" in text and "694.9 tCO2" in text and "测试企业3" in text

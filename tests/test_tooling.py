@@ -33,12 +33,12 @@ def test_warnings_fail_the_suite_only_from_diantas_own_code(tmp_path: Path):
     (tmp_path / "test_warnings.py").write_text(
         "import warnings\n"
         "def test_third_party():\n"
-        "    warnings.warn_explicit('old API', DeprecationWarning, 'weasyprint/text/fonts.py', 1, module='weasyprint')\n"
+        "    warnings.warn_explicit('old API', DeprecationWarning, 'weasyprint/text.py', 1, module='weasyprint')\n"
         "def test_dianta():\n"
         "    warnings.warn_explicit('careful', UserWarning, 'dianta/calc/x.py', 1, module='dianta.calc.x')\n",
         encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(tmp_path),
-                           "-p", "no:cacheprovider", str(tmp_path / "test_warnings.py")],
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"),
+                           "--rootdir", str(tmp_path), "-p", "no:cacheprovider", str(tmp_path / "test_warnings.py")],
                           cwd=tmp_path, capture_output=True, text=True)
     assert "1 failed, 1 passed, 1 warning" in proc.stdout, proc.stdout  # the deprecation is shown, not fatal
     assert "FAILED test_warnings.py::test_dianta - UserWarning: careful" in proc.stdout, proc.stdout
@@ -90,3 +90,12 @@ def test_the_shipped_cjk_font_has_every_character_of_the_packages_text():
     for face in FACES:
         cmap = TTFont(FONTS / face).getBestCmap()
         assert sorted(c for c in needed if ord(c) not in cmap) == [], f"{face}: run python scripts/build_font.py"
+
+
+def test_dashboard_field_catalogue_is_up_to_date():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from build_glossary import OUT_JS, render_js
+    finally:
+        sys.path.pop(0)
+    assert OUT_JS.read_text(encoding="utf-8") == render_js(), "run python scripts/build_glossary.py"

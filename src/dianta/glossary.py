@@ -143,3 +143,152 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
 
 #: The order in which a batch's tables are checked and applied (referenced tables first).
 TABLE_ORDER = tuple(TABLES)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Output quantities: every field of a published account (and of the group figures built from accounts) with its
+# one English name, one Chinese name and unit. The account record (accounts/record.py), the export columns, the
+# API schema, the reports and the dashboard's field catalogue (web/glossary.js) all take their names from here.
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """One output quantity. ``name`` is the record's field (dotted inside nested objects, e.g.
+    ``benchmark.value``); ``unit`` as published ("1": a fraction 0–1; "": a code, text, count or score);
+    ``unit_zh`` where the Chinese unit is written differently (万元)."""
+
+    name: str
+    en: str
+    zh: str
+    unit: str
+    description: str
+    unit_zh: str = ""
+
+    @property
+    def zh_unit(self) -> str:
+        return self.unit_zh or self.unit
+
+    @property
+    def key(self) -> str:
+        """The last part of the dotted name: the field inside its object."""
+        return self.name.rsplit(".", 1)[-1]
+
+
+def _q(name: str, en: str, zh: str, unit: str, description: str, unit_zh: str = "") -> Quantity:
+    return Quantity(name, en, zh, unit, description, unit_zh)
+
+
+_INTENSITY = ("tCO2/10k CNY", "tCO2/万元")
+
+
+def _factor(role: str, en: str, zh: str) -> tuple[Quantity, ...]:
+    p = f"factors.{role}"
+    return (_q(p, f"{en} used", f"所用{zh}", "", f"the {en.lower()} of the account's region and year (§2)"),
+            _q(f"{p}.year", f"{en} year", f"{zh}年份", "", f"year of the {en.lower()} used (§2)"),
+            _q(f"{p}.area", f"{en} area", f"{zh}区域", "", f"area of the {en.lower()}: national, a grid or a "
+               "province code (§2)"),
+            _q(f"{p}.kind", f"{en} kind", f"{zh}类型", "", f"kind of the {en.lower()} (§2)"),
+            _q(f"{p}.value_kg_per_kwh", en, zh, "kgCO2/kWh", f"the {en.lower()} (§2)"),
+            _q(f"{p}.source", f"{en} source", f"{zh}来源", "", f"the announcement the {en.lower()} comes from (§2)"))
+
+
+OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
+    # who and when
+    _q("credit_code", "Credit code", "统一社会信用代码", "", "unified social credit code of the enterprise"),
+    _q("year", "Activity year", "核算年度", "", "calendar year of the account (§1)"),
+    _q("name", "Enterprise", "企业名称", "", "enterprise name"),
+    _q("industry_code", "Industry code", "行业代码", "", "GB/T 4754-2017 industry code"),
+    _q("region_code", "Region code", "行政区划代码", "", "GB/T 2260 region code"),
+    # §3–§4 energy and emissions
+    _q("kwh_grid", "Grid electricity", "电网用电量", "kWh", "E_grid: electricity drawn from the grid (§3)"),
+    _q("kwh_onsite", "On-site green power", "自发自用绿电", "kWh",
+       "E_onsite: on-site renewable generation consumed on site (§3)"),
+    _q("kwh_total", "Total electricity", "总用电量", "kWh", "E_total = E_grid + E_onsite (§4)"),
+    _q("kwh_trade", "Traded green power", "绿电交易电量", "kWh", "E_trade: green power settled through trades (§3)"),
+    _q("kwh_cert", "Certificate green power", "绿证电量", "kWh",
+       "E_cert: unbundled green certificates retired, MWh × 1000 (§3)"),
+    _q("kwh_contract", "Contractual green power", "合同绿电", "kWh", "E_contract = min(E_trade + E_cert, E_grid) (§4)"),
+    _q("kwh_contract_excess", "Green instruments in excess", "超额绿电凭证", "kWh",
+       "E_trade + E_cert − E_contract: reported, not used (§4)"),
+    _q("emissions_location_t", "Location-based emissions", "基于位置的排放", "tCO2",
+       "C_loc = E_grid × EF_location / 1000 (§4)"),
+    _q("emissions_market_t", "Market-based emissions", "基于市场的排放", "tCO2",
+       "C_mkt = (E_grid − E_contract) × EF_residual / 1000 (§4)"),
+    # §5 the six indicators and their inputs
+    _q("emissions_t", "Emissions", "碳排放量", "tCO2", "indicator 1: C_mkt, or C_loc as the profile chooses (§5)"),
+    _q("value_10k_cny", "Value added", "增加值", "10k CNY", "V: value added of the year, else revenue (§3)", "万元"),
+    _q("value_basis", "Intensity basis", "强度口径", "", "value_added or revenue: what V is (§3)"),
+    _q("intensity", "Carbon intensity", "碳排放强度", _INTENSITY[0], "indicator 2: emissions_t / V (§5)",
+       _INTENSITY[1]),
+    _q("intensity_prev", "Intensity last year", "上年碳排放强度", _INTENSITY[0],
+       "year Y−1's intensity recomputed with year Y's factors and profile (§5)", _INTENSITY[1]),
+    _q("reduction_t", "Carbon reduction", "碳减排量", "tCO2", "indicator 3: (intensity_prev − intensity) × V (§5)"),
+    _q("kwh_green", "Green power consumed", "绿电消费量", "kWh", "indicator 4: E_green = E_onsite + E_contract (§5)"),
+    _q("green_share", "Green share", "绿电占比", "1", "indicator 5: E_green / E_total, 0 when E_total = 0 (§5)"),
+    _q("green_reduction_t", "Carbon avoided by green power", "绿电减碳量", "tCO2",
+       "indicator 6: E_green × EF_location / 1000 (§5)"),
+    # §7 hourly matching
+    _q("cfe_score", "Hourly carbon-free score", "逐时匹配无碳电力得分", "1",
+       "Σ_h min(L_h, G_h) / Σ_h L_h over the year; null without complete interval data (§7)"),
+    _q("hourly_matching", "Hourly matching", "逐时匹配", "1",
+       "matched share Σmin(L,G)/ΣL of each month (rows) and hour of day (columns); null without load (§7)"),
+    # §7b evaluation
+    _q("benchmark", "Industry benchmark", "行业基准", "", "the benchmark the intensity is rated against (§7b)"),
+    _q("benchmark.group", "Benchmark group", "基准组", "",
+       "GB/T 4754 division or section, or the profile's table (§7b)"),
+    _q("benchmark.size", "Benchmark group size", "基准组规模", "", "accounts forming the benchmark (§7b)"),
+    _q("benchmark.value", "Benchmark intensity", "行业基准强度", _INTENSITY[0],
+       "aggregate intensity Σ emissions_t / Σ V of the group (§7b)", _INTENSITY[1]),
+    _q("k", "Intensity ratio K", "强度比 K", "", "intensity / benchmark (§7b)"),
+    _q("aspect_scores", "Aspect scores", "评价方面得分", "", "scores of the three aspects, 0–100 (§7b)"),
+    _q("aspect_scores.intensity", "Intensity score", "碳排放强度得分", "", "score of the intensity aspect (§7b)"),
+    _q("aspect_scores.reduction", "Reduction score", "碳减排成效得分", "", "score of the reduction aspect (§7b)"),
+    _q("aspect_scores.green", "Green-power progress score", "绿电碳中和进度得分", "",
+       "score of the green-power aspect (§7b)"),
+    _q("score", "Score", "综合得分", "", "weighted score of the three aspects, 0–100 (§7b)"),
+    _q("grade", "Grade", "等级", "", "grade 1–5 of the score; null when not rated (§7b)"),
+    _q("label", "Carbon evaluation label", "碳评价标识", "", "the label of the grade; null when not rated (§7b)"),
+    _q("label.grade", "Label grade", "标识等级", "", "grade on the carbon evaluation label (§7b)"),
+    _q("label.colour", "Label colour", "标识颜色", "", "colour of the label's grade in the profile (§7b)"),
+    _q("label.year", "Label year", "标识年度", "", "activity year the label is for"),
+    _q("label.profile_id", "Label methodology profile", "标识方法版本", "", "profile the label was given under"),
+    _q("label.verification_code", "Verification code", "验证码", "",
+       "check it at /api/v1/labels/{code}; null for accounts published before labels had codes"),
+    _q("alerts", "Electricity alerts", "用电预警", "", "credit-risk alerts of the year: code and month (§6)"),
+    _q("alerts.code", "Alert kind", "预警类型", "", "sharp_drop, sustained_decline or stoppage (§6)"),
+    _q("alerts.month", "Alert month", "预警月份", "YYYY-MM", "the month the alert is for (§6)"),
+    _q("profile_id", "Methodology profile", "方法版本", "", "id of the methodology profile used"),
+    _q("factors", "Emission factors", "排放因子", "", "the factors used, by role (§2, §4)"),
+    *_factor("location", "Location factor", "位置因子"),
+    *_factor("residual", "Residual-mix factor", "剩余组合因子"),
+    _q("flags", "Flags", "标记", "", "data-quality and method flags of the account (§2–§5)"),
+    # §6 electricity analysis
+    _q("electricity", "Electricity analysis", "用电分析", "", "the electricity analysis model's figures (§6)"),
+    _q("electricity.monthly_kwh", "Monthly grid electricity", "月度电网用电量", "kWh",
+       "E_grid of each month, null for a month without data (§6)"),
+    _q("electricity.monthly_kwh_prev_year", "Monthly grid electricity last year", "上年月度电网用电量", "kWh",
+       "E_grid of each month of year Y−1 (§6)"),
+    _q("electricity.month_on_month", "Month on month", "环比", "1",
+       "change against the month before, January against last December (§6)"),
+    _q("electricity.year_on_year", "Electricity year on year", "用电同比", "1",
+       "change of the year's grid electricity against year Y−1 (§6)"),
+    _q("electricity.load_factor", "Load factor", "负荷率", "1", "mean kW / peak kW (§6)"),
+    _q("electricity.peak_kw", "Peak load", "最大负荷", "kW", "the largest 15-minute kWh × 4 (§6)"),
+    _q("electricity.operating_rate", "Operating rate", "开工率", "1",
+       "share of days using at least 30 % of the 90th-percentile day (§6)"),
+    _q("electricity.time_of_use", "Time-of-use split", "峰平谷用电结构", "1",
+       "peak, flat and valley shares of the year's electricity (§6)"),
+    _q("electricity.time_of_use.peak", "Peak-period share", "峰时占比", "1", "share of the peak period (§6)"),
+    _q("electricity.time_of_use.flat", "Flat-period share", "平时占比", "1", "share of the flat period (§6)"),
+    _q("electricity.time_of_use.valley", "Valley-period share", "谷时占比", "1", "share of the valley period (§6)"),
+    _q("electricity.time_of_use_source", "Time-of-use source", "峰平谷数据来源", "",
+       "monthly (peak/flat/valley readings) or interval (15-minute data) (§6)"),
+    # publication
+    _q("run_id", "Computation run", "计算批次", "", "the run that published the account"),
+    _q("inputs_fingerprint", "Inputs fingerprint", "输入指纹", "", "SHA-256 of the inputs the run read"),
+    # group figures over accounts (programme statistics §8, portfolios)
+    _q("accounts", "Accounts", "账户数", "", "number of accounts in the group"),
+    _q("enterprises", "Enterprises", "企业数", "", "number of enterprises in the group"),
+    _q("group", "Group", "分组", "", "the group's key: grade, industry section or prefecture"),
+    _q("industry", "Industry section", "行业门类", "", "GB/T 4754 section (the letter) of a group"),
+    _q("region", "Region", "地区", "", "prefecture of a group: GB/T 2260 code, first 4 digits + 00"),
+)}

@@ -4,16 +4,18 @@ bank's daily digest lists what is new that day for the enterprises that gave it 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
+from dianta.accounts.record import Account
 from dianta.clock import CHINA_STANDARD_TIME
 from dianta.ledger import schema
 from dianta.ledger.store import Store, insert_if_absent
 
 
-def record_alert_events(tx: sa.Connection, records: list[dict[str, Any]], *, run_id: int, profile_id: str,
+def record_alert_events(tx: sa.Connection, records: Sequence[Account], *, run_id: int, profile_id: str,
                         at: str) -> None:
     """In the publishing transaction: each alert of ``records`` not seen before (same enterprise, year,
     profile, code and month) becomes an event first seen ``at`` (UTC ISO time)."""

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from dianta.accounts.inputs import YearInputs, months_of
-from dianta.calc import electricity, energy, evaluation, indicators, matching
+from dianta.accounts.record import Account, Electricity, FactorUsed, TimeOfUse
+from dianta.calc import electricity, energy, evaluation, indicators, matching, regions
 from dianta.calc.missing import nan_if_none as _nan
 from dianta.calc.missing import none_if_nan as _none
 from dianta.reference.profile import Profile
@@ -89,7 +92,7 @@ def _factor_arrays(inp: YearInputs, profile: Profile, codes: list[str], year: in
     for c in codes:
         picked = []
         for role in (profile.location, profile.residual):
-            area = inp.enterprises[c].region_code[:2] + "0000" if role.area == "province" else role.area
+            area = regions.province_code(inp.enterprises[c].region_code) if role.area == "province" else role.area
             if (role.kind, area) not in chosen:
                 chosen[(role.kind, area)] = profile.factor_table.select(role.kind, area, year)
             picked.append(chosen[(role.kind, area)])
@@ -135,13 +138,13 @@ def _grid_shares(grid: np.ndarray) -> list[list[float | None]]:
     return [[_none(x) for x in row] for row in np.where(grid[1] > 0, shares, np.nan)]
 
 
-def build_accounts(inp: YearInputs, profile: Profile) -> list[dict[str, object]]:
+def build_accounts(inp: YearInputs, profile: Profile) -> list[Account]:
     """The accounts of ``inp.year`` as INTERFACE.md records (plus the electricity analysis details),
     evaluated (§7b)."""
     return evaluate_accounts(measure_accounts(inp, profile), profile)
 
 
-def evaluate_accounts(records: list[dict[str, object]], profile: Profile) -> list[dict[str, object]]:
+def evaluate_accounts(records: list[Account], profile: Profile) -> list[Account]:
     """§7b over every account of a year (benchmarks need them all): benchmark, K, aspect scores, score,
     grade and label, from each record's own figures. Sets them in place and returns ``records``."""
     if not records:
@@ -164,70 +167,131 @@ def evaluate_accounts(records: list[dict[str, object]], profile: Profile) -> lis
                                                 profile.weight_green])
     grades, colours = evaluation.grade(score, profile.grades, profile.grade_else)
     for i, r in enumerate(records):
-        r["benchmark"] = None if bench.group[i] is None else {"group": bench.group[i], "size": int(bench.size[i]),
-                                                              "value": _none(bench.value[i])}
+        group = bench.group[i]
+        r["benchmark"] = None if group is None else {"group": group, "size": int(bench.size[i]),
+                                                     "value": _none(bench.value[i])}
         r["k"] = _none(k[i])
         r["aspect_scores"] = {"intensity": _none(aspects[i, 0]), "reduction": _none(aspects[i, 1]),
                               "green": _none(aspects[i, 2])}
         r["score"] = _none(score[i])
         r["grade"] = int(grades[i]) or None
-        r["label"] = None if not grades[i] else {"grade": int(grades[i]), "colour": colours[i], "year": r["year"],
-                                                 "profile_id": profile.profile_id}
+        colour = colours[i]
+        r["label"] = None if not grades[i] or colour is None else {
+            "grade": int(grades[i]), "colour": colour, "year": r["year"], "profile_id": profile.profile_id}
     return records
 
 
-def measure_accounts(inp: YearInputs, profile: Profile, only: set[str] | None = None) -> list[dict[str, object]]:
+@dataclass(slots=True)
+class _Columns:
+    """The year's accounts as columns, one element (row) per account of ``codes``: the load stage's monthly
+    grid and on-site kWh of years Y and Y−1, then what each later stage adds."""
+
+    codes: list[str]
+    grid_m: np.ndarray
+    onsite_m: np.ndarray
+    grid_prev: np.ndarray
+    onsite_prev: np.ndarray
+    has_prev: np.ndarray
+    calc: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def measure_accounts(inp: YearInputs, profile: Profile, only: set[str] | None = None) -> list[Account]:
     """§3–§7 of the accounts of ``inp.year`` (of the enterprises ``only``, when given), without the §7b
-    evaluation (:func:`evaluate_accounts`)."""
-    year = inp.year
+    evaluation (:func:`evaluate_accounts`): load (which enterprises have an account, their monthly kWh) →
+    calculate (§4–§5 indicators, §6 electricity analysis, §7 hourly matching) → assemble the records."""
     en = _Energy(inp, profile)
+    cols = _load_columns(inp, en, only)
+    if cols is None:
+        return []
+    ef_loc, ef_res, loc_f, res_f, fallback = _factor_arrays(inp, profile, cols.codes, inp.year)
+    cols.calc.update(_indicators(inp, en, profile, cols, ef_loc, ef_res))
+    cols.calc["factor_fallback"] = fallback
+    cols.calc.update(_electricity_analysis(inp, en, profile, cols))
+    grids = _hourly_matching(inp, cols)
+    return [_assemble(inp, en, profile, cols, i, (loc_f[i], res_f[i]), grids) for i in range(len(cols.codes))]
+
+
+def _load_columns(inp: YearInputs, en: _Energy, only: set[str] | None) -> _Columns | None:
+    """Load stage: the enterprises with an account in the year (§3) and their monthly kWh; None for none."""
+    year = inp.year
     all_codes = sorted(inp.enterprises if only is None else set(inp.enterprises) & only)
     if not all_codes:
-        return []
+        return None
     grid_m, onsite_m = en.monthly_grid(all_codes, year), en.monthly_onsite(all_codes, year)
     grid_prev, onsite_prev = en.monthly_grid(all_codes, year - 1), en.monthly_onsite(all_codes, year - 1)
     has = _has_account(inp, grid_m, onsite_m, all_codes, year)
     has_prev = _has_account(inp, grid_prev, onsite_prev, all_codes, year - 1)
     idx = np.flatnonzero(has)
-    codes = [all_codes[i] for i in idx]
-    if not codes:
-        return []
-    grid_m, onsite_m, grid_prev, onsite_prev, has_prev = (a[idx] for a in (grid_m, onsite_m, grid_prev, onsite_prev,
-                                                                            has_prev))
-    ef_loc, ef_res, loc_f, res_f, fallback = _factor_arrays(inp, profile, codes, year)
-    cur = _emissions(en, codes, year, ef_loc, ef_res, profile, grid_m, onsite_m)
+    if not idx.size:
+        return None
+    return _Columns([all_codes[i] for i in idx], grid_m[idx], onsite_m[idx], grid_prev[idx], onsite_prev[idx],
+                    has_prev[idx])
+
+
+def _indicators(inp: YearInputs, en: _Energy, profile: Profile, cols: _Columns, ef_loc: np.ndarray,
+                ef_res: np.ndarray) -> dict[str, np.ndarray]:
+    """Calculate stage, §4–§5: the year's totals, emissions and the six indicators (Y−1 for indicator 3)."""
+    year, codes = inp.year, cols.codes
+    cur = _emissions(en, codes, year, ef_loc, ef_res, profile, cols.grid_m, cols.onsite_m)
     # §5 indicator 3: Y−1 recomputed with year Y's factors and the current profile
-    prev = _emissions(en, codes, year - 1, ef_loc, ef_res, profile, grid_prev, onsite_prev)
+    prev = _emissions(en, codes, year - 1, ef_loc, ef_res, profile, cols.grid_prev, cols.onsite_prev)
     v, revenue_basis = _value(inp, codes, year)
     v_prev, _ = _value(inp, codes, year - 1)
     intensity = indicators.carbon_intensity(cur["emissions_t"], v)
-    intensity_prev = np.where(has_prev, indicators.carbon_intensity(prev["emissions_t"], v_prev), np.nan)
+    intensity_prev = np.where(cols.has_prev, indicators.carbon_intensity(prev["emissions_t"], v_prev), np.nan)
     reduction = indicators.carbon_reduction_t(intensity_prev, intensity, v)
+    return {**cur, "value_10k_cny": v, "revenue_basis": revenue_basis, "intensity": intensity,
+            "intensity_prev": intensity_prev, "reduction_t": reduction}
 
-    # §6 electricity analysis
-    alerts = electricity.credit_alerts(grid_m, grid_prev, sharp_drop_ratio=profile.sharp_drop_ratio,
+
+def _electricity_analysis(inp: YearInputs, en: _Energy, profile: Profile, cols: _Columns) -> dict[str, np.ndarray]:
+    """Calculate stage, §6: alerts, changes, load factor, peak kW, operating rate and time-of-use shares."""
+    codes = cols.codes
+    alerts = electricity.credit_alerts(cols.grid_m, cols.grid_prev, sharp_drop_ratio=profile.sharp_drop_ratio,
                                        sustained_decline_months=profile.sustained_decline_months)
-    has_prev_grid = ~np.all(np.isnan(grid_prev), axis=1)
-    yoy = np.where(has_prev_grid, electricity.year_on_year_change(cur["kwh_grid"], np.nansum(grid_prev, axis=1)),
-                   np.nan)
-    mom = electricity.month_on_month_change(grid_m, grid_prev)
+    has_prev_grid = ~np.all(np.isnan(cols.grid_prev), axis=1)
+    yoy = np.where(has_prev_grid, electricity.year_on_year_change(cols.calc["kwh_grid"],
+                                                                  np.nansum(cols.grid_prev, axis=1)), np.nan)
     stats = inp.aggregates["ent_stats"].to_pydict()
     stat = {c: (k, p, n) for c, k, p, n in zip(stats["credit_code"], stats["kwh"], stats["peak_q"], stats["n"],
                                                strict=True)}
     lf_in = np.array([stat.get(c, (np.nan, np.nan, 0)) for c in codes], dtype=float)
-    load_factor = electricity.load_factor(lf_in[:, 0], lf_in[:, 2], lf_in[:, 1])
     days: dict[str, list[float]] = defaultdict(list)
     dd = inp.aggregates["ent_day"].to_pydict()
     for c, k in zip(dd["credit_code"], dd["kwh"], strict=True):
         days[c].append(k)
     op_rate = np.array([electricity.operating_rate(days.get(c, []), threshold=profile.operating_day_threshold,
                                                    quantile=profile.operating_day_quantile) for c in codes])
+    tou, tou_monthly = _time_of_use(inp, en, codes)
+    return {**{f"alert:{code}": alerts[code] for code in electricity.ALERT_CODES},
+            "year_on_year": yoy, "month_on_month": electricity.month_on_month_change(cols.grid_m, cols.grid_prev),
+            "load_factor": electricity.load_factor(lf_in[:, 0], lf_in[:, 2], lf_in[:, 1]),
+            "peak_kw": electricity.peak_kw(lf_in[:, 1]), "operating_rate": op_rate,
+            "time_of_use": tou, "time_of_use_monthly": tou_monthly}
+
+
+TOU_PERIODS = ("peak", "flat", "valley")
+
+
+def _time_of_use(inp: YearInputs, en: _Energy, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(n, 3)`` time-of-use shares (§6): from the monthly peak/flat/valley readings when they hold any kWh,
+    else from the 15-minute data; NaN rows without either. And whether each came from the monthly readings."""
     tou_interval: dict[str, dict[str, float]] = defaultdict(dict)
     td = inp.aggregates["ent_tou"].to_pydict()
     for c, period, k in zip(td["credit_code"], td["period"], td["kwh"], strict=True):
         tou_interval[c][period] = k
+    monthly = electricity.time_of_use_shares(
+        np.array([en.tou_monthly.get(f"{c}|{inp.year}", np.zeros(3)) for c in codes], dtype=float).reshape(-1, 3))
+    interval = electricity.time_of_use_shares(
+        np.array([[tou_interval[c].get(p, 0.0) for p in TOU_PERIODS] for c in codes], dtype=float).reshape(-1, 3))
+    from_monthly = ~np.isnan(monthly[:, 0])
+    return np.where(from_monthly[:, None], monthly, interval), from_monthly
 
-    # §7 hourly matching, for enterprises whose every meter has interval data in the year
+
+def _hourly_matching(inp: YearInputs, cols: _Columns) -> dict[str, np.ndarray]:
+    """Calculate stage, §7: the CFE score of the enterprises whose every meter has interval data in the year
+    (``cols.calc["cfe_score"]``, NaN for the others) and their [matched, load] × month × hour-of-day grids."""
+    year, codes = inp.year, cols.codes
     with_interval: dict[str, set[str]] = defaultdict(set)
     mm = inp.aggregates["meter_month"].to_pydict()
     for meter, c, month in zip(mm["meter_id"], mm["credit_code"], mm["month"], strict=True):
@@ -241,68 +305,87 @@ def measure_accounts(inp: YearInputs, profile: Profile, only: set[str] | None = 
         grids.setdefault(c, np.zeros((2, 12, 24)))[:, month - 1, hour] = (m, ld)
     match = {c: (g[0].sum(), g[1].sum()) for c, g in grids.items()}
     complete = np.array([bool(held.get(c)) and held[c] <= with_interval.get(c, set()) and c in match for c in codes])
-    sums = np.array([match.get(c, (np.nan, np.nan)) for c in codes], dtype=float)
-    cfe = np.where(complete, matching.cfe_score(sums[:, 0], sums[:, 1]), np.nan)
+    sums = np.array([match.get(c, (np.nan, np.nan)) for c in codes], dtype=float).reshape(-1, 2)
+    cols.calc["cfe_score"] = np.where(complete, matching.cfe_score(sums[:, 0], sums[:, 1]), np.nan)
+    return {c: grids[c] for c, ok in zip(codes, complete, strict=True) if ok}
 
-    records = []
-    month_names = months_of(year)
-    for i, c in enumerate(codes):
-        ent = inp.enterprises[c]
-        flags = []
-        if fallback[i]:
-            flags.append("factor_year_fallback")
-        if revenue_basis[i]:
-            flags.append("intensity_basis_revenue")
-        if (c, year) in en.mismatch:
-            flags.append("meter_mismatch")
-        if np.count_nonzero(~np.isnan(grid_m[i])) < 12:
-            flags.append("partial_year")
-        alert_list = [{"code": code, "month": month_names[m]} for m in range(12) for code in electricity.ALERT_CODES
-                      if alerts[code][i, m]]
-        tou_sums = en.tou_monthly.get(f"{c}|{year}")
-        if tou_sums is not None and tou_sums.sum() > 0:
-            tou = dict(zip(("peak", "flat", "valley"), (tou_sums / tou_sums.sum()).tolist(), strict=True))
-            tou_source = "monthly"
-        elif tou_interval.get(c) and sum(tou_interval[c].values()) > 0:
-            total = sum(tou_interval[c].values())
-            tou = {p: tou_interval[c].get(p, 0.0) / total for p in ("peak", "flat", "valley")}
-            tou_source = "interval"
-        else:
-            tou, tou_source = None, None
-        records.append({
-            "credit_code": c, "year": year, "name": ent.name, "industry_code": ent.industry_code,
-            "region_code": ent.region_code,
-            **{key: _none(cur[key][i]) for key in ("kwh_grid", "kwh_onsite", "kwh_total", "kwh_contract",
-                                                   "kwh_contract_excess", "emissions_location_t",
-                                                   "emissions_market_t", "emissions_t")},
-            "intensity": _none(intensity[i]), "reduction_t": _none(reduction[i]),
-            "kwh_green": _none(cur["kwh_green"][i]), "green_share": _none(cur["green_share"][i]),
-            "green_reduction_t": _none(cur["green_reduction_t"][i]),
-            "cfe_score": _none(cfe[i]),
-            # §7b, filled by evaluate_accounts over every account of the year
-            "benchmark": None, "k": None, "aspect_scores": {"intensity": None, "reduction": None, "green": None},
-            "score": None, "grade": None, "label": None,
-            "alerts": alert_list,
-            "profile_id": profile.profile_id,
-            "factors": {role: {"year": f.year, "area": f.area, "kind": f.kind, "value_kg_per_kwh": f.value_kg_per_kwh,
-                               "source": f.source}
-                        for role, f in (("location", loc_f[i]), ("residual", res_f[i]))},
-            "flags": flags,
-            "kwh_trade": _none(cur["kwh_trade"][i]), "kwh_cert": _none(cur["kwh_cert"][i]),
-            "value_10k_cny": _none(v[i]), "value_basis": "revenue" if revenue_basis[i] else
-            ("value_added" if not math.isnan(v[i]) else None),
-            "intensity_prev": _none(intensity_prev[i]),
-            "electricity": {
-                "monthly_kwh": [_none(x) for x in grid_m[i]],
-                "monthly_kwh_prev_year": [_none(x) for x in grid_prev[i]],
-                "month_on_month": [_none(x) for x in mom[i]],
-                "year_on_year": _none(yoy[i]),
-                "load_factor": _none(load_factor[i]),
-                "peak_kw": _none(lf_in[i, 1] * 4.0),
-                "operating_rate": _none(op_rate[i]),
-                "time_of_use": tou, "time_of_use_source": tou_source,
-            },
-            # §7 matched share Σmin(L,G)/ΣL of each month (rows) and hour of day (columns); null without load
-            "hourly_matching": _grid_shares(grids[c]) if complete[i] else None,
-        })
-    return records
+
+def _flags(inp: YearInputs, en: _Energy, cols: _Columns, i: int) -> list[str]:
+    flags = []
+    if cols.calc["factor_fallback"][i]:
+        flags.append("factor_year_fallback")
+    if cols.calc["revenue_basis"][i]:
+        flags.append("intensity_basis_revenue")
+    if (cols.codes[i], inp.year) in en.mismatch:
+        flags.append("meter_mismatch")
+    if np.count_nonzero(~np.isnan(cols.grid_m[i])) < 12:
+        flags.append("partial_year")
+    return flags
+
+
+def _electricity_record(cols: _Columns, i: int) -> Electricity:
+    calc = cols.calc
+    tou: TimeOfUse | None = None
+    source: Literal["monthly", "interval"] | None = None
+    if not np.isnan(calc["time_of_use"][i, 0]):
+        peak, flat, valley = calc["time_of_use"][i].tolist()
+        tou = {"peak": peak, "flat": flat, "valley": valley}
+        source = "monthly" if calc["time_of_use_monthly"][i] else "interval"
+    return {
+        "monthly_kwh": [_none(x) for x in cols.grid_m[i]],
+        "monthly_kwh_prev_year": [_none(x) for x in cols.grid_prev[i]],
+        "month_on_month": [_none(x) for x in calc["month_on_month"][i]],
+        "year_on_year": _none(calc["year_on_year"][i]),
+        "load_factor": _none(calc["load_factor"][i]),
+        "peak_kw": _none(calc["peak_kw"][i]),
+        "operating_rate": _none(calc["operating_rate"][i]),
+        "time_of_use": tou, "time_of_use_source": source,
+    }
+
+
+def _assemble(inp: YearInputs, en: _Energy, profile: Profile, cols: _Columns, i: int,
+              factors: tuple[Factor, Factor], grids: dict[str, np.ndarray]) -> Account:
+    """Assemble stage: the record of account ``i`` (INTERFACE.md), the §7b fields left for evaluate_accounts."""
+    c, calc = cols.codes[i], cols.calc
+    ent = inp.enterprises[c]
+    month_names = months_of(inp.year)
+    v = calc["value_10k_cny"][i]
+    return {
+        "credit_code": c, "year": inp.year, "name": ent.name, "industry_code": ent.industry_code,
+        "region_code": ent.region_code,
+        "kwh_grid": _num(calc["kwh_grid"][i]), "kwh_onsite": _num(calc["kwh_onsite"][i]),
+        "kwh_total": _num(calc["kwh_total"][i]), "kwh_contract": _num(calc["kwh_contract"][i]),
+        "kwh_contract_excess": _num(calc["kwh_contract_excess"][i]),
+        "emissions_location_t": _num(calc["emissions_location_t"][i]),
+        "emissions_market_t": _num(calc["emissions_market_t"][i]), "emissions_t": _num(calc["emissions_t"][i]),
+        "intensity": _none(calc["intensity"][i]), "reduction_t": _none(calc["reduction_t"][i]),
+        "kwh_green": _num(calc["kwh_green"][i]), "green_share": _num(calc["green_share"][i]),
+        "green_reduction_t": _num(calc["green_reduction_t"][i]),
+        "cfe_score": _none(calc["cfe_score"][i]),
+        # §7b, filled by evaluate_accounts over every account of the year
+        "benchmark": None, "k": None, "aspect_scores": {"intensity": None, "reduction": None, "green": None},
+        "score": None, "grade": None, "label": None,
+        "alerts": [{"code": code, "month": month_names[m]} for m in range(12) for code in electricity.ALERT_CODES
+                   if calc[f"alert:{code}"][i, m]],
+        "profile_id": profile.profile_id,
+        "factors": {"location": _factor_used(factors[0]), "residual": _factor_used(factors[1])},
+        "flags": _flags(inp, en, cols, i),
+        "kwh_trade": _num(calc["kwh_trade"][i]), "kwh_cert": _num(calc["kwh_cert"][i]),
+        "value_10k_cny": _none(v), "value_basis": "revenue" if calc["revenue_basis"][i] else
+        ("value_added" if not math.isnan(v) else None),
+        "intensity_prev": _none(calc["intensity_prev"][i]),
+        "electricity": _electricity_record(cols, i),
+        # §7 matched share Σmin(L,G)/ΣL of each month (rows) and hour of day (columns); null without load
+        "hourly_matching": _grid_shares(grids[c]) if c in grids else None,
+    }
+
+
+def _factor_used(f: Factor) -> FactorUsed:
+    return {"year": f.year, "area": f.area, "kind": f.kind, "value_kg_per_kwh": f.value_kg_per_kwh,
+            "source": f.source}
+
+
+def _num(x: np.floating | float) -> float:
+    """A figure the methodology always defines (kWh summed with nansum, emissions of those with a required
+    factor, a share that is 0 without electricity): a plain float, never NaN."""
+    return float(x)

@@ -22,6 +22,7 @@ from dianta.accounts.alerts import record_alert_events
 from dianta.accounts.build import build_accounts, evaluate_accounts, measure_accounts
 from dianta.accounts.inputs import aggregate_year, read_year
 from dianta.accounts.labels import issue_labels, label_secret
+from dianta.accounts.record import Account
 from dianta.clock import now_iso
 from dianta.engine.choice import get_engine
 from dianta.errors import Conflict, UsageError
@@ -35,13 +36,13 @@ class RunResult:
     run_id: int
     year: int
     profile_id: str
-    records: list[dict[str, object]]
+    records: list[Account]
     mode: str = "full"
     recomputed: int = 0  # enterprises whose data went through the engine (incremental) or accounts (full)
 
     @property
     def grades(self) -> Counter[int | None]:
-        return Counter(r["grade"] for r in self.records)  # type: ignore[misc]
+        return Counter(r["grade"] for r in self.records)
 
 
 def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "default", engine: str = "duckdb",
@@ -79,7 +80,7 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
         fresh = measure_accounts(inputs, prof, only=codes)
         records = evaluate_accounts(sorted(kept + fresh, key=lambda r: str(r["credit_code"])), prof)
     step("publishing")
-    factor_ids = sorted({f"{r['factors'][role]['kind']}:{r['factors'][role]['area']}:{r['factors'][role]['year']}"  # type: ignore[index]
+    factor_ids = sorted({f"{r['factors'][role]['kind']}:{r['factors'][role]['area']}:{r['factors'][role]['year']}"
                          for r in records for role in ("location", "residual")})
     acc = schema.accounts
     secret = label_secret(store)
@@ -87,12 +88,14 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
                             "one was published: run it again"), store.engine.begin() as tx:
         lock_writes(tx)  # first: one batch or publication at a time
         _refuse_if_overtaken(tx, year, prof.profile_id, inputs.last_batch_id)
-        run_id = tx.execute(schema.runs.insert().values(
+        inserted = tx.execute(schema.runs.insert().values(
             year=year, profile_id=prof.profile_id, profile_version=prof.version,
             profile_fingerprint=prof.fingerprint, factor_ids_json=json.dumps(factor_ids),
             inputs_fingerprint=inputs.fingerprint, started_at=started, finished_at=now_iso(),
             run_by=user or current_user(), n_accounts=len(records), last_batch_id=inputs.last_batch_id,
-            mode=mode)).inserted_primary_key[0]
+            mode=mode)).inserted_primary_key
+        assert inserted is not None  # a one-row insert always has its key
+        run_id = int(inserted[0])
         tx.execute(acc.delete().where(acc.c.year == year, acc.c.profile_id == prof.profile_id))
         for r in records:
             r["run_id"] = run_id
@@ -123,7 +126,7 @@ def _refuse_if_overtaken(tx: sa.Connection, year: int, profile_id: str, last_bat
 
 
 def _incremental_plan(con: sa.Connection, year: int, profile_id: str, step: Callable[[str], None]
-                      ) -> tuple[set[str], list[dict[str, object]]] | None:
+                      ) -> tuple[set[str], list[Account]] | None:
     """(the enterprises to recompute, the published accounts) for an incremental run, or None for a full one;
     read in ``con`` (the run's snapshot)."""
     runs, b = schema.runs, schema.batches
@@ -170,13 +173,13 @@ def _clear_marks(tx: sa.Connection, year: int, profile_id: str, *, through_batch
     tx.execute(bm.delete().where(bm.c.year.in_([0, year]), bm.c.batch_id <= through_batch))
 
 
-def read_accounts(store: Store, year: int, profile_id: str = "default") -> list[dict[str, object]]:
+def read_accounts(store: Store, year: int, profile_id: str = "default") -> list[Account]:
     """The published accounts of a year, ordered by credit code."""
     with store.engine.connect() as con:
         return _published(con, year, profile_id)
 
 
-def _published(con: sa.Connection, year: int, profile_id: str) -> list[dict[str, object]]:
+def _published(con: sa.Connection, year: int, profile_id: str) -> list[Account]:
     acc = schema.accounts
     rows = con.execute(sa.select(acc.c.record_json).where(acc.c.year == year, acc.c.profile_id == profile_id)
                        .order_by(acc.c.credit_code)).all()

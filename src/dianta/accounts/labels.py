@@ -15,9 +15,11 @@ import hashlib
 import hmac
 import json
 import re
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from dianta.accounts.record import Account
 from dianta.clock import now_iso
 from dianta.errors import NotFound, UsageError
 from dianta.ledger import schema
@@ -52,18 +54,19 @@ def label_secret(store: Store) -> str:
     return store_secret(store, SECRET_KEY)
 
 
-def issue_labels(tx: sa.Connection, secret: str, records: list[dict[str, object]], run_id: int) -> None:
+def issue_labels(tx: sa.Connection, secret: str, records: Sequence[Account], run_id: int) -> None:
     """Give each graded record's label its verification code (``label.verification_code``) and record the
     codes not issued before, in the publishing transaction ``tx``."""
     issued_at = now_iso()
     for r in records:
-        label = r.get("label")
-        if not isinstance(label, dict):
+        label, score = r.get("label"), r["score"]
+        if label is None or score is None:
             continue
-        values = {"credit_code": str(r["credit_code"]), "year": int(label["year"]),
-                  "profile_id": str(label["profile_id"]), "grade": int(label["grade"]),
-                  "colour": str(label["colour"]), "score": float(r["score"])}  # type: ignore[arg-type]
-        label["verification_code"] = code = label_code(secret, **values)  # type: ignore[arg-type]
+        code = label_code(secret, credit_code=r["credit_code"], year=label["year"], profile_id=label["profile_id"],
+                          grade=label["grade"], colour=label["colour"], score=score)
+        label["verification_code"] = code
+        values = {"credit_code": r["credit_code"], "year": label["year"], "profile_id": label["profile_id"],
+                  "grade": label["grade"], "colour": label["colour"], "score": score}
         insert_if_absent(tx, schema.labels, {"code": code, **values, "run_id": run_id, "issued_at": issued_at})
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from dianta.accounts.record import Account
 from dianta.errors import NotFound
 from dianta.ledger import schema
 from dianta.ledger.store import Store
@@ -14,7 +15,7 @@ from dianta.ledger.store import Store
 
 @dataclass(slots=True)
 class Page:
-    items: list[dict[str, object]]
+    items: list[Account]
     total: int
     page: int
     size: int
@@ -48,7 +49,7 @@ def list_accounts(store: Store, *, year: int, visible: set[str] | None, profile_
     return Page([json.loads(r) for r in rows], total, page, size)
 
 
-def get_account(store: Store, *, credit_code: str, year: int, profile_id: str = "default") -> dict[str, object]:
+def get_account(store: Store, *, credit_code: str, year: int, profile_id: str = "default") -> Account:
     acc = schema.accounts
     with store.engine.connect() as con:
         row = con.execute(sa.select(acc.c.record_json).where(acc.c.credit_code == credit_code, acc.c.year == year,
@@ -93,7 +94,8 @@ def enterprise_findings(store: Store, *, credit_code: str) -> list[dict[str, obj
     """Data-quality findings about an enterprise's data: the warnings and rejections of the batches that
     name its credit code or one of its meters (as kept with each batch), newest batch first."""
     enterprise = get_enterprise(store, credit_code)
-    names = {credit_code} | {str(m["meter_id"]) for m in enterprise["meters"]}  # type: ignore[union-attr]
+    meters = enterprise["meters"]
+    names = {credit_code} | {str(m["meter_id"]) for m in (meters if isinstance(meters, list) else [])}
     b = schema.batches
     out: list[dict[str, object]] = []
     with store.engine.connect() as con:

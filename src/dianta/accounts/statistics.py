@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 
+import numpy as np
 import sqlalchemy as sa
 
+from dianta.calc import groups, regions
 from dianta.ledger import schema
 from dianta.ledger.store import Store
 from dianta.reference.tables import industry_sections, region_codes
@@ -22,28 +23,30 @@ def programme_statistics(store: Store, *, year: int, profile_id: str = "default"
         loan_rows = con.execute(sa.select(loans.c.bank_id, sa.func.count(), sa.func.sum(loans.c.principal_cny),
                                           sa.func.sum(loans.c.outstanding_cny)).group_by(loans.c.bank_id)
                                 .order_by(loans.c.bank_id)).all()
-    sections, regions = industry_sections(), region_codes()
+    sections, region_names = industry_sections(), region_codes()
 
-    def group(key_of) -> list[dict[str, object]]:  # noqa: ANN001 - a record -> group key
-        sums: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0])
-        for r in records:
-            s = sums[key_of(r)]
-            s[0] += 1
-            s[1] += float(r["kwh_total"] or 0)
-            s[2] += float(r["kwh_green"] or 0)
-            s[3] += float(r["emissions_t"] or 0)
-        return [{"group": k, "accounts": int(v[0]), "kwh_total": v[1], "kwh_green": v[2],
-                 "green_share": v[2] / v[1] if v[1] else 0.0, "emissions_t": v[3]} for k, v in sorted(sums.items())]
+    kwh_total, kwh_green, emissions = (np.array([float(r[key] or 0) for r in records], dtype=float)
+                                       for key in ("kwh_total", "kwh_green", "emissions_t"))
 
-    by_section = group(lambda r: str(r["industry_code"])[:1])
+    def group(keys: list[str]) -> list[dict[str, object]]:
+        labels, index = groups.group_index(keys)
+        n = len(labels)
+        count, total, green, emitted = (groups.group_sum(index, n, x) for x in (np.ones(len(keys)), kwh_total,
+                                                                               kwh_green, emissions))
+        # a group without electricity shows a green share of 0 (as an account does, §5 indicator 5)
+        share = np.nan_to_num(groups.group_green_share(index, n, kwh_green, kwh_total), nan=0.0)
+        return [{"group": k, "accounts": int(count[i]), "kwh_total": float(total[i]), "kwh_green": float(green[i]),
+                 "green_share": float(share[i]), "emissions_t": float(emitted[i])} for i, k in enumerate(labels)]
+
+    by_section = group([str(r["industry_code"])[:1] for r in records])
     for g in by_section:
         g["name"] = sections.get(str(g["group"]), "")
-    by_region = group(lambda r: str(r["region_code"])[:4] + "00")
+    by_region = group([str(code) for code in regions.prefecture_code([str(r["region_code"]) for r in records])])
     for g in by_region:
-        g["name"] = regions.get(str(g["group"]), "")
+        g["name"] = region_names.get(str(g["group"]), "")
     return {
         "year": year, "profile_id": profile_id, "accounts": len(records),
-        "by_grade": group(lambda r: str(r["grade"] or "not rated")),
+        "by_grade": group([str(r["grade"] or "not rated") for r in records]),
         "by_industry": by_section, "by_region": by_region,
         "loans_by_bank": [{"bank_id": b, "loans": n, "principal_cny": float(p or 0), "outstanding_cny": float(o or 0)}
                           for b, n, p, o in loan_rows],

@@ -12,11 +12,17 @@ Responses that are plain JSON arrays stay arrays (``list[XPublic]``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import functools
+import operator
+import types
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
+from dianta.accounts import record
+from dianta.accounts.record import Account, nested_records
 from dianta.api.redact import redact_paths
+from dianta.glossary import OUTPUTS, Quantity
 
 Role = Literal["operator", "bank", "enterprise", "regulator"]
 Scope = Literal["summary", "full", "reports"]
@@ -211,78 +217,59 @@ class ComputeRunPublic(BaseModel):
     recomputed: int = 0
 
 
-class Benchmark(BaseModel):
-    group: str
-    size: int
-    value: float | None
+def _describe(q: Quantity) -> str:
+    unit = f" [{q.unit}]" if q.unit else ""
+    return f"{q.zh} · {q.en}{unit}: {q.description}"
 
 
-class AspectScores(BaseModel):
-    intensity: float | None
-    reduction: float | None
-    green: float | None
+def _record_models(root: type, name: str, names: dict[type, str]) -> type[BaseModel]:
+    """The pydantic model of the record TypedDict ``root`` (accounts/record.py): every field declared, each
+    described from the glossary (zh · en [unit]: meaning) so the OpenAPI document shows it; nested TypedDicts
+    become the models ``names`` gives (a TypedDict used at several places describes every place)."""
+    paths: dict[type, list[str]] = {root: [""]}
+
+    def walk(td: type, prefix: str) -> None:
+        for key, tp in get_type_hints(td).items():
+            for nested in nested_records(tp):
+                paths.setdefault(nested, []).append(f"{prefix}{key}.")
+                walk(nested, f"{prefix}{key}.")
+
+    walk(root, "")
+    models: dict[type, type[BaseModel]] = {}
+
+    def model(td: type) -> type[BaseModel]:
+        if td not in models:
+            fields: dict[str, Any] = {}
+            for key, tp in get_type_hints(td).items():
+                text = " / ".join(dict.fromkeys(_describe(OUTPUTS[p + key]) for p in paths[td]))
+                required = key in td.__required_keys__  # type: ignore[attr-defined]  # td is a TypedDict class
+                fields[key] = (swap(tp), Field(... if required else None, description=text))
+            models[td] = create_model(names.get(td, name), __doc__=td.__doc__, **fields)
+        return models[td]
+
+    def swap(tp: Any) -> Any:
+        if nested_records(tp) == [tp]:
+            return model(tp)
+        args = getattr(tp, "__args__", ())
+        if not any(nested_records(a) for a in args):
+            return tp
+        if isinstance(tp, types.UnionType):
+            return functools.reduce(operator.or_, [swap(a) for a in args])
+        return tp.__origin__[tuple(swap(a) for a in args)]
+
+    return model(root)
 
 
-class Label(BaseModel):
-    grade: int
-    colour: str
-    year: int
-    profile_id: str
-    verification_code: str | None = Field(default=None, description="check it at /api/v1/labels/{code}; "
-                                          "null for accounts published before labels had codes")
+if TYPE_CHECKING:  # the model is built at import from the record; type checkers see what it accepts
+    class AccountPublic(BaseModel):
+        """An electricity-carbon account: the fields of :class:`dianta.accounts.record.Account`."""
 
-
-class Alert(BaseModel):
-    code: str
-    month: str
-
-
-class FactorUsed(BaseModel):
-    year: int
-    area: str
-    kind: str
-    value_kg_per_kwh: float
-    source: str | None = None
-
-
-class Factors(BaseModel):
-    location: FactorUsed
-    residual: FactorUsed
-
-
-class AccountPublic(BaseModel):
-    """An electricity-carbon account (INTERFACE.md fields; METHODOLOGY.md §3–§7b)."""
-
-    model_config = ConfigDict(extra="allow")
-    credit_code: str
-    year: int
-    name: str | None = None
-    industry_code: str | None = None
-    region_code: str | None = None
-    kwh_grid: float
-    kwh_onsite: float
-    kwh_total: float
-    kwh_contract: float
-    kwh_contract_excess: float
-    emissions_location_t: float
-    emissions_market_t: float
-    emissions_t: float
-    intensity: float | None
-    reduction_t: float | None
-    kwh_green: float
-    green_share: float
-    green_reduction_t: float
-    cfe_score: float | None
-    benchmark: Benchmark | None
-    k: float | None
-    aspect_scores: AspectScores
-    score: float | None
-    grade: int | None
-    label: Label | None
-    alerts: list[Alert]
-    profile_id: str
-    factors: Factors
-    flags: list[str]
+        def __init__(self, **data: Any) -> None: ...
+else:
+    AccountPublic = _record_models(Account, "AccountPublic", {
+        record.Benchmark: "Benchmark", record.AspectScores: "AspectScores", record.Label: "Label",
+        record.Alert: "Alert", record.FactorUsed: "FactorUsed", record.Factors: "Factors",
+        record.TimeOfUse: "TimeOfUse", record.Electricity: "Electricity"})
 
 
 class AccountList(BaseModel):

@@ -62,6 +62,11 @@ def credit_alerts(kwh_monthly: ArrayLike, kwh_monthly_prev_year: ArrayLike, *, s
     }
 
 
+def peak_kw(peak_interval_kwh: ArrayLike) -> F:
+    """Peak load [kW] = the largest 15-minute kWh [kWh] × 4 (METHODOLOGY.md §6); NaN without interval data."""
+    return np.asarray(peak_interval_kwh, dtype=float) * 4.0
+
+
 def load_factor(kwh_sum: ArrayLike, n_intervals: ArrayLike, peak_interval_kwh: ArrayLike) -> F:
     """Load factor = mean kW / peak kW [fraction] (METHODOLOGY.md §6).
 
@@ -70,10 +75,10 @@ def load_factor(kwh_sum: ArrayLike, n_intervals: ArrayLike, peak_interval_kwh: A
     """
     s = np.asarray(kwh_sum, dtype=float)
     n = np.asarray(n_intervals, dtype=float)
-    peak_kw = np.asarray(peak_interval_kwh, dtype=float) * 4.0
+    peak = peak_kw(peak_interval_kwh)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_kw = s / (n * 0.25)
-        return np.where((n > 0) & (peak_kw > 0), mean_kw / np.where(peak_kw > 0, peak_kw, 1.0), np.nan)
+        return np.where((n > 0) & (peak > 0), mean_kw / np.where(peak > 0, peak, 1.0), np.nan)
 
 
 def operating_rate(day_kwh: ArrayLike, *, threshold: float, quantile: float) -> float:
@@ -84,6 +89,20 @@ def operating_rate(day_kwh: ArrayLike, *, threshold: float, quantile: float) -> 
         return float("nan")
     q = np.quantile(days, quantile, method="linear")
     return float(np.mean(days >= threshold * q))
+
+
+def time_of_use_shares(kwh_by_period: ArrayLike) -> F:
+    """Time-of-use shares [fraction] of ``(n, 3)`` kWh of the peak, flat and valley periods [kWh]
+    (METHODOLOGY.md §6): each period's kWh over their sum; a row of NaN where the sum is not positive (no
+    time-of-use data).
+
+    >>> time_of_use_shares([[30, 50, 20]]).tolist()
+    [[0.3, 0.5, 0.2]]
+    """
+    kwh = np.asarray(kwh_by_period, dtype=float)
+    total = kwh.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, kwh / np.where(total > 0, total, 1.0), np.nan)
 
 
 def time_of_use_period(hour_of_day: ArrayLike, *, valley_hours: tuple[tuple[int, int], ...],

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from dianta.calc import pricing
+from dianta.calc import pricing, regions
 from dianta.finance.loans import Loan, load_loans
 from dianta.finance.pricing import list_pricings
 from dianta.ledger import schema
@@ -84,10 +84,10 @@ def programme_totals(store: Store, *, through: dt.date, profile_id: str = "defau
                                                                      ent.c.region_code))}
         with_accounts = set(con.execute(sa.select(acc.c.credit_code).distinct()
                                         .where(acc.c.profile_id == profile_id)).scalars())
-    sections, regions = industry_sections(), region_codes()
+    sections, region_names = industry_sections(), region_codes()
     loan_rows = [{"loan_id": ln.loan_id, "bank_id": ln.bank_id, "credit_code": ln.credit_code,
                   "industry": where.get(ln.credit_code, ("?", ""))[0][:1],
-                  "region": where.get(ln.credit_code, ("", "000000"))[1][:4] + "00",
+                  "region": regions.prefecture_code(where.get(ln.credit_code, ("", "000000"))[1]),
                   "drawn_month": ln.drawn_on.strftime("%Y-%m"), "principal_cny": ln.principal_cny,
                   "outstanding_cny": ln.outstanding_on(through)} for ln in loans if ln.drawn_on <= through]
     saved_by_loan: dict[str, float] = defaultdict(float)
@@ -134,7 +134,8 @@ def programme_totals(store: Store, *, through: dt.date, profile_id: str = "defau
                    "interest_saved_cny": sum(r["interest_saved_cny"] for r in records),
                    "borrowers": len({r["credit_code"] for r in loan_rows}),
                    "borrowers_with_accounts": len({r["credit_code"] for r in loan_rows} & with_accounts)},
-        "by_bank": group("bank_id"), "by_industry": group("industry", sections), "by_region": group("region", regions),
+        "by_bank": group("bank_id"), "by_industry": group("industry", sections),
+        "by_region": group("region", region_names),
         "by_month": [{"month": m, **v} for m, v in sorted(by_month.items())],
         "loans": loan_rows, "interest": records, "fingerprint": fingerprint,
     }

@@ -36,7 +36,7 @@ from openpyxl import Workbook
 
 from dianta.accounts import query
 from dianta.accounts.export import safe_text, workbook_bytes
-from dianta.calc import pcaf
+from dianta.calc import pcaf, regions
 from dianta.calc.missing import nan_if_none as _float
 from dianta.calc.missing import none_if_nan as _none
 from dianta.finance.loans import load_loans
@@ -152,7 +152,8 @@ def _groups(rows: list[dict[str, object]], key_of: Callable[[dict[str, object]],
 def _breakdown(rows: list[dict[str, object]]) -> dict[str, object]:
     return {"totals": _totals(rows),
             "by_industry": _groups(rows, lambda r: str(r["industry_code"] or "")[:1], industry_sections()),
-            "by_region": _groups(rows, lambda r: str(r["region_code"] or "")[:4] + "00", region_codes())}
+            "by_region": _groups(rows, lambda r: regions.prefecture_code(str(r["region_code"] or "")),
+                                 region_codes())}
 
 
 def financed_emissions(store: Store, *, bank_id: str | None, year: int, profile_id: str = "default",
@@ -190,8 +191,8 @@ def financed_emissions(store: Store, *, bank_id: str | None, year: int, profile_
     # the calculation, over columns of one entry per loan
     o = np.array([amount for _, amount in live], dtype=float)
     evic = np.array([evic_of.get(loan.credit_code, math.nan) for loan, _ in live], dtype=float)
-    emissions = np.array([_float(accounts.get(loan.credit_code, {}).get("emissions_t")) for loan, _ in live],
-                         dtype=float)
+    emissions = np.array([_float(accounts[loan.credit_code]["emissions_t"] if loan.credit_code in accounts else None)
+                          for loan, _ in live], dtype=float)
     per_borrower: dict[tuple[str, str], float] = defaultdict(float)
     for loan, amount in live:
         per_borrower[loan.bank_id, loan.credit_code] += amount

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -189,7 +190,7 @@ def current_account(store: Store, *, credit_code: str, on: dt.date, profile_id: 
     return None if row is None else json.loads(row)
 
 
-def quote(policy: Policy, account: dict[str, Any] | None, *, credit_code: str, base_rate_pct: float,
+def quote(policy: Policy, account: Mapping[str, Any] | None, *, credit_code: str, base_rate_pct: float,
           on: dt.date) -> Quote:
     """The rate a loan gets under ``policy`` with ``account`` (§8), and why."""
     base = _number(base_rate_pct, "base_rate_pct", 0, 100)
@@ -262,7 +263,9 @@ def price_loan(store: Store, *, bank_id: str, loan_id: str, actor: str, on: dt.d
               "final_rate_pct": q.final_rate_pct, "reasons_json": json.dumps(q.reasons, ensure_ascii=False),
               "effective_on": day.isoformat(), "priced_at": now_iso(), "priced_by": actor}
     with store.engine.begin() as con:
-        pricing_id = con.execute(schema.loan_pricings.insert().values(**values)).inserted_primary_key[0]
+        inserted = con.execute(schema.loan_pricings.insert().values(**values)).inserted_primary_key
+    assert inserted is not None  # a one-row insert always has its key
+    pricing_id = inserted[0]
     return {"pricing_id": pricing_id, **{k: v for k, v in values.items() if k != "reasons_json"},
             "reasons": q.reasons}
 

@@ -14,7 +14,9 @@ Scenario sets are versioned reference data (:mod:`dianta.reference.scenarios`): 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +41,7 @@ def as_scenarios(scenarios: Scenarios) -> ScenarioSet:
     return scenarios if isinstance(scenarios, ScenarioSet) else load_scenarios(scenarios)
 
 
-def _entries(records: list[dict[str, object]], s: ScenarioSet) -> list[dict[str, object]]:
+def _entries(records: Sequence[Mapping[str, Any]], s: ScenarioSet) -> list[dict[str, object]]:
     """The ``transition_risk`` entry of each record: ``value_basis``, ``carbon_cost`` by scenario id (price,
     ``cost_cny``, ``share``, ``flagged``), the ``flagged`` scenario ids and the ``reason`` when not assessable."""
     emissions = np.array([_float(r.get("emissions_t")) for r in records], dtype=float)
@@ -69,7 +71,8 @@ def _entries(records: list[dict[str, object]], s: ScenarioSet) -> list[dict[str,
     return out
 
 
-def transition_risk(records: list[dict[str, object]], scenarios: Scenarios = "default") -> list[dict[str, object]]:
+def transition_risk(records: Sequence[Mapping[str, Any]], scenarios: Scenarios = "default"
+                    ) -> list[dict[str, object]]:
     """Carbon cost exposure of each account record (``credit_code``, ``year``, ``emissions_t``,
     ``value_10k_cny``, ``value_basis``, as published) under each scenario; one result per record, in order.
 

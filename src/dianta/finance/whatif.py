@@ -33,7 +33,8 @@ def what_if(store: Any, *, credit_code: str, year: int, bank_id: str | None = No
                          "what-if needs the profile's tables")
     s = scales(profile)
     grade = int(record["grade"] or 0)
-    bench = record["benchmark"]["value"] if record.get("benchmark") else None  # type: ignore[index]
+    benchmark = record["benchmark"]
+    bench = benchmark["value"] if benchmark else None
     common = {"intensity": record["intensity"], "benchmark": bench, "intensity_prev": record.get("intensity_prev")}
     next_grade = grade - 1 if grade > 1 else None
     bound = next((b for b, g, _ in profile.grades if g == next_grade), None)
@@ -42,14 +43,14 @@ def what_if(store: Any, *, credit_code: str, year: int, bank_id: str | None = No
         "score": record["score"], "next_grade": next_grade, "next_grade_score": bound,
         "benchmark_held": bench,
         "green": None if not grade or record["green_share"] is None else whatif.green_to_next_grade(
-            s, grade=grade, green_share=float(record["green_share"]), kwh_total=float(record["kwh_total"]),  # type: ignore[arg-type]
-            kwh_green=float(record["kwh_green"]), **common),  # type: ignore[arg-type]
+            s, grade=grade, green_share=float(record["green_share"]), kwh_total=float(record["kwh_total"]),
+            kwh_green=float(record["kwh_green"]), **common),
         "intensity": None if not grade else whatif.intensity_to_next_grade(
-            s, grade=grade, green_share=record["green_share"], **common),  # type: ignore[arg-type]
+            s, grade=grade, green_share=record["green_share"], **common),
     }
-    if out["intensity"] and record.get("value_10k_cny"):
-        cut = float(record["intensity"]) - out["intensity"]["intensity"]  # type: ignore[arg-type]
-        out["intensity"]["emissions_cut_t"] = cut * float(record["value_10k_cny"])  # type: ignore[arg-type]
+    intensity, value = record["intensity"], record.get("value_10k_cny")
+    if out["intensity"] and intensity is not None and value:
+        out["intensity"]["emissions_cut_t"] = (intensity - out["intensity"]["intensity"]) * value
     if bank_id is not None:
         day = on or today_cst()
         policy = policy_in_effect(store, bank_id=bank_id, on=day)

@@ -8,17 +8,19 @@ import base64
 import io
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the backend
 import numpy as np  # noqa: E402
+from matplotlib.typing import RcKeyType  # noqa: E402
 
 THIS_YEAR, LAST_YEAR, ACCENT = "#2f6f9f", "#b8c7d6", "#1b7a3a"
 TOU_COLOURS = ("#d9342b", "#f2c200", "#2f6f9f")
-_STYLE = {"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 8, "axes.spines.top": False,
-          "axes.spines.right": False, "svg.hashsalt": "dianta"}
+_STYLE: dict[RcKeyType, Any] = {"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 8,
+                                "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "dianta"}
 
 
 def _svg(fig: plt.Figure) -> str:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from dianta.accounts import query
+from dianta.accounts.record import Account
+from dianta.calc import regions
 from dianta.errors import NotFound
 from dianta.ledger import schema
 from dianta.ledger.store import Store
@@ -21,7 +23,7 @@ MAX_FINDINGS = 40
 
 @dataclass(slots=True)
 class AccountReport:
-    record: dict[str, object]
+    record: Account
     enterprise: dict[str, object]
     industry_name: str
     region_name: str
@@ -44,7 +46,7 @@ class AccountReport:
 def region_name(code: str) -> str:
     """Province / prefecture / county names of a GB/T 2260 code, e.g. ``青海省 西宁市 城中区``."""
     names = region_codes()
-    parts = [names.get(code[:2] + "0000"), names.get(code[:4] + "00"), names.get(code)]
+    parts = [names.get(regions.province_code(code)), names.get(regions.prefecture_code(code)), names.get(code)]
     out: list[str] = []
     for p in parts:
         if p and p not in out:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from dianta.glossary import OUTPUTS
 from dianta.lang import Lang
 
 
@@ -30,9 +31,14 @@ class Words:
         text = self._pick(catalogue()["text"][key])
         return text.format(**fields) if fields else text
 
+    def q(self, name: str) -> str:
+        """The name of an output quantity (a record field, ``electricity.peak_kw``) from the glossary."""
+        quantity = OUTPUTS[name]
+        return quantity.zh if self.lang == "zh" else quantity.en
+
     def indicator(self, key: str) -> tuple[str, str]:
-        zh_name, en_name, zh_def, en_def = catalogue()["indicators"][key]
-        return (zh_name, zh_def) if self.lang == "zh" else (en_name, en_def)
+        """An indicator's (name, definition): the name from the glossary, the definition from the messages."""
+        return self.q(key), self._pick(catalogue()["indicators"][key])
 
     def alert(self, code: str) -> str:
         return self._pick(catalogue()["alerts"][code])

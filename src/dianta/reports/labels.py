@@ -11,6 +11,7 @@ from typing import Literal
 
 import cairosvg
 
+from dianta.accounts.record import Account
 from dianta.errors import NotFound
 from dianta.reports.i18n import colours
 from dianta.reports.templating import environment
@@ -19,20 +20,20 @@ from dianta.reports.typeface import register_with_fontconfig
 LabelFormat = Literal["svg", "png"]
 
 
-def label_svg(record: dict[str, object], *, name: str) -> str:
+def label_svg(record: Account, *, name: str) -> str:
     """The label of a published account record (NotFound when the account is not rated)."""
-    label = record.get("label")
-    if not isinstance(label, dict):
+    label, score = record.get("label"), record["score"]
+    if label is None or score is None:
         raise NotFound(f"the account of {record['credit_code']} for {record['year']} is not rated, so it has no label")
-    fill, ink = colours(str(label["colour"]))
+    fill, ink = colours(label["colour"])
     return environment().get_template("label.svg.j2").render(
         fill=fill, ink=ink, grade=label["grade"], year=label["year"], profile_id=label["profile_id"],
         code=label.get("verification_code", ""), name=name, name_size=20 if len(name) <= 14 else 14,
-        credit_code=record["credit_code"], score=f"{float(record['score']):.1f}",  # type: ignore[arg-type]
+        credit_code=record["credit_code"], score=f"{score:.1f}",
         aria=f"碳评价标识 Carbon evaluation label: {name} {label['year']} grade {label['grade']}")
 
 
-def label_image(record: dict[str, object], *, name: str, fmt: LabelFormat, scale: float = 2.0) -> bytes:
+def label_image(record: Account, *, name: str, fmt: LabelFormat, scale: float = 2.0) -> bytes:
     """The label as SVG text (UTF-8) or as a PNG ``scale`` times its 480 × 200 size."""
     svg = label_svg(record, name=name)
     if fmt == "svg":

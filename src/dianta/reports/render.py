@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from dianta.accounts.record import Account
 from dianta.calc import evaluation
+from dianta.glossary import OUTPUTS
 from dianta.lang import Lang, check_lang
 from dianta.reference.profile import Profile, shipped_profile
 from dianta.reports import charts
@@ -15,27 +17,37 @@ from dianta.reports.labels import label_svg
 from dianta.reports.templating import TEMPLATES, environment
 from dianta.reports.typeface import FONTS
 
-UNITS = {"emissions_t": "tCO2", "intensity": "tCO2/10k CNY", "reduction_t": "tCO2", "kwh_green": "MWh",
-         "green_share": "%", "green_reduction_t": "tCO2"}
+#: the six indicators of §5 in the report's order
+INDICATORS = ("emissions_t", "intensity", "reduction_t", "kwh_green", "green_share", "green_reduction_t")
+#: how the report shows a glossary unit: energy in MWh, fractions in per cent
+SHOWN_AS = {"kWh": "MWh", "1": "%"}
 
 
-def advice(record: dict[str, object], profile: Profile | None, w: Words) -> list[str]:
+def shown_unit(name: str) -> str:
+    """The unit the report shows an output quantity in (its glossary unit, kWh as MWh, fractions as %)."""
+    unit = OUTPUTS[name].unit
+    return SHOWN_AS.get(unit, unit)
+
+
+def advice(record: Account, profile: Profile | None, w: Words) -> list[str]:
     """What would raise the account's score, aspect by aspect (§7b): the aspects below their top step; for
     the green aspect, the green MWh that reach the next step (trades or certificates)."""
-    aspects = record["aspect_scores"]
-    if profile is None or not isinstance(aspects, dict):
+    scores = record["aspect_scores"]
+    aspects = {"intensity": scores["intensity"], "reduction": scores["reduction"], "green": scores["green"]}
+    if profile is None:
         return []
     tops = {"intensity": max(s for _, s in profile.intensity_cuts),
             "reduction": max(s for _, s in profile.reduction_cuts), "green": max(s for _, s in profile.green_cuts)}
     out = []
     for aspect in ("intensity", "reduction"):
-        if aspects.get(aspect) is not None and aspects[aspect] < tops[aspect]:
+        value = aspects.get(aspect)
+        if value is not None and value < tops[aspect]:
             out.append(w.advice(aspect))
-    share = record.get("green_share")
-    if share is not None and aspects.get("green") is not None and aspects["green"] < tops["green"]:
+    share, green = record.get("green_share"), aspects.get("green")
+    if share is not None and green is not None and green < tops["green"]:
         target = float(evaluation.next_step_at_least(share, profile.green_cuts))
         if not math.isnan(target):
-            kwh = float(evaluation.green_kwh_to_share(target, record["kwh_total"], record["kwh_green"]))  # type: ignore[arg-type]
+            kwh = float(evaluation.green_kwh_to_share(target, record["kwh_total"], record["kwh_green"]))
             out.append(w.advice("green", share=w.pct(share), target=w.pct(target, 0), mwh=w.num(kwh / 1000, 1)))
     return out or [w.advice("top")]
 
@@ -55,7 +67,7 @@ def account_report_html(report: AccountReport, lang: str, *, generated_at: dt.da
         "monthly_svg": charts.monthly_bars(el["monthly_kwh"], el["monthly_kwh_prev_year"]),
         "tou_svg": charts.tou_split([tou[p] for p in ("peak", "flat", "valley")]) if tou else None,
         "heatmap_svg": charts.matching_heatmap(r["hourly_matching"]) if r.get("hourly_matching") else None,  # type: ignore[arg-type]
-        "indicators": [(key, *w.indicator(key), UNITS[key]) for key in UNITS],
+        "indicators": [(key, *w.indicator(key), shown_unit(key)) for key in INDICATORS],
         "weights": None if profile is None else {"intensity": profile.weight_intensity,
                                                  "reduction": profile.weight_reduction,
                                                  "green": profile.weight_green},

@@ -113,7 +113,7 @@ export async function accountView(ctx, code, year, { back = false } = {}) {
       el("div", { class: `grade-big grade-${a.grade || 0}`, id: "account-grade" }, gradeText(a.grade, colour)),
       el("div", { class: "muted" }, `${t("field.score")}: `, el("span", { id: "account-score" }, fmt.score(a.score))),
       flags.length ? el("ul", { class: "flags", "aria-label": t("field.flags") }, flags) : null),
-    el("div", { class: "account-label" }, el("h3", {}, t("account.label")), labelBox),
+    el("div", { class: "account-label" }, el("h3", {}, t("field.label")), labelBox),
   );
   const elec = a.electricity || {};
   const indicators = section(t("account.indicators"), cards(
@@ -128,7 +128,7 @@ export async function accountView(ctx, code, year, { back = false } = {}) {
       "green_share"),
     card(t("field.green_reduction_t"), fmt.tco2(a.green_reduction_t), null, "green_reduction_t"),
     card(t("field.kwh_total"), fmt.energy(a.kwh_total),
-      `${t("field.year_on_year")}: ${fmt.signedPct(elec.year_on_year)}`, "kwh_total"),
+      `${t("field.electricity.year_on_year")}: ${fmt.signedPct(elec.year_on_year)}`, "kwh_total"),
   ));
   const aspects = ["intensity", "reduction", "green"];
   const scores = a.aspect_scores || {};
@@ -165,7 +165,7 @@ export async function accountView(ctx, code, year, { back = false } = {}) {
 function factorsText(factors) {
   if (!factors) return null;
   const line = (key, f) => el("li", {}, t(key, { value: fmt.num(f.value_kg_per_kwh, 4), year: f.year, area: f.area }));
-  return el("div", {}, el("h3", {}, t("account.factors")), el("ul", { class: "plain" },
+  return el("div", {}, el("h3", {}, t("field.factors")), el("ul", { class: "plain" },
     factors.location ? line("account.factorLocation", factors.location) : null,
     factors.residual ? line("account.factorResidual", factors.residual) : null));
 }
@@ -191,7 +191,7 @@ async function loadLabel(code, year, box) {
   try {
     const response = await api(path(code, year, "/label?format=svg"), { raw: true });
     const url = URL.createObjectURL(await response.blob());
-    const img = el("img", { src: url, alt: t("account.label"), class: "label-img", id: "label-img" });
+    const img = el("img", { src: url, alt: t("field.label"), class: "label-img", id: "label-img" });
     img.addEventListener("load", () => URL.revokeObjectURL(url), { once: true });
     box.replaceChildren(img);
   } catch (exc) {

@@ -125,7 +125,7 @@ export async function computePage(ctx) {
     } finally {
       button.disabled = false;
     }
-  } }, field(t("common.year"), year), field(t("op.profile"), profile),
+  } }, field(t("common.year"), year), field(t("field.profile_id"), profile),
   el("button", { type: "submit", class: "btn btn-primary" }, t("op.run")));
   let stale = await stalePanel();
   return [section(t("op.computeTitle"), el("p", { class: "muted" }, t("op.computeIntro")), form, result), stale];

@@ -39,7 +39,7 @@ export async function statisticsPage(ctx) {
     card(t("field.accounts"), fmt.int(stats.accounts), null, "accounts"),
     card(t("field.kwh_total"), fmt.energy(kwhTotal), null, "kwh_total"),
     card(t("field.emissions_t"), fmt.tco2(sum("emissions_t")), null, "emissions_t"),
-    card(t("stats.greenShare"), fmt.pct(kwhTotal ? sum("kwh_green") / kwhTotal : 0), null, "green_share"),
+    card(t("field.green_share"), fmt.pct(kwhTotal ? sum("kwh_green") / kwhTotal : 0), null, "green_share"),
     card(t("loan.outstanding"), fmt.cny(loans.reduce((s, b) => s + b.outstanding_cny, 0)),
       `${t("loan.count")}: ${fmt.int(loans.reduce((s, b) => s + b.loans, 0))}`, "outstanding"),
   ));

@@ -10,10 +10,10 @@ from fastapi import APIRouter
 from dianta.accounts.statistics import programme_statistics
 from dianta.api.deps import PrincipalDep, StoreDep, Year, signed_in
 from dianta.api.schemas import ProgrammeTotalsPublic, StatisticsPublic
+from dianta.clock import today_cst
 from dianta.finance.interest import programme_totals
 from dianta.security import audit
 from dianta.security.authz import authorize
-from dianta.clock import today_cst
 
 statistics_router = APIRouter(prefix="/statistics", tags=["programme"], responses=signed_in())
 programme_router = APIRouter(prefix="/programme", tags=["programme"], responses=signed_in(404))

@@ -1,0 +1,157 @@
+"""The published account: one typed record (INTERFACE.md fields; METHODOLOGY.md §3–§7b), defined once.
+
+The record is a ``TypedDict``, not a frozen dataclass: an account is built as a mapping, evaluated over the whole
+year in place (§7b benchmarks need every account), stored as JSON in the ledger, fingerprinted and read back with
+``json.loads`` — a TypedDict types exactly that shape with no conversion at any edge, and the JSON stays the
+same byte for byte. Its fields' names, English and Chinese labels and units come from
+:data:`dianta.glossary.OUTPUTS`; the export columns (:data:`EXPORT_FIELDS`, :func:`export_headers`), the API's
+``AccountPublic`` and the dashboard's field catalogue (``web/glossary.js``) are derived from the two.
+"""
+
+# no ``from __future__ import annotations``: TypedDict reads NotRequired from evaluated annotations
+from typing import Literal, NotRequired, TypedDict, get_type_hints
+
+from dianta.glossary import OUTPUTS, Quantity
+
+
+class Benchmark(TypedDict):
+    group: str
+    size: int
+    value: float | None
+
+
+class AspectScores(TypedDict):
+    intensity: float | None
+    reduction: float | None
+    green: float | None
+
+
+class Label(TypedDict):
+    grade: int
+    colour: str
+    year: int
+    profile_id: str
+    verification_code: NotRequired[str | None]  # set when the account is published (accounts/labels.py)
+
+
+class Alert(TypedDict):
+    code: str
+    month: str
+
+
+class FactorUsed(TypedDict):
+    year: int
+    area: str
+    kind: str
+    value_kg_per_kwh: float
+    source: NotRequired[str | None]
+
+
+class Factors(TypedDict):
+    location: FactorUsed
+    residual: FactorUsed
+
+
+class TimeOfUse(TypedDict):
+    peak: float
+    flat: float
+    valley: float
+
+
+class Electricity(TypedDict):
+    monthly_kwh: list[float | None]
+    monthly_kwh_prev_year: list[float | None]
+    month_on_month: list[float | None]
+    year_on_year: float | None
+    load_factor: float | None
+    peak_kw: float | None
+    operating_rate: float | None
+    time_of_use: TimeOfUse | None
+    time_of_use_source: Literal["monthly", "interval"] | None
+
+
+class Account(TypedDict):
+    """An electricity-carbon account of one enterprise and year (INTERFACE.md; METHODOLOGY.md §3–§7b)."""
+
+    credit_code: str
+    year: int
+    name: str | None
+    industry_code: str | None
+    region_code: str | None
+    kwh_grid: float
+    kwh_onsite: float
+    kwh_total: float
+    kwh_contract: float
+    kwh_contract_excess: float
+    emissions_location_t: float
+    emissions_market_t: float
+    emissions_t: float
+    intensity: float | None
+    reduction_t: float | None
+    kwh_green: float
+    green_share: float
+    green_reduction_t: float
+    cfe_score: float | None
+    benchmark: Benchmark | None
+    k: float | None
+    aspect_scores: AspectScores
+    score: float | None
+    grade: int | None
+    label: Label | None
+    alerts: list[Alert]
+    profile_id: str
+    factors: Factors
+    flags: list[str]
+    kwh_trade: float
+    kwh_cert: float
+    value_10k_cny: float | None
+    value_basis: Literal["value_added", "revenue"] | None
+    intensity_prev: float | None
+    electricity: Electricity
+    hourly_matching: list[list[float | None]] | None
+    run_id: NotRequired[int]  # set when the account is published (accounts/compute.py)
+    inputs_fingerprint: NotRequired[str]
+
+
+#: The export's columns (dotted inside nested objects) in order: INTERFACE.md's fields, then the details.
+EXPORT_FIELDS: tuple[str, ...] = (
+    "credit_code", "year", "name", "industry_code", "region_code",
+    "kwh_grid", "kwh_onsite", "kwh_total", "kwh_trade", "kwh_cert", "kwh_contract", "kwh_contract_excess",
+    "emissions_location_t", "emissions_market_t", "emissions_t", "value_10k_cny", "value_basis",
+    "intensity", "intensity_prev", "reduction_t", "kwh_green", "green_share", "green_reduction_t", "cfe_score",
+    "benchmark.group", "benchmark.size", "benchmark.value", "k",
+    "aspect_scores.intensity", "aspect_scores.reduction", "aspect_scores.green", "score", "grade",
+    "label.grade", "label.colour", "label.year", "label.profile_id", "alerts", "profile_id",
+    *(f"factors.{role}.{key}" for role in ("location", "residual") for key in ("year", "area", "kind",
+                                                                               "value_kg_per_kwh")),
+    "flags", "electricity.load_factor", "electricity.operating_rate", "electricity.year_on_year",
+    "run_id", "inputs_fingerprint",
+)
+
+
+def quantity(dotted: str) -> Quantity:
+    """The glossary entry of a record field (``factors.location.year``); KeyError for a field it lacks."""
+    return OUTPUTS[dotted]
+
+
+def zh_header(q: Quantity) -> str:
+    """The field's Chinese column header: the name, with the unit in brackets when it has one (not for a
+    fraction)."""
+    return f"{q.zh}({q.zh_unit})" if q.unit not in ("", "1") else q.zh
+
+
+def record_fields(td: type = Account, prefix: str = "") -> list[str]:
+    """Every field of the record type, dotted, depth first (objects and their fields)."""
+    out: list[str] = []
+    for key, tp in get_type_hints(td).items():
+        out.append(prefix + key)
+        for nested in nested_records(tp):
+            out += record_fields(nested, f"{prefix}{key}.")
+    return out
+
+
+def nested_records(tp: object) -> list[type]:
+    """The record TypedDicts inside a field's type (``Benchmark | None``, ``list[Alert]``)."""
+    if isinstance(tp, type) and hasattr(tp, "__required_keys__"):
+        return [tp]
+    return [t for arg in getattr(tp, "__args__", ()) for t in nested_records(arg)]

@@ -1,0 +1,491 @@
+// Generated from src/dianta/glossary.py (OUTPUTS) by scripts/build_glossary.py: do not edit by hand.
+// tests/test_tooling.py checks it is current. Every output quantity's one Chinese and one English name
+// and unit ("1": a fraction 0–1); i18n.js takes the field.<name> texts from here.
+
+export const QUANTITIES = {
+  "credit_code": {
+    "zh": "统一社会信用代码",
+    "en": "Credit code",
+    "unit": "",
+    "unitZh": ""
+  },
+  "year": {
+    "zh": "核算年度",
+    "en": "Activity year",
+    "unit": "",
+    "unitZh": ""
+  },
+  "name": {
+    "zh": "企业名称",
+    "en": "Enterprise",
+    "unit": "",
+    "unitZh": ""
+  },
+  "industry_code": {
+    "zh": "行业代码",
+    "en": "Industry code",
+    "unit": "",
+    "unitZh": ""
+  },
+  "region_code": {
+    "zh": "行政区划代码",
+    "en": "Region code",
+    "unit": "",
+    "unitZh": ""
+  },
+  "kwh_grid": {
+    "zh": "电网用电量",
+    "en": "Grid electricity",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "kwh_onsite": {
+    "zh": "自发自用绿电",
+    "en": "On-site green power",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "kwh_total": {
+    "zh": "总用电量",
+    "en": "Total electricity",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "kwh_trade": {
+    "zh": "绿电交易电量",
+    "en": "Traded green power",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "kwh_cert": {
+    "zh": "绿证电量",
+    "en": "Certificate green power",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "kwh_contract": {
+    "zh": "合同绿电",
+    "en": "Contractual green power",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "kwh_contract_excess": {
+    "zh": "超额绿电凭证",
+    "en": "Green instruments in excess",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "emissions_location_t": {
+    "zh": "基于位置的排放",
+    "en": "Location-based emissions",
+    "unit": "tCO2",
+    "unitZh": "tCO2"
+  },
+  "emissions_market_t": {
+    "zh": "基于市场的排放",
+    "en": "Market-based emissions",
+    "unit": "tCO2",
+    "unitZh": "tCO2"
+  },
+  "emissions_t": {
+    "zh": "碳排放量",
+    "en": "Emissions",
+    "unit": "tCO2",
+    "unitZh": "tCO2"
+  },
+  "value_10k_cny": {
+    "zh": "增加值",
+    "en": "Value added",
+    "unit": "10k CNY",
+    "unitZh": "万元"
+  },
+  "value_basis": {
+    "zh": "强度口径",
+    "en": "Intensity basis",
+    "unit": "",
+    "unitZh": ""
+  },
+  "intensity": {
+    "zh": "碳排放强度",
+    "en": "Carbon intensity",
+    "unit": "tCO2/10k CNY",
+    "unitZh": "tCO2/万元"
+  },
+  "intensity_prev": {
+    "zh": "上年碳排放强度",
+    "en": "Intensity last year",
+    "unit": "tCO2/10k CNY",
+    "unitZh": "tCO2/万元"
+  },
+  "reduction_t": {
+    "zh": "碳减排量",
+    "en": "Carbon reduction",
+    "unit": "tCO2",
+    "unitZh": "tCO2"
+  },
+  "kwh_green": {
+    "zh": "绿电消费量",
+    "en": "Green power consumed",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "green_share": {
+    "zh": "绿电占比",
+    "en": "Green share",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "green_reduction_t": {
+    "zh": "绿电减碳量",
+    "en": "Carbon avoided by green power",
+    "unit": "tCO2",
+    "unitZh": "tCO2"
+  },
+  "cfe_score": {
+    "zh": "逐时匹配无碳电力得分",
+    "en": "Hourly carbon-free score",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "hourly_matching": {
+    "zh": "逐时匹配",
+    "en": "Hourly matching",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "benchmark": {
+    "zh": "行业基准",
+    "en": "Industry benchmark",
+    "unit": "",
+    "unitZh": ""
+  },
+  "benchmark.group": {
+    "zh": "基准组",
+    "en": "Benchmark group",
+    "unit": "",
+    "unitZh": ""
+  },
+  "benchmark.size": {
+    "zh": "基准组规模",
+    "en": "Benchmark group size",
+    "unit": "",
+    "unitZh": ""
+  },
+  "benchmark.value": {
+    "zh": "行业基准强度",
+    "en": "Benchmark intensity",
+    "unit": "tCO2/10k CNY",
+    "unitZh": "tCO2/万元"
+  },
+  "k": {
+    "zh": "强度比 K",
+    "en": "Intensity ratio K",
+    "unit": "",
+    "unitZh": ""
+  },
+  "aspect_scores": {
+    "zh": "评价方面得分",
+    "en": "Aspect scores",
+    "unit": "",
+    "unitZh": ""
+  },
+  "aspect_scores.intensity": {
+    "zh": "碳排放强度得分",
+    "en": "Intensity score",
+    "unit": "",
+    "unitZh": ""
+  },
+  "aspect_scores.reduction": {
+    "zh": "碳减排成效得分",
+    "en": "Reduction score",
+    "unit": "",
+    "unitZh": ""
+  },
+  "aspect_scores.green": {
+    "zh": "绿电碳中和进度得分",
+    "en": "Green-power progress score",
+    "unit": "",
+    "unitZh": ""
+  },
+  "score": {
+    "zh": "综合得分",
+    "en": "Score",
+    "unit": "",
+    "unitZh": ""
+  },
+  "grade": {
+    "zh": "等级",
+    "en": "Grade",
+    "unit": "",
+    "unitZh": ""
+  },
+  "label": {
+    "zh": "碳评价标识",
+    "en": "Carbon evaluation label",
+    "unit": "",
+    "unitZh": ""
+  },
+  "label.grade": {
+    "zh": "标识等级",
+    "en": "Label grade",
+    "unit": "",
+    "unitZh": ""
+  },
+  "label.colour": {
+    "zh": "标识颜色",
+    "en": "Label colour",
+    "unit": "",
+    "unitZh": ""
+  },
+  "label.year": {
+    "zh": "标识年度",
+    "en": "Label year",
+    "unit": "",
+    "unitZh": ""
+  },
+  "label.profile_id": {
+    "zh": "标识方法版本",
+    "en": "Label methodology profile",
+    "unit": "",
+    "unitZh": ""
+  },
+  "label.verification_code": {
+    "zh": "验证码",
+    "en": "Verification code",
+    "unit": "",
+    "unitZh": ""
+  },
+  "alerts": {
+    "zh": "用电预警",
+    "en": "Electricity alerts",
+    "unit": "",
+    "unitZh": ""
+  },
+  "alerts.code": {
+    "zh": "预警类型",
+    "en": "Alert kind",
+    "unit": "",
+    "unitZh": ""
+  },
+  "alerts.month": {
+    "zh": "预警月份",
+    "en": "Alert month",
+    "unit": "YYYY-MM",
+    "unitZh": "YYYY-MM"
+  },
+  "profile_id": {
+    "zh": "方法版本",
+    "en": "Methodology profile",
+    "unit": "",
+    "unitZh": ""
+  },
+  "factors": {
+    "zh": "排放因子",
+    "en": "Emission factors",
+    "unit": "",
+    "unitZh": ""
+  },
+  "factors.location": {
+    "zh": "所用位置因子",
+    "en": "Location factor used",
+    "unit": "",
+    "unitZh": ""
+  },
+  "factors.location.year": {
+    "zh": "位置因子年份",
+    "en": "Location factor year",
+    "unit": "",
+    "unitZh": ""
+  },
+  "factors.location.area": {
+    "zh": "位置因子区域",
+    "en": "Location factor area",
+    "unit": "",
+    "unitZh": ""
+  },
+  "factors.location.kind": {
+    "zh": "位置因子类型",
+    "en": "Location factor kind",
+    "unit": "",
+    "unitZh": ""
+  },
+  "factors.location.value_kg_per_kwh": {
+    "zh": "位置因子",
+    "en": "Location factor",
+    "unit": "kgCO2/kWh",
+    "unitZh": "kgCO2/kWh"
+  },
+  "factors.location.source": {
+    "zh": "位置因子来源",
+    "en": "Location factor source",
+    "unit": "",
+    "unitZh": ""
+  },
+  "factors.residual": {
+    "zh": "所用剩余组合因子",
+    "en": "Residual-mix factor used",
+    "unit": "",
+    "unitZh": ""
+  },
+  "factors.residual.year": {
+    "zh": "剩余组合因子年份",
+    "en": "Residual-mix factor year",
+    "unit": "",
+    "unitZh": ""
+  },
+  "factors.residual.area": {
+    "zh": "剩余组合因子区域",
+    "en": "Residual-mix factor area",
+    "unit": "",
+    "unitZh": ""
+  },
+  "factors.residual.kind": {
+    "zh": "剩余组合因子类型",
+    "en": "Residual-mix factor kind",
+    "unit": "",
+    "unitZh": ""
+  },
+  "factors.residual.value_kg_per_kwh": {
+    "zh": "剩余组合因子",
+    "en": "Residual-mix factor",
+    "unit": "kgCO2/kWh",
+    "unitZh": "kgCO2/kWh"
+  },
+  "factors.residual.source": {
+    "zh": "剩余组合因子来源",
+    "en": "Residual-mix factor source",
+    "unit": "",
+    "unitZh": ""
+  },
+  "flags": {
+    "zh": "标记",
+    "en": "Flags",
+    "unit": "",
+    "unitZh": ""
+  },
+  "electricity": {
+    "zh": "用电分析",
+    "en": "Electricity analysis",
+    "unit": "",
+    "unitZh": ""
+  },
+  "electricity.monthly_kwh": {
+    "zh": "月度电网用电量",
+    "en": "Monthly grid electricity",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "electricity.monthly_kwh_prev_year": {
+    "zh": "上年月度电网用电量",
+    "en": "Monthly grid electricity last year",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "electricity.month_on_month": {
+    "zh": "环比",
+    "en": "Month on month",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "electricity.year_on_year": {
+    "zh": "用电同比",
+    "en": "Electricity year on year",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "electricity.load_factor": {
+    "zh": "负荷率",
+    "en": "Load factor",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "electricity.peak_kw": {
+    "zh": "最大负荷",
+    "en": "Peak load",
+    "unit": "kW",
+    "unitZh": "kW"
+  },
+  "electricity.operating_rate": {
+    "zh": "开工率",
+    "en": "Operating rate",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "electricity.time_of_use": {
+    "zh": "峰平谷用电结构",
+    "en": "Time-of-use split",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "electricity.time_of_use.peak": {
+    "zh": "峰时占比",
+    "en": "Peak-period share",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "electricity.time_of_use.flat": {
+    "zh": "平时占比",
+    "en": "Flat-period share",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "electricity.time_of_use.valley": {
+    "zh": "谷时占比",
+    "en": "Valley-period share",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "electricity.time_of_use_source": {
+    "zh": "峰平谷数据来源",
+    "en": "Time-of-use source",
+    "unit": "",
+    "unitZh": ""
+  },
+  "run_id": {
+    "zh": "计算批次",
+    "en": "Computation run",
+    "unit": "",
+    "unitZh": ""
+  },
+  "inputs_fingerprint": {
+    "zh": "输入指纹",
+    "en": "Inputs fingerprint",
+    "unit": "",
+    "unitZh": ""
+  },
+  "accounts": {
+    "zh": "账户数",
+    "en": "Accounts",
+    "unit": "",
+    "unitZh": ""
+  },
+  "enterprises": {
+    "zh": "企业数",
+    "en": "Enterprises",
+    "unit": "",
+    "unitZh": ""
+  },
+  "group": {
+    "zh": "分组",
+    "en": "Group",
+    "unit": "",
+    "unitZh": ""
+  },
+  "industry": {
+    "zh": "行业门类",
+    "en": "Industry section",
+    "unit": "",
+    "unitZh": ""
+  },
+  "region": {
+    "zh": "地区",
+    "en": "Region",
+    "unit": "",
+    "unitZh": ""
+  }
+};
+
+const fieldText = (lang) =>
+  Object.fromEntries(Object.entries(QUANTITIES).map(([name, q]) => [`field.${name}`, q[lang]]));
+
+export const FIELD_TEXT = { zh: fieldText("zh"), en: fieldText("en") };
