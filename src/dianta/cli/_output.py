@@ -73,7 +73,8 @@ def progress() -> Iterator[Callable[[str], None]]:
 def choice(value: str, allowed: tuple[str, ...], option: str) -> str:
     """``value`` when it is one of ``allowed``, else a UsageError naming ``option``."""
     if value not in allowed:
-        raise UsageError(f"{option} {value!r}: choose one of {', '.join(allowed)}")
+        raise UsageError(f"{option} {value!r}: choose one of {', '.join(allowed)}",
+                         zh=f"{option} {value!r}：请从 {'、'.join(allowed)} 中选择")
     return value
 
 
@@ -83,7 +84,8 @@ def emit(data: bytes, out: Path | None, binary: bool) -> None:
         write_atomically(out, data)
         err.print(f"wrote {out}")
     elif binary and sys.stdout.isatty():
-        raise UsageError("this format is binary: give --out FILE (or redirect standard output)")
+        raise UsageError("this format is binary: give --out FILE (or redirect standard output)",
+                         zh="该格式为二进制：请用 --out FILE 指定文件（或重定向标准输出）")
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

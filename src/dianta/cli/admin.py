@@ -47,7 +47,8 @@ def _checkpoint_files(given: list[Path]) -> list[Path]:
         if path.is_dir():
             found = sorted(path.glob("*.json"))
             if not found:
-                raise UsageError(f"--checkpoint {path}: the folder holds no checkpoint files (*.json)")
+                raise UsageError(f"--checkpoint {path}: the folder holds no checkpoint files (*.json)",
+                                 zh=f"--checkpoint {path}：该文件夹中没有检查点文件（*.json）")
             files += found
         else:
             files.append(path)
@@ -62,9 +63,11 @@ def _read_checkpoint_file(path: Path) -> str:
         with path.open("rb") as f:
             data = f.read(65537)
     except OSError as exc:
-        raise UsageError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read checkpoint {path}: {exc.strerror or exc}",
+                         zh=f"无法读取检查点 {path}：{exc.strerror or exc}") from None
     if len(data) > 65536:
-        raise UsageError(f"{path} is not an audit checkpoint (written by `dianta audit checkpoint`)")
+        raise UsageError(f"{path} is not an audit checkpoint (written by `dianta audit checkpoint`)",
+                         zh=f"{path} 不是审计检查点（应由 `dianta audit checkpoint` 写出）")
     return data.decode("utf-8", errors="replace")
 
 
@@ -80,7 +83,8 @@ def bootstrap(username: Annotated[str, typer.Option("--username", help="the firs
 
     with store_session() as store:
         if any(u["role"] == "operator" for u in list_users(store)):  # before asking for a password
-            raise Conflict("an operator user exists already; operators add users with `dianta admin user-add`")
+            raise Conflict("an operator user exists already; operators add users with `dianta admin user-add`",
+                           zh="已有运维（operator）用户；运维人员可用 `dianta admin user-add` 添加用户")
         password = _new_password(ADMIN_PASSWORD_ENV)
         with store.engine.begin() as con:
             user = bootstrap_admin(store, username=username, password=password, connection=con)
@@ -321,7 +325,8 @@ def audit_checkpoint(out: Annotated[Path | None, typer.Option(
             os.replace(temp, target)
         except OSError as exc:
             temp.unlink(missing_ok=True)
-            raise UsageError(f"cannot write the checkpoint to {target}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot write the checkpoint to {target}: {exc.strerror or exc}",
+                             zh=f"无法将检查点写入 {target}：{exc.strerror or exc}") from None
     typer.echo(f"wrote {target}: {made['entries']} entries, head {made['entries']}:{made['head_hash']}",
                err=True)
 

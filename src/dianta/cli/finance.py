@@ -37,7 +37,8 @@ def _day(text: str | None, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"{option} {text!r}: give a day as YYYY-MM-DD") from None
+        raise UsageError(f"{option} {text!r}: give a day as YYYY-MM-DD",
+                         zh=f"{option} {text!r}：请按 YYYY-MM-DD 给出日期") from None
 
 
 def _csv(rows: list[dict[str, Any]]) -> bytes:
@@ -69,7 +70,8 @@ def policy_add(bank: Bank, file: Annotated[Path, typer.Option("--file", help="th
             text = file.read_text(encoding="utf-8")
             body = json.loads(text) if file.suffix.lower() == ".json" else tomllib.loads(text)
         except (OSError, ValueError) as exc:
-            raise UsageError(f"{file}: cannot read the policy ({exc})") from None
+            raise UsageError(f"{file}: cannot read the policy ({exc})",
+                             zh=f"{file}：无法读取定价政策（{exc}）") from None
         policy = save_policy(store, bank_id=bank, body=body, actor=f"cli:{bank}")
         audit(store, "policy.manage", f"policy:{bank}:v{policy.version}")
         console.print(f"saved {bank} pricing policy v{policy.version} '{policy.name}', in effect from "

@@ -16,7 +16,7 @@ app = typer.Typer()
 def _check_tls(certfile: Path | None, keyfile: Path | None) -> None:
     """UsageError unless the TLS files given to ``serve`` load together (never a traceback from the server)."""
     if keyfile is not None and certfile is None:
-        raise UsageError("--ssl-keyfile needs --ssl-certfile")
+        raise UsageError("--ssl-keyfile needs --ssl-certfile", zh="使用 --ssl-keyfile 时须同时给出 --ssl-certfile")
     if certfile is None:
         return
     import ssl
@@ -25,7 +25,9 @@ def _check_tls(certfile: Path | None, keyfile: Path | None) -> None:
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
     except (ssl.SSLError, OSError) as exc:
         raise UsageError(f"the TLS certificate and key cannot be used ({exc}); give a PEM certificate chain "
-                         "with --ssl-certfile and its private key with --ssl-keyfile") from None
+                         "with --ssl-certfile and its private key with --ssl-keyfile",
+                         zh=f"无法使用该 TLS 证书和私钥（{exc}）；请用 --ssl-certfile 给出 PEM 格式的证书链，"
+                            "用 --ssl-keyfile 给出其私钥") from None
 
 
 @app.command()
