@@ -1,5 +1,5 @@
 """`dianta admin …` and `dianta audit …` (the issue: "an admin bootstrap command"; "`dianta audit verify`
-checks the chain"), through the Typer apps that `make_admin_apps` builds (the main CLI mounts them)."""
+checks the chain"), through the real command line (`dianta --db … --lake …`) on the test's store."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from conftest import credit_code, write_table
 from typer.testing import CliRunner
 
-from dianta.cli_admin import make_admin_apps
+from dianta.cli import app
 from dianta.clock import today_cst
 from dianta.ingest.apply import ingest_batch
 from dianta.ledger import schema
@@ -30,11 +30,12 @@ def cli(store: Store, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DIANTA_USER", "anna")
     monkeypatch.delenv("DIANTA_ADMIN_PASSWORD", raising=False)
     monkeypatch.delenv("DIANTA_NEW_PASSWORD", raising=False)
-    admin_app, audit_app = make_admin_apps(lambda: store)
     runner = CliRunner()
+    where = ["--db", store.engine.url.render_as_string(hide_password=False) if store.engine.dialect.name ==
+             "postgresql" else str(store.root), "--lake", str(store.lake)]
 
     def run(group: str, *args: str, code: int = 0, stdin: str | None = None):
-        result = runner.invoke(admin_app if group == "admin" else audit_app, list(args), input=stdin)
+        result = runner.invoke(app, [*where, group, *args], input=stdin)
         assert result.exit_code == code, result.output
         return result
 
@@ -125,12 +126,8 @@ def test_audit_verify_reports_tampering(cli, store: Store, monkeypatch: pytest.M
     assert "audit chain broken at entry 3" in out.stdout and "changed after it was written" in out.stdout
 
 
-def test_unopenable_store_is_a_clean_error():
-    from dianta.errors import StoreError
-
-    def broken() -> Store:
-        raise StoreError("cannot open the ledger of nowhere")
-
-    _, audit_app = make_admin_apps(broken)
-    result = CliRunner().invoke(audit_app, ["verify"])
-    assert result.exit_code == 1 and "refused: cannot open the ledger of nowhere" in result.stderr
+def test_unopenable_store_is_a_clean_error(tmp_path: Path):
+    (tmp_path / "a-file").write_text("not a folder")
+    result = CliRunner().invoke(app, ["--db", str(tmp_path / "a-file" / "store"), "audit", "verify"])
+    assert result.exit_code == 1 and "refused: cannot make the folder" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)

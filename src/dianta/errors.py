@@ -16,10 +16,20 @@ if TYPE_CHECKING:
 
 class DiantaError(Exception):
     """Base of every error Dianta reports to a user (never shown as a traceback). ``str()`` is the English
-    message; ``message_zh`` the Chinese one where the error has it (printed below the English one)."""
+    message; ``message_zh`` the Chinese one where the error has it (printed below the English one), given as
+    ``zh=`` or set by the class.
+
+    An error that resembles a builtin subclasses it too (STYLE.md 13: :class:`UsageError` and
+    :class:`ReferenceDataError` are each a ``ValueError``), so code that catches the builtin keeps working where a
+    builtin error became a Dianta one."""
 
     exit_code = 1
     message_zh: str | None = None
+
+    def __init__(self, *args: object, zh: str | None = None) -> None:
+        super().__init__(*args)
+        if zh is not None:
+            self.message_zh = zh
 
 
 def report_text(exc: DiantaError) -> str:
@@ -30,7 +40,7 @@ def report_text(exc: DiantaError) -> str:
     return f"{heading}: {exc}" + (f"\n{exc.message_zh}" if exc.message_zh else "")
 
 
-class UsageError(DiantaError):
+class UsageError(DiantaError, ValueError):
     """The command was called wrongly (unknown option value, missing folder, …)."""
 
     exit_code = 2
@@ -44,7 +54,7 @@ class InputRefused(DiantaError):
         self.findings = findings
 
 
-class ReferenceDataError(DiantaError):
+class ReferenceDataError(DiantaError, ValueError):
     """A methodology profile, factor table or code table is missing, malformed or incomplete."""
 
 

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from stdnum.cn import uscc
 
+from dianta.errors import ReferenceDataError, UsageError
 from dianta.glossary import TABLES
 
 FloatArray = npt.NDArray[np.float64]
@@ -151,6 +152,8 @@ _CHAMPION_TARGETS = ((0.75, 0.35), (0.70, 0.15), (0.65, 0.20), (0.55, 0.10), (0.
 _N_CONTRACTS = 10
 _BANKS = tuple(f"BANK-QH-{i:03d}" for i in range(1, 5))
 _GAP_READINGS = 16  # four hours of 15-minute readings
+#: the smallest demo province (see :func:`check_size`)
+MIN_ENTERPRISES = 20
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -325,7 +328,8 @@ class _Batch:
             spec = TABLES[table]
             unknown = set(columns) - set(spec.column_names)
             if unknown:
-                raise ValueError(f"{table}: columns {sorted(unknown)} are not in the glossary")
+                raise ReferenceDataError(f"{table}: columns {sorted(unknown)} are not in the glossary",
+                                         zh=f"{table}：列 {sorted(unknown)} 不在术语表中")
             names = [name for name in spec.column_names if name in columns]
             with (folder / f"{table}.csv").open("w", encoding="utf-8", newline="") as f:
                 writer = csv.writer(f, lineterminator="\n")
@@ -648,10 +652,10 @@ def _write_demo_intervals(rng: np.random.Generator, folders: dict[int, Path], ye
                 out.add([meters.meter_id[m]], np.array([keep.sum()]), ts_us[keep], x[keep])
     mismatch: tuple[str, str, str] | None = None
     if roles.mismatch is not None:
-        m = int(meters.of(roles.mismatch)[0])
+        meter = int(meters.of(roles.mismatch)[0])
         t = last + int(rng.integers(0, 12))
-        kwh[m, t] = round(kwh[m, t] * 1.05, 1)
-        mismatch = (meters.meter_id[m], f"{years[-1]}-{t - last + 1:02d}", ents.credit_code[roles.mismatch])
+        kwh[meter, t] = round(kwh[meter, t] * 1.05, 1)
+        mismatch = (meters.meter_id[meter], f"{years[-1]}-{t - last + 1:02d}", ents.credit_code[roles.mismatch])
     return tou, mismatch, gap
 
 
@@ -681,7 +685,7 @@ def _add_consumption(rng: np.random.Generator, batch: _Batch, years: Sequence[in
         base = np.bincount(_TOU_PERIOD, weights=hours, minlength=3) * noise[m]
         base /= base.sum()
         for t in np.flatnonzero(holder[m] >= 0):
-            year, value = years[t // 12], float(kwh[m, t])
+            year, value = years[int(t) // 12], float(kwh[m, t])
             peak = flat = valley = ""
             if meters.has_tou[m]:
                 split = tou[m, t]
@@ -729,7 +733,7 @@ def _add_onsite(rng: np.random.Generator, batch: _Batch, years: Sequence[int], e
                              hourly, months[y0:y0 + 12])
         generated = np.maximum(np.round(generated, 1), consumed)
         for t in np.flatnonzero(months):
-            year = years[t // 12]
+            year = years[int(t) // 12]
             batch.add(year, "onsite_generation", credit_code=ents.credit_code[e], month=f"{year}-{t % 12 + 1:02d}",
                       kwh_generated=_text(generated[t], 1), kwh_self_consumed=_text(consumed[t], 1),
                       technology=technology)
@@ -918,15 +922,31 @@ def _apply_patterns(rng: np.random.Generator, roles: _Roles, holder: IntArray, k
     return stoppage, sharp
 
 
+def check_size(n_enterprises: int) -> None:
+    """UsageError unless the province has at least :data:`MIN_ENTERPRISES` enterprises: each deliberate pattern
+    (two meters moved between enterprises, a stoppage, a sharp drop, a sustained decline, green champions, the
+    interval enterprises with a meter mismatch and a gap) needs enterprises of its own among those open the whole
+    period, and the loans need borrowers. With fewer, the patterns run out of enterprises (below 7 the generator
+    fails outright; from 7 to 19 patterns would be missing or share enterprises)."""
+    if n_enterprises < MIN_ENTERPRISES:
+        raise UsageError(f"the demo province needs at least {MIN_ENTERPRISES} enterprises, not {n_enterprises}, so "
+                         "that each of its deliberate patterns (meters moved between enterprises, a stoppage, a sharp "
+                         "drop, a sustained decline, green champions, interval data) has enterprises of its own",
+                         zh=f"示例省份至少需要 {MIN_ENTERPRISES} 家企业（而不是 {n_enterprises} 家），"
+                            "才能让每种刻意设置的情形（户号在企业间转移、停产、用电骤降、持续下降、"
+                            "绿电领先企业、15 分钟数据）各有自己的企业")
+
+
 def build_demo_province(root: Path, *, n_enterprises: int = 500, years: tuple[int, ...] = (2022, 2023, 2024),
                         interval_share: float = 0.12, seed: int = 20240601) -> DemoProvince:
     """Write the demo province (see ``write_demo_province``) and say where its deliberate patterns are."""
-    if n_enterprises < 20:
-        raise ValueError("n_enterprises must be at least 20")
+    check_size(n_enterprises)
     if not years or list(years) != list(range(years[0], years[0] + len(years))):
-        raise ValueError("years must be consecutive and ascending")
+        raise UsageError(f"the demo's years must be consecutive and ascending, not {list(years)}",
+                         zh=f"示例的年份必须连续且递增，而不是 {list(years)}")
     if not 0 <= interval_share <= 1:
-        raise ValueError("interval_share must be between 0 and 1")
+        raise UsageError(f"interval_share must be between 0 and 1, not {interval_share}",
+                         zh=f"interval_share 必须在 0 到 1 之间，而不是 {interval_share}")
     rng = np.random.default_rng(seed)
     folders = {y: root / str(y) for y in years}
     for folder in folders.values():
@@ -1004,7 +1024,8 @@ def write_interval_benchmark(root: Path, *, n_enterprises: int, year: int, seed:
 
     The folder is root itself; it is returned."""
     if n_enterprises < 1:
-        raise ValueError("n_enterprises must be at least 1")
+        raise UsageError(f"the benchmark needs at least 1 enterprise, not {n_enterprises}",
+                         zh=f"基准测试至少需要 1 家企业，而不是 {n_enterprises}")
     rng = np.random.default_rng(seed)
     _prepare_folder(root)
     ents = _make_enterprises(rng, n_enterprises, year, year, lifecycle=False)

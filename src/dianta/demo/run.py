@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Mapping
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dianta.accounts.compute import compute_year
+from dianta.accounts.compute import RunResult, compute_year
 from dianta.accounts.export import write_export
-from dianta.demo.generate import write_demo_province
+from dianta.demo.generate import MIN_ENTERPRISES, write_demo_province
 from dianta.demo.showcase import price_loans, set_up_tenants, write_samples
 from dianta.errors import UsageError
 from dianta.ingest.apply import ingest_batch
@@ -23,47 +27,84 @@ GRADE_NAMES = {1: "1 深绿 dark green", 2: "2 浅绿 light green", 3: "3 黄 ye
                None: "not rated 未评级"}
 
 
+@dataclass(frozen=True)
+class _Built:
+    """What the demo made: the years, each year's computation, the logins, loans priced and sample files."""
+
+    years: list[int]
+    results: dict[int, RunResult]
+    logins: dict[str, tuple[str, str]]
+    priced: int
+    samples: list[Path]
+
+
 def run_demo(folder: Path, *, enterprises: int, console: Console, err: Console) -> None:
+    """Build the demo in ``folder`` (refused before anything is touched when ``enterprises`` is too small or the
+    folder is not a demo folder), then print where to look."""
+    if enterprises < MIN_ENTERPRISES:
+        raise UsageError(f"--enterprises {enterprises}: the demo needs at least {MIN_ENTERPRISES} enterprises, so "
+                         "that each of its deliberate patterns (meters moved between enterprises, a stoppage, a sharp "
+                         "drop, a sustained decline, green champions, interval data) has enterprises of its own",
+                         zh=f"--enterprises {enterprises}：示例至少需要 {MIN_ENTERPRISES} 家企业，"
+                            "才能让每种刻意设置的情形（户号在企业间转移、停产、用电骤降、持续下降、"
+                            "绿电领先企业、15 分钟数据）各有自己的企业")
+    _prepare(folder)
+    built = _build(folder, enterprises, err)
+    login_file = folder / "logins.txt"
+    login_file.touch(mode=0o600)
+    login_file.write_text("# dashboard logins of this demo store (fresh random passwords each run)\n"
+                          + "".join(f"{role}\t{user}\t{pw}\n" for role, (user, pw) in built.logins.items()))
+    _print_results(built, console)
+    _print_where(folder, built, console, err)
+
+
+def _prepare(folder: Path) -> None:
+    """An empty demo folder (a foreign folder that is not empty is refused: it is never removed)."""
     if folder.exists() and any(folder.iterdir()) and not (folder / MARKER).exists():
-        raise UsageError(f"{folder} exists and is not a Dianta demo folder; give another --dir")
+        raise UsageError(f"{folder} exists and is not a Dianta demo folder; give another --dir",
+                         zh=f"{folder} 已存在且不是 Dianta 示例文件夹；请用 --dir 指定其他文件夹")
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     (folder / MARKER).write_text("created by `dianta demo`; removed and rebuilt by the next run\n")
-    years: list[int] = []
+
+
+def _build(folder: Path, enterprises: int, err: Console) -> _Built:
+    """Generate the batches, ingest them, compute every year, export the last one, set up tenants, price the
+    loans and write the sample reports, with a progress bar on ``err``."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err) as progress:
         task = progress.add_task("generating the sample province", total=None)
         batches = write_demo_province(folder / "batches", n_enterprises=enterprises)
         years = sorted(int(b.name) for b in batches)
         progress.update(task, total=2 * len(batches) + 2, completed=0)
-        store = Store(folder / "store")
-        for b in batches:
-            progress.update(task, description=f"ingesting batch {b.name}")
-            ingest_batch(store, b, reason="dianta demo", user="demo")
+        with closing(Store(folder / "store")) as store:
+            for b in batches:
+                progress.update(task, description=f"ingesting batch {b.name}")
+                ingest_batch(store, b, reason="dianta demo", user="demo")
+                progress.advance(task)
+            results = {}
+            for y in years:
+                progress.update(task, description=f"computing accounts {y}")
+                results[y] = compute_year(store, y, user="demo")
+                progress.advance(task)
+            progress.update(task, description="exporting")
+            last = years[-1]
+            for fmt in ("json", "csv", "xlsx"):
+                write_export(results[last].records, fmt, folder / "exports" / f"accounts-{last}.{fmt}")
             progress.advance(task)
-        results = {}
-        for y in years:
-            progress.update(task, description=f"computing accounts {y}")
-            results[y] = compute_year(store, y, user="demo")
+            progress.update(task, description="reports, labels and logins")
+            logins = set_up_tenants(store, year=last, records=results[last].records)
+            priced = price_loans(store)
+            samples = write_samples(store, folder / "reports", year=last, records=results[last].records)
             progress.advance(task)
-        progress.update(task, description="exporting")
-        last = years[-1]
-        exports = folder / "exports"
-        for fmt in ("json", "csv", "xlsx"):
-            write_export(results[last].records, fmt, exports / f"accounts-{last}.{fmt}")
-        progress.advance(task)
-        progress.update(task, description="reports, labels and logins")
-        logins = set_up_tenants(store, year=last, records=results[last].records)
-        priced = price_loans(store)
-        samples = write_samples(store, folder / "reports", year=last, records=results[last].records)
-        progress.advance(task)
-        store.close()
-    login_file = folder / "logins.txt"
-    login_file.touch(mode=0o600)
-    login_file.write_text("# dashboard logins of this demo store (fresh random passwords each run)\n"
-                          + "".join(f"{role}\t{user}\t{pw}\n" for role, (user, pw) in logins.items()))
+    return _Built(years, results, logins, priced, samples)
 
+
+def _print_results(built: _Built, console: Console) -> None:
+    """Accounts per grade and year, the best and worst five of the last year, and its alerts."""
+    years, results = built.years, built.results
+    last = years[-1]
     grade_table = Table("grade 等级", *(str(y) for y in years), title="accounts per grade 各等级账户数")
     for g in (1, 2, 3, 4, 5, None):
         counts = [results[y].grades.get(g, 0) for y in years]
@@ -79,24 +120,34 @@ def run_demo(folder: Path, *, enterprises: int, console: Console, err: Console) 
         for r in rows:
             t.add_row(f"{r['name']}\n{r['credit_code']}", str(r["industry_code"]), str(r["grade"]),
                       f"{r['score']:.1f}", "—" if r["intensity"] is None else f"{r['intensity']:.3f}",
-                      f"{r['green_share']:.1%}", ", ".join(sorted({a['code'] for a in r["alerts"]})) or "—")  # type: ignore[union-attr]
+                      f"{r['green_share']:.1%}", ", ".join(sorted({a["code"] for a in _alerts(r)})) or "—")
         console.print(t)
-    alerts = Counter(a["code"] for r in results[last].records for a in r["alerts"])  # type: ignore[union-attr]
+    alerts = Counter(a["code"] for r in results[last].records for a in _alerts(r))
     console.print(f"credit-risk alerts {last}: " + (", ".join(f"{k} {v}" for k, v in sorted(alerts.items())) or "none"))
-    console.print(f"loans:   {priced} priced by their banks' example policy (dianta policy list --bank "
+
+
+def _alerts(record: Mapping[str, object]) -> list[dict[str, str]]:
+    """The alerts of an account record (METHODOLOGY.md §6: ``{"code", "month"}`` each)."""
+    return cast("list[dict[str, str]]", record["alerts"])
+
+
+def _print_where(folder: Path, built: _Built, console: Console, err: Console) -> None:
+    """Where the batches, store, exports, reports and logins are, and what to run next."""
+    last = built.years[-1]
+    console.print(f"loans:   {built.priced} priced by their banks' example policy (dianta policy list --bank "
                   "BANK-QH-001; dianta interest-saved; dianta programme totals)")
     console.print(f"batches: {folder / 'batches'}\nstore:   {folder / 'store'}\n"
-                  f"exports: {exports}/accounts-{last}.json|csv|xlsx\n"
-                  f"reports: {folder / 'reports'} ({len(samples)} files: account reports, labels, a bank "
+                  f"exports: {folder / 'exports'}/accounts-{last}.json|csv|xlsx\n"
+                  f"reports: {folder / 'reports'} ({len(built.samples)} files: account reports, labels, a bank "
                   f"portfolio, the data requirement template)")
     if not _has_cjk_font():
         err.print("[yellow]no Chinese font is installed: the PDFs show boxes for Chinese text; install Debian's "
                   "fonts-noto-cjk[/]")
     logins_table = Table("role 角色", "user 用户", "password 密码", title="dashboard logins 看板登录")
-    for role, (user, pw) in logins.items():
+    for role, (user, pw) in built.logins.items():
         logins_table.add_row(role, user, pw)
     console.print(logins_table)
-    console.print(f"logins:  {login_file}")
+    console.print(f"logins:  {folder / 'logins.txt'}")
     console.print(f"next:    dianta --db {folder / 'store'} serve   → open http://127.0.0.1:8000/ and log in")
 
 

@@ -23,7 +23,7 @@ InvalidInputException, pyarrow ArrowInvalid, OSError)
 ========================================================  ==============================================
 
 Anything else is not an operational failure: :func:`translate` returns None and the exception stays what it
-is (a defect, to be reported with its traceback). The CLI's one runner (:mod:`dianta.cli`) and the API's
+is (a defect, to be reported with its traceback). The CLI's one runner (:mod:`dianta.cli._runner`) and the API's
 handlers (:mod:`dianta.api.app`) both call :func:`translate`; so does opening the store. Only the standard
 library and :mod:`dianta.errors` are imported at module level, so the store can import this module.
 """

@@ -136,7 +136,8 @@ class Store:
         else:
             self.root = Path(db_text)
             if self.root.exists() and not self.root.is_dir():
-                raise StoreError(f"--db {self.root} is a file; give a folder (it is created when new)")
+                raise StoreError(f"--db {self.root} is a file; give a folder (it is created when new)",
+                                 zh=f"--db {self.root} 是一个文件；请给出文件夹（不存在时会自动创建）")
             _private_folder(self.root)
             self.lake = self.root / "lake"
             self.display = str(self.root)
@@ -279,7 +280,7 @@ def _private_file(path: Path, *, create: bool = False) -> None:
         except OSError as exc:
             if exc.errno in failures.NO_SPACE:
                 raise failures.disk_full(path, "the store", "存储") from None
-            raise StoreError(f"cannot make {path}: {exc.strerror}") from None
+            raise StoreError(f"cannot make {path}: {exc.strerror}", zh=f"无法创建 {path}：{exc.strerror}") from None
     _tighten(path)
 
 
@@ -290,7 +291,8 @@ def _private_folder(path: Path) -> None:
     except OSError as exc:
         if exc.errno in failures.NO_SPACE:
             raise failures.disk_full(path, "the store", "存储") from None
-        raise StoreError(f"cannot make the folder {path}: {exc.strerror}") from None
+        raise StoreError(f"cannot make the folder {path}: {exc.strerror}",
+                         zh=f"无法创建文件夹 {path}：{exc.strerror}") from None
     _tighten(path)
 
 
@@ -305,7 +307,9 @@ def _tighten(path: Path) -> None:
         return
     except OSError as exc:
         raise StoreError(f"{path} is open to other users of this machine and Dianta cannot change that "
-                         f"({exc.strerror}); its owner should run: chmod go-rwx {path}") from None
+                         f"({exc.strerror}); its owner should run: chmod go-rwx {path}",
+                         zh=f"{path} 对本机其他用户开放，Dianta 无法更改（{exc.strerror}）；请其所有者运行："
+                            f"chmod go-rwx {path}") from None
 
 
 def _sqlite_pragmas(dbapi_con, _record) -> None:  # noqa: ANN001 - DB-API connection

@@ -158,7 +158,8 @@ def record(store: Store, *, principal: Principal, action: str, resource: str, ou
     With ``connection`` the entry is written in that transaction, so it commits (or not) with the change it
     records; the chain stays locked for other appenders until that transaction ends."""
     if outcome not in OUTCOMES:
-        raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+        raise UsageError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}",
+                         zh=f"审计结果 outcome 只能是 {'、'.join(OUTCOMES)} 之一，而不是 {outcome!r}")
     log, m = schema.audit_log, schema.meta
     detail_json = canonical_json(detail or {})
     with _appender_guard(store, connection), transaction(store, connection) as con:
@@ -295,7 +296,10 @@ def parse_head(text: str, *, source: str = "the expected head") -> ExpectedHead:
             and all(c in "0123456789abcdef" for c in digest)):
         raise UsageError(f"{source} must be N:HASH, an entry count and the 64-digit hex hash of that entry, as "
                          "`dianta audit verify` prints the head (the API returns head_entry and head_hash); got "
-                         f"{text[:100]!r}")
+                         f"{text[:100]!r}",
+                         zh=f"{source} 必须是 N:HASH 形式：条目数和该条目的 64 位十六进制哈希，"
+                            "即 `dianta audit verify` 打印的链头（API 返回 head_entry 和 head_hash）；"
+                            f"收到的是 {text[:100]!r}")
     return ExpectedHead(int(count), digest, f"{source} {int(count)}:{digest[:12]}…")
 
 
@@ -322,7 +326,9 @@ def make_checkpoint(store: Store) -> dict[str, Any]:
     report = verify_chain(store)
     if not report.ok:
         raise StoreError(f"the audit log does not verify (entry {report.first_bad_entry}: {report.problem}); "
-                         "no checkpoint is written for it: find out what happened first")
+                         "no checkpoint is written for it: find out what happened first",
+                         zh=f"审计日志未通过校验（第 {report.first_bad_entry} 条，原因见上文英文说明），"
+                            "不为其写出检查点：请先查明发生了什么")
     secret = _checkpoint_secret(store)
     body = {"kind": CHECKPOINT_KIND, "version": 1, "store": _store_identity(secret),
             "entries": report.head_entry, "head_hash": report.head_hash or GENESIS_HASH,
@@ -340,17 +346,21 @@ def read_checkpoint(store: Store, text: str, *, source: str) -> ExpectedHead:
         data = None
     fields = {"kind", "version", "store", "entries", "head_hash", "at", "signature"}
     if not isinstance(data, dict) or data.get("kind") != CHECKPOINT_KIND or set(data) != fields:
-        raise UsageError(f"{source} is not an audit checkpoint (written by `dianta audit checkpoint`)")
+        raise UsageError(f"{source} is not an audit checkpoint (written by `dianta audit checkpoint`)",
+                         zh=f"{source} 不是审计检查点（应由 `dianta audit checkpoint` 写出）")
     secret = _checkpoint_secret(store)
     body = {k: v for k, v in data.items() if k != "signature"}
     if not hmac.compare_digest(str(data["signature"]), _signature(secret, body)):
         if data["store"] != _store_identity(secret):
             raise StoreError(f"checkpoint {source} is not of this store, or this store's checkpoint secret was "
-                             "replaced since it was written (its secrets file was replaced or lost)")
+                             "replaced since it was written (its secrets file was replaced or lost)",
+                             zh=f"检查点 {source} 不属于本存储，或自写出后本存储的检查点密钥已被更换"
+                                "（其密钥文件被替换或丢失）")
         raise StoreError(f"checkpoint {source} was changed after it was written: its signature does not match "
-                         "its content")
+                         "its content", zh=f"检查点 {source} 自写出后已被改动：其签名与内容不符")
     if not isinstance(data["entries"], int) or not isinstance(data["head_hash"], str):
-        raise UsageError(f"{source} is not an audit checkpoint (written by `dianta audit checkpoint`)")
+        raise UsageError(f"{source} is not an audit checkpoint (written by `dianta audit checkpoint`)",
+                         zh=f"{source} 不是审计检查点（应由 `dianta audit checkpoint` 写出）")
     return ExpectedHead(data["entries"], data["head_hash"], f"checkpoint {source} of {data['at']}")
 
 
@@ -360,7 +370,7 @@ def list_entries(store: Store, *, actor: str | None = None, action: str | None =
     starts with ``resource_prefix``. Each dict has the table's fields and ``detail`` (the parsed
     ``detail_json``)."""
     if limit < 0 or offset < 0:
-        raise ValueError("limit and offset must not be negative")
+        raise UsageError("limit and offset must not be negative", zh="limit 和 offset 不能为负数")
     log = schema.audit_log
     query = sa.select(log).order_by(log.c.entry_id.desc()).limit(limit).offset(offset)
     if actor is not None:

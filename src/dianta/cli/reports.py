@@ -1,0 +1,112 @@
+"""The report commands: ``report``, ``label``, ``verify-label``, ``portfolio``, ``data-requirements``.
+
+Like every local command they act as the operator and are audited; binary output goes to ``--out`` or to
+standard output when that is not a terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dianta.cli._output import choice, console, emit
+from dianta.cli._runner import audit, store_session
+from dianta.ledger.store import crash_point
+
+app = typer.Typer()
+
+Lang = Annotated[str, typer.Option("--lang", help="zh (中文) or en (English)")]
+Profile = Annotated[str, typer.Option("--profile", help="methodology profile id")]
+Out = Annotated[Path | None, typer.Option("--out", help="file (default: standard output)")]
+
+
+@app.command()
+def report(credit_code: Annotated[str, typer.Argument(help="the enterprise's unified social credit code")],
+           year: Annotated[int, typer.Option("--year", help="activity year")],
+           fmt: Annotated[str, typer.Option("--format", help="pdf or html")] = "pdf",
+           out: Out = None, lang: Lang = "zh", profile: Profile = "default") -> None:
+    """The carbon account report (碳账户报告) of an enterprise and year, as PDF or HTML."""
+    from dianta.lang import check_lang
+    from dianta.reports.content import gather_account_report
+    from dianta.reports.render import render_account_report
+
+    with store_session() as store:
+        choice(fmt, ("pdf", "html"), "--format")
+        check_lang(lang)
+        data = render_account_report(gather_account_report(store, credit_code=credit_code, year=year,
+                                                           profile_id=profile), fmt=fmt, lang=lang)
+        audit(store, "report.read", f"report:{credit_code}:{year}", detail={"format": fmt, "lang": lang})
+        crash_point("report.rendered")
+        emit(data, out, fmt == "pdf")
+
+
+@app.command()
+def label(credit_code: Annotated[str, typer.Argument(help="the enterprise's unified social credit code")],
+          year: Annotated[int, typer.Option("--year", help="activity year")],
+          fmt: Annotated[str, typer.Option("--format", help="svg or png")] = "svg",
+          out: Out = None, profile: Profile = "default") -> None:
+    """The carbon evaluation label (碳评价标识) of an account, as SVG or PNG."""
+    from dianta.accounts.query import get_account
+    from dianta.reports.labels import label_image
+
+    with store_session() as store:
+        choice(fmt, ("svg", "png"), "--format")
+        record = get_account(store, credit_code=credit_code, year=year, profile_id=profile)
+        data = label_image(record, name=str(record["name"]), fmt=fmt)  # type: ignore[arg-type]
+        audit(store, "label.read", f"account:{credit_code}:{year}", detail={"format": fmt})
+        emit(data, out, fmt == "png")
+
+
+@app.command("verify-label")
+def verify_label_command(code: Annotated[str, typer.Argument(help="the verification code printed on the label")]
+                         ) -> None:
+    """Check a label's verification code against the store: exit 0 when the label is valid, 1 when it is
+    superseded by a later computation or was never issued."""
+    from dianta.accounts.labels import verify_label
+
+    with store_session() as store:
+        result = verify_label(store, code)
+        audit(store, "label.verify", f"label:{result['code']}", detail={"status": result["status"]})
+    colour = "green" if result["status"] == "valid" else "yellow"
+    console.print(f"[bold {colour}]{result['status']}[/]: {result['name']} ({result['credit_code']}), "
+                  f"{result['year']}, grade {result['grade']} ({result['colour']}), profile "
+                  f"{result['profile_id']}, issued {result['issued_at']}")
+    if result["status"] != "valid":
+        console.print(f"the published account of {result['year']} has changed since this label was issued; "
+                      "the label is out of date")
+        raise typer.Exit(1)
+
+
+@app.command()
+def portfolio(year: Annotated[int, typer.Option("--year", help="activity year")],
+              bank: Annotated[str | None, typer.Option("--bank", help="the bank's organisation id: its "
+                                                       "consented enterprises (default: every account)")]
+              = None,
+              fmt: Annotated[str, typer.Option("--format", help="pdf, html or xlsx")] = "pdf",
+              out: Out = None, lang: Lang = "zh", profile: Profile = "default") -> None:
+    """A bank's portfolio report: its consented enterprises by grade, industry and region."""
+    from dianta.lang import check_lang
+    from dianta.reports.portfolio import bank_portfolio, portfolio_codes, render_portfolio
+
+    with store_session() as store:
+        choice(fmt, ("pdf", "html", "xlsx"), "--format")
+        check_lang(lang)
+        data = bank_portfolio(store, year=year, codes=portfolio_codes(store, bank), bank_id=bank,
+                              profile_id=profile)
+        audit(store, "portfolio.read", f"portfolio:{bank or 'all'}:{year}",
+              detail={"format": fmt, "credit_codes": [r["credit_code"] for r in data["enterprises"]]})  # type: ignore[attr-defined]
+        emit(render_portfolio(data, fmt=fmt, lang=lang), out, fmt != "html")
+
+
+@app.command("data-requirements")
+def data_requirements(fmt: Annotated[str, typer.Option("--format", help="xlsx (the template) or html (the "
+                                                       "page)")] = "xlsx",
+                      out: Out = None, lang: Lang = "zh") -> None:
+    """The data requirement table (数据需求表): the .xlsx template to fill in (one sheet per table, column
+    notes, an example row) or the page that explains it."""
+    from dianta.reports.requirements import requirements_html, requirements_xlsx
+
+    choice(fmt, ("xlsx", "html"), "--format")
+    data = requirements_xlsx() if fmt == "xlsx" else requirements_html(lang).encode()
+    emit(data, out, fmt == "xlsx")
