@@ -13,7 +13,7 @@ def test_ruff_is_clean():
     assert proc.returncode == 0, proc.stdout
 
 
-def test_mypy_is_clean_on_the_calculation():
+def test_mypy_is_clean_on_the_whole_package():
     proc = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
 

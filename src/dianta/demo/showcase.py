@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from dianta.accounts.record import Account
 from dianta.ledger import schema
 from dianta.ledger.store import Store
 from dianta.reports.content import gather_account_report
@@ -26,7 +28,7 @@ DEMO_BANK = "BANK-QH-001"
 REGULATOR = ("PBOC-QH", "中国人民银行青海省分行")
 
 
-def set_up_tenants(store: Store, *, year: int, records: list[dict[str, object]]) -> dict[str, tuple[str, str]]:
+def set_up_tenants(store: Store, *, year: int, records: Sequence[Account]) -> dict[str, tuple[str, str]]:
     """Organisations, one user per role with a fresh random password, and consents: every enterprise with a
     loan from the demo bank grants it `full`, every fifth other enterprise `summary`. Returns
     ``{role: (username, password)}``; the enterprise user belongs to the best-rated enterprise."""
@@ -77,12 +79,12 @@ def price_loans(store: Store, *, programme_start: dt.date = dt.date(2023, 1, 1))
     return priced
 
 
-def best_account(records: list[dict[str, object]]) -> dict[str, object]:
+def best_account(records: Sequence[Account]) -> dict[str, object]:
     rated = [r for r in records if r["score"] is not None]
     return min(rated, key=lambda r: (-float(r["score"]), str(r["credit_code"])))  # type: ignore[arg-type]
 
 
-def write_samples(store: Store, folder: Path, *, year: int, records: list[dict[str, object]]) -> list[Path]:
+def write_samples(store: Store, folder: Path, *, year: int, records: Sequence[Account]) -> list[Path]:
     """Reports of the best-rated enterprise and of one with 15-minute data (PDF in both languages, HTML),
     their labels, the demo bank's portfolio report and the data requirement template."""
     folder.mkdir(parents=True, exist_ok=True)
