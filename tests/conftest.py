@@ -146,3 +146,28 @@ def _need_spark() -> None:
         if os.environ.get("DIANTA_REQUIRE_SPARK"):
             pytest.fail(f"the Spark engine is required here: {why}")
         pytest.skip(why)
+
+
+# The `slow` marker (issue 14): a developer's inner loop runs `pytest -m "not slow"` (under a minute), CI runs
+# everything. Slow are: the PostgreSQL and Spark variants of every test (the SQLite and DuckDB variants stay in the
+# loop), every test of a real `dianta serve` or browser, and the modules of crash, load, fuzz and scale tests.
+SLOW_PARAMS = {"postgresql", "spark"}
+SLOW_FIXTURES = {"pg_server", "spark_engine_name", "service", "page", "browser"}
+SLOW_MODULES = {"test_api_schemathesis", "test_crash_safety", "test_concurrency", "test_dashboard",
+                "test_security_throttle", "test_operational_errors", "test_ingest_fast_path", "test_lake_integrity",
+                "test_cli_errors", "test_security_secrets", "test_security_audit_chain", "test_properties",
+                "test_architecture", "test_cli", "test_cli_finance", "test_reports", "test_demo_province",
+                "test_security_cli", "test_backup", "test_requirements_template", "test_incremental", "test_recalc",
+                "test_ingest_files"}
+SLOW_TESTS = {"test_mypy_is_clean_on_the_whole_package", "test_warnings_fail_the_suite_only_from_diantas_own_code",
+              "test_cli_exit_codes", "test_password_hash_round_trip", "test_expired_token"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        params = {str(v) for v in callspec.params.values()} if callspec else set()
+        if (params & SLOW_PARAMS or SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or item.module is not None and item.module.__name__ in SLOW_MODULES
+                or getattr(item, "originalname", item.name) in SLOW_TESTS):
+            item.add_marker(pytest.mark.slow)

@@ -18,7 +18,8 @@ from dianta.accounts.export import FIELDS
 from dianta.accounts.record import EXPORT_FIELDS, record_fields, zh_header
 from dianta.api.schemas import AccountList
 from dianta.glossary import OUTPUTS, TABLES
-from dianta.reports.i18n import LANGS, Words, catalogue
+from dianta.lang import LANGS
+from dianta.reports.i18n import Words, catalogue
 from dianta.reports.render import INDICATORS
 
 #: the English title of the portfolio's list of enterprises (a sheet name) is the word, not the count
