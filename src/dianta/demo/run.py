@@ -140,22 +140,9 @@ def _print_where(folder: Path, built: _Built, console: Console, err: Console) ->
                   f"exports: {folder / 'exports'}/accounts-{last}.json|csv|xlsx\n"
                   f"reports: {folder / 'reports'} ({len(built.samples)} files: account reports, labels, a bank "
                   f"portfolio, the data requirement template)")
-    if not _has_cjk_font():
-        err.print("[yellow]no Chinese font is installed: the PDFs show boxes for Chinese text; install Debian's "
-                  "fonts-noto-cjk[/]")
     logins_table = Table("role 角色", "user 用户", "password 密码", title="dashboard logins 看板登录")
     for role, (user, pw) in built.logins.items():
         logins_table.add_row(role, user, pw)
     console.print(logins_table)
     console.print(f"logins:  {folder / 'logins.txt'}")
     console.print(f"next:    dianta --db {folder / 'store'} serve   → open http://127.0.0.1:8000/ and log in")
-
-
-def _has_cjk_font() -> bool:
-    import subprocess
-
-    try:
-        found = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return bool(found.strip())
