@@ -15,7 +15,7 @@ from dianta.reports.content import AccountReport
 from dianta.reports.i18n import Words, catalogue
 from dianta.reports.labels import label_svg
 from dianta.reports.templating import TEMPLATES, environment
-from dianta.reports.typeface import FONTS
+from dianta.reports.typeface import font_faces_css
 
 #: the six indicators of §5 in the report's order
 INDICATORS = ("emissions_t", "intensity", "reduction_t", "kwh_green", "green_share", "green_reduction_t")
@@ -84,7 +84,7 @@ def html_to_pdf(html: str) -> bytes:
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
-    shipped = weasyprint.CSS(filename=str(FONTS / "fonts.css"), font_config=fonts)
+    shipped = weasyprint.CSS(string=font_faces_css(), font_config=fonts)
     return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf(stylesheets=[shipped], font_config=fonts)
 
 

@@ -1,6 +1,6 @@
 """The CJK typeface shipped with the package (reports/fonts/, built by scripts/build_font.py; OFL 1.1).
 
-PDFs take it through WeasyPrint's ``@font-face`` (fonts/fonts.css); PNG labels are drawn by cairo, which finds
+PDFs take it through WeasyPrint's ``@font-face``; PNG labels are drawn by cairo, which finds
 fonts only through fontconfig, so the font is added to this process's fontconfig configuration once. Either way
 Chinese renders on a machine without CJK fonts installed.
 """
@@ -18,20 +18,35 @@ FACES = ("NotoSansSC-Regular.woff2", "NotoSansSC-Bold.woff2")
 
 
 @functools.cache
-def register_with_fontconfig() -> None:
-    """Make the shipped faces (family "Noto Sans CJK SC") available to cairo in this process.
-
-    fontconfig reads OpenType, not WOFF2: the faces are unpacked once into a private temporary folder, removed at
-    exit. Takes about 0.7 s, once per process, and only where a PNG is drawn.
-    """
+def opentype_faces() -> tuple[Path, ...]:
+    """The shipped faces unpacked from WOFF2 to OpenType, once per process (about 0.7 s), into a private temporary
+    folder removed at exit: fontconfig reads only OpenType, and WeasyPrint would otherwise unpack the WOFF2 for every
+    PDF (0.2 s each)."""
     from fontTools.ttLib import TTFont
-    from weasyprint.text.ffi import ffi, fontconfig  # WeasyPrint's bindings of the system's libfontconfig
 
     folder = Path(tempfile.mkdtemp(prefix="dianta-fonts-"))
     atexit.register(shutil.rmtree, folder, True)
+    paths = []
     for face in FACES:
         font = TTFont(FONTS / face)
         font.flavor = None
         path = folder / Path(face).with_suffix(".otf").name
         font.save(str(path))
+        paths.append(path)
+    return tuple(paths)
+
+
+def font_faces_css() -> str:
+    """The ``@font-face`` rules of the shipped family "Dianta Sans SC" (regular, bold) for WeasyPrint."""
+    regular, bold = opentype_faces()
+    return "".join(f'@font-face {{ font-family: "Dianta Sans SC"; src: url("{path.as_uri()}"); '
+                   f"font-weight: {weight}; }}\n" for path, weight in ((regular, 400), (bold, 700)))
+
+
+@functools.cache
+def register_with_fontconfig() -> None:
+    """Make the shipped faces (family "Noto Sans CJK SC") available to cairo in this process."""
+    from weasyprint.text.ffi import ffi, fontconfig  # WeasyPrint's bindings of the system's libfontconfig
+
+    for path in opentype_faces():
         fontconfig.FcConfigAppFontAddFile(ffi.NULL, str(path).encode())
