@@ -55,7 +55,7 @@ def run_demo(folder: Path, *, enterprises: int, console: Console, err: Console) 
     login_file.write_text("# dashboard logins of this demo store (fresh random passwords each run)\n"
                           + "".join(f"{role}\t{user}\t{pw}\n" for role, (user, pw) in built.logins.items()))
     _print_results(built, console)
-    _print_where(folder, built, console, err)
+    _print_where(folder, built, console)
 
 
 def _prepare(folder: Path) -> None:
@@ -131,7 +131,7 @@ def _alerts(record: Mapping[str, object]) -> list[dict[str, str]]:
     return cast("list[dict[str, str]]", record["alerts"])
 
 
-def _print_where(folder: Path, built: _Built, console: Console, err: Console) -> None:
+def _print_where(folder: Path, built: _Built, console: Console) -> None:
     """Where the batches, store, exports, reports and logins are, and what to run next."""
     last = built.years[-1]
     console.print(f"loans:   {built.priced} priced by their banks' example policy (dianta policy list --bank "
