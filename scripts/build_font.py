@@ -13,7 +13,7 @@ subset to what the reports can print:
 
 A character outside the subset falls back to the system's fonts (as before). Regenerate after adding text with
 new characters:  ``apt-get install fonts-noto-cjk && python scripts/build_font.py``
-(tests/test_fonts.py checks that every character of the package's text is in the shipped font).
+(tests/test_tooling.py checks that every Chinese character of the package's text is in the shipped font).
 """
 
 from __future__ import annotations
