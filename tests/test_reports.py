@@ -83,6 +83,15 @@ def _cjk_font_covers(text: str) -> list[str]:
     return sorted({ch for ch in CJK.findall(text) if ord(ch) not in cmap})
 
 
+def _without_system_fonts(tmp_path: Path) -> dict[str, str]:
+    """An environment in which fontconfig sees no font at all (a machine without fonts installed)."""
+    (tmp_path / "no-fonts").mkdir()
+    (tmp_path / "fonts.conf").write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        f'<dir>{tmp_path / "no-fonts"}</dir><cachedir>{tmp_path / "cache"}</cachedir></fontconfig>')
+    return {**os.environ, "FONTCONFIG_FILE": str(tmp_path / "fonts.conf")}
+
+
 def _visible_text(html: str) -> str:
     html = re.sub(r"<(style|svg)\b.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"<[^>]+>", " ", html)
@@ -117,11 +126,7 @@ def test_chinese_renders_with_the_shipped_font_on_a_machine_without_cjk_fonts(pr
     html = tmp_path / "report.html"
     html.write_text(account_report_html(gather_account_report(province, credit_code=A, year=2023), "zh"),
                     encoding="utf-8")
-    (tmp_path / "no-fonts").mkdir()
-    (tmp_path / "fonts.conf").write_text(
-        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-        f'<dir>{tmp_path / "no-fonts"}</dir><cachedir>{tmp_path / "cache"}</cachedir></fontconfig>')
-    env = {**os.environ, "FONTCONFIG_FILE": str(tmp_path / "fonts.conf")}
+    env = _without_system_fonts(tmp_path)
     listed = subprocess.run(["fc-list"], capture_output=True, text=True, env=env).stdout if shutil.which("fc-list") \
         else ""
     assert listed.strip() == ""  # the check is meaningful: fontconfig sees no font at all
@@ -199,10 +204,6 @@ def test_label_images(province: Store):
 def test_png_label_draws_chinese_on_a_machine_without_cjk_fonts(province: Store, tmp_path: Path):
     """Issue 14: cairo draws the PNG label; with fontconfig seeing no font at all, the label's Chinese title is
     still drawn, in the shipped face (without it, every character is the same box)."""
-    (tmp_path / "no-fonts").mkdir()
-    (tmp_path / "fonts.conf").write_text(
-        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-        f'<dir>{tmp_path / "no-fonts"}</dir><cachedir>{tmp_path / "cache"}</cachedir></fontconfig>')
     record = get_account(province, credit_code=A, year=2023)
     svg = label_image(record, name="测试企业0", fmt="svg")
     (tmp_path / "label.svg").write_bytes(svg)
@@ -218,7 +219,7 @@ def test_png_label_draws_chinese_on_a_machine_without_cjk_fonts(province: Store,
         if sys.argv[2] == "register":
             register_with_fontconfig()
         print(title(svg) != title(permuted))  # missing glyphs are drawn as identical boxes"""
-    env = {**os.environ, "FONTCONFIG_FILE": str(tmp_path / "fonts.conf")}
+    env = _without_system_fonts(tmp_path)
     drawn = {how: subprocess.run([sys.executable, "-W", "ignore", "-c", script, str(tmp_path / "label.svg"), how],
                                  capture_output=True, text=True, env=env, check=True).stdout.strip()
              for how in ("as-is", "register")}
