@@ -12,7 +12,7 @@ from typing import Literal
 
 ColumnType = Literal[
     "text", "credit_code", "industry_code", "region_code", "date", "month", "year", "kwh", "mwh", "money_cny",
-    "money_10k_cny", "percent", "bool", "choice", "ts_quarter_hour", "ts_hour",
+    "money_10k_cny", "percent", "bool", "choice", "ts_quarter_hour", "ts_hour", "mw",
 ]
 
 
@@ -55,6 +55,7 @@ def _c(name: str, type_: ColumnType, required: bool, unit: str, en: str, zh: str
 
 TECHNOLOGIES_ONSITE = ("solar", "wind", "other")
 TECHNOLOGIES_GREEN = ("solar", "wind", "hydro", "biomass", "geothermal", "other")
+TECHNOLOGIES_PLANT = ("solar", "wind", "hydro", "biomass", "solar_thermal", "other")
 
 CREDIT_CODE = _c("credit_code", "credit_code", True, "", "unified social credit code", "统一社会信用代码")
 METER_ID = _c("meter_id", "text", True, "", "meter account number", "户号")
@@ -97,6 +98,15 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         _c("ts", "ts_quarter_hour", True, "China Standard Time", "start of the interval", "时间"),
         _c("kwh", "kwh", True, "kWh", "self-consumed green energy in the interval", "自用绿电量"),
     ), lake=True, references={"credit_code": ("enterprises", "credit_code")}, zh="分布式发电曲线"),
+    # GREEN-POWER.md §9: the sources that green trades and certificates name (before them: they refer to it)
+    TableSpec("plants", ("plant_id",), (
+        _c("plant_id", "text", True, "", "generating plant", "电站编号"),
+        _c("name", "text", True, "", "plant name", "电站名称"),
+        _c("technology", "choice", True, "", "technology", "技术类型", TECHNOLOGIES_PLANT),
+        _c("region_code", "region_code", True, "", "GB/T 2260 province where it generates", "所在省份代码"),
+        _c("capacity_mw", "mw", False, "MW", "installed capacity", "装机容量"),
+        _c("commissioned_on", "date", False, "date", "commissioned on", "投产日期"),
+    ), zh="电站"),
     TableSpec("green_trades", ("contract_id", "credit_code", "month"), (
         _c("contract_id", "text", True, "", "green-power trade contract", "绿电交易合同"),
         CREDIT_CODE, MONTH,
@@ -119,6 +129,13 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         _c("bundled", "bool", True, "", "came with a green trade", "随绿电交易"),
         _c("plant_id", "text", False, "", "generating plant", "电站编号"),
     ), references={"credit_code": ("enterprises", "credit_code")}, zh="绿证"),
+    # GREEN-POWER.md §9c: storage that supplies others, metered charge and discharge
+    TableSpec("storage_interval", ("credit_code", "ts"), (
+        CREDIT_CODE,
+        _c("ts", "ts_quarter_hour", True, "China Standard Time", "start of the interval", "时间"),
+        _c("kwh_charged", "kwh", True, "kWh", "energy charged in the interval", "充电量"),
+        _c("kwh_discharged", "kwh", True, "kWh", "energy discharged in the interval", "放电量"),
+    ), lake=True, references={"credit_code": ("enterprises", "credit_code")}, zh="储能充放电曲线"),
     TableSpec("economics", ("credit_code", "year"), (
         CREDIT_CODE,
         _c("year", "year", True, "", "year", "年份"),

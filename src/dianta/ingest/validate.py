@@ -31,7 +31,7 @@ MAX_TEXT = 500
 _TS_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
                "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"]
 _DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
-_NUMERIC = ("kwh", "mwh", "money_cny", "money_10k_cny", "percent")
+_NUMERIC = ("kwh", "mwh", "mw", "money_cny", "money_10k_cny", "percent")
 _BAD_PARSE = {"date": "not_a_date", "month": "not_a_month", "year": "not_a_year", "bool": "not_a_boolean",
               "ts_quarter_hour": "not_a_timestamp", "ts_hour": "not_a_timestamp",
               **{t: "not_a_number" for t in _NUMERIC}}

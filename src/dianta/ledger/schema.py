@@ -11,7 +11,7 @@ metadata = sa.MetaData()
 
 
 def _sql_type(col: Column) -> sa.types.TypeEngine:
-    if col.type in ("kwh", "mwh", "money_cny", "money_10k_cny", "percent"):
+    if col.type in ("kwh", "mwh", "mw", "money_cny", "money_10k_cny", "percent"):
         return sa.Float()
     if col.type == "year":
         return sa.Integer()

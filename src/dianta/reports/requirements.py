@@ -49,6 +49,7 @@ TYPE_TEXT: dict[ColumnType, tuple[str, str]] = {
     "year": ("年份，四位数字", "year, four digits"),
     "kwh": ("电量，数值 ≥ 0", "energy, a number ≥ 0"),
     "mwh": ("电量，数值 ≥ 0", "energy, a number ≥ 0"),
+    "mw": ("功率（兆瓦），数值 ≥ 0", "power in MW, a number ≥ 0"),
     "money_cny": ("金额（元），数值 ≥ 0", "amount in CNY, a number ≥ 0"),
     "money_10k_cny": ("金额（万元），数值 ≥ 0", "amount in 10,000 CNY, a number ≥ 0"),
     "percent": ("百分数 0–100（3.1 表示 3.1 %）", "percent, 0–100 (3.1 means 3.1 %)"),
