@@ -377,6 +377,10 @@ def _assemble(inp: YearInputs, en: _Energy, profile: Profile, cols: _Columns, i:
         "electricity": _electricity_record(cols, i),
         # §7 matched share Σmin(L,G)/ΣL of each month (rows) and hour of day (columns); null without load
         "hourly_matching": _grid_shares(grids[c]) if c in grids else None,
+        # GREEN-POWER.md §9–§9b
+        "emissions_market_hourly_t": None, "kwh_matched_hourly": None, "kwh_cert_monthly_matched": None,
+        "kwh_outside_boundary": 0.0, "market_method": profile.market_method,
+        "market_boundary": profile.market_boundary, "instruments": [], "unbacked_trades": [],
     }
 
 

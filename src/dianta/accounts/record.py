@@ -70,6 +70,32 @@ class Electricity(TypedDict):
     time_of_use_source: Literal["monthly", "interval"] | None
 
 
+class GreenInstrument(TypedDict):
+    """A green instrument of the account's year traced to its plant (GREEN-POWER.md §9): a trade contract (its
+    settled kWh of the year), or the unbundled certificates of one plant and production month (``n`` of them,
+    ``source_id`` the first id, ``last_id`` the last)."""
+
+    source_kind: Literal["trade", "certificate"]
+    source_id: str
+    last_id: str | None
+    n: int
+    plant_id: str | None
+    technology: str | None
+    plant_region_code: str | None  # GB/T 2260 province of the plant; null for an unknown plant
+    month: str | None  # production month of certificates; null for a trade (all its months of the year)
+    kwh: float
+    in_boundary: bool  # counted under the profile's market boundary (§9)
+
+
+class UnbackedTrade(TypedDict):
+    """A green trade's month whose bundled certificates fall short of its settled kWh (§9)."""
+
+    contract_id: str
+    month: str
+    kwh_settled: float
+    kwh_bundled: float
+
+
 class Account(TypedDict):
     """An electricity-carbon account of one enterprise and year (INTERFACE.md; METHODOLOGY.md §3–§7b)."""
 
@@ -109,6 +135,15 @@ class Account(TypedDict):
     intensity_prev: float | None
     electricity: Electricity
     hourly_matching: list[list[float | None]] | None
+    # GREEN-POWER.md §9–§9b (issue 15): every profile; null where not available
+    emissions_market_hourly_t: float | None
+    kwh_matched_hourly: float | None
+    kwh_cert_monthly_matched: float | None
+    kwh_outside_boundary: float
+    market_method: Literal["annual", "hourly"]
+    market_boundary: Literal["national", "regional_grid", "province"]
+    instruments: list[GreenInstrument]
+    unbacked_trades: list[UnbackedTrade]
     run_id: NotRequired[int]  # set when the account is published (accounts/compute.py)
     inputs_fingerprint: NotRequired[str]
 
@@ -119,6 +154,8 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "kwh_grid", "kwh_onsite", "kwh_total", "kwh_trade", "kwh_cert", "kwh_contract", "kwh_contract_excess",
     "emissions_location_t", "emissions_market_t", "emissions_t", "value_10k_cny", "value_basis",
     "intensity", "intensity_prev", "reduction_t", "kwh_green", "green_share", "green_reduction_t", "cfe_score",
+    "emissions_market_hourly_t", "kwh_matched_hourly", "kwh_cert_monthly_matched", "kwh_outside_boundary",
+    "market_method", "market_boundary",
     "benchmark.group", "benchmark.size", "benchmark.value", "k",
     "aspect_scores.intensity", "aspect_scores.reduction", "aspect_scores.green", "score", "grade",
     "label.grade", "label.colour", "label.year", "label.profile_id", "alerts", "profile_id",

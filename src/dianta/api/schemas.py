@@ -269,7 +269,8 @@ else:
     AccountPublic = _record_models(Account, "AccountPublic", {
         record.Benchmark: "Benchmark", record.AspectScores: "AspectScores", record.Label: "Label",
         record.Alert: "Alert", record.FactorUsed: "FactorUsed", record.Factors: "Factors",
-        record.TimeOfUse: "TimeOfUse", record.Electricity: "Electricity"})
+        record.TimeOfUse: "TimeOfUse", record.Electricity: "Electricity", record.GreenInstrument: "GreenInstrument",
+        record.UnbackedTrade: "UnbackedTrade"})
 
 
 class AccountList(BaseModel):

@@ -17,6 +17,8 @@ from dianta.errors import ReferenceDataError
 from dianta.reference.tables import HERE, FactorTable
 
 EmissionsBasis = Literal["market", "location"]
+MarketMethod = Literal["annual", "hourly"]
+MarketBoundary = Literal["national", "regional_grid", "province"]
 AREAS = {"national", "north", "northeast", "east", "central", "northwest", "south", "southwest", "province"}
 
 
@@ -57,6 +59,11 @@ class Profile:
     grades: tuple[tuple[float, int, str], ...]
     grade_else: tuple[int, str]
     benchmark_table: dict[str, float]
+    # GREEN-POWER.md §9–§9b
+    market_method: MarketMethod
+    market_boundary: MarketBoundary
+    certificate_validity_months: int
+    bundled_certificate_tolerance: float
 
 
 def _get(data: dict[str, Any], dotted: str, source: str) -> Any:
@@ -120,6 +127,18 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         raise ReferenceDataError(f"methodology profile {source}: accounting.emissions_basis must be "
                                  f"'market' or 'location', not '{basis}'")
     weights = g("evaluation.weights")
+    method, boundary = g("green_power.market_method"), g("green_power.market_boundary")
+    if method not in ("annual", "hourly"):
+        raise ReferenceDataError(f"methodology profile {source}: green_power.market_method must be 'annual' or "
+                                 f"'hourly', not '{method}'")
+    if boundary not in ("national", "regional_grid", "province"):
+        raise ReferenceDataError(f"methodology profile {source}: green_power.market_boundary must be 'national', "
+                                 f"'regional_grid' or 'province', not '{boundary}'")
+    validity = int(g("green_power.certificate_validity_months"))
+    tolerance = float(g("green_power.bundled_certificate_tolerance"))
+    if validity < 1 or not 0 <= tolerance < 1:
+        raise ReferenceDataError(f"methodology profile {source}: green_power.certificate_validity_months must be "
+                                 "≥ 1 and bundled_certificate_tolerance a fraction in [0, 1)")
     try:
         grades = tuple((float(a), int(b), str(c)) for a, b, c in g("evaluation.grades"))
         grade_else = (int(g("evaluation.grade_else")[0]), str(g("evaluation.grade_else")[1]))
@@ -155,6 +174,10 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         grades=grades,
         grade_else=grade_else,
         benchmark_table=benchmarks,
+        market_method=method,
+        market_boundary=boundary,
+        certificate_validity_months=validity,
+        bundled_certificate_tolerance=tolerance,
     )
 
 

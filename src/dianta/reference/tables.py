@@ -96,3 +96,17 @@ class FactorTable:
                 f"no emission factor of kind '{kind}' for area '{area}' in or before {year} in factor table "
                 f"'{self.table_id}'; add the published value to the table or choose another area in the profile")
         return max(earlier, key=lambda f: f.year), True
+
+
+@cache
+def regional_grids() -> dict[str, str]:
+    """Province (``PP0000``) or prefecture (``PPCC00``, where a province is split) → regional grid (``north`` …
+    ``southwest``), as the factor announcements divide them (GREEN-POWER.md §9)."""
+    return {r["code"]: r["grid"] for r in _read_csv(HERE / "codes" / "regional-grids.csv")}
+
+
+def regional_grid(region_code: str) -> str | None:
+    """The regional grid of a GB/T 2260 code: its prefecture's entry where the province is split, else its
+    province's; None outside every grid (Taiwan, Hong Kong, Macao)."""
+    grids = regional_grids()
+    return grids.get(region_code[:4] + "00") or grids.get(region_code[:2] + "0000")

@@ -153,6 +153,138 @@ export const QUANTITIES = {
     "unit": "1",
     "unitZh": "1"
   },
+  "emissions_market_hourly_t": {
+    "zh": "逐时市场法排放",
+    "en": "Hourly market-based emissions",
+    "unit": "tCO2",
+    "unitZh": "tCO2"
+  },
+  "kwh_matched_hourly": {
+    "zh": "逐时匹配绿电量",
+    "en": "Green power matched hour by hour",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "kwh_cert_monthly_matched": {
+    "zh": "绿证按月匹配电量",
+    "en": "Certificates matched by month",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "kwh_outside_boundary": {
+    "zh": "市场边界外绿电",
+    "en": "Green power outside the market boundary",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "market_method": {
+    "zh": "市场法口径",
+    "en": "Market-based method",
+    "unit": "",
+    "unitZh": ""
+  },
+  "market_boundary": {
+    "zh": "市场边界",
+    "en": "Market boundary",
+    "unit": "",
+    "unitZh": ""
+  },
+  "instruments": {
+    "zh": "绿电凭证",
+    "en": "Green instruments",
+    "unit": "",
+    "unitZh": ""
+  },
+  "instruments.source_kind": {
+    "zh": "凭证类型",
+    "en": "Instrument kind",
+    "unit": "",
+    "unitZh": ""
+  },
+  "instruments.source_id": {
+    "zh": "凭证编号",
+    "en": "Instrument id",
+    "unit": "",
+    "unitZh": ""
+  },
+  "instruments.last_id": {
+    "zh": "末张绿证编号",
+    "en": "Last certificate id",
+    "unit": "",
+    "unitZh": ""
+  },
+  "instruments.n": {
+    "zh": "绿证数量",
+    "en": "Certificate count",
+    "unit": "",
+    "unitZh": ""
+  },
+  "instruments.plant_id": {
+    "zh": "电站编号",
+    "en": "Plant",
+    "unit": "",
+    "unitZh": ""
+  },
+  "instruments.technology": {
+    "zh": "凭证技术类型",
+    "en": "Instrument technology",
+    "unit": "",
+    "unitZh": ""
+  },
+  "instruments.plant_region_code": {
+    "zh": "电站所在省份",
+    "en": "Plant province",
+    "unit": "",
+    "unitZh": ""
+  },
+  "instruments.month": {
+    "zh": "绿证生产月份",
+    "en": "Certificate production month",
+    "unit": "YYYY-MM",
+    "unitZh": "YYYY-MM"
+  },
+  "instruments.kwh": {
+    "zh": "凭证电量",
+    "en": "Instrument energy",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "instruments.in_boundary": {
+    "zh": "在市场边界内",
+    "en": "Inside the market boundary",
+    "unit": "",
+    "unitZh": ""
+  },
+  "unbacked_trades": {
+    "zh": "未足额附绿证的绿电交易",
+    "en": "Trades not backed by certificates",
+    "unit": "",
+    "unitZh": ""
+  },
+  "unbacked_trades.contract_id": {
+    "zh": "未足额附证合同",
+    "en": "Unbacked contract",
+    "unit": "",
+    "unitZh": ""
+  },
+  "unbacked_trades.month": {
+    "zh": "结算月份",
+    "en": "Settlement month",
+    "unit": "YYYY-MM",
+    "unitZh": "YYYY-MM"
+  },
+  "unbacked_trades.kwh_settled": {
+    "zh": "结算绿电量",
+    "en": "Settled green power",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "unbacked_trades.kwh_bundled": {
+    "zh": "随附绿证电量",
+    "en": "Bundled certificates",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
   "benchmark": {
     "zh": "行业基准",
     "en": "Industry benchmark",
