@@ -88,9 +88,11 @@ class GreenInstrument(TypedDict):
 
 
 class UnbackedTrade(TypedDict):
-    """A green trade's month whose bundled certificates fall short of its settled kWh (§9)."""
+    """A month of the enterprise's green trades from one plant (``plant_id``, null for trades naming none) whose
+    bundled certificates of that plant and production month fall short of the settled kWh (§9)."""
 
-    contract_id: str
+    contract_ids: list[str]
+    plant_id: str | None
     month: str
     kwh_settled: float
     kwh_bundled: float

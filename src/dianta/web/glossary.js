@@ -261,9 +261,15 @@ export const QUANTITIES = {
     "unit": "",
     "unitZh": ""
   },
-  "unbacked_trades.contract_id": {
+  "unbacked_trades.contract_ids": {
     "zh": "未足额附证合同",
-    "en": "Unbacked contract",
+    "en": "Unbacked contracts",
+    "unit": "",
+    "unitZh": ""
+  },
+  "unbacked_trades.plant_id": {
+    "zh": "未足额附证电站",
+    "en": "Unbacked plant",
     "unit": "",
     "unitZh": ""
   },
