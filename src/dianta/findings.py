@@ -181,6 +181,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "户号“{value}”{reason} 月：15 分钟数据合计 {interval_kwh} kWh，而月度用电量为 {monthly_kwh} kWh"
         "（相差超过 2%）；核算时将标记 meter_mismatch",
     ),
+    "storage_efficiency_capped": (
+        "the storage of '{value}' discharged {kwh_discharged} kWh in {year} but charged only {kwh_charged} kWh; "
+        "its round-trip efficiency is taken as 1 (GREEN-POWER.md §9c): check the storage meter's "
+        "kwh_charged and kwh_discharged",
+        "“{value}”的储能在 {year} 年放电 {kwh_discharged} kWh，但仅充电 {kwh_charged} kWh；充放电效率按 1 计"
+        "（GREEN-POWER.md §9c）：请核对储能电表的充电量和放电量",
+    ),
 }
 
 
