@@ -290,7 +290,8 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("unbacked_trades.kwh_bundled", "Bundled certificates", "随附绿证电量", "kWh",
        "bundled certificate MWh × 1000 of the plant and production month"),
     # §7b evaluation
-    _q("benchmark", "Industry benchmark", "行业基准", "", "the benchmark the intensity is rated against (§7b)"),
+    _q("benchmark", "Industry benchmark", "行业基准", "",
+       "the benchmark the intensity is rated against; null when the intensity aspect is not rated (§7b)"),
     _q("benchmark.group", "Benchmark group", "基准组", "",
        "GB/T 4754 division or section, or the profile's table (§7b)"),
     _q("benchmark.size", "Benchmark group size", "基准组规模", "", "accounts forming the benchmark (§7b)"),

@@ -168,8 +168,9 @@ def evaluate_accounts(records: list[Account], profile: Profile) -> list[Account]
     grades, colours = evaluation.grade(score, profile.grades, profile.grade_else)
     for i, r in enumerate(records):
         group = bench.group[i]
-        r["benchmark"] = None if group is None else {"group": group, "size": int(bench.size[i]),
-                                                     "value": _none(bench.value[i])}
+        # §7b: no benchmark shown unless the intensity aspect is rated (a zero benchmark or a null intensity is not)
+        r["benchmark"] = None if group is None or np.isnan(k[i]) else {
+            "group": group, "size": int(bench.size[i]), "value": _none(bench.value[i])}
         r["k"] = _none(k[i])
         r["aspect_scores"] = {"intensity": _none(aspects[i, 0]), "reduction": _none(aspects[i, 1]),
                               "green": _none(aspects[i, 2])}
