@@ -62,3 +62,15 @@ def test_time_of_use_shares():
     shares = electricity.time_of_use_shares([[30_000, 50_000, 20_000], [0, 0, 0], [0, 120, 0]])
     assert_allclose(shares, [[0.3, 0.5, 0.2], [np.nan] * 3, [0.0, 1.0, 0.0]])
     assert_allclose(electricity.time_of_use_shares([1, 1, 2]), [0.25, 0.25, 0.5])
+
+
+def test_year_on_year_over_comparable_months_only():
+    nan = np.nan
+    # row 0: Y has Jan–Jun (6 × 100), Y−1 has Mar–Dec (10 × 120): comparable Mar–Jun only,
+    #   4 × 100 / (4 × 120) − 1 = −1/6 (the whole years, 600 / 1,200 − 1 = −50 %, would be wrong);
+    # row 1: no month in both years -> NaN over 0 months; row 2: Y−1 at 0 in the only comparable month -> NaN
+    cur = np.array([[100.0] * 6 + [nan] * 6, [nan] * 6 + [50.0] * 6, [10.0] + [nan] * 11])
+    prev = np.array([[nan] * 2 + [120.0] * 10, [80.0] * 6 + [nan] * 6, [0.0] * 12])
+    change, months = electricity.year_on_year_comparable(cur, prev)
+    assert_allclose(change, [400 / 480 - 1, nan, nan])
+    assert_array_equal(months, [4, 0, 1])

@@ -63,6 +63,7 @@ class Electricity(TypedDict):
     monthly_kwh_prev_year: list[float | None]
     month_on_month: list[float | None]
     year_on_year: float | None
+    year_on_year_months: int
     load_factor: float | None
     peak_kw: float | None
     operating_rate: float | None
@@ -164,6 +165,7 @@ EXPORT_FIELDS: tuple[str, ...] = (
     *(f"factors.{role}.{key}" for role in ("location", "residual") for key in ("year", "area", "kind",
                                                                                "value_kg_per_kwh")),
     "flags", "electricity.load_factor", "electricity.operating_rate", "electricity.year_on_year",
+    "electricity.year_on_year_months",
     "run_id", "inputs_fingerprint",
 )
 

@@ -9,6 +9,7 @@ files, staged as new files), :class:`_LedgerStage` in it (the ledger tables' row
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import shutil
@@ -150,9 +151,15 @@ class _Marks:
                     self.divisions.add((str(old["industry_code"])[:3], 0))
             case "meters":
                 self.accounts.update({(str(old["credit_code"]), 0), (str(new["credit_code"]), 0)})
-            case "consumption_monthly":
-                for code in self._holders(str(new["meter_id"]), f"{new['month']}-01"):
-                    self.years(code, int(str(new["month"])[:4]))
+            case "consumption_monthly":  # the holder of the month's first day, else of its last (§3)
+                month = str(new["month"])
+                first = dt.date.fromisoformat(f"{month}-01")
+                last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+                for code in self._holders(str(new["meter_id"]), first.isoformat()) or self._holders(
+                        str(new["meter_id"]), last.isoformat()):
+                    self.years(code, first.year)
+                    # §6: a sustained decline of year Y may begin in Y−1, compared with Y−2's monthly totals
+                    self.accounts.add((code, first.year + 2))
             case "onsite_generation" | "green_trades":
                 self.years(str(new["credit_code"]), int(str(new["month"])[:4]))
             case "green_certificates":

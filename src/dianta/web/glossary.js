@@ -531,6 +531,12 @@ export const QUANTITIES = {
     "unit": "1",
     "unitZh": "1"
   },
+  "electricity.year_on_year_months": {
+    "zh": "同比可比月数",
+    "en": "Months compared year on year",
+    "unit": "",
+    "unitZh": ""
+  },
   "electricity.load_factor": {
     "zh": "负荷率",
     "en": "Load factor",
