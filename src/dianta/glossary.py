@@ -311,6 +311,8 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("label.colour", "Label colour", "标识颜色", "", "colour of the label's grade in the profile (§7b)"),
     _q("label.year", "Label year", "标识年度", "", "activity year the label is for"),
     _q("label.profile_id", "Label methodology profile", "标识方法版本", "", "profile the label was given under"),
+    _q("label.flags", "Flags qualifying the grade", "等级限定标记", "",
+       "the account's flags that qualify the grade, shown on the label (§7b)"),
     _q("label.verification_code", "Verification code", "验证码", "",
        "check it at /api/v1/labels/{code}; null for accounts published before labels had codes"),
     _q("alerts", "Electricity alerts", "用电预警", "", "credit-risk alerts of the year: code and month (§6)"),
@@ -354,3 +356,47 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("industry", "Industry section", "行业门类", "", "GB/T 4754 section (the letter) of a group"),
     _q("region", "Region", "地区", "", "prefecture of a group: GB/T 2260 code, first 4 digits + 00"),
 )}
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A flag an account can carry (``flags``): its code, English and Chinese text, and what sets it."""
+
+    code: str
+    en: str
+    zh: str
+    description: str
+
+
+#: Every flag of an account record, by code (METHODOLOGY.md §2–§5, GREEN-POWER.md §9–§9b): the one source of a
+#: flag's text wherever it is shown (reports, label, dashboard: ``web/glossary.js``).
+FLAGS: dict[str, Flag] = {f.code: f for f in (
+    Flag("factor_year_fallback", "factor of an earlier year", "沿用最近年份因子",
+         "no factor published for the activity year: the latest earlier year's is used (§2)"),
+    Flag("factor_area_fallback", "regional grid factor (no provincial one)", "采用区域电网因子（无省级因子）",
+         "the province has no published factor: its regional grid's is used (§2)"),
+    Flag("intensity_basis_revenue", "intensity on revenue, not value added", "强度按营业收入计算（非增加值）",
+         "V is revenue: rated against value-added benchmarks, which favours it (§3)"),
+    Flag("partial_year", "fewer than 12 months of data", "数据不满 12 个月", "fewer than 12 months of grid data (§3)"),
+    Flag("meter_mismatch", "monthly and 15-minute data disagree", "月度与 15 分钟数据不一致",
+         "a meter's 15-minute sum differs from its monthly total by more than the tolerance (§3)"),
+    Flag("basis_changed", "value basis changed from last year: reduction not rated",
+         "强度口径与上年不同：不评碳减排成效",
+         "Y−1 and Y intensities on different bases (value added, revenue): no reduction_t (§5)"),
+    Flag("annual_method_fallback", "annual market-based method (no interval data)", "无 15 分钟数据，按年度市场法计算",
+         "hourly market method chosen, but without interval data the annual C_mkt is used (GREEN-POWER.md §9b)"),
+    Flag("trade_not_backed_by_certificates", "green trades not fully backed by certificates",
+         "绿电交易未足额附绿证",
+         "a trade month's bundled certificates fall short of its settled kWh (GREEN-POWER.md §9)"),
+)}
+
+#: The flags that qualify a grade (METHODOLOGY.md §7b): shown wherever a grade is shown (label, lists,
+#: portfolio, reports, dashboard), in this order.
+QUALIFYING_FLAGS: tuple[str, ...] = ("intensity_basis_revenue", "partial_year", "factor_year_fallback",
+                                     "factor_area_fallback", "annual_method_fallback", "basis_changed")
+
+
+def qualifying_flags(flags: list[str] | tuple[str, ...] | None) -> list[str]:
+    """The flags of an account that qualify its grade (:data:`QUALIFYING_FLAGS`), in that order."""
+    present = set(flags or ())
+    return [f for f in QUALIFYING_FLAGS if f in present]

@@ -19,6 +19,7 @@ from dianta.calc import electricity, energy, evaluation, indicators, matching, r
 from dianta.calc.missing import nan_if_none as _nan
 from dianta.calc.missing import none_if_nan as _none
 from dianta.errors import StoreError
+from dianta.glossary import qualifying_flags
 from dianta.reference.profile import Profile
 from dianta.reference.tables import Factor
 
@@ -196,7 +197,8 @@ def evaluate_accounts(records: list[Account], profile: Profile) -> list[Account]
         r["grade"] = int(grades[i]) or None
         colour = colours[i]
         r["label"] = None if not grades[i] or colour is None else {
-            "grade": int(grades[i]), "colour": colour, "year": r["year"], "profile_id": profile.profile_id}
+            "grade": int(grades[i]), "colour": colour, "year": r["year"], "profile_id": profile.profile_id,
+            "flags": qualifying_flags(r["flags"])}
     return records
 
 
