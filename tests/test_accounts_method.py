@@ -90,6 +90,14 @@ def test_a_monthly_total_goes_to_the_holder_on_its_last_day(acc: dict[str, dict]
     assert "partial_year" not in acc[T]["flags"]
 
 
+def test_the_enterprise_s_monthly_data_follow_the_same_rule(loaded: Store):
+    from dianta.accounts.query import enterprise_monthly
+
+    # T's monthly data of 2023 (what the API's …/monthly shows): January too, held by T on its last day
+    rows = enterprise_monthly(loaded, credit_code=T, year=2023)
+    assert [r["month"] for r in rows] == _months(2023) and sum(r["kwh"] for r in rows) == 6000
+
+
 def test_a_change_of_basis_is_not_compared(acc: dict[str, dict]):
     u = acc[U]
     assert u["flags"] == ["intensity_basis_revenue", "basis_changed"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import sqlalchemy as sa
 
-from dianta.calc.electricity import time_of_use_period
+from dianta.calc.electricity import DECLINE_CARRY_FROM_MONTH, time_of_use_period
 from dianta.engine.base import Engine, Input, ParquetInput
 from dianta.engine.queries import YEAR_SCRIPT
 from dianta.ledger import schema
@@ -135,12 +135,11 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
         wanted = {r[0] for r in meter_rows if r[1] in only}
         meter_rows = [r for r in meter_rows if r[0] in wanted]
     c = d["consumption_monthly"].c
-    # §6: a run of declining months may begin in Y−1, its months compared with Y−2: the monthly totals of Y−2's
-    # last (sustained_decline_months − 1) months too (November and December by default). Interval data of Y−2
-    # is not read (the engine aggregates Y−1 and Y): a Y−2 month without a monthly total is missing, and a
-    # meter whose Y−2 month has only readings leaves that month's sum short, which can only hide a decline of
-    # Y−1, never invent one
-    carried = months_of(year - 2)[max(0, 13 - profile.sustained_decline_months):]
+    # §6: a run of declining months may begin in Y−1, its November and December compared with Y−2's: the
+    # monthly totals of those months of Y−2 too. Interval data of Y−2 is not read (the engine aggregates Y−1 and
+    # Y): a Y−2 month without a monthly total is missing, and a meter whose Y−2 month has only readings leaves
+    # that month's sum short, which can only hide a decline of Y−1, never invent one
+    carried = months_of(year - 2)[DECLINE_CARRY_FROM_MONTH - 1:]
     monthly = [tuple(r) for r in con.execute(
         sa.select(c.meter_id, c.month, c.kwh, c.kwh_peak, c.kwh_flat, c.kwh_valley)
         .where(c.month.in_(carried + months)))]

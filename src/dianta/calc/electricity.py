@@ -15,6 +15,10 @@ B = NDArray[np.bool_]
 #: Alert codes of §6, in the order they are reported.
 ALERT_CODES = ("sharp_drop", "sustained_decline", "stoppage")
 
+#: §6: a run of declining months may begin in the previous year from this month on: "November and December of
+#: Y−1 against Y−2 count towards January and February of Y" (so year Y's alerts read Y−2's months from it).
+DECLINE_CARRY_FROM_MONTH = 11
+
 
 def year_on_year_change(kwh: ArrayLike, kwh_prev_year: ArrayLike) -> F:
     """Year-on-year change ``kwh / kwh_prev_year − 1`` [fraction]; NaN when the earlier value is missing or 0."""

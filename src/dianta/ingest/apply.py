@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 
+from dianta.calc.electricity import DECLINE_CARRY_FROM_MONTH
 from dianta.clock import now_iso
 from dianta.errors import Conflict, InputRefused, UsageError
 from dianta.findings import Finding
@@ -158,8 +159,8 @@ class _Marks:
                 for code in self._holders(str(new["meter_id"]), first.isoformat()) or self._holders(
                         str(new["meter_id"]), last.isoformat()):
                     self.years(code, first.year)
-                    # §6: a sustained decline of year Y may begin in Y−1, compared with Y−2's monthly totals
-                    self.accounts.add((code, first.year + 2))
+                    if first.month >= DECLINE_CARRY_FROM_MONTH:  # §6: year+2's alerts compare year+1 with it
+                        self.accounts.add((code, first.year + 2))
             case "onsite_generation" | "green_trades":
                 self.years(str(new["credit_code"]), int(str(new["month"])[:4]))
             case "green_certificates":
