@@ -94,8 +94,10 @@ def test_scores_grades_labels(accounts):
         assert acc["grade"] == grade
         label = dict(acc["label"])
         assert re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){3}", label.pop("verification_code"))
+        # §7b: the label states the flags that qualify the grade (E's intensity is on revenue)
         assert label == {"grade": grade, "colour": ["dark_green", "light_green", "yellow", "orange",
-                                                    "red"][grade - 1], "year": 2023, "profile_id": "default"}
+                                                    "red"][grade - 1], "year": 2023, "profile_id": "default",
+                         "flags": ["intensity_basis_revenue"] if code == E else []}
     assert_allclose(accounts[A]["k"], 0.512064 / 0.6510528)
 
 

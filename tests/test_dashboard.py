@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from province import A, B
+from province import A, B, E
 from service import PASSWORD, Service, start_service, stop_service
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -679,9 +679,13 @@ def test_operator_batches_findings_and_recalculation(session: Session, service: 
     assert _api(service, "operator", "/accounts/stale") == [{"credit_code": A, "year": YEAR + 1}]
     session.charts_drawn()
     session.shot("operator-compute")
-    # the operator sees every account
+    # the operator sees every account; a listed grade shows the flags that qualify it (§7b: E's intensity is on
+    # revenue), A's none
     session.go("search")
     expect(page.locator("#search-count")).to_have_text("Accounts found: 8")
+    rows = page.locator("table.data tbody tr")
+    expect(rows.filter(has_text=E).locator(".grade-flag")).to_have_text(["intensity on revenue, not value added"])
+    expect(rows.filter(has_text=A).locator(".grade-flag")).to_have_count(0)
 
 
 def test_logout_revokes_the_token(session: Session, service: Service) -> None:

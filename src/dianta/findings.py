@@ -143,6 +143,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "meter '{value}' is held by no enterprise at {reason}; add or extend its meters row",
         "户号“{value}”在 {reason} 不属于任何企业；请添加或延长其 meters 记录",
     ),
+    "monthly_unassigned": (
+        "the monthly total of meter '{value}' for {reason} belongs to no enterprise: no meters row holds the meter "
+        "on the first or the last day of {reason}; add or extend the meters row of the enterprise that used it",
+        "户号“{value}”{reason} 的月度电量不属于任何企业：meters 表中没有任何企业在 {reason} 的第一天或最后一天"
+        "持有该户号；请为实际用电的企业添加或延长其 meters 记录",
+    ),
     "meter_overlap": (
         "meter '{value}' has periods that overlap ({reason}); a meter is held by one enterprise at a time",
         "户号“{value}”的归属期间重叠（{reason_zh}）；同一时间一个户号只能属于一家企业",

@@ -406,6 +406,8 @@ class LabelVerificationPublic(BaseModel):
     colour: str
     score: float
     issued_at: str
+    flags: list[str] | None = Field(default=None, description="the flags that qualify the grade, as the valid "
+                                    "label states them (METHODOLOGY.md §7b); null for a superseded label")
 
 
 class AdvicePublic(BaseModel):
@@ -434,6 +436,8 @@ class PortfolioEnterprise(BaseModel):
     industry_code: str
     region_code: str
     grade: int | None
+    flags: list[str] = Field(default_factory=list, description="the account's flags that qualify its grade "
+                             "(METHODOLOGY.md §7b), shown with it")
     score: float | None
     emissions_t: float | None
     intensity: float | None
@@ -518,6 +522,8 @@ class QuotePublic(BaseModel):
     final_rate_pct: float
     eligible: bool
     reasons: list[str]
+    flags: list[str] = Field(default_factory=list, description="the account's flags that qualify its grade "
+                             "(METHODOLOGY.md §7b), shown with it")
 
 
 class PricingCreate(BaseModel):

@@ -9,6 +9,7 @@ files, staged as new files), :class:`_LedgerStage` in it (the ledger tables' row
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import shutil
@@ -23,6 +24,7 @@ import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 
+from dianta.calc.electricity import DECLINE_CARRY_FROM_MONTH
 from dianta.clock import now_iso
 from dianta.errors import Conflict, InputRefused, UsageError
 from dianta.findings import Finding
@@ -150,9 +152,15 @@ class _Marks:
                     self.divisions.add((str(old["industry_code"])[:3], 0))
             case "meters":
                 self.accounts.update({(str(old["credit_code"]), 0), (str(new["credit_code"]), 0)})
-            case "consumption_monthly":
-                for code in self._holders(str(new["meter_id"]), f"{new['month']}-01"):
-                    self.years(code, int(str(new["month"])[:4]))
+            case "consumption_monthly":  # the holder of the month's first day, else of its last (§3)
+                month = str(new["month"])
+                first = dt.date.fromisoformat(f"{month}-01")
+                last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+                for code in self._holders(str(new["meter_id"]), first.isoformat()) or self._holders(
+                        str(new["meter_id"]), last.isoformat()):
+                    self.years(code, first.year)
+                    if first.month >= DECLINE_CARRY_FROM_MONTH:  # §6: year+2's alerts compare year+1 with it
+                        self.accounts.add((code, first.year + 2))
             case "onsite_generation" | "green_trades":
                 self.years(str(new["credit_code"]), int(str(new["month"])[:4]))
             case "green_certificates":

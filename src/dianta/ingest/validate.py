@@ -354,6 +354,19 @@ class BatchCheck:
                        f"EXISTS (SELECT 1 FROM unheld u WHERE u.meter_id = typed_{table}.meter_id AND u.day = {at})",
                        "meter_id", reason=at_text)
 
+    def _check_monthly_holder(self) -> None:
+        """METHODOLOGY.md §3: a monthly total belongs to the enterprise holding its meter on the month's first
+        day, else to the one holding it on its last day; a total held on neither day is refused (never
+        dropped)."""
+        first = "CAST(month || '-01' AS DATE)"
+        self._unheld(f"SELECT meter_id, {first} AS day FROM typed_consumption_monthly UNION ALL "
+                     f"SELECT meter_id, last_day({first}) AS day FROM typed_consumption_monthly")
+        self._emit("consumption_monthly", "monthly_unassigned", "meter_id",
+                   "month IS NOT NULL AND EXISTS (SELECT 1 FROM unheld u WHERE u.meter_id = "
+                   f"typed_consumption_monthly.meter_id AND u.day = {first}) AND EXISTS (SELECT 1 FROM unheld u "
+                   f"WHERE u.meter_id = typed_consumption_monthly.meter_id AND u.day = last_day({first}))",
+                   "meter_id", reason="month")
+
     def _check_certificates(self) -> None:
         self._emit("green_certificates", "certificate_elsewhere", "certificate_id",
                    "EXISTS (SELECT 1 FROM store_certificates s WHERE s.certificate_id = "
@@ -552,7 +565,7 @@ class BatchCheck:
             self._check_meter_overlap()
             return True
         if name == "consumption_monthly":
-            self._check_holder(name, "CAST(month || '-01' AS DATE)", "month || '-01'")
+            self._check_monthly_holder()
         elif name == "interval_readings":
             self._check_holder(name, "CAST(ts AS DATE)", "ts")
         elif name == "green_certificates":

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from dianta.glossary import OUTPUTS
+from dianta.glossary import FLAGS, OUTPUTS
 from dianta.lang import Lang
 
 
@@ -44,7 +44,9 @@ class Words:
         return self._pick(catalogue()["alerts"][code])
 
     def flag(self, code: str) -> str:
-        return self._pick(catalogue()["flags"].get(code, [code, code]))
+        """A flag's text from the glossary (:data:`dianta.glossary.FLAGS`); the code itself for an unknown one."""
+        f = FLAGS.get(code)
+        return code if f is None else f.zh if self.lang == "zh" else f.en
 
     def advice(self, key: str, **fields: object) -> str:
         return self._pick(catalogue()["advice"][key]).format(**fields)

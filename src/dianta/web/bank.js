@@ -5,7 +5,7 @@ import { api, ApiError, withQuery } from "./api.js";
 import { lang, monthName, t } from "./i18n.js";
 import {
   badge, barChart, card, cards, chart, cols, COLOUR_OF_GRADE, downloadButton, el, errorMessage, field, fmt, GRADE_COLOURS,
-  gradeBadge, gradeText, industryName, message, section, table, translated,
+  gradeText, gradeWithFlags, industryName, message, section, table, translated,
 } from "./ui.js";
 
 const path = (code, year, tail = "") => `/accounts/${encodeURIComponent(code)}/${encodeURIComponent(year)}${tail}`;
@@ -21,7 +21,7 @@ export function accountColumns({ link = true } = {}) {
     { key: "industry", label: t("field.industry"), value: (r) => r.industry_code, format: (r) => industryName(r.industry_code) },
     { key: "region_code", label: t("field.region_code") },
     { key: "grade", label: t("field.grade"), numeric: true, value: (r) => r.grade || null,
-      format: (r) => gradeBadge(r.grade, r.label && r.label.colour) },
+      format: (r) => gradeWithFlags(r.grade, r.label && r.label.colour, r.flags) },
     { key: "score", label: t("field.score"), numeric: true, format: (r) => fmt.score(r.score) },
     cols.tco2("emissions_t", t("field.emissions_t")),
     cols.intensity("intensity", t("field.intensity")),

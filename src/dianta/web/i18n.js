@@ -1,12 +1,13 @@
 // Every string the dashboard shows, in Chinese and English: one catalogue, the same keys in both.
 // Placeholders are written {name} and filled by t(key, {name: value}).
 
-import { FIELD_TEXT } from "./glossary.js";
+import { FIELD_TEXT, FLAG_TEXT } from "./glossary.js";
 
 export const CATALOGUE = {
   zh: {
     // the names of output quantities (field.<name>) come from the glossary (glossary.js, generated)
     ...FIELD_TEXT.zh,
+    ...FLAG_TEXT.zh,
     "app.title": "电碳 · 企业电碳账户",
     "app.brand": "电碳",
     "app.subtitle": "企业电碳账户",
@@ -66,9 +67,6 @@ export const CATALOGUE = {
     "colour.yellow": "黄",
     "colour.orange": "橙",
     "colour.red": "红",
-    "flag.partial_year": "不足 12 个月的数据",
-    "flag.intensity_basis_revenue": "强度按营业收入计算(非增加值)",
-    "flag.meter_mismatch": "月度与 15 分钟数据不一致",
     "alert.sharp_drop": "用电骤降(低于上年同月 50%)",
     "alert.sustained_decline": "用电持续下降(连续三个月低于上年同月)",
     "alert.stoppage": "停产(当月用电为零)",
@@ -409,6 +407,7 @@ export const CATALOGUE = {
   },
   en: {
     ...FIELD_TEXT.en,
+    ...FLAG_TEXT.en,
     "app.title": "Dianta · enterprise electricity-carbon accounts",
     "app.brand": "Dianta",
     "app.subtitle": "Electricity-carbon accounts",
@@ -468,9 +467,6 @@ export const CATALOGUE = {
     "colour.yellow": "yellow",
     "colour.orange": "orange",
     "colour.red": "red",
-    "flag.partial_year": "fewer than 12 months of data",
-    "flag.intensity_basis_revenue": "intensity on revenue, not value added",
-    "flag.meter_mismatch": "monthly and 15-minute data disagree",
     "alert.sharp_drop": "Sharp drop (below 50 % of the same month last year)",
     "alert.sustained_decline": "Sustained decline (three months below last year)",
     "alert.stoppage": "Stoppage (zero kWh in the month)",
