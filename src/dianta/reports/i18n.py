@@ -48,6 +48,15 @@ class Words:
         f = FLAGS.get(code)
         return code if f is None else f.zh if self.lang == "zh" else f.en
 
+    def flag_note(self, code: str) -> str:
+        """What a flag means (empty for a flag the catalogue does not know)."""
+        return self._pick(catalogue()["flag_notes"].get(code, ["", ""]))
+
+    def word(self, table: str, code: object) -> str:
+        """The word for a code of a catalogue table (``technologies``, ``market_methods``, ``areas``…); the code
+        itself only when the catalogue does not know it (a test keeps every code the platform emits known)."""
+        return self._pick(catalogue()[table].get(str(code), [str(code), str(code)]))
+
     def advice(self, key: str, **fields: object) -> str:
         return self._pick(catalogue()["advice"][key]).format(**fields)
 
