@@ -29,6 +29,7 @@ from test_reports import CJK, _cjk_font_covers, _pdf, _visible_text
 from dianta.accounts.compute import compute_year
 from dianta.accounts.query import get_account
 from dianta.accounts.record import Account
+from dianta.glossary import FLAGS
 from dianta.ingest.apply import ingest_batch
 from dianta.ledger import schema
 from dianta.ledger.store import Store
@@ -255,7 +256,8 @@ def test_an_account_without_interval_data_falls_back_and_names_no_plant(traced: 
     assert tables["unbacked-trades"][1:] == [["GT-A", "未知电站", "2023-03", "120.0", "0.0"],
                                             ["GT-A", "未知电站", "2023-09", "80.0", "0.0"]]
     visible = " ".join(_visible_text(html).split())
-    assert "逐时法不可用，沿用年度法 — 方法配置采用逐时法，但本企业没有全年完整的 15 分钟数据" in visible
+    # the flag's name (glossary.FLAGS) and its note (messages.toml flag_notes)
+    assert "无 15 分钟数据，按年度市场法计算 — 方法配置采用逐时法，但本企业没有全年完整的 15 分钟数据" in visible
     assert "指标采用的口径 基于市场，年度法（C_mkt）" in visible
 
 
@@ -263,9 +265,9 @@ def _codes() -> set[str]:
     """Every code a report could print raw: flags, methods, boundaries, instrument kinds, technologies, factor
     kinds and areas, severities, colours and alerts (each has its words in the catalogue)."""
     cat = catalogue()
-    tables = ("flags", "market_methods", "boundaries", "basis", "source_kinds", "technologies", "areas",
+    tables = ("market_methods", "boundaries", "basis", "source_kinds", "technologies", "areas",
               "factor_kinds", "severities", "colour_names", "alerts")
-    return {code for t in tables for code in cat[t]}
+    return {code for t in tables for code in cat[t]} | set(FLAGS)
 
 
 @pytest.mark.parametrize("code", [A, H])
