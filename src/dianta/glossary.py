@@ -205,7 +205,9 @@ def _factor(role: str, en: str, zh: str) -> tuple[Quantity, ...]:
                "province code (§2)"),
             _q(f"{p}.kind", f"{en} kind", f"{zh}类型", "", f"kind of the {en.lower()} (§2)"),
             _q(f"{p}.value_kg_per_kwh", en, zh, "kgCO2/kWh", f"the {en.lower()} (§2)"),
-            _q(f"{p}.source", f"{en} source", f"{zh}来源", "", f"the announcement the {en.lower()} comes from (§2)"))
+            _q(f"{p}.source", f"{en} source", f"{zh}来源", "", f"the announcement the {en.lower()} comes from (§2)"),
+            _q(f"{p}.announcement_no", f"{en} announcement number", f"{zh}公告文号", "",
+               f"number of the announcement of the {en.lower()}, e.g. 公告2025年第47号; null where not known (§2)"))
 
 
 OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
