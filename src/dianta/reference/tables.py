@@ -7,6 +7,7 @@ Every table is a data file beside this module with its source in its first comme
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -87,7 +88,7 @@ class FactorChoice(NamedTuple):
     area_fallback: bool
 
 
-def _factor_row(r: dict[str, str | None]) -> Factor:
+def _factor_row(r: Mapping[str, str | None]) -> Factor:
     """One row of a factor table: the current columns (``value``, ``unit``, ``announcement``, ``announcement_no``,
     ``official_url``, ``status``, ``technology``) or those of the first table (``value_kg_per_kwh``, ``source``)."""
     kind = r["kind"] or ""
