@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from dianta.errors import MissingFactorError, ReferenceDataError
+from dianta.glossary import FACTOR_COLUMNS
 
 HERE = Path(__file__).parent
 
@@ -72,6 +73,10 @@ class Factor:
     announcement: str | None = None
     announcement_no: str | None = None
     status: str | None = None
+
+    def public(self) -> dict[str, str | int | float | None]:
+        """The factor as `dianta factors` and the API list it: the fields of ``glossary.FACTOR_COLUMNS``."""
+        return {name: getattr(self, name) for name in FACTOR_COLUMNS}
 
     @property
     def factor_id(self) -> str:
@@ -138,6 +143,11 @@ class FactorTable:
             seen.add(f.factor_id)
             factors.append(f)
         return cls(table_id, factors)
+
+    def matching(self, *, year: int | None = None, kind: str | None = None, area: str | None = None) -> list[Factor]:
+        """The factors of the table (in its order) of ``year``, ``kind`` and ``area``, each when given."""
+        return [f for f in self.factors if (year is None or f.year == year) and (kind is None or f.kind == kind)
+                and (area is None or f.area == area)]
 
     def select(self, kind: str, area: str, year: int) -> tuple[Factor, bool]:
         """The CO2 emission factor for an activity year, with the year-fallback flag (METHODOLOGY.md §2).
