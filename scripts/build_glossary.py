@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from dianta.accounts.record import EXPORT_FIELDS, record_fields
-from dianta.glossary import FLAGS, OUTPUTS, QUALIFYING_FLAGS, TABLES
+from dianta.glossary import FACTOR_COLUMNS, FLAGS, OUTPUTS, QUALIFYING_FLAGS, TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "glossary.md"
@@ -45,6 +45,11 @@ def render() -> str:
     for f in FLAGS.values():
         lines.append(f"| `{f.code}` | {f.en} | {f.zh} | {'yes' if f.code in QUALIFYING_FLAGS else ''} | "
                      f"{f.description} |")
+    lines += ["", "## Emission-factor table (`dianta factors`, `GET /api/v1/factors`; METHODOLOGY.md §2)", "",
+              "| field | name | 名称 | unit | meaning |", "|---|---|---|---|---|"]
+    for q in FACTOR_COLUMNS.values():
+        unit = q.unit + (f" ({q.unit_zh})" if q.unit_zh else "")
+        lines.append(f"| `{q.name}` | {q.en} | {q.zh} | {unit} | {q.description} |")
     return "\n".join(lines) + "\n"
 
 

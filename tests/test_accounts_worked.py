@@ -68,9 +68,12 @@ def test_enterprise_a_energy_emissions_indicators(accounts):
     assert_allclose([a["kwh_green"], a["green_share"], a["green_reduction_t"]], [300_000, 300_000 / 1_140_000, 159.18])
     assert a["alerts"] == [{"code": "sharp_drop", "month": "2023-06"}]
     assert a["flags"] == []
-    assert a["factors"]["location"] | {"source": None} == {"year": 2023, "area": "national", "kind": "average",
-                                                           "value_kg_per_kwh": 0.5306, "source": None}
-    assert a["factors"]["residual"]["value_kg_per_kwh"] == 0.6096
+    announcement_2023 = "https://www.mee.gov.cn/xxgk2018/xxgk/xxgk01/202512/t20251231_1139517.html"
+    assert a["factors"]["location"] == {"year": 2023, "area": "national", "kind": "average", "value_kg_per_kwh": 0.5306,
+                                        "source": announcement_2023, "announcement_no": "公告2025年第47号"}
+    assert a["factors"]["residual"] == {"year": 2023, "area": "national", "kind": "excl_market_nonfossil",
+                                        "value_kg_per_kwh": 0.6096, "source": announcement_2023,
+                                        "announcement_no": "公告2025年第47号"}
     assert a["cfe_score"] is None  # monthly data only
 
 

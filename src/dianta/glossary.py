@@ -205,7 +205,9 @@ def _factor(role: str, en: str, zh: str) -> tuple[Quantity, ...]:
                "province code (§2)"),
             _q(f"{p}.kind", f"{en} kind", f"{zh}类型", "", f"kind of the {en.lower()} (§2)"),
             _q(f"{p}.value_kg_per_kwh", en, zh, "kgCO2/kWh", f"the {en.lower()} (§2)"),
-            _q(f"{p}.source", f"{en} source", f"{zh}来源", "", f"the announcement the {en.lower()} comes from (§2)"))
+            _q(f"{p}.source", f"{en} source", f"{zh}来源", "", f"the announcement the {en.lower()} comes from (§2)"),
+            _q(f"{p}.announcement_no", f"{en} announcement number", f"{zh}公告文号", "",
+               f"number of the announcement of the {en.lower()}, e.g. 公告2025年第47号; null where not known (§2)"))
 
 
 OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
@@ -400,3 +402,23 @@ def qualifying_flags(flags: list[str] | tuple[str, ...] | None) -> list[str]:
     """The flags of an account that qualify its grade (:data:`QUALIFYING_FLAGS`), in that order."""
     present = set(flags or ())
     return [f for f in QUALIFYING_FLAGS if f in present]
+
+
+#: the columns of the emission-factor table in use (METHODOLOGY.md §2), in order, as `dianta factors` and
+#: GET /api/v1/factors list them (INTERFACE.md "Green power…"); reference data, not an account's figures
+FACTOR_COLUMNS: dict[str, Quantity] = {q.name: q for q in (
+    _q("year", "Year", "年份", "", "the year the factor describes (§2)"),
+    _q("kind", "Kind", "因子类型", "", "average, excl_market_nonfossil (residual mix), fossil_only or footprint (§2)"),
+    _q("area", "Area", "区域", "", "national, a regional grid (north … southwest) or a GB/T 2260 province code (§2)"),
+    _q("technology", "Technology", "发电技术", "",
+       "the technology of a carbon-footprint factor (coal, wind, grid_average …); null for a CO2 emission factor"),
+    _q("value_kg_per_kwh", "Value", "因子值", "", "the published value in the row's unit: kgCO2/kWh, or kgCO2e/kWh for "
+       "a carbon-footprint factor (§2)"),
+    _q("unit", "Unit", "单位", "", "kgCO2/kWh, or kgCO2e/kWh (life-cycle) for kind footprint"),
+    _q("announcement", "Announcement", "公告", "", "title of the announcement that published the value"),
+    _q("announcement_no", "Announcement number", "公告文号", "",
+       "its number, e.g. 公告2025年第47号; null where not read"),
+    _q("published_on", "Published on", "发布日期", "", "date of the announcement"),
+    _q("source", "Source", "来源", "", "the announcement's official URL, else its title"),
+    _q("status", "Status", "核对状态", "", "confirmed (copies agree) or single-source (one copy read)"),
+)}

@@ -21,7 +21,7 @@ from dianta.calc.missing import none_if_nan as _none
 from dianta.errors import StoreError
 from dianta.glossary import qualifying_flags
 from dianta.reference.profile import Profile
-from dianta.reference.tables import Factor
+from dianta.reference.tables import Factor, FactorChoice
 
 
 def _month_text(value: object) -> str:
@@ -103,23 +103,31 @@ def _has_account(inp: YearInputs, e_grid: np.ndarray, e_onsite: np.ndarray, code
     return has_data & open_
 
 
+#: the §2 fallbacks of an account's factors: the columns of ``_factor_arrays``'s flag array, named as the flags
+FACTOR_FLAGS = ("factor_area_fallback", "factor_year_fallback")
+
+
 def _factor_arrays(inp: YearInputs, profile: Profile, codes: list[str], year: int
                    ) -> tuple[np.ndarray, np.ndarray, list[Factor], list[Factor], np.ndarray]:
-    """Per account: location and residual factor [kgCO2/kWh], the Factor records and the fallback flag (§2)."""
-    chosen: dict[tuple[str, str], tuple[Factor, bool]] = {}
+    """Per account: location and residual factor [kgCO2/kWh], the Factor records and the §2 fallbacks taken by
+    either role (bool, one column per :data:`FACTOR_FLAGS`): a province without a published factor takes its
+    regional grid's (``factor_area_fallback``), a year without one the latest earlier year's
+    (``factor_year_fallback``); a factor missing even so is an error."""
+    chosen: dict[tuple[str, str], FactorChoice] = {}
     locs, ress, fallback = [], [], []
     for c in codes:
         picked = []
         for role in (profile.location, profile.residual):
             area = regions.province_code(inp.enterprises[c].region_code) if role.area == "province" else role.area
             if (role.kind, area) not in chosen:
-                chosen[(role.kind, area)] = profile.factor_table.select(role.kind, area, year)
+                chosen[(role.kind, area)] = profile.factor_table.choose(role.kind, area, year)
             picked.append(chosen[(role.kind, area)])
-        locs.append(picked[0][0])
-        ress.append(picked[1][0])
-        fallback.append(picked[0][1] or picked[1][1])
+        locs.append(picked[0].factor)
+        ress.append(picked[1].factor)
+        fallback.append((picked[0].area_fallback or picked[1].area_fallback,
+                         picked[0].year_fallback or picked[1].year_fallback))
     return (np.array([f.value_kg_per_kwh for f in locs]), np.array([f.value_kg_per_kwh for f in ress]), locs, ress,
-            np.array(fallback, dtype=bool))
+            np.array(fallback, dtype=bool).reshape(-1, len(FACTOR_FLAGS)))
 
 
 def _value(inp: YearInputs, codes: list[str], year: int) -> tuple[np.ndarray, np.ndarray]:
@@ -337,9 +345,7 @@ def _hourly_matching(inp: YearInputs, cols: _Columns) -> dict[str, np.ndarray]:
 
 
 def _flags(inp: YearInputs, en: _Energy, cols: _Columns, i: int) -> list[str]:
-    flags = []
-    if cols.calc["factor_fallback"][i]:
-        flags.append("factor_year_fallback")
+    flags = [name for name, taken in zip(FACTOR_FLAGS, cols.calc["factor_fallback"][i], strict=True) if taken]
     if cols.calc["revenue_basis"][i]:
         flags.append("intensity_basis_revenue")
     if (cols.codes[i], inp.year) in en.mismatch:
@@ -415,7 +421,7 @@ def _assemble(inp: YearInputs, en: _Energy, profile: Profile, cols: _Columns, i:
 
 def _factor_used(f: Factor) -> FactorUsed:
     return {"year": f.year, "area": f.area, "kind": f.kind, "value_kg_per_kwh": f.value_kg_per_kwh,
-            "source": f.source}
+            "source": f.source, "announcement_no": f.announcement_no}
 
 
 def _num(x: np.floating | float) -> float:

@@ -46,6 +46,7 @@ class FactorUsed(TypedDict):
     kind: str
     value_kg_per_kwh: float
     source: NotRequired[str | None]
+    announcement_no: NotRequired[str | None]  # the announcement's number (公告2025年第47号); None where not read
 
 
 class Factors(TypedDict):

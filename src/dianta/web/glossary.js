@@ -465,6 +465,12 @@ export const QUANTITIES = {
     "unit": "",
     "unitZh": ""
   },
+  "factors.location.announcement_no": {
+    "zh": "位置因子公告文号",
+    "en": "Location factor announcement number",
+    "unit": "",
+    "unitZh": ""
+  },
   "factors.residual": {
     "zh": "所用剩余组合因子",
     "en": "Residual-mix factor used",
@@ -498,6 +504,12 @@ export const QUANTITIES = {
   "factors.residual.source": {
     "zh": "剩余组合因子来源",
     "en": "Residual-mix factor source",
+    "unit": "",
+    "unitZh": ""
+  },
+  "factors.residual.announcement_no": {
+    "zh": "剩余组合因子公告文号",
+    "en": "Residual-mix factor announcement number",
     "unit": "",
     "unitZh": ""
   },
