@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from dianta.accounts.build import FACTOR_FLAGS
 from dianta.accounts.export import FIELDS
 from dianta.accounts.record import EXPORT_FIELDS, record_fields, zh_header
 from dianta.api.schemas import AccountList
@@ -127,6 +128,7 @@ def test_every_flag_has_its_text_in_one_place_for_every_place_that_shows_it():
     from there, so every qualifying flag (§7b) and every flag the account builder sets can be shown anywhere."""
     src = Path(__file__).parents[1] / "src" / "dianta"
     emitted = set(re.findall(r'flags\.append\("([a-z_]+)"\)', (src / "accounts" / "build.py").read_text("utf-8")))
+    emitted |= set(FACTOR_FLAGS)
     assert {"basis_changed", "partial_year", "intensity_basis_revenue", "factor_year_fallback"} <= emitted
     assert sorted((emitted | set(QUALIFYING_FLAGS)) - set(FLAGS)) == []
     assert "flags" not in catalogue()  # no second copy in the reports' messages

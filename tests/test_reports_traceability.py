@@ -281,7 +281,9 @@ def test_a_chinese_page_shows_no_raw_code(traced: Store, code: str):
     assert "trade_not_backed_by_certificates" in r["flags"] and r["instruments"] and r["alerts"] + r["flags"]
     visible = _visible_text(account_report_html(report, "zh"))
     assert [c for c in sorted(_codes()) if re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", visible)] == []
-    words = set(re.findall(r"(?<![\w-])[a-z][a-z_]+(?![\w-])", visible))
+    # the factor's source is its official URL (an address, not words), after its announcement number
+    assert "公告2025年第47号 · https://www.mee.gov.cn/" in " ".join(visible.split())
+    words = set(re.findall(r"(?<![\w-])[a-z][a-z_]+(?![\w-])", re.sub(r"https?://\S+", "", visible)))
     factor_source = {"announcement", "on", "electricity", "emission", "factors"}  # reference/factors/*.csv
     verify_hint = {"dianta", "verify", "label", "api", "labels"}  # the command and path that check a label
     assert words <= factor_source | verify_hint | {"min", PROFILE_ID}, words
