@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import openpyxl
 import pytest
@@ -320,3 +321,25 @@ def test_a_corrected_plant_marks_the_enterprises_naming_it(store: Store, tmp_pat
                                                                  schema.recalc_marks.c.year)).all())
     assert marked == sorted([(A, 2023), (A, 2024), (B, 2024), (B, 2025)])
     assert result.marked_accounts == 4
+
+
+# -- storage (§9c): a lake table with two value columns --------------------------------------------------------
+def test_storage_interval_rows_are_stored_and_corrected_with_history(store: Store, tmp_path: Path):
+    storage = ["credit_code", "ts", "kwh_charged", "kwh_discharged"]
+    write_table(enterprises(tmp_path / "1"), "storage_interval", storage, [
+        (A, "2024-06-15T12:00", 250, 0), (A, "2024-06-15T20:00", 0, 225)])
+    assert apply(store, tmp_path / "1").counts["storage_interval"].new == 2
+    # the evening discharge was 200 kWh, not 225: one row corrected, the other re-sent as is
+    write_table(tmp_path / "2", "storage_interval", storage, [(A, "2024-06-15T12:00", 250, 0),
+                                                              (A, "2024-06-15T20:00", 0, 200)])
+    result = apply(store, tmp_path / "2")
+    counts = result.counts["storage_interval"]
+    assert (counts.new, counts.corrected, counts.unchanged) == (0, 1, 1)
+    files = [str(p) for p in store.active_files("storage_interval")]
+    assert duckdb.sql("SELECT ts, kwh_charged, kwh_discharged FROM read_parquet($f) ORDER BY ts",
+                      params={"f": files}).fetchall() == [(dt.datetime(2024, 6, 15, 12), 250.0, 0.0),
+                                                          (dt.datetime(2024, 6, 15, 20), 0.0, 200.0)]
+    with store.engine.connect() as con:
+        marked = sorted(tuple(r) for r in con.execute(sa.select(schema.recalc_marks.c.credit_code,
+                                                                 schema.recalc_marks.c.year)).all())
+    assert marked == [(A, 2024), (A, 2025)] and result.marked_accounts == 2

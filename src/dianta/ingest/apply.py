@@ -200,7 +200,7 @@ class _Marks:
             query = ("SELECT DISTINCT m.credit_code, year(c.ts) FROM changed c JOIN all_meters m ON m.meter_id = "
                      "c.meter_id AND coalesce(m.valid_from, DATE '0001-01-01') <= CAST(c.ts AS DATE) AND "
                      "coalesce(m.valid_to, DATE '9999-12-31') >= CAST(c.ts AS DATE)")
-        elif name == "onsite_generation_interval":
+        elif name in ("onsite_generation_interval", "storage_interval"):
             query = "SELECT DISTINCT credit_code, year(ts) FROM changed"
         else:  # green_trade_profiles: every enterprise the contract was settled to that year
             links = self._trade_links(view, with_batch="green_trades" in sources)
@@ -289,8 +289,8 @@ class _Batch:
 @dataclass(slots=True)
 class _Incoming:
     """A lake table's valid rows in the batch (DuckDB ``table``, with ``month``) and how they compare with the
-    stored rows of their months (``old_rows``; ``changed``: corrected rows with ``old_kwh``): ``fresh``, the
-    relation of the new rows, and their number per month."""
+    stored rows of their months (``old_rows``; ``changed``: corrected rows with ``old_<column>`` for each value
+    column, ``old_kwh`` for most): ``fresh``, the relation of the new rows, and their number per month."""
 
     table: str
     per_month: dict[str, int]
@@ -361,8 +361,11 @@ class _LakeStage:
             self.con.sql(f"SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM read_parquet($files) "
                          f"WHERE strftime(ts, '%Y-%m') IN (SELECT unnest($months))",
                          params={"files": [str(f) for f in old_files], "months": months}).create("old_rows")
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT i.*, o.kwh AS old_kwh "
-                             f"FROM {inc.table} i JOIN old_rows o ON {join} WHERE i.kwh IS DISTINCT FROM o.kwh")
+            values = [c for c in spec.column_names if c not in spec.key]  # kwh; kwh_charged, kwh_discharged
+            old = ", ".join(f"o.{q(c)} AS {q('old_' + c)}" for c in values)
+            differ = " OR ".join(f"i.{q(c)} IS DISTINCT FROM o.{q(c)}" for c in values)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT i.*, {old} "
+                             f"FROM {inc.table} i JOIN old_rows o ON {join} WHERE {differ}")
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT i.* FROM {inc.table} i "
                              f"WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE {join})")
             counts.corrected = self.con.sql("SELECT count(*) FROM changed").fetchall()[0][0]
@@ -372,8 +375,8 @@ class _LakeStage:
         else:  # nothing stored for these months: every row is new (no copy, no anti-join)
             rows = f"SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM typed_{name}"
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE old_rows AS {rows} WHERE false")
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT *, kwh AS old_kwh FROM ({rows}) "
-                             f"WHERE false")
+            old = ", ".join(f"{q(c)} AS {q('old_' + c)}" for c in spec.column_names if c not in spec.key)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT *, {old} FROM ({rows}) WHERE false")
             counts.new = n_inc
             inc.fresh_per_month = inc.per_month
             inc.fresh = inc.table
@@ -416,7 +419,8 @@ class _LakeStage:
         """The corrected rows with their old values, as a lake file the batch's history row refers to."""
         name = spec.name
         order = ", ".join(q(k) for k in (*[k for k in spec.key if k != "ts"], "ts"))
-        kept = self.files.stage(f"SELECT {cols}, old_kwh FROM changed ORDER BY {order}",
+        old = ", ".join(q("old_" + c) for c in spec.column_names if c not in spec.key)
+        kept = self.files.stage(f"SELECT {cols}, {old} FROM changed ORDER BY {order}",
                                 f"_history/{name}/b{{batch}}.parquet")
         self.files.on_record(lambda tx, batch_id: tx.execute(schema.history.insert().values(
             batch_id=batch_id, table_name=name, row_key=f"lake:{kept.path(batch_id)}",
