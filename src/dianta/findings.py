@@ -186,8 +186,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "请按国家绿证核发交易系统显示的编号准确填写",
     ),
     "certificate_id_other_plant": (
-        "plant_id '{value}' contradicts the certificate's number, whose first 17 characters (the project filing code, "
-        "建档立卡编码) are {reason}; correct plant_id or certificate_id",
+        "plant_id '{value}' contradicts the certificate's number, whose first 17 characters (the project's national "
+        "filing code) are {reason}; correct plant_id or certificate_id",
         "电站编号“{value}”与绿证编号不符：绿证编号前 17 位（项目建档立卡编码）为 {reason}；"
         "请更正 plant_id 或 certificate_id",
     ),
@@ -205,7 +205,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "trade_not_backed_by_certificates": (
         "enterprise {value}, {month}, plant {plant}: contracts {contracts} settled {settled} kWh, but the bundled "
-        "certificates (证电合一) of that enterprise, production month and plant stand for {bundled} kWh, short by "
+        "certificates of that enterprise, production month and plant stand for {bundled} kWh, short by "
         "more than {tolerance}; the account flags the month (the annual figures are unchanged): send the bundled "
         "certificates",
         "企业 {value} {month} 电站 {plant_zh}：合同 {contracts} 结算绿电 {settled} kWh，"
