@@ -39,6 +39,9 @@ class TableSpec:
     # referencing columns whose value may be unknown to the store: a warning, not a refusal (a bank's book holds
     # borrowers without an account; refusing them would tell a bank which credit codes have one, issue 12)
     soft_references: frozenset[str] = frozenset()
+    # referencing columns checked only once the referenced table holds a row (in the store or the batch); before
+    # that a value is accepted with a warning (a plant_id before any plant was sent, GREEN-POWER.md §9)
+    provisional_references: frozenset[str] = frozenset()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -113,7 +116,8 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         _c("kwh", "kwh", True, "kWh", "settled green power", "结算绿电量"),
         _c("technology", "choice", True, "", "technology", "技术类型", TECHNOLOGIES_GREEN),
         _c("plant_id", "text", False, "", "generating plant", "电站编号"),
-    ), references={"credit_code": ("enterprises", "credit_code")}, zh="绿电交易"),
+    ), references={"credit_code": ("enterprises", "credit_code"), "plant_id": ("plants", "plant_id")}, zh="绿电交易",
+        provisional_references=frozenset({"plant_id"})),
     TableSpec("green_trade_profiles", ("contract_id", "ts"), (
         _c("contract_id", "text", True, "", "green-power trade contract", "绿电交易合同"),
         _c("ts", "ts_hour", True, "China Standard Time", "hour", "小时"),
@@ -128,7 +132,8 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         _c("retired_on", "date", True, "date", "retired on", "注销日期"),
         _c("bundled", "bool", True, "", "came with a green trade", "随绿电交易"),
         _c("plant_id", "text", False, "", "generating plant", "电站编号"),
-    ), references={"credit_code": ("enterprises", "credit_code")}, zh="绿证"),
+    ), references={"credit_code": ("enterprises", "credit_code"), "plant_id": ("plants", "plant_id")}, zh="绿证",
+        provisional_references=frozenset({"plant_id"})),
     # GREEN-POWER.md §9c: storage that supplies others, metered charge and discharge
     TableSpec("storage_interval", ("credit_code", "ts"), (
         CREDIT_CODE,

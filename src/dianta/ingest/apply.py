@@ -39,7 +39,7 @@ Progress = Callable[[str], None]
 #: findings kept with an applied batch (warnings, and the reasons of quarantined rows)
 MAX_KEPT_FINDINGS = 5000
 #: the ledger tables a batch's checks read from the store (keys, meter periods; marks follow meter holders)
-CHECKED_AGAINST = ("enterprises", "meters", "green_trades", "green_certificates")
+CHECKED_AGAINST = ("enterprises", "meters", "plants", "green_trades", "green_certificates")
 
 
 @dataclass(slots=True)
@@ -107,8 +107,16 @@ def snapshot(store: Store, sources: dict[str, SourceTable], view: sa.Connection 
         })
         contracts = table(sa.select(d["green_trades"].c.contract_id).distinct(), ["contract_id"], [pa.string()])
         c = d["green_certificates"].c
-        certs = table(sa.select(c.certificate_id, c.credit_code), ["certificate_id", "credit_code"],
-                      [pa.string(), pa.string()])
+        certs = table(sa.select(c.certificate_id, c.credit_code, c.vintage_month, c.mwh, c.bundled, c.plant_id),
+                      ["certificate_id", "credit_code", "vintage_month", "mwh", "bundled", "plant_id"],
+                      [pa.string(), pa.string(), pa.string(), pa.float64(), pa.bool_(), pa.string()])
+        plants = table(sa.select(d["plants"].c.plant_id), ["plant_id"], [pa.string()])
+        t = d["green_trades"].c
+        trade_query = sa.select(t.contract_id, t.credit_code, t.month, t.kwh, t.plant_id)
+        if "green_trades" not in sources and "green_certificates" not in sources:
+            trade_query = trade_query.where(sa.false())  # only bundled backing reads them
+        trades = table(trade_query, ["contract_id", "credit_code", "month", "kwh", "plant_id"],
+                       [pa.string(), pa.string(), pa.string(), pa.float64(), pa.string()])
         mc = d["consumption_monthly"].c
         monthly_query = sa.select(mc.meter_id, mc.month, mc.kwh)
         if "interval_readings" not in sources:
@@ -119,7 +127,7 @@ def snapshot(store: Store, sources: dict[str, SourceTable], view: sa.Connection 
             for path, first, last in store.active_spans("interval_readings", verify=False):  # checked when read
                 for month in span_months(first, last):
                     interval_files[month].append(str(path))
-    return StoreSnapshot(ent, meters, contracts, certs, monthly, dict(interval_files),
+    return StoreSnapshot(ent, meters, contracts, certs, monthly, plants, trades, dict(interval_files),
                          check_lake=lambda paths: integrity.check_paths(store, paths))
 
 
@@ -129,8 +137,9 @@ class _Marks:
     and the benchmark groups (division, year) an enterprise left. Written as recalculation marks in the batch's
     transaction (:meth:`write`)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, view: sa.Connection | None = None):
         self.con = con  # the checks' connection: all_meters, this batch's typed_ tables
+        self.view = view  # the ledger's snapshot the batch is checked against
         self.accounts: set[tuple[str, int]] = set()
         self.divisions: set[tuple[str, int]] = set()
 
@@ -152,15 +161,8 @@ class _Marks:
                     self.divisions.add((str(old["industry_code"])[:3], 0))
             case "meters":
                 self.accounts.update({(str(old["credit_code"]), 0), (str(new["credit_code"]), 0)})
-            case "consumption_monthly":  # the holder of the month's first day, else of its last (§3)
-                month = str(new["month"])
-                first = dt.date.fromisoformat(f"{month}-01")
-                last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-                for code in self._holders(str(new["meter_id"]), first.isoformat()) or self._holders(
-                        str(new["meter_id"]), last.isoformat()):
-                    self.years(code, first.year)
-                    if first.month >= DECLINE_CARRY_FROM_MONTH:  # §6: year+2's alerts compare year+1 with it
-                        self.accounts.add((code, first.year + 2))
+            case "consumption_monthly":
+                self._monthly_correction(str(new["meter_id"]), str(new["month"]))
             case "onsite_generation" | "green_trades":
                 self.years(str(new["credit_code"]), int(str(new["month"])[:4]))
             case "green_certificates":
@@ -168,6 +170,39 @@ class _Marks:
                     self.years(str(rec["credit_code"]), int(str(rec["vintage_month"])[:4]))
             case "economics":
                 self.years(str(new["credit_code"]), int(str(new["year"])))
+            case "plants":
+                for code, month in self._plant_users(str(new["plant_id"])):
+                    self.years(code, int(month[:4]))
+
+    def _monthly_correction(self, meter_id: str, month: str) -> None:
+        """A corrected monthly total: the holder of the month's first day, else of its last (§3); November and
+        December also feed year+2's decline alerts (§6)."""
+        first = dt.date.fromisoformat(f"{month}-01")
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        for code in self._holders(meter_id, first.isoformat()) or self._holders(meter_id, last.isoformat()):
+            self.years(code, first.year)
+            if first.month >= DECLINE_CARRY_FROM_MONTH:  # §6: year+2's alerts compare year+1 with it
+                self.accounts.add((code, first.year + 2))
+
+    def _plant_users(self, plant_id: str) -> set[tuple[str, str]]:
+        """(credit code, month) of the trades and certificates, stored or in this batch, that name a plant: a
+        corrected plant (its province, GREEN-POWER.md §9) changes what their instruments count for."""
+        d = schema.data_tables
+        t, c = d["green_trades"].c, d["green_certificates"].c
+        users: set[tuple[str, str]] = set()
+        if self.view is not None:
+            users.update((r[0], r[1]) for r in self.view.execute(
+                sa.select(t.credit_code, t.month).where(t.plant_id == plant_id).distinct()))
+            users.update((r[0], r[1]) for r in self.view.execute(
+                sa.select(c.credit_code, c.vintage_month).where(c.plant_id == plant_id).distinct()))
+        tables = {r[0] for r in self.con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
+        for name, month in (("green_trades", "month"), ("green_certificates", "vintage_month")):
+            if f"typed_{name}" in tables:
+                users.update((r[0], r[1]) for r in self.con.sql(
+                    f"SELECT DISTINCT credit_code, {month} FROM typed_{name} WHERE plant_id = ? AND credit_code IS "
+                    f"NOT NULL AND {month} IS NOT NULL AND _row NOT IN (SELECT _row FROM bad_{name})",
+                    params=[plant_id]).fetchall())
+        return users
 
     def lake_corrections(self, name: str, view: sa.Connection, sources: dict[str, SourceTable]) -> None:
         """The rows of lake table ``name`` corrected by the batch (DuckDB table ``changed``); ``view``: the
@@ -234,7 +269,7 @@ class _Batch:
     @classmethod
     def of(cls, store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, SourceTable],
            findings: list[Finding], view: sa.Connection) -> _Batch:
-        batch = cls(store, con, sources, view, _Marks(con))
+        batch = cls(store, con, sources, view, _Marks(con, view))
         for f in findings:
             if f.severity == "error" and f.row is not None:
                 batch.by_row[(f.table, f.row)].append(f)

@@ -7,6 +7,7 @@ Every table is a data file beside this module with its source in its first comme
 from __future__ import annotations
 
 import csv
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -196,3 +197,33 @@ def regional_grid(region_code: str) -> str | None:
     province's; None outside every grid (Taiwan, Hong Kong, Macao)."""
     grids = regional_grids()
     return grids.get(region_code[:4] + "00") or grids.get(region_code[:2] + "0000")
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateNumbering:
+    """The national green certificate numbering as far as it is confirmed (``codes/green-certificate-numbering.toml``,
+    with its sources): the code's length and characters, the filing code's length, and the parts whose position is
+    confirmed, name → (first character, 0-based; number of characters)."""
+
+    version: str
+    length: int
+    alphabet: str
+    filing_code_length: int
+    parts: dict[str, tuple[int, int]]
+
+
+@cache
+def certificate_numbering() -> CertificateNumbering:
+    """The shipped numbering rule of national green certificates (GREEN-POWER.md §9)."""
+    path = HERE / "codes" / "green-certificate-numbering.toml"
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+        parts = {str(p["name"]): (int(p["start"]) - 1, int(p["length"])) for p in data["parts"]}
+        rule = CertificateNumbering(str(data["version"]), int(data["length"]), str(data["alphabet"]),
+                                    int(data["filing_code_length"]), parts)
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ReferenceDataError(f"reference table {path} cannot be read: {exc}") from exc
+    if any(start < 0 or start + width > rule.length for start, width in parts.values()):
+        raise ReferenceDataError(f"reference table {path}: a part lies outside the {rule.length} characters")
+    return rule
