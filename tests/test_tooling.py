@@ -37,8 +37,8 @@ def test_warnings_fail_the_suite_only_from_diantas_own_code(tmp_path: Path):
         "def test_dianta():\n"
         "    warnings.warn_explicit('careful', UserWarning, 'dianta/calc/x.py', 1, module='dianta.calc.x')\n",
         encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"),
-                           "--rootdir", str(tmp_path), "-p", "no:cacheprovider", str(tmp_path / "test_warnings.py")],
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir",
+                           str(tmp_path), "-p", "no:cacheprovider", "-n", "0", str(tmp_path / "test_warnings.py")],
                           cwd=tmp_path, capture_output=True, text=True)
     assert "1 failed, 1 passed, 1 warning" in proc.stdout, proc.stdout  # the deprecation is shown, not fatal
     assert "FAILED test_warnings.py::test_dianta - UserWarning: careful" in proc.stdout, proc.stdout
