@@ -131,6 +131,7 @@ class _Marks:
         self.con = con  # the checks' connection: all_meters, this batch's typed_ tables
         self.accounts: set[tuple[str, int]] = set()
         self.divisions: set[tuple[str, int]] = set()
+        self.plants: set[str] = set()  # corrected plants: their instruments' enterprises, found in write()
 
     def years(self, code: str, year: int) -> None:
         self.accounts.update({(code, year), (code, year + 1)})
@@ -160,6 +161,8 @@ class _Marks:
                     self.years(str(rec["credit_code"]), int(str(rec["vintage_month"])[:4]))
             case "economics":
                 self.years(str(new["credit_code"]), int(str(new["year"])))
+            case "plants":  # its province decides whether its instruments lie inside a market boundary (§9)
+                self.plants.add(str(new["plant_id"]))
 
     def lake_corrections(self, name: str, view: sa.Connection, sources: dict[str, SourceTable]) -> None:
         """The rows of lake table ``name`` corrected by the batch (DuckDB table ``changed``); ``view``: the
@@ -191,8 +194,21 @@ class _Marks:
                       "typed_green_trades WHERE _row NOT IN (SELECT _row FROM bad_green_trades)")
         return links
 
+    def _plant_instruments(self, tx: sa.Connection) -> None:
+        """The years of every enterprise with a green trade or certificate naming a corrected plant
+        (GREEN-POWER.md §9), as the batch's transaction sees them."""
+        if not self.plants:
+            return
+        t, g = schema.data_tables["green_trades"].c, schema.data_tables["green_certificates"].c
+        plants = sorted(self.plants)
+        for code, month in [*tx.execute(sa.select(t.credit_code, t.month).distinct().where(t.plant_id.in_(plants))),
+                            *tx.execute(sa.select(g.credit_code, g.vintage_month).distinct()
+                                        .where(g.plant_id.in_(plants)))]:
+            self.years(str(code), int(str(month)[:4]))
+
     def write(self, tx: sa.Connection, batch_id: int) -> int:
         """Record the marks for batch ``batch_id`` in its transaction; the number of accounts marked."""
+        self._plant_instruments(tx)
         if not self.accounts:
             return 0
         ent = schema.data_tables["enterprises"]
