@@ -314,3 +314,31 @@ def test_previous_year_recomputed_by_the_hourly_method(tmp_path: Path, prev_inte
                     [0.6096, 0.6096, 0] if prev_interval else [0.6096, 0.3048, -0.3048], atol=1e-12)
     assert ("annual_method_fallback" in hourly["flags"]) is not prev_interval
     assert "annual_method_fallback" not in annual["flags"]
+
+
+def test_green_power_accounts_on_spark_equal_the_embedded_engines(tmp_path: Path, spark_engine_name: str):
+    """The hourly method under the regional-grid boundary on both engines (1e-9 relative): GT (P-GS, northwest)
+    is settled 1,500 to ENT (Qinghai: inside) and 500 to OTHER (Jiangsu: outside, yet its 1/4 share is taken
+    from the profile first); GT2 from P-JS lies outside ENT's grid; 2022 has interval data (Y−1 hourly)."""
+    from test_engine import _same
+
+    folder = worked_batch(tmp_path / "batch", plant="P-GS", cert_month="2023-03",
+                          trades=[("GT", OTHER, "2023-03", 500, "solar", "P-GS"),
+                                  ("GT2", ENT, "2023-03", 700, "wind", "P-JS")])
+    write_table(folder, "meters", ["meter_id", "credit_code"], [("M1", ENT), ("M2", OTHER)])
+    write_table(folder, "consumption_monthly", ["meter_id", "month", "kwh"], [("M2", "2023-03", 4_000)])
+    write_table(folder, "economics", ["credit_code", "year", "value_added_10k_cny"], [(ENT, 2022, 1), (ENT, 2023, 1)])
+    write_table(folder, "interval_readings", ["meter_id", "ts", "kwh"],
+                [r for y in (2022, 2023) for h in (12, 20) for r in _quarters(dt.datetime(y, 3, 15, h), 1000)])
+    store = Store(tmp_path / "store")
+    assert ingest_batch(store, folder).status == "applied"
+    prof = profile(tmp_path, "hourly", "regional_grid")
+    duck = compute_year(store, 2023, profile=prof).records
+    spark = compute_year(store, 2023, profile=prof, engine=spark_engine_name).records
+    store.close()
+    assert len(duck) == len(spark) == 2
+    ent = next(r for r in duck if r["credit_code"] == ENT)
+    # GT's 3/4 share of 1,500 at 12:00 = 1,125 ≥ 1,000: U = (0, 1,000); the March certificate covers it: 0 t
+    assert_allclose([ent["emissions_t"], ent["kwh_outside_boundary"], ent["cfe_score"]], [0, 700, 0.5], atol=1e-12)
+    for a, b in zip(duck, spark, strict=True):
+        _same(a, b, path=str(a["credit_code"]))
