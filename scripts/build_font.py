@@ -49,14 +49,16 @@ def package_text() -> set[str]:
     """Every character in the package's own text files (templates, catalogues, code tables, dashboard)."""
     chars: set[str] = set()
     for path in PACKAGE.rglob("*"):
-        if path.is_file() and path.suffix in TEXT_SUFFIXES and "vendor" not in path.parts and "static" not in path.parts:
+        skipped = "vendor" in path.parts or "static" in path.parts
+        if path.is_file() and path.suffix in TEXT_SUFFIXES and not skipped:
             chars |= set(path.read_text(encoding="utf-8", errors="ignore"))
     return chars
 
 
 def wanted() -> set[str]:
     ranges = [(0x20, 0x7E), (0xA0, 0xFF), (0x2000, 0x206F), (0x2190, 0x21FF), (0x2200, 0x22FF), (0x2460, 0x24FF),
-              (0x2500, 0x257F), (0x25A0, 0x25FF), (0x3000, 0x303F), (0xFF00, 0xFFEF), (0x2070, 0x209F), (0x2100, 0x214F)]
+              (0x2500, 0x257F), (0x25A0, 0x25FF), (0x3000, 0x303F), (0xFF00, 0xFFEF), (0x2070, 0x209F),
+              (0x2100, 0x214F)]
     chars = {chr(c) for lo, hi in ranges for c in range(lo, hi + 1)}
     return chars | gb2312_hanzi() | {c for c in package_text() if ord(c) >= 0x20}
 

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from dianta.accounts.record import EXPORT_FIELDS, record_fields
-from dianta.glossary import OUTPUTS, TABLES
+from dianta.glossary import FACTOR_COLUMNS, FLAGS, OUTPUTS, QUALIFYING_FLAGS, TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "glossary.md"
@@ -38,6 +38,18 @@ def render() -> str:
         unit = q.unit + (f" ({q.unit_zh})" if q.unit_zh else "")
         lines.append(f"| `{q.name}` | {q.en} | {q.zh} | {unit} | {'yes' if q.name in in_record else ''} | "
                      f"{'yes' if q.name in exported else ''} | {q.description} |")
+    lines += ["", "## Flags (account `flags`)", "",
+              "*Qualifies the grade*: shown wherever the grade is shown (label, lists, portfolio, reports; "
+              "METHODOLOGY.md §7b).", "",
+              "| flag | text | 文字 | qualifies the grade | set when |", "|---|---|---|---|---|"]
+    for f in FLAGS.values():
+        lines.append(f"| `{f.code}` | {f.en} | {f.zh} | {'yes' if f.code in QUALIFYING_FLAGS else ''} | "
+                     f"{f.description} |")
+    lines += ["", "## Emission-factor table (`dianta factors`, `GET /api/v1/factors`; METHODOLOGY.md §2)", "",
+              "| field | name | 名称 | unit | meaning |", "|---|---|---|---|---|"]
+    for q in FACTOR_COLUMNS.values():
+        unit = q.unit + (f" ({q.unit_zh})" if q.unit_zh else "")
+        lines.append(f"| `{q.name}` | {q.en} | {q.zh} | {unit} | {q.description} |")
     return "\n".join(lines) + "\n"
 
 
@@ -45,6 +57,7 @@ def render_js() -> str:
     """The dashboard's field catalogue: each output quantity's names and units, and its ``field.<name>`` texts."""
     quantities = {q.name: {"zh": q.zh, "en": q.en, "unit": q.unit, "unitZh": q.zh_unit} for q in OUTPUTS.values()}
     body = json.dumps(quantities, ensure_ascii=False, indent=2)
+    flags = {lang: {f"flag.{f.code}": getattr(f, lang) for f in FLAGS.values()} for lang in ("zh", "en")}
     return (
         "// Generated from src/dianta/glossary.py (OUTPUTS) by scripts/build_glossary.py: do not edit by hand.\n"
         "// tests/test_tooling.py checks it is current. Every output quantity's one Chinese and one English name\n"
@@ -52,7 +65,10 @@ def render_js() -> str:
         f"export const QUANTITIES = {body};\n\n"
         "const fieldText = (lang) =>\n"
         "  Object.fromEntries(Object.entries(QUANTITIES).map(([name, q]) => [`field.${name}`, q[lang]]));\n\n"
-        "export const FIELD_TEXT = { zh: fieldText(\"zh\"), en: fieldText(\"en\") };\n"
+        "export const FIELD_TEXT = { zh: fieldText(\"zh\"), en: fieldText(\"en\") };\n\n"
+        "// Every account flag's text (flag.<code>), and the flags that qualify a grade: shown wherever it is.\n"
+        f"export const FLAG_TEXT = {json.dumps(flags, ensure_ascii=False, indent=2)};\n\n"
+        f"export const QUALIFYING_FLAGS = {json.dumps(list(QUALIFYING_FLAGS))};\n"
     )
 
 

@@ -158,7 +158,7 @@ SLOW_MODULES = {"test_api_schemathesis", "test_crash_safety", "test_concurrency"
                 "test_cli_errors", "test_security_secrets", "test_security_audit_chain", "test_properties",
                 "test_architecture", "test_cli", "test_cli_finance", "test_reports", "test_demo_province",
                 "test_security_cli", "test_backup", "test_requirements_template", "test_incremental", "test_recalc",
-                "test_ingest_files"}
+                "test_ingest_files", "test_cli_factors"}
 SLOW_TESTS = {"test_mypy_is_clean_on_the_whole_package", "test_warnings_fail_the_suite_only_from_diantas_own_code",
               "test_cli_exit_codes", "test_password_hash_round_trip", "test_expired_token"}
 

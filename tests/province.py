@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 import sys
 from pathlib import Path
 
@@ -52,10 +53,17 @@ def write_batch_2023(folder: Path) -> Path:
     write_table(folder, "green_trade_profiles", ["contract_id", "ts", "kwh"],
                 [("K1", (dt.datetime(2023, 1, 1, h) + dt.timedelta(days=d)).isoformat(), 60)
                  for d in range(365) for h in (10, 11, 12, 13)])
+    # the trades come with their bundled certificates (证电合一, GREEN-POWER.md §9), whole MWh rounded up: GT-A 120
+    # and 80 MWh, K1 ⌈240 × days / 1000⌉ MWh a month (January: 7,440 kWh -> 8 MWh); bundled ones never count as
+    # certificates (the 50 MWh one of June, which backs no trade, neither)
     write_table(folder, "green_certificates", ["certificate_id", "credit_code", "vintage_month", "mwh", "technology",
                                                "retired_on", "bundled"],
                 [("GEC000000000001", A, "2023-05", 100, "wind", "2023-12-01", "false"),
-                 ("GEC000000000002", A, "2023-06", 50, "wind", "2023-12-01", "true")])
+                 ("GEC000000000002", A, "2023-06", 50, "wind", "2023-12-01", "true"),
+                 ("GEC000000000003", A, "2023-03", 120, "wind", "2023-12-01", "true"),
+                 ("GEC000000000004", A, "2023-09", 80, "wind", "2023-12-01", "true")]
+                + [(f"GEC0000000001{m[5:]}", H, m, math.ceil(240 * days[m] / 1000), "solar", "2024-01-15", "true")
+                   for m in MONTHS_2023])
     write_table(folder, "onsite_generation", ["credit_code", "month", "kwh_generated", "kwh_self_consumed",
                                               "technology"], [(G, m, 12_000, 10_000, "solar") for m in MONTHS_2023])
     write_table(folder, "economics", ["credit_code", "year", "value_added_10k_cny", "revenue_10k_cny"],

@@ -11,8 +11,8 @@ A (C3216): grid 11×100,000 + 40,000 (June) = 1,140,000 kWh; trades 120,000 + 80
   reduction = (0.73152 − 0.512064) × 1000 = 219.456 t; r = 0.7 − 1 = −30 % -> 100
   green share = 300,000 / 1,140,000 = 0.26316 -> 60; green reduction = 300,000 × 0.5306 / 1000 = 159.18 t
   June 40,000 < 0.5 × 100,000 -> sharp_drop 2023-06
-  GREEN-POWER.md §9: GT-A's March 120,000 and September 80,000 kWh have no bundled certificate of their month (the
-  50 MWh bundled one is of June) -> trade_not_backed_by_certificates, both months listed; the figures unchanged
+  GREEN-POWER.md §9: instruments GT-A (200,000 kWh) and the unbundled certificate (100,000 kWh, May), both counted
+  under the national boundary; the bundled ones are not listed
 B 600,000 kWh -> 365.76 t / 600 = 0.6096; C 1,200,000 -> 731.52 / 400 = 1.8288; D 300,000 -> 182.88 / 1000 =
   0.18288; E 120,000 -> 73.152 / revenue 500 = 0.146304 (revenue basis); F 2,400,000 -> 1463.04 / 2000 = 0.73152
 Benchmark: C32 has 4 value-added accounts (A, B, C, D; E is revenue-based) < 5 -> section C: A, B, C, D, F:
@@ -27,7 +27,7 @@ H (D4430): 10 kWh every 15 minutes: 960 kWh a day, 350,400 kWh a year; K1 settle
   hourly: load 40 kWh every hour, K1 60 kWh in hours 10–13 -> 160 matched of 960 a day: cfe = 1/6
   load factor 1, operating rate 1, time of use valley 8/24, peak 5/24, flat 11/24, peak 40 kW
   §9b: U = 40 × 20 = 800 kWh a day unmatched, 292,000 a year, no certificate -> 292,000 × 0.6096 / 1000
-  = 178.0032 t hourly (≥ the annual 160.20288); matched 160 × 365 = 58,400; K1 backed by no bundled certificate
+  = 178.0032 t hourly (≥ the annual 160.20288); matched 160 × 365 = 58,400
 """
 
 from __future__ import annotations
@@ -71,19 +71,20 @@ def test_enterprise_a_energy_emissions_indicators(accounts):
     assert_allclose([a["intensity"], a["reduction_t"]], [0.512064, 219.456])
     assert_allclose([a["kwh_green"], a["green_share"], a["green_reduction_t"]], [300_000, 300_000 / 1_140_000, 159.18])
     assert a["alerts"] == [{"code": "sharp_drop", "month": "2023-06"}]
-    assert a["flags"] == ["trade_not_backed_by_certificates"]
-    assert a["unbacked_trades"] == [
-        {"contract_ids": ["GT-A"], "plant_id": None, "month": "2023-03", "kwh_settled": 120_000, "kwh_bundled": 0},
-        {"contract_ids": ["GT-A"], "plant_id": None, "month": "2023-09", "kwh_settled": 80_000, "kwh_bundled": 0}]
+    assert a["flags"] == []
+    announcement_2023 = "https://www.mee.gov.cn/xxgk2018/xxgk/xxgk01/202512/t20251231_1139517.html"
+    assert a["factors"]["location"] == {"year": 2023, "area": "national", "kind": "average", "value_kg_per_kwh": 0.5306,
+                                        "source": announcement_2023, "announcement_no": "公告2025年第47号"}
+    assert a["factors"]["residual"] == {"year": 2023, "area": "national", "kind": "excl_market_nonfossil",
+                                        "value_kg_per_kwh": 0.6096, "source": announcement_2023,
+                                        "announcement_no": "公告2025年第47号"}
+    assert a["unbacked_trades"] == []  # GT-A's 120 and 80 MWh bundled certificates of March and September
     assert [(i["source_kind"], i["source_id"], i["last_id"], i["n"], i["month"], i["kwh"], i["in_boundary"])
             for i in a["instruments"]] == [("trade", "GT-A", None, 1, None, 200_000, True),
                                            ("certificate", "GEC000000000001", "GEC000000000001", 1, "2023-05",
                                             100_000, True)]
     assert a["kwh_outside_boundary"] == 0 and a["market_boundary"] == "national" and a["market_method"] == "annual"
     assert a["emissions_market_hourly_t"] is None and a["kwh_matched_hourly"] is None  # monthly data only
-    assert a["factors"]["location"] | {"source": None} == {"year": 2023, "area": "national", "kind": "average",
-                                                           "value_kg_per_kwh": 0.5306, "source": None}
-    assert a["factors"]["residual"]["value_kg_per_kwh"] == 0.6096
     assert a["cfe_score"] is None  # monthly data only
 
 
@@ -107,8 +108,10 @@ def test_scores_grades_labels(accounts):
         assert acc["grade"] == grade
         label = dict(acc["label"])
         assert re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){3}", label.pop("verification_code"))
+        # §7b: the label states the flags that qualify the grade (E's intensity is on revenue)
         assert label == {"grade": grade, "colour": ["dark_green", "light_green", "yellow", "orange",
-                                                    "red"][grade - 1], "year": 2023, "profile_id": "default"}
+                                                    "red"][grade - 1], "year": 2023, "profile_id": "default",
+                         "flags": ["intensity_basis_revenue"] if code == E else []}
     assert_allclose(accounts[A]["k"], 0.512064 / 0.6510528)
 
 
@@ -132,7 +135,7 @@ def test_interval_data_matching_and_load_statistics(accounts):
     assert_allclose([h["emissions_market_hourly_t"], h["kwh_matched_hourly"], h["kwh_cert_monthly_matched"]],
                     [178.0032, 58_400, 0])
     assert h["emissions_t"] == h["emissions_market_t"]  # the default profile's annual method
-    assert [u["month"] for u in h["unbacked_trades"]] == [f"2023-{m:02d}" for m in range(1, 13)]
+    assert h["unbacked_trades"] == []  # K1's bundled certificates, rounded up to whole MWh, cover every month
     el = h["electricity"]
     assert_allclose([el["load_factor"], el["operating_rate"], el["peak_kw"]], [1.0, 1.0, 40.0])
     assert el["time_of_use_source"] == "interval"

@@ -6,7 +6,7 @@ import datetime as dt
 
 import httpx
 import sqlalchemy as sa
-from province import A, B, C, H
+from province import A, B, C, E, H
 from service import PASSWORD, Service
 
 from dianta.clock import today_cst
@@ -118,6 +118,12 @@ def test_account_filters_and_pagination(service: Service):
         assert all(a["industry_code"].startswith("C32") for a in c32["items"])
         grade2 = op.get("/api/v1/accounts", params={"year": 2023, "grade": 2}).json()
         assert all(a["grade"] == 2 for a in grade2["items"]) and grade2["total"] >= 2
+        # §7b: a listed grade comes with the flags that qualify it (E's intensity is on revenue), in the account
+        # and on its label; so does the portfolio's
+        e = next(a for a in grade2["items"] if a["credit_code"] == E)
+        assert "intensity_basis_revenue" in e["flags"] and e["label"]["flags"] == ["intensity_basis_revenue"]
+        rows = op.get("/api/v1/portfolio", params={"year": 2023}).json()["enterprises"]
+        assert {r["credit_code"]: r["flags"] for r in rows}[E] == ["intensity_basis_revenue"]
         assert op.get("/api/v1/accounts", params={"year": 2023, "size": 501}).status_code == 422
     with service.client("bank_a") as bank_a:
         csv = bank_a.get("/api/v1/exports/accounts", params={"year": 2023, "format": "csv"})

@@ -62,3 +62,36 @@ def test_time_of_use_shares():
     shares = electricity.time_of_use_shares([[30_000, 50_000, 20_000], [0, 0, 0], [0, 120, 0]])
     assert_allclose(shares, [[0.3, 0.5, 0.2], [np.nan] * 3, [0.0, 1.0, 0.0]])
     assert_allclose(electricity.time_of_use_shares([1, 1, 2]), [0.25, 0.25, 0.5])
+
+
+def test_year_on_year_over_comparable_months_only():
+    nan = np.nan
+    # row 0: Y has Jan–Jun (6 × 100), Y−1 has Mar–Dec (10 × 120): comparable Mar–Jun only,
+    #   4 × 100 / (4 × 120) − 1 = −1/6 (the whole years, 600 / 1,200 − 1 = −50 %, would be wrong);
+    # row 1: no month in both years -> NaN over 0 months; row 2: Y−1 at 0 in the only comparable month -> NaN
+    cur = np.array([[100.0] * 6 + [nan] * 6, [nan] * 6 + [50.0] * 6, [10.0] + [nan] * 11])
+    prev = np.array([[nan] * 2 + [120.0] * 10, [80.0] * 6 + [nan] * 6, [0.0] * 12])
+    change, months = electricity.year_on_year_comparable(cur, prev)
+    assert_allclose(change, [400 / 480 - 1, nan, nan])
+    assert_array_equal(months, [4, 0, 1])
+
+
+def test_sustained_decline_may_begin_in_the_previous_year():
+    nan = np.nan
+    # Y−2 has November and December only (100 each); Y−1 is 100 a month but 90 in November and December;
+    # Y: January 95, February 100, March 100.
+    # row 0: Nov (90 < 100), Dec (90 < 100), Jan (95 < 100): a run of 3 completed in January; February ends it
+    # row 1: the same without Y−2: Nov and Dec compare with nothing, January alone is a run of 1 -> no alert
+    # row 2: only December below (Nov Y−1 = 100 is not below 100): Dec, Jan -> 2, February not below -> no alert
+    prev2 = np.array([[nan] * 10 + [100.0, 100.0]] * 3)
+    prev2[1] = nan
+    prev = np.array([[100.0] * 10 + [90.0, 90.0]] * 3)
+    prev[2, 10] = 100.0
+    cur = np.array([[95.0, 100.0] + [100.0] * 10] * 3)
+    a = electricity.credit_alerts(cur, prev, sharp_drop_ratio=0.5, sustained_decline_months=3,
+                                  kwh_monthly_two_years_before=prev2)
+    assert_array_equal(np.flatnonzero(a["sustained_decline"][0]), [0])
+    assert not a["sustained_decline"][1:].any()
+    # without the Y−2 argument (as before) no run carries
+    assert not electricity.credit_alerts(cur, prev, sharp_drop_ratio=0.5, sustained_decline_months=3)[
+        "sustained_decline"].any()

@@ -51,3 +51,31 @@ def test_score_rescales_weights_and_grades():
 
 def test_k_not_rated_when_benchmark_zero():
     assert_allclose(evaluation.intensity_ratio([0.5, 0.5, np.nan], [0.0, 0.625, 1]), [np.nan, 0.8, np.nan])
+
+
+def _record(code: str, industry: str, emissions_t: float, value: float | None) -> dict:
+    """The fields evaluate_accounts reads of an account record (accounts/build.py)."""
+    intensity = None if not value else emissions_t / value
+    return {"credit_code": code, "year": 2023, "industry_code": industry, "emissions_t": emissions_t,
+            "value_10k_cny": value, "value_basis": None if value is None else "value_added", "intensity": intensity,
+            "intensity_prev": None, "green_share": 0.0, "flags": []}
+
+
+def test_benchmark_null_whenever_the_intensity_aspect_is_not_rated():
+    from dianta.accounts.build import evaluate_accounts
+
+    # C32: five value-added accounts with 0 t -> benchmark 0 / 500 = 0: K not rated, so no benchmark shown
+    zero = [_record(f"Z{i}", "C3216", 0.0, 100.0) for i in range(5)]
+    # D44: five accounts of 10 t on V 100 -> benchmark 50 / 500 = 0.1; a sixth without V (null intensity) is
+    # not rated on intensity: no benchmark for it, while the others show theirs (K = 0.1 / 0.1 = 1 -> 60)
+    rated = [_record(f"R{i}", "D4430", 10.0, 100.0) for i in range(5)]
+    no_value = _record("N", "D4430", 10.0, None)
+    out = {r["credit_code"]: r for r in evaluate_accounts([*zero, *rated, no_value], P)}
+    for i in range(5):
+        assert out[f"Z{i}"]["benchmark"] is None and out[f"Z{i}"]["k"] is None
+        assert out[f"Z{i}"]["aspect_scores"]["intensity"] is None
+        assert out[f"R{i}"]["benchmark"] == {"group": "D44", "size": 5, "value": 0.1}
+        assert out[f"R{i}"]["aspect_scores"]["intensity"] == 60
+    assert out["N"]["benchmark"] is None and out["N"]["k"] is None
+    # green share 0 -> 20 on the green aspect alone; score 20 -> grade 5
+    assert out["N"]["score"] == 20 and out["N"]["grade"] == 5

@@ -71,7 +71,7 @@ STORE_COMMANDS: dict[str, list[str]] = {
     "audit list": ["audit", "list"],
 }
 #: the commands that open no store
-NO_STORE = {"demo", "data-requirements", "policy example"}
+NO_STORE = {"demo", "data-requirements", "policy example", "factors"}
 #: passwords for the commands that would prompt for one
 ENV = {"DIANTA_ADMIN_PASSWORD": "a long enough secret", "DIANTA_NEW_PASSWORD": "a long enough secret",
        "COLUMNS": "200"}

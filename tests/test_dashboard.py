@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from province import A, B
+from province import A, B, E
 from service import PASSWORD, Service, start_service, stop_service
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -207,6 +207,26 @@ def test_bank_finds_an_account(session: Session, service: Service) -> None:
         f"{account['green_share'] * 100:.1f} %")
     expect(page.locator('.card[data-field="kwh_total"] .card-value')).to_have_text(
         f"{account['kwh_total'] / 1000:,.1f} MWh")
+    # issue 15: the hourly market-based figure beside the annual one (A has monthly data only: no hourly figure),
+    # the default profile's method and boundary in words, the instruments traced to plants in or out of it
+    expect(_card(page, "emissions_market_t")).to_have_text(_tco2(account["emissions_market_t"]))
+    extra = lambda f: page.locator(f'.card[data-field="{f}"] .card-extra')  # noqa: E731
+    expect(extra("emissions_market_t")).to_have_text("Annual method · used by indicator 1")
+    expect(_card(page, "emissions_market_hourly_t")).to_have_text("–")
+    expect(extra("emissions_market_hourly_t")).to_have_text("not computed: no complete 15-minute data")
+    expect(_card(page, "kwh_outside_boundary")).to_have_text("0 kWh")  # national: every instrument counts
+    expect(page.locator("#trace-method")).to_have_text("Annual: indicator 1 is the annual market-based figure")
+    expect(page.locator("#trace-boundary")).to_have_text("National: every plant's instruments count")
+    traced = page.locator("#instruments tbody tr")
+    expect(traced).to_have_count(len(account["instruments"]))
+    for n, i in enumerate(account["instruments"]):
+        cells = traced.nth(n).locator("td")
+        expect(cells.nth(1)).to_have_text(i["source_id"] if i["last_id"] in (None, i["source_id"])
+                                          else f"{i['source_id']} – {i['last_id']}")
+        expect(cells.nth(8)).to_have_text("counted")
+    if not account["instruments"]:
+        expect(page.locator("#instruments .msg")).to_have_text(
+            "No green trade or certificate of the year is traced to a plant.")
     alert = account["alerts"][0]
     expect(page.locator("#alerts li")).to_have_text(f"{alert['month']} Sharp drop (below 50 % of the same month "
                                                     "last year)")
@@ -679,9 +699,13 @@ def test_operator_batches_findings_and_recalculation(session: Session, service: 
     assert _api(service, "operator", "/accounts/stale") == [{"credit_code": A, "year": YEAR + 1}]
     session.charts_drawn()
     session.shot("operator-compute")
-    # the operator sees every account
+    # the operator sees every account; a listed grade shows the flags that qualify it (§7b: E's intensity is on
+    # revenue), A's none
     session.go("search")
     expect(page.locator("#search-count")).to_have_text("Accounts found: 8")
+    rows = page.locator("table.data tbody tr")
+    expect(rows.filter(has_text=E).locator(".grade-flag")).to_have_text(["intensity on revenue, not value added"])
+    expect(rows.filter(has_text=A).locator(".grade-flag")).to_have_count(0)
 
 
 def test_logout_revokes_the_token(session: Session, service: Service) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from dianta.accounts.compute import compute_year
@@ -61,3 +63,26 @@ def test_every_account_is_graded_within_bounds(province):
             residual = acc["factors"]["residual"]["value_kg_per_kwh"]
             assert 0 <= acc["emissions_market_t"] <= acc["kwh_grid"] * residual / 1000 * (1 + 1e-12)
     assert len({a["grade"] for a in accounts[2024].values()}) >= 4  # a spread of grades, not one colour
+
+
+def test_instruments_name_plants_and_bundled_certificates_back_most_trade_months(province):
+    demo, _, warnings = province
+    assert not [w for w in warnings if w.code == "plant_unknown"]  # the plants come in the first batch
+    unbacked = [w for w in warnings if w.code == "trade_not_backed_by_certificates"]
+    assert len(unbacked) == len(demo.unbacked_trades) == 4
+    for code, month, plant in demo.unbacked_trades:
+        assert any(w.value == code and f", {month}, plant {plant or '(none)'}:" in w.message_en for w in unbacked)
+    trades, certificates = [], []
+    for folder in demo.folders:
+        with (folder / "green_trades.csv").open(encoding="utf-8") as f:
+            trades += list(csv.DictReader(f))
+        with (folder / "green_certificates.csv").open(encoding="utf-8") as f:
+            certificates += list(csv.DictReader(f))
+    # trades of plants in Gansu, Xinjiang (northwest grid) and Sichuan (southwest grid): outside a province or
+    # regional-grid boundary
+    regions = {demo.plants_outside[t["plant_id"]][:2] for t in trades if t["plant_id"] in demo.plants_outside}
+    assert {"62", "65", "51"} <= regions
+    for c in certificates:  # national numbers, consistent with the plant named, retired within validity
+        assert len(c["certificate_id"]) == 32 and (not c["plant_id"] or c["certificate_id"][:17] == c["plant_id"])
+        assert c["vintage_month"] + "-01" <= c["retired_on"]
+    assert sum(c["bundled"] == "true" for c in certificates) > len(trades) / 2

@@ -88,6 +88,19 @@ def test_alerts_named_by_the_policy_withhold_the_discount():
     assert ok.discount_bp == 45  # 60 + 20 capped
 
 
+def test_a_quote_shows_the_flags_that_qualify_the_grade():
+    """§7b: a quote shows its grade, so it shows the flags that qualify it (meter_mismatch does not)."""
+    policy = parse_policy(POLICY, bank_id="BANK-A", version=1)
+    account = {"year": 2023, "grade": 2, "score": 73.0, "label": {"colour": "light_green"}, "alerts": [],
+               "flags": ["meter_mismatch", "partial_year", "intensity_basis_revenue"]}
+    q = quote(policy, account, credit_code=A, base_rate_pct=4.0, on=dt.date(2024, 1, 1))
+    assert q.flags == ["intensity_basis_revenue", "partial_year"]
+    # 40 bp for grade 2 + (73 − 70) × 1 = 43 bp
+    assert q.discount_bp == 43 and ("grade 2 (light_green, account 2023; qualified by: intensity on revenue, not "
+                                    "value added; fewer than 12 months of data) → 40 bp") in q.reasons
+    assert quote(policy, {**account, "flags": []}, credit_code=A, base_rate_pct=4.0, on=dt.date(2024, 1, 1)).flags == []
+
+
 @pytest.mark.parametrize("change, message", [
     ({"cap_bp": -1}, "cap_bp must be a number from 0 to 1000"),
     ({"grade_discount_bp": {"6": 10}}, "grades are 1 to 5"),

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from dianta.accounts.build import FACTOR_FLAGS
 from dianta.accounts.export import FIELDS
 from dianta.accounts.record import EXPORT_FIELDS, record_fields, zh_header
 from dianta.api.schemas import AccountList
-from dianta.glossary import OUTPUTS, TABLES
+from dianta.glossary import FLAGS, OUTPUTS, QUALIFYING_FLAGS, TABLES
 from dianta.lang import LANGS
 from dianta.reports.i18n import Words, catalogue
 from dianta.reports.render import INDICATORS
@@ -120,3 +121,19 @@ def test_dashboard_scripts_use_only_known_field_keys():
     used = {m for f in WEB.glob("*.js") if f.name not in ("glossary.js",)
             for m in re.findall(r'"field\.([A-Za-z_.]+)"', f.read_text(encoding="utf-8"))}
     assert sorted(used - set(OUTPUTS)) == []
+
+
+def test_every_flag_has_its_text_in_one_place_for_every_place_that_shows_it():
+    """Flags' texts live in the glossary (FLAGS) only: the reports' words and the dashboard's catalogue take them
+    from there, so every qualifying flag (§7b) and every flag the account builder sets can be shown anywhere."""
+    src = Path(__file__).parents[1] / "src" / "dianta"
+    emitted = set(re.findall(r'flags\.append\("([a-z_]+)"\)', (src / "accounts" / "build.py").read_text("utf-8")))
+    emitted |= set(FACTOR_FLAGS)
+    assert {"basis_changed", "partial_year", "intensity_basis_revenue", "factor_year_fallback"} <= emitted
+    assert sorted((emitted | set(QUALIFYING_FLAGS)) - set(FLAGS)) == []
+    assert "flags" not in catalogue()  # no second copy in the reports' messages
+    assert re.findall(r'"flag\.[^"]+":', (WEB / "i18n.js").read_text(encoding="utf-8")) == []
+    cat = _dashboard_catalogue()
+    for f in FLAGS.values():
+        assert (Words("zh").flag(f.code), Words("en").flag(f.code)) == (f.zh, f.en)
+        assert (cat["zh"][f"flag.{f.code}"], cat["en"][f"flag.{f.code}"]) == (f.zh, f.en)

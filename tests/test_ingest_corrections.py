@@ -141,7 +141,8 @@ def test_changed_monthly_kwh_is_a_correction_with_history_and_marks(loaded: Stor
 def test_correction_marks_the_enterprise_holding_the_meter_that_month(loaded: Store, tmp_path: Path):
     write_table(tmp_path / "fix", "consumption_monthly", MONTHLY, [("M1", "2023-12", 900)])
     correct(loaded, tmp_path / "fix")
-    assert marks(loaded) == ([(B, 2023), (B, 2024)], [("C30", 2023), ("C30", 2024)])
+    # December: also 2025, whose sustained_decline compares December 2024 with it (METHODOLOGY.md §6)
+    assert marks(loaded) == ([(B, 2023), (B, 2024), (B, 2025)], [("C30", 2023), ("C30", 2024), ("C30", 2025)])
 
 
 def test_economics_and_certificate_corrections_mark_their_years(loaded: Store, tmp_path: Path):

@@ -395,16 +395,33 @@ def test_monthly_total_and_reading_need_a_holder(store: Store, tmp_path: Path):
         ("M1", "2023-12-01T00:00", 1), ("M1", "garbage", 1)])
     findings = refuse(store, tmp_path)
     assert errors(findings) == {
-        ("meter_unassigned", "consumption_monthly", 2, "meter_id", "M1"),
-        ("meter_unassigned", "consumption_monthly", 5, "meter_id", "M1"),
+        ("monthly_unassigned", "consumption_monthly", 2, "meter_id", "M1"),
+        ("monthly_unassigned", "consumption_monthly", 5, "meter_id", "M1"),
         ("not_a_month", "consumption_monthly", 6, "month", "2023-13"),
         ("meter_unassigned", "interval_readings", 2, "meter_id", "M1"),
         ("meter_unassigned", "interval_readings", 5, "meter_id", "M1"),
         ("not_a_timestamp", "interval_readings", 6, "ts", "garbage"),
     }
     january = next(f for f in findings
-                   if f.code == "meter_unassigned" and f.row == 2 and f.table == "consumption_monthly")
-    assert "2023-01-01" in january.message_en and "2023-01-01" in january.message_zh
+                   if f.code == "monthly_unassigned" and f.row == 2 and f.table == "consumption_monthly")
+    # names the meter and the month, and says what to do
+    assert "M1" in january.message_en and "2023-01" in january.message_en and "meters row" in january.message_en
+    assert "M1" in january.message_zh and "2023-01" in january.message_zh and "meters 记录" in january.message_zh
+
+
+def test_monthly_total_goes_to_the_holder_on_the_first_else_the_last_day(store: Store, tmp_path: Path):
+    """METHODOLOGY.md §3: M1 is A's from 15 February to 10 March and B's from 15 March to 20 May. A monthly
+    total with a holder on neither the first nor the last day of its month is refused (never dropped)."""
+    write_table(tmp_path, "enterprises", ENTERPRISES, [(A, "甲", "C3216", "632801", None, None),
+                                                       (B, "乙", "C3011", "630100", None, None)])
+    write_table(tmp_path, "meters", METERS, [("M1", A, "2023-02-15", "2023-03-10"),
+                                             ("M1", B, "2023-03-15", "2023-05-20")])
+    write_table(tmp_path, "consumption_monthly", MONTHLY, [("M1", f"2023-{m:02d}", m) for m in range(1, 7)])
+    findings = refuse(store, tmp_path)
+    # January: held on neither 1 nor 31 Jan; February: not on 1 Feb but by A on 28 Feb -> A; March: A on 1 March;
+    # April: B; May: B on 1 May; June: nobody on 1 or 30 June
+    assert errors(findings) == {("monthly_unassigned", "consumption_monthly", 2, "meter_id", "M1"),
+                                ("monthly_unassigned", "consumption_monthly", 7, "meter_id", "M1")}
 
 
 def test_certificate_retired_for_another_enterprise(store: Store, tmp_path: Path):

@@ -22,7 +22,7 @@ import pytest
 from conftest import open_store, write_table
 from fontTools.ttLib import TTFont
 from openpyxl import load_workbook
-from province import A, C, D, F, H, write_batch_2022, write_batch_2023
+from province import A, C, D, E, F, H, write_batch_2022, write_batch_2023
 
 from dianta.accounts.compute import compute_year
 from dianta.accounts.labels import verify_label
@@ -201,6 +201,31 @@ def test_label_images(province: Store):
         label_image({**record, "label": None, "grade": None}, name="测试企业0", fmt="svg")
 
 
+def test_flags_that_qualify_the_grade_show_with_it(province: Store):
+    """METHODOLOGY.md §7b: E's intensity is on revenue (grade 2): the flag shows on its label (both languages, a
+    line below the label's body: 200 + 16 + 20 px), on the label's verification and in the portfolio (data,
+    report, xlsx); A has no qualifying flag and its label keeps its 480 × 200 size."""
+    e, a = (get_account(province, credit_code=c, year=2023) for c in (E, A))
+    assert e["label"]["flags"] == ["intensity_basis_revenue"] and a["label"]["flags"] == []
+    svg = label_image(e, name="测试企业4", fmt="svg").decode()
+    assert ET.fromstring(svg).get("height") == "236"
+    assert "※ 强度按营业收入计算（非增加值） · intensity on revenue, not value added" in svg
+    assert struct.unpack(">II", label_image(e, name="测试企业4", fmt="png")[16:24]) == (960, 472)
+    plain = label_image(a, name="测试企业0", fmt="svg").decode()
+    assert ET.fromstring(plain).get("height") == "200" and "※" not in plain
+    assert verify_label(province, e["label"]["verification_code"])["flags"] == ["intensity_basis_revenue"]
+    p = bank_portfolio(province, year=2023, codes=None, bank_id=None)
+    flags = {r["credit_code"]: r["flags"] for r in p["enterprises"]}
+    assert flags[E] == ["intensity_basis_revenue"] and flags[A] == []
+    from dianta.reports.portfolio import portfolio_html
+
+    assert "※ intensity on revenue, not value added" in portfolio_html(p, "en")
+    assert "※ 强度按营业收入计算（非增加值）" in portfolio_html(p, "zh")
+    rows = {r[0]: r for r in load_workbook(io.BytesIO(portfolio_xlsx(p, "en")))["Enterprises"].values}
+    assert rows["Credit code"][4:6] == ("Grade", "Flags qualifying the grade")
+    assert rows[E][4:6] == (2, "intensity on revenue, not value added") and rows[A][5] in ("", None)
+
+
 def test_png_label_draws_chinese_on_a_machine_without_cjk_fonts(province: Store, tmp_path: Path):
     """Issue 14: cairo draws the PNG label; with fontconfig seeing no font at all, the label's Chinese title is
     still drawn, in the shipped face (without it, every character is the same box)."""
@@ -272,7 +297,7 @@ def test_portfolio_groups_are_sums_over_the_consented_enterprises(province: Stor
     assert book.sheetnames == ["Enterprises", "By grade", "By industry", "By region"]
     rows = list(book["Enterprises"].values)
     assert rows[0][:2] == ("Credit code", "Enterprise") and len(rows) == 3  # the glossary's names (issue 14)
-    assert rows[1][6] == pytest.approx(512.064)
+    assert rows[1][7] == pytest.approx(512.064)
     _, text, pages = _pdf(tmp_path, "portfolio-zh", render_portfolio(p, fmt="pdf", lang="zh"))
     assert "银行电碳账户组合报告" in text and "BANK-P" in text and "694.9 tCO2" in text and "测试企业3" in text
 

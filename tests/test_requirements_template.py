@@ -105,6 +105,14 @@ def test_example_enterprise_codes_are_valid_and_consistent():
     assert rows["green_trade_profiles"]["contract_id"] == rows["green_trades"]["contract_id"]
     monthly = rows["consumption_monthly"]
     assert monthly["kwh_peak"] + monthly["kwh_flat"] + monthly["kwh_valley"] == monthly["kwh"]
+    # the trade and its bundled certificates name the same plant, a filing code in the national numbering; the
+    # certificate number starts with it and the certificates back the settled kWh (400 MWh × 1,000 = 400,000 kWh)
+    plant, trade, cert = rows["plants"], rows["green_trades"], rows["green_certificates"]
+    assert plant["plant_id"] == trade["plant_id"] == cert["plant_id"] and len(plant["plant_id"]) == 17
+    assert codes.valid_region_code(plant["region_code"]) and region_codes()[plant["region_code"]] == "格尔木市"
+    assert len(cert["certificate_id"]) == 32 and cert["certificate_id"].startswith(plant["plant_id"])
+    assert cert["vintage_month"] == trade["month"] and cert["bundled"] is True
+    assert cert["mwh"] * 1000 == trade["kwh"]
 
 
 def test_examples_file_must_list_every_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -136,8 +144,10 @@ def _check_stored(store: Store) -> None:
         columns = ", ".join(TABLES[name].column_names)
         got = duckdb.sql(f"SELECT {columns} FROM read_parquet($f)", params={"f": files}).fetchall()
         example = rows[name]
-        assert got == [(example[TABLES[name].key[0]], dt.datetime.fromisoformat(example["ts"]),
-                        float(example["kwh"]))], name
+        expected = tuple(dt.datetime.fromisoformat(str(example[c])) if c == "ts" else
+                         float(example[c]) if TABLES[name].column(c).type == "kwh" else example[c]  # type: ignore[arg-type]
+                         for c in TABLES[name].column_names)
+        assert got == [expected], name
 
 
 def test_template_without_its_readme_ingests_cleanly_as_is(store: Store, tmp_path: Path):

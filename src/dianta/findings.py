@@ -143,6 +143,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "meter '{value}' is held by no enterprise at {reason}; add or extend its meters row",
         "户号“{value}”在 {reason} 不属于任何企业；请添加或延长其 meters 记录",
     ),
+    "monthly_unassigned": (
+        "the monthly total of meter '{value}' for {reason} belongs to no enterprise: no meters row holds the meter "
+        "on the first or the last day of {reason}; add or extend the meters row of the enterprise that used it",
+        "户号“{value}”{reason} 的月度电量不属于任何企业：meters 表中没有任何企业在 {reason} 的第一天或最后一天"
+        "持有该户号；请为实际用电的企业添加或延长其 meters 记录",
+    ),
     "meter_overlap": (
         "meter '{value}' has periods that overlap ({reason}); a meter is held by one enterprise at a time",
         "户号“{value}”的归属期间重叠（{reason_zh}）；同一时间一个户号只能属于一家企业",
@@ -167,6 +173,51 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "certificate '{value}' is already retired for enterprise {reason}; a certificate counts once",
         "绿证“{value}”已为企业 {reason} 注销；一张绿证只能计算一次",
     ),
+    "certificate_expired": (
+        "retired on {value}, after the certificate's validity ended on {reason} (the last day of the month "
+        "{months} months after its production month, GREEN-POWER.md §9): an expired certificate cannot be claimed; "
+        "check the retirement date or remove the certificate",
+        "注销日期 {value} 晚于绿证有效期截止日 {reason}（生产月份之后第 {months} 个月的最后一天，GREEN-POWER.md §9）："
+        "过期的绿证不能用于声明绿电消费；请核对注销日期或删除该绿证",
+    ),
+    "retired_before_production": (
+        "retired on {value}, before its production month {reason} began: a certificate is issued after its "
+        "electricity is produced; check retired_on and vintage_month",
+        "注销日期 {value} 早于生产月份 {reason} 的开始：绿证在电量生产之后才核发；请核对 retired_on 和 vintage_month",
+    ),
+    "certificate_id_malformed": (
+        "certificate '{value}' has the {length} characters of the national green certificate numbering but not only "
+        "digits and capital letters; copy the number exactly as the national green certificate system shows it",
+        "绿证编号“{value}”为国家绿证编码的 {length} 位，但不全是数字和大写字母；"
+        "请按国家绿证核发交易系统显示的编号准确填写",
+    ),
+    "certificate_id_other_plant": (
+        "plant_id '{value}' contradicts the certificate's number, whose first 17 characters (the project's national "
+        "filing code) are {reason}; correct plant_id or certificate_id",
+        "电站编号“{value}”与绿证编号不符：绿证编号前 17 位（项目建档立卡编码）为 {reason}；"
+        "请更正 plant_id 或 certificate_id",
+    ),
+    "certificate_id_other_month": (
+        "vintage_month '{value}' contradicts the certificate's number, which states the production month {reason}; "
+        "correct vintage_month or certificate_id",
+        "生产月份“{value}”与绿证编号不符：编号中的电量生产月份为 {reason}；请更正 vintage_month 或 certificate_id",
+    ),
+    "plant_unknown": (
+        "{column} '{value}' names a plant, but no plant has been sent yet: accepted for now; send the plants table so "
+        "that plants can be checked and the market boundary applied (once any plant is stored, an unknown plant is "
+        "refused)",
+        "{column}“{value}”指明了电站，但尚未导入任何电站：暂予接受；请导入电站表（plants），以便核对电站并按市场边界"
+        "计算（库中一旦有电站，未知电站将被拒绝）",
+    ),
+    "trade_not_backed_by_certificates": (
+        "enterprise {value}, {month}, plant {plant}: contracts {contracts} settled {settled} kWh, but the bundled "
+        "certificates of that enterprise, production month and plant stand for {bundled} kWh, short by "
+        "more than {tolerance}; the account flags the month (the annual figures are unchanged): send the bundled "
+        "certificates",
+        "企业 {value} {month} 电站 {plant_zh}：合同 {contracts} 结算绿电 {settled} kWh，"
+        "而该企业同一生产月份、同一电站的随交易绿证（证电合一）仅对应 {bundled} kWh，缺口超过 {tolerance}；"
+        "账户将标记该月（年度数据不变）：请补充随交易绿证",
+    ),
     "more_rows": (
         "… and {value} more rows of table '{table}' with the same problem ({reason}); fix them the same way",
         "……表“{table}”另有 {value} 行存在同样的问题（{reason}）；请同样修正",
@@ -180,6 +231,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{monthly_kwh} kWh (more than 2 % apart); the account will flag meter_mismatch",
         "户号“{value}”{reason} 月：15 分钟数据合计 {interval_kwh} kWh，而月度用电量为 {monthly_kwh} kWh"
         "（相差超过 2%）；核算时将标记 meter_mismatch",
+    ),
+    "storage_efficiency_capped": (
+        "the storage of '{value}' discharged {kwh_discharged} kWh in {year} but charged only {kwh_charged} kWh; "
+        "its round-trip efficiency is taken as 1 (GREEN-POWER.md §9c): check the storage meter's "
+        "kwh_charged and kwh_discharged",
+        "“{value}”的储能在 {year} 年放电 {kwh_discharged} kWh，但仅充电 {kwh_charged} kWh；充放电效率按 1 计"
+        "（GREEN-POWER.md §9c）：请核对储能电表的充电量和放电量",
     ),
 }
 

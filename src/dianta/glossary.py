@@ -39,6 +39,9 @@ class TableSpec:
     # referencing columns whose value may be unknown to the store: a warning, not a refusal (a bank's book holds
     # borrowers without an account; refusing them would tell a bank which credit codes have one, issue 12)
     soft_references: frozenset[str] = frozenset()
+    # referencing columns checked only once the referenced table holds a row (in the store or the batch); before
+    # that a value is accepted with a warning (a plant_id before any plant was sent, GREEN-POWER.md §9)
+    provisional_references: frozenset[str] = frozenset()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -113,7 +116,8 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         _c("kwh", "kwh", True, "kWh", "settled green power", "结算绿电量"),
         _c("technology", "choice", True, "", "technology", "技术类型", TECHNOLOGIES_GREEN),
         _c("plant_id", "text", False, "", "generating plant", "电站编号"),
-    ), references={"credit_code": ("enterprises", "credit_code")}, zh="绿电交易"),
+    ), references={"credit_code": ("enterprises", "credit_code"), "plant_id": ("plants", "plant_id")}, zh="绿电交易",
+        provisional_references=frozenset({"plant_id"})),
     TableSpec("green_trade_profiles", ("contract_id", "ts"), (
         _c("contract_id", "text", True, "", "green-power trade contract", "绿电交易合同"),
         _c("ts", "ts_hour", True, "China Standard Time", "hour", "小时"),
@@ -128,7 +132,8 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         _c("retired_on", "date", True, "date", "retired on", "注销日期"),
         _c("bundled", "bool", True, "", "came with a green trade", "随绿电交易"),
         _c("plant_id", "text", False, "", "generating plant", "电站编号"),
-    ), references={"credit_code": ("enterprises", "credit_code")}, zh="绿证"),
+    ), references={"credit_code": ("enterprises", "credit_code"), "plant_id": ("plants", "plant_id")}, zh="绿证",
+        provisional_references=frozenset({"plant_id"})),
     # GREEN-POWER.md §9c: storage that supplies others, metered charge and discharge
     TableSpec("storage_interval", ("credit_code", "ts"), (
         CREDIT_CODE,
@@ -205,7 +210,9 @@ def _factor(role: str, en: str, zh: str) -> tuple[Quantity, ...]:
                "province code (§2)"),
             _q(f"{p}.kind", f"{en} kind", f"{zh}类型", "", f"kind of the {en.lower()} (§2)"),
             _q(f"{p}.value_kg_per_kwh", en, zh, "kgCO2/kWh", f"the {en.lower()} (§2)"),
-            _q(f"{p}.source", f"{en} source", f"{zh}来源", "", f"the announcement the {en.lower()} comes from (§2)"))
+            _q(f"{p}.source", f"{en} source", f"{zh}来源", "", f"the announcement the {en.lower()} comes from (§2)"),
+            _q(f"{p}.announcement_no", f"{en} announcement number", f"{zh}公告文号", "",
+               f"number of the announcement of the {en.lower()}, e.g. 公告2025年第47号; null where not known (§2)"))
 
 
 OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
@@ -237,7 +244,8 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("intensity", "Carbon intensity", "碳排放强度", _INTENSITY[0], "indicator 2: emissions_t / V (§5)",
        _INTENSITY[1]),
     _q("intensity_prev", "Intensity last year", "上年碳排放强度", _INTENSITY[0],
-       "year Y−1's intensity recomputed with year Y's factors and profile (§5)", _INTENSITY[1]),
+       "year Y−1's intensity recomputed with year Y's factors and profile; null when Y−1's V is on another "
+       "basis than Y's (flag basis_changed) (§5)", _INTENSITY[1]),
     _q("reduction_t", "Carbon reduction", "碳减排量", "tCO2", "indicator 3: (intensity_prev − intensity) × V (§5)"),
     _q("kwh_green", "Green power consumed", "绿电消费量", "kWh", "indicator 4: E_green = E_onsite + E_contract (§5)"),
     _q("green_share", "Green share", "绿电占比", "1", "indicator 5: E_green / E_total, 0 when E_total = 0 (§5)"),
@@ -290,7 +298,8 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("unbacked_trades.kwh_bundled", "Bundled certificates", "随附绿证电量", "kWh",
        "bundled certificate MWh × 1000 of the plant and production month"),
     # §7b evaluation
-    _q("benchmark", "Industry benchmark", "行业基准", "", "the benchmark the intensity is rated against (§7b)"),
+    _q("benchmark", "Industry benchmark", "行业基准", "",
+       "the benchmark the intensity is rated against; null when the intensity aspect is not rated (§7b)"),
     _q("benchmark.group", "Benchmark group", "基准组", "",
        "GB/T 4754 division or section, or the profile's table (§7b)"),
     _q("benchmark.size", "Benchmark group size", "基准组规模", "", "accounts forming the benchmark (§7b)"),
@@ -309,6 +318,8 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("label.colour", "Label colour", "标识颜色", "", "colour of the label's grade in the profile (§7b)"),
     _q("label.year", "Label year", "标识年度", "", "activity year the label is for"),
     _q("label.profile_id", "Label methodology profile", "标识方法版本", "", "profile the label was given under"),
+    _q("label.flags", "Flags qualifying the grade", "等级限定标记", "",
+       "the account's flags that qualify the grade, shown on the label (§7b)"),
     _q("label.verification_code", "Verification code", "验证码", "",
        "check it at /api/v1/labels/{code}; null for accounts published before labels had codes"),
     _q("alerts", "Electricity alerts", "用电预警", "", "credit-risk alerts of the year: code and month (§6)"),
@@ -328,7 +339,9 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("electricity.month_on_month", "Month on month", "环比", "1",
        "change against the month before, January against last December (§6)"),
     _q("electricity.year_on_year", "Electricity year on year", "用电同比", "1",
-       "change of the year's grid electricity against year Y−1 (§6)"),
+       "change of the grid electricity against year Y−1 over the months with data in both years (§6)"),
+    _q("electricity.year_on_year_months", "Months compared year on year", "同比可比月数", "",
+       "how many months have grid data in both years: those the year-on-year change is taken over (§6)"),
     _q("electricity.load_factor", "Load factor", "负荷率", "1", "mean kW / peak kW (§6)"),
     _q("electricity.peak_kw", "Peak load", "最大负荷", "kW", "the largest 15-minute kWh × 4 (§6)"),
     _q("electricity.operating_rate", "Operating rate", "开工率", "1",
@@ -349,4 +362,68 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("group", "Group", "分组", "", "the group's key: grade, industry section or prefecture"),
     _q("industry", "Industry section", "行业门类", "", "GB/T 4754 section (the letter) of a group"),
     _q("region", "Region", "地区", "", "prefecture of a group: GB/T 2260 code, first 4 digits + 00"),
+)}
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A flag an account can carry (``flags``): its code, English and Chinese text, and what sets it."""
+
+    code: str
+    en: str
+    zh: str
+    description: str
+
+
+#: Every flag of an account record, by code (METHODOLOGY.md §2–§5, GREEN-POWER.md §9–§9b): the one source of a
+#: flag's text wherever it is shown (reports, label, dashboard: ``web/glossary.js``).
+FLAGS: dict[str, Flag] = {f.code: f for f in (
+    Flag("factor_year_fallback", "factor of an earlier year", "沿用最近年份因子",
+         "no factor published for the activity year: the latest earlier year's is used (§2)"),
+    Flag("factor_area_fallback", "regional grid factor (no provincial one)", "采用区域电网因子（无省级因子）",
+         "the province has no published factor: its regional grid's is used (§2)"),
+    Flag("intensity_basis_revenue", "intensity on revenue, not value added", "强度按营业收入计算（非增加值）",
+         "V is revenue: rated against value-added benchmarks, which favours it (§3)"),
+    Flag("partial_year", "fewer than 12 months of data", "数据不满 12 个月", "fewer than 12 months of grid data (§3)"),
+    Flag("meter_mismatch", "monthly and 15-minute data disagree", "月度与 15 分钟数据不一致",
+         "a meter's 15-minute sum differs from its monthly total by more than the tolerance (§3)"),
+    Flag("basis_changed", "value basis changed from last year: reduction not rated",
+         "强度口径与上年不同：不评碳减排成效",
+         "Y−1 and Y intensities on different bases (value added, revenue): no reduction_t (§5)"),
+    Flag("annual_method_fallback", "annual market-based method (no interval data)", "无 15 分钟数据，按年度市场法计算",
+         "hourly market method chosen, but without interval data the annual C_mkt is used (GREEN-POWER.md §9b)"),
+    Flag("trade_not_backed_by_certificates", "green trades not fully backed by certificates",
+         "绿电交易未足额附绿证",
+         "a trade month's bundled certificates fall short of its settled kWh (GREEN-POWER.md §9)"),
+)}
+
+#: The flags that qualify a grade (METHODOLOGY.md §7b): shown wherever a grade is shown (label, lists,
+#: portfolio, reports, dashboard), in this order.
+QUALIFYING_FLAGS: tuple[str, ...] = ("intensity_basis_revenue", "partial_year", "factor_year_fallback",
+                                     "factor_area_fallback", "annual_method_fallback", "basis_changed")
+
+
+def qualifying_flags(flags: list[str] | tuple[str, ...] | None) -> list[str]:
+    """The flags of an account that qualify its grade (:data:`QUALIFYING_FLAGS`), in that order."""
+    present = set(flags or ())
+    return [f for f in QUALIFYING_FLAGS if f in present]
+
+
+#: the columns of the emission-factor table in use (METHODOLOGY.md §2), in order, as `dianta factors` and
+#: GET /api/v1/factors list them (INTERFACE.md "Green power…"); reference data, not an account's figures
+FACTOR_COLUMNS: dict[str, Quantity] = {q.name: q for q in (
+    _q("year", "Year", "年份", "", "the year the factor describes (§2)"),
+    _q("kind", "Kind", "因子类型", "", "average, excl_market_nonfossil (residual mix), fossil_only or footprint (§2)"),
+    _q("area", "Area", "区域", "", "national, a regional grid (north … southwest) or a GB/T 2260 province code (§2)"),
+    _q("technology", "Technology", "发电技术", "",
+       "the technology of a carbon-footprint factor (coal, wind, grid_average …); null for a CO2 emission factor"),
+    _q("value_kg_per_kwh", "Value", "因子值", "", "the published value in the row's unit: kgCO2/kWh, or kgCO2e/kWh for "
+       "a carbon-footprint factor (§2)"),
+    _q("unit", "Unit", "单位", "", "kgCO2/kWh, or kgCO2e/kWh (life-cycle) for kind footprint"),
+    _q("announcement", "Announcement", "公告", "", "title of the announcement that published the value"),
+    _q("announcement_no", "Announcement number", "公告文号", "",
+       "its number, e.g. 公告2025年第47号; null where not read"),
+    _q("published_on", "Published on", "发布日期", "", "date of the announcement"),
+    _q("source", "Source", "来源", "", "the announcement's official URL, else its title"),
+    _q("status", "Status", "核对状态", "", "confirmed (copies agree) or single-source (one copy read)"),
 )}

@@ -18,8 +18,10 @@ from dianta.accounts.record import Account, Electricity, FactorUsed, GreenInstru
 from dianta.calc import electricity, energy, evaluation, indicators, instruments, matching, regions
 from dianta.calc.missing import nan_if_none as _nan
 from dianta.calc.missing import none_if_nan as _none
+from dianta.errors import StoreError
+from dianta.glossary import qualifying_flags
 from dianta.reference.profile import Profile
-from dianta.reference.tables import Factor
+from dianta.reference.tables import Factor, FactorChoice
 
 
 def _month_text(value: object) -> str:
@@ -43,11 +45,12 @@ class _Energy:
         interval_kwh = np.array([sum(interval_holder[k].values()) if k in interval_holder else np.nan for k in keys],
                                 dtype=float)
         kwh, mismatch = energy.meter_month_kwh(monthly_kwh, interval_kwh, profile.meter_mismatch_tolerance)
+        holders = {k: inp.meters.month_holder(*k) for k in monthly}
+        _refuse_unheld([k for k, code in holders.items() if code is None])
         for i, (meter, month) in enumerate(keys):
             if (meter, month) in monthly:
-                code = inp.meters.holder(meter, f"{month}-01")
-                if code is None:
-                    continue
+                code = holders[(meter, month)]
+                assert code is not None  # _refuse_unheld
                 self.grid[(code, month)] += kwh[i]
                 if mismatch[i]:
                     self.mismatch.add((code, int(month[:4])))
@@ -90,6 +93,22 @@ class _Energy:
                                                 for c in codes], dtype=float).reshape(-1, 12))
 
 
+def _refuse_unheld(unheld: list[tuple[str, str]]) -> None:
+    """§3: a monthly total is never dropped. Ingest refuses one that no enterprise holds on the month's first or
+    last day; one can only lose its holder through a later correction of the meters table."""
+    if not unheld:
+        return
+    listed = ", ".join(f"{meter} {month}" for meter, month in sorted(unheld)[:20])
+    more = f" (and {len(unheld) - 20} more)" if len(unheld) > 20 else ""
+    more_zh = f"（另有 {len(unheld) - 20} 条）" if len(unheld) > 20 else ""
+    raise StoreError(
+        f"the monthly totals of {listed}{more} belong to no enterprise: no meters row holds the meter on the "
+        "month's first or last day (the meters table was corrected after they were loaded); correct the meters "
+        "table so that the enterprise that used the meter holds it, then compute again",
+        zh=f"以下月度电量不属于任何企业：{listed}{more_zh}；meters 表中没有任何企业在该月第一天或最后一天持有该户号"
+           "（户号表在其导入后被更正）。请更正 meters 表，使实际用电的企业持有该户号，然后重新计算")
+
+
 def _has_account(inp: YearInputs, e_grid: np.ndarray, e_onsite: np.ndarray, codes: list[str], year: int) -> np.ndarray:
     """§3: grid or on-site data in the year, opened on or before 31 Dec and not closed before 1 Jan."""
     has_data = ~np.all(np.isnan(e_grid), axis=1) | ~np.all(np.isnan(e_onsite), axis=1)
@@ -98,23 +117,31 @@ def _has_account(inp: YearInputs, e_grid: np.ndarray, e_onsite: np.ndarray, code
     return has_data & open_
 
 
+#: the §2 fallbacks of an account's factors: the columns of ``_factor_arrays``'s flag array, named as the flags
+FACTOR_FLAGS = ("factor_area_fallback", "factor_year_fallback")
+
+
 def _factor_arrays(inp: YearInputs, profile: Profile, codes: list[str], year: int
                    ) -> tuple[np.ndarray, np.ndarray, list[Factor], list[Factor], np.ndarray]:
-    """Per account: location and residual factor [kgCO2/kWh], the Factor records and the fallback flag (§2)."""
-    chosen: dict[tuple[str, str], tuple[Factor, bool]] = {}
+    """Per account: location and residual factor [kgCO2/kWh], the Factor records and the §2 fallbacks taken by
+    either role (bool, one column per :data:`FACTOR_FLAGS`): a province without a published factor takes its
+    regional grid's (``factor_area_fallback``), a year without one the latest earlier year's
+    (``factor_year_fallback``); a factor missing even so is an error."""
+    chosen: dict[tuple[str, str], FactorChoice] = {}
     locs, ress, fallback = [], [], []
     for c in codes:
         picked = []
         for role in (profile.location, profile.residual):
             area = regions.province_code(inp.enterprises[c].region_code) if role.area == "province" else role.area
             if (role.kind, area) not in chosen:
-                chosen[(role.kind, area)] = profile.factor_table.select(role.kind, area, year)
+                chosen[(role.kind, area)] = profile.factor_table.choose(role.kind, area, year)
             picked.append(chosen[(role.kind, area)])
-        locs.append(picked[0][0])
-        ress.append(picked[1][0])
-        fallback.append(picked[0][1] or picked[1][1])
+        locs.append(picked[0].factor)
+        ress.append(picked[1].factor)
+        fallback.append((picked[0].area_fallback or picked[1].area_fallback,
+                         picked[0].year_fallback or picked[1].year_fallback))
     return (np.array([f.value_kg_per_kwh for f in locs]), np.array([f.value_kg_per_kwh for f in ress]), locs, ress,
-            np.array(fallback, dtype=bool))
+            np.array(fallback, dtype=bool).reshape(-1, len(FACTOR_FLAGS)))
 
 
 def _value(inp: YearInputs, codes: list[str], year: int) -> tuple[np.ndarray, np.ndarray]:
@@ -182,8 +209,9 @@ def evaluate_accounts(records: list[Account], profile: Profile) -> list[Account]
     grades, colours = evaluation.grade(score, profile.grades, profile.grade_else)
     for i, r in enumerate(records):
         group = bench.group[i]
-        r["benchmark"] = None if group is None else {"group": group, "size": int(bench.size[i]),
-                                                     "value": _none(bench.value[i])}
+        # §7b: no benchmark shown unless the intensity aspect is rated (a zero benchmark or a null intensity is not)
+        r["benchmark"] = None if group is None or np.isnan(k[i]) else {
+            "group": group, "size": int(bench.size[i]), "value": _none(bench.value[i])}
         r["k"] = _none(k[i])
         r["aspect_scores"] = {"intensity": _none(aspects[i, 0]), "reduction": _none(aspects[i, 1]),
                               "green": _none(aspects[i, 2])}
@@ -191,7 +219,8 @@ def evaluate_accounts(records: list[Account], profile: Profile) -> list[Account]
         r["grade"] = int(grades[i]) or None
         colour = colours[i]
         r["label"] = None if not grades[i] or colour is None else {
-            "grade": int(grades[i]), "colour": colour, "year": r["year"], "profile_id": profile.profile_id}
+            "grade": int(grades[i]), "colour": colour, "year": r["year"], "profile_id": profile.profile_id,
+            "flags": qualifying_flags(r["flags"])}
     return records
 
 
@@ -254,22 +283,26 @@ def _indicators(inp: YearInputs, en: _Energy, profile: Profile, cols: _Columns, 
     prev = _emissions(en, codes, year - 1, ef_loc, ef_res, profile, cols.grid_prev, cols.onsite_prev)
     _apply_market_method(profile, cols, cur, prev)
     v, revenue_basis = _value(inp, codes, year)
-    v_prev, _ = _value(inp, codes, year - 1)
+    v_prev, revenue_basis_prev = _value(inp, codes, year - 1)
     intensity = indicators.carbon_intensity(cur["emissions_t"], v)
-    intensity_prev = np.where(cols.has_prev, indicators.carbon_intensity(prev["emissions_t"], v_prev), np.nan)
+    # §5: Y−1 and Y on different bases (value added against revenue) are not compared: no intensity_prev, so
+    # neither reduction_t nor the reduction aspect (§7b), and the flag basis_changed
+    basis_changed = cols.has_prev & ~np.isnan(v) & ~np.isnan(v_prev) & (revenue_basis != revenue_basis_prev)
+    intensity_prev = np.where(cols.has_prev & ~basis_changed,
+                              indicators.carbon_intensity(prev["emissions_t"], v_prev), np.nan)
     reduction = indicators.carbon_reduction_t(intensity_prev, intensity, v)
     return {**cur, "value_10k_cny": v, "revenue_basis": revenue_basis, "intensity": intensity,
-            "intensity_prev": intensity_prev, "reduction_t": reduction}
+            "intensity_prev": intensity_prev, "reduction_t": reduction, "basis_changed": basis_changed}
 
 
 def _electricity_analysis(inp: YearInputs, en: _Energy, profile: Profile, cols: _Columns) -> dict[str, np.ndarray]:
     """Calculate stage, §6: alerts, changes, load factor, peak kW, operating rate and time-of-use shares."""
     codes = cols.codes
+    # Y−2: the monthly totals read_year loads (the months a run carried into Y can start in), for sustained_decline
     alerts = electricity.credit_alerts(cols.grid_m, cols.grid_prev, sharp_drop_ratio=profile.sharp_drop_ratio,
-                                       sustained_decline_months=profile.sustained_decline_months)
-    has_prev_grid = ~np.all(np.isnan(cols.grid_prev), axis=1)
-    yoy = np.where(has_prev_grid, electricity.year_on_year_change(cols.calc["kwh_grid"],
-                                                                  np.nansum(cols.grid_prev, axis=1)), np.nan)
+                                       sustained_decline_months=profile.sustained_decline_months,
+                                       kwh_monthly_two_years_before=en.monthly_grid(codes, inp.year - 2))
+    yoy, yoy_months = electricity.year_on_year_comparable(cols.grid_m, cols.grid_prev)
     stats = inp.aggregates["ent_stats"].to_pydict()
     stat = {c: (k, p, n) for c, k, p, n in zip(stats["credit_code"], stats["kwh"], stats["peak_q"], stats["n"],
                                                strict=True)}
@@ -282,7 +315,8 @@ def _electricity_analysis(inp: YearInputs, en: _Energy, profile: Profile, cols: 
                                                    quantile=profile.operating_day_quantile) for c in codes])
     tou, tou_monthly = _time_of_use(inp, en, codes)
     return {**{f"alert:{code}": alerts[code] for code in electricity.ALERT_CODES},
-            "year_on_year": yoy, "month_on_month": electricity.month_on_month_change(cols.grid_m, cols.grid_prev),
+            "year_on_year": yoy, "year_on_year_months": yoy_months,
+            "month_on_month": electricity.month_on_month_change(cols.grid_m, cols.grid_prev),
             "load_factor": electricity.load_factor(lf_in[:, 0], lf_in[:, 2], lf_in[:, 1]),
             "peak_kw": electricity.peak_kw(lf_in[:, 1]), "operating_rate": op_rate,
             "time_of_use": tou, "time_of_use_monthly": tou_monthly}
@@ -452,15 +486,15 @@ class _GreenInstruments:
 
 
 def _flags(inp: YearInputs, en: _Energy, cols: _Columns, i: int) -> list[str]:
-    flags = []
-    if cols.calc["factor_fallback"][i]:
-        flags.append("factor_year_fallback")
+    flags = [name for name, taken in zip(FACTOR_FLAGS, cols.calc["factor_fallback"][i], strict=True) if taken]
     if cols.calc["revenue_basis"][i]:
         flags.append("intensity_basis_revenue")
     if (cols.codes[i], inp.year) in en.mismatch:
         flags.append("meter_mismatch")
     if np.count_nonzero(~np.isnan(cols.grid_m[i])) < 12:
         flags.append("partial_year")
+    if cols.calc["basis_changed"][i]:
+        flags.append("basis_changed")
     return flags
 
 
@@ -477,6 +511,7 @@ def _electricity_record(cols: _Columns, i: int) -> Electricity:
         "monthly_kwh_prev_year": [_none(x) for x in cols.grid_prev[i]],
         "month_on_month": [_none(x) for x in calc["month_on_month"][i]],
         "year_on_year": _none(calc["year_on_year"][i]),
+        "year_on_year_months": int(calc["year_on_year_months"][i]),
         "load_factor": _none(calc["load_factor"][i]),
         "peak_kw": _none(calc["peak_kw"][i]),
         "operating_rate": _none(calc["operating_rate"][i]),
@@ -531,7 +566,7 @@ def _assemble(inp: YearInputs, en: _Energy, profile: Profile, cols: _Columns, i:
 
 def _factor_used(f: Factor) -> FactorUsed:
     return {"year": f.year, "area": f.area, "kind": f.kind, "value_kg_per_kwh": f.value_kg_per_kwh,
-            "source": f.source}
+            "source": f.source, "announcement_no": f.announcement_no}
 
 
 def _num(x: np.floating | float) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import calendar
 import datetime as dt
 import hashlib
 from collections import defaultdict
@@ -13,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import sqlalchemy as sa
 
-from dianta.calc.electricity import time_of_use_period
+from dianta.calc.electricity import DECLINE_CARRY_FROM_MONTH, time_of_use_period
 from dianta.calc.instruments import in_market_boundary, retired_within_validity
 from dianta.engine.base import Engine, Input, ParquetInput
 from dianta.engine.queries import year_script
@@ -62,6 +63,13 @@ class MeterPeriods:
             return p[i][2]
         return None
 
+    def month_holder(self, meter_id: str, month: str) -> str | None:
+        """The enterprise a monthly total of ``month`` (YYYY-MM) belongs to (METHODOLOGY.md §3): the one holding
+        the meter on the month's first day, else the one holding it on its last day; None when neither."""
+        first = dt.date.fromisoformat(f"{month}-01")
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        return self.holder(meter_id, first.isoformat()) or self.holder(meter_id, last.isoformat())
+
     def held_during(self, start: str, end: str) -> dict[str, set[str]]:
         """enterprise -> meters it holds at some time in ``[start, end]``."""
         out: dict[str, set[str]] = defaultdict(set)
@@ -109,7 +117,8 @@ class Certificate(NamedTuple):
 
 @dataclass(slots=True)
 class YearInputs:
-    """Ledger rows of years Y−1 and Y, and the engine's aggregates of the lake."""
+    """Ledger rows of years Y−1 and Y (and the monthly totals of Y−2's last months, §6), and the engine's
+    aggregates of the lake."""
 
     year: int
     enterprises: dict[str, Enterprise]
@@ -167,8 +176,14 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
         wanted = {r[0] for r in meter_rows if r[1] in only}
         meter_rows = [r for r in meter_rows if r[0] in wanted]
     c = d["consumption_monthly"].c
+    # §6: a run of declining months may begin in Y−1, its November and December compared with Y−2's: the
+    # monthly totals of those months of Y−2 too. Interval data of Y−2 is not read (the engine aggregates Y−1 and
+    # Y): a Y−2 month without a monthly total is missing, and a meter whose Y−2 month has only readings leaves
+    # that month's sum short, which can only hide a decline of Y−1, never invent one
+    carried = months_of(year - 2)[DECLINE_CARRY_FROM_MONTH - 1:]
     monthly = [tuple(r) for r in con.execute(
-        sa.select(c.meter_id, c.month, c.kwh, c.kwh_peak, c.kwh_flat, c.kwh_valley).where(c.month.in_(months)))]
+        sa.select(c.meter_id, c.month, c.kwh, c.kwh_peak, c.kwh_flat, c.kwh_valley)
+        .where(c.month.in_(carried + months)))]
     o = d["onsite_generation"].c
     onsite = {(r[0], r[1]): r[2] for r in con.execute(
         sa.select(o.credit_code, o.month, o.kwh_self_consumed).where(o.month.in_(months)))}

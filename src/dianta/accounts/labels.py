@@ -32,9 +32,12 @@ CODE_PATTERN = r"^[A-Za-z2-7]{4}(-?[A-Za-z2-7]{4}){3}$"
 
 
 def label_code(secret: str, *, credit_code: str, year: int, profile_id: str, grade: int, colour: str,
-               score: float) -> str:
-    """``XXXX-XXXX-XXXX-XXXX``: 80 bits of HMAC-SHA256 over the label's statement, in RFC 4648 base32."""
-    statement = f"{credit_code}|{year}|{profile_id}|{grade}|{colour}|{score:.6f}".encode()
+               score: float, flags: Sequence[str] = ()) -> str:
+    """``XXXX-XXXX-XXXX-XXXX``: 80 bits of HMAC-SHA256 over the label's statement, in RFC 4648 base32. The
+    statement holds the flags that qualify the grade when there are any (a label without them keeps the code
+    it had before flags were stated), so a change of those flags is a new label."""
+    statement = (f"{credit_code}|{year}|{profile_id}|{grade}|{colour}|{score:.6f}"
+                 + (f"|{','.join(flags)}" if flags else "")).encode()
     digest = hmac.new(secret.encode(), statement, hashlib.sha256).digest()[:10]
     text = base64.b32encode(digest).decode()
     return "-".join(text[i:i + 4] for i in range(0, 16, 4))
@@ -63,7 +66,7 @@ def issue_labels(tx: sa.Connection, secret: str, records: Sequence[Account], run
         if label is None or score is None:
             continue
         code = label_code(secret, credit_code=r["credit_code"], year=label["year"], profile_id=label["profile_id"],
-                          grade=label["grade"], colour=label["colour"], score=score)
+                          grade=label["grade"], colour=label["colour"], score=score, flags=label.get("flags", []))
         label["verification_code"] = code
         values = {"credit_code": r["credit_code"], "year": label["year"], "profile_id": label["profile_id"],
                   "grade": label["grade"], "colour": label["colour"], "score": score}
@@ -73,7 +76,8 @@ def issue_labels(tx: sa.Connection, secret: str, records: Sequence[Account], run
 def verify_label(store: Store, code: str) -> dict[str, object]:
     """What the label with ``code`` states, who it belongs to and whether the published account still
     states it (``status``: ``valid`` or ``superseded``). A superseded label says only that: the account's
-    current grade is not public (anyone holding an old label could otherwise read it)."""
+    current grade is not public (anyone holding an old label could otherwise read it). ``flags``: the flags
+    that qualify the grade, as the valid label states them (null for a superseded one)."""
     code = normalise_code(code)
     lab, acc, ent = schema.labels, schema.accounts, schema.data_tables["enterprises"]
     with store.engine.connect() as con:
@@ -90,4 +94,5 @@ def verify_label(store: Store, code: str) -> dict[str, object]:
     valid = isinstance(now_label, dict) and now_label.get("verification_code") == code
     return {"code": code, "status": "valid" if valid else "superseded", "credit_code": row["credit_code"],
             "name": name, "year": row["year"], "profile_id": row["profile_id"], "grade": row["grade"],
-            "colour": row["colour"], "score": row["score"], "issued_at": row["issued_at"]}
+            "colour": row["colour"], "score": row["score"], "issued_at": row["issued_at"],
+            "flags": list(now_label.get("flags", [])) if valid and isinstance(now_label, dict) else None}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from dianta.accounts.inputs import MeterPeriods
 from dianta.accounts.record import Account
 from dianta.errors import NotFound
 from dianta.ledger import schema
@@ -75,18 +76,20 @@ def get_enterprise(store: Store, credit_code: str) -> dict[str, object]:
 
 
 def enterprise_monthly(store: Store, *, credit_code: str, year: int) -> list[dict[str, object]]:
-    """The enterprise's monthly meter data of a year, for the months it held each meter."""
+    """The enterprise's monthly meter data of a year: the monthly totals that belong to it (METHODOLOGY.md §3,
+    :meth:`MeterPeriods.month_holder`)."""
     met, mon = schema.data_tables["meters"], schema.data_tables["consumption_monthly"]
     with store.engine.connect() as con:
-        periods = con.execute(sa.select(met.c.meter_id, met.c.valid_from, met.c.valid_to)
-                              .where(met.c.credit_code == credit_code)).all()
-        out = []
-        for meter_id, start, end in periods:
-            rows = con.execute(sa.select(mon.c.meter_id, mon.c.month, mon.c.kwh, mon.c.kwh_peak, mon.c.kwh_flat,
-                                         mon.c.kwh_valley)
-                               .where(mon.c.meter_id == meter_id, mon.c.month.startswith(str(year)))
-                               .order_by(mon.c.month)).mappings().all()
-            out += [dict(r) for r in rows if (start or "0001") <= f"{r['month']}-01" <= (end or "9999")]
+        held = sa.select(met.c.meter_id).where(met.c.credit_code == credit_code)
+        periods = MeterPeriods()
+        for r in con.execute(sa.select(met.c.meter_id, met.c.credit_code, met.c.valid_from, met.c.valid_to)
+                             .where(met.c.meter_id.in_(held))):
+            periods.add(*r)
+        periods.finish()
+        rows = con.execute(sa.select(mon.c.meter_id, mon.c.month, mon.c.kwh, mon.c.kwh_peak, mon.c.kwh_flat,
+                                     mon.c.kwh_valley)
+                           .where(mon.c.meter_id.in_(held), mon.c.month.startswith(str(year)))).mappings().all()
+    out = [dict(r) for r in rows if periods.month_holder(str(r["meter_id"]), str(r["month"])) == credit_code]
     return sorted(out, key=lambda r: (str(r["month"]), str(r["meter_id"])))
 
 

@@ -31,6 +31,7 @@ class Label(TypedDict):
     colour: str
     year: int
     profile_id: str
+    flags: NotRequired[list[str]]  # the account's flags that qualify the grade (glossary.QUALIFYING_FLAGS)
     verification_code: NotRequired[str | None]  # set when the account is published (accounts/labels.py)
 
 
@@ -45,6 +46,7 @@ class FactorUsed(TypedDict):
     kind: str
     value_kg_per_kwh: float
     source: NotRequired[str | None]
+    announcement_no: NotRequired[str | None]  # the announcement's number (公告2025年第47号); None where not read
 
 
 class Factors(TypedDict):
@@ -63,6 +65,7 @@ class Electricity(TypedDict):
     monthly_kwh_prev_year: list[float | None]
     month_on_month: list[float | None]
     year_on_year: float | None
+    year_on_year_months: int
     load_factor: float | None
     peak_kw: float | None
     operating_rate: float | None
@@ -160,10 +163,11 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "market_method", "market_boundary",
     "benchmark.group", "benchmark.size", "benchmark.value", "k",
     "aspect_scores.intensity", "aspect_scores.reduction", "aspect_scores.green", "score", "grade",
-    "label.grade", "label.colour", "label.year", "label.profile_id", "alerts", "profile_id",
+    "label.grade", "label.colour", "label.year", "label.profile_id", "label.flags", "alerts", "profile_id",
     *(f"factors.{role}.{key}" for role in ("location", "residual") for key in ("year", "area", "kind",
                                                                                "value_kg_per_kwh")),
     "flags", "electricity.load_factor", "electricity.operating_rate", "electricity.year_on_year",
+    "electricity.year_on_year_months",
     "run_id", "inputs_fingerprint",
 )
 

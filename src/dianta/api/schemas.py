@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from dianta.accounts import record
 from dianta.accounts.record import Account, nested_records
 from dianta.api.redact import redact_paths
-from dianta.glossary import OUTPUTS, Quantity
+from dianta.glossary import FACTOR_COLUMNS, OUTPUTS, Quantity
 
 Role = Literal["operator", "bank", "enterprise", "regulator"]
 Scope = Literal["summary", "full", "reports"]
@@ -406,6 +406,8 @@ class LabelVerificationPublic(BaseModel):
     colour: str
     score: float
     issued_at: str
+    flags: list[str] | None = Field(default=None, description="the flags that qualify the grade, as the valid "
+                                    "label states them (METHODOLOGY.md §7b); null for a superseded label")
 
 
 class AdvicePublic(BaseModel):
@@ -434,6 +436,8 @@ class PortfolioEnterprise(BaseModel):
     industry_code: str
     region_code: str
     grade: int | None
+    flags: list[str] = Field(default_factory=list, description="the account's flags that qualify its grade "
+                             "(METHODOLOGY.md §7b), shown with it")
     score: float | None
     emissions_t: float | None
     intensity: float | None
@@ -518,6 +522,8 @@ class QuotePublic(BaseModel):
     final_rate_pct: float
     eligible: bool
     reasons: list[str]
+    flags: list[str] = Field(default_factory=list, description="the account's flags that qualify its grade "
+                             "(METHODOLOGY.md §7b), shown with it")
 
 
 class PricingCreate(BaseModel):
@@ -609,3 +615,26 @@ class AlertEventPublic(BaseModel):
     month: str
     first_seen_at: str
     seen_on: str
+
+
+def _factor_column(name: str) -> str:
+    q = FACTOR_COLUMNS[name]
+    return f"{q.zh} / {q.en}: {q.description}"
+
+
+class FactorPublic(BaseModel):
+    """An emission factor of the table a methodology profile uses, with its announcement (METHODOLOGY.md §2); the
+    fields and their order are those of `dianta factors --format json` (glossary.FACTOR_COLUMNS)."""
+
+    year: int = Field(description=_factor_column("year"))
+    kind: Literal["average", "excl_market_nonfossil", "fossil_only", "footprint"] = Field(
+        description=_factor_column("kind"))
+    area: str = Field(description=_factor_column("area"))
+    technology: str | None = Field(description=_factor_column("technology"))
+    value_kg_per_kwh: float = Field(description=_factor_column("value_kg_per_kwh"))
+    unit: Literal["kgCO2/kWh", "kgCO2e/kWh"] = Field(description=_factor_column("unit"))
+    announcement: str | None = Field(description=_factor_column("announcement"))
+    announcement_no: str | None = Field(description=_factor_column("announcement_no"))
+    published_on: str | None = Field(description=_factor_column("published_on"))
+    source: str = Field(description=_factor_column("source"))
+    status: Literal["confirmed", "single-source"] | None = Field(description=_factor_column("status"))

@@ -15,6 +15,10 @@ B = NDArray[np.bool_]
 #: Alert codes of §6, in the order they are reported.
 ALERT_CODES = ("sharp_drop", "sustained_decline", "stoppage")
 
+#: §6: a run of declining months may begin in the previous year from this month on: "November and December of
+#: Y−1 against Y−2 count towards January and February of Y" (so year Y's alerts read Y−2's months from it).
+DECLINE_CARRY_FROM_MONTH = 11
+
 
 def year_on_year_change(kwh: ArrayLike, kwh_prev_year: ArrayLike) -> F:
     """Year-on-year change ``kwh / kwh_prev_year − 1`` [fraction]; NaN when the earlier value is missing or 0."""
@@ -22,6 +26,26 @@ def year_on_year_change(kwh: ArrayLike, kwh_prev_year: ArrayLike) -> F:
     b = np.asarray(kwh_prev_year, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where((b == 0) | np.isnan(b), np.nan, a / np.where(b == 0, 1.0, b) - 1.0)
+
+
+def year_on_year_comparable(kwh_monthly: ArrayLike, kwh_monthly_prev_year: ArrayLike) -> tuple[F, NDArray[np.int64]]:
+    """Year-on-year change of the year's grid electricity over comparable months only (METHODOLOGY.md §6).
+
+    Parameters
+    ----------
+    kwh_monthly, kwh_monthly_prev_year : [kWh] ``(n, 12)`` grid kWh of year Y and Y−1, NaN when missing.
+
+    Returns
+    -------
+    ``(change, months)``: ``Σ kwh / Σ kwh_prev_year − 1`` [fraction] summed over the months with data in both
+    years (NaN when there is none or the earlier sum is 0), and how many such months there are [count].
+    """
+    cur = np.asarray(kwh_monthly, dtype=float)
+    prev = np.asarray(kwh_monthly_prev_year, dtype=float)
+    both = ~np.isnan(cur) & ~np.isnan(prev)
+    # no comparable month: both sums are 0, and a zero earlier sum gives NaN
+    change = year_on_year_change(np.where(both, cur, 0.0).sum(axis=-1), np.where(both, prev, 0.0).sum(axis=-1))
+    return change, both.sum(axis=-1).astype(np.int64)
 
 
 def month_on_month_change(kwh_monthly: ArrayLike, kwh_monthly_prev_year: ArrayLike) -> F:
@@ -33,15 +57,19 @@ def month_on_month_change(kwh_monthly: ArrayLike, kwh_monthly_prev_year: ArrayLi
 
 
 def credit_alerts(kwh_monthly: ArrayLike, kwh_monthly_prev_year: ArrayLike, *, sharp_drop_ratio: float,
-                  sustained_decline_months: int) -> dict[str, B]:
+                  sustained_decline_months: int, kwh_monthly_two_years_before: ArrayLike | None = None
+                  ) -> dict[str, B]:
     """Credit-risk alerts per enterprise and month of the year (METHODOLOGY.md §6).
 
     Parameters
     ----------
     kwh_monthly, kwh_monthly_prev_year : [kWh] ``(n, 12)`` grid kWh of year Y and Y−1, NaN when missing.
     sharp_drop_ratio : [fraction] ``sharp_drop`` when a month is below ratio × the same month last year (0.5).
-    sustained_decline_months : ``sustained_decline`` in the month that completes a run of this many
-        consecutive months of year Y each below the same month last year (3).
+    sustained_decline_months : ``sustained_decline`` in a month of year Y that completes a run of this many
+        consecutive months each below the same month a year earlier (3).
+    kwh_monthly_two_years_before : [kWh] ``(n, 12)`` grid kWh of year Y−2 (NaN when missing; None: none): a run
+        may begin in year Y−1, its months compared with Y−2 (November and December of Y−1 count towards
+        January and February of Y).
 
     Returns
     -------
@@ -49,15 +77,19 @@ def credit_alerts(kwh_monthly: ArrayLike, kwh_monthly_prev_year: ArrayLike, *, s
     """
     cur = np.asarray(kwh_monthly, dtype=float)
     prev = np.asarray(kwh_monthly_prev_year, dtype=float)
+    prev2 = np.full(prev.shape, np.nan) if kwh_monthly_two_years_before is None else np.asarray(
+        kwh_monthly_two_years_before, dtype=float)
     with np.errstate(invalid="ignore"):
         sharp = cur < sharp_drop_ratio * prev
-        below = cur < prev
-    run = np.zeros(cur.shape, dtype=int)
-    for m in range(cur.shape[-1]):
+        # Y−1 against Y−2, then Y against Y−1: 24 consecutive months (NaN compares False: a missing month
+        # ends a run)
+        below = np.concatenate([prev < prev2, cur < prev], axis=-1)
+    run = np.zeros(below.shape, dtype=int)
+    for m in range(below.shape[-1]):
         run[..., m] = np.where(below[..., m], (run[..., m - 1] if m else 0) + 1, 0)
     return {
         "sharp_drop": sharp,
-        "sustained_decline": run >= sustained_decline_months,
+        "sustained_decline": run[..., 12:] >= sustained_decline_months,
         "stoppage": cur == 0,
     }
 

@@ -2,8 +2,9 @@
 
 One module per kind of work, each with its commands at module level: :mod:`.data` (ingest, compute, status,
 history, export, quarantine), :mod:`.store` (backup, restore, lake), :mod:`.serve`, :mod:`.demo`,
-:mod:`.admin` (admin, audit), :mod:`.reports` and :mod:`.finance`. Every command that uses the store opens it
-with :func:`dianta.cli._runner.store_session`, which closes it and turns errors into messages and exit statuses.
+:mod:`.admin` (admin, audit), :mod:`.reports`, :mod:`.finance` and :mod:`.reference` (factors). Every command that
+uses the store opens it with :func:`dianta.cli._runner.store_session`, which closes it and turns errors into
+messages and exit statuses.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from dianta.cli import admin, data, demo, finance, reports, serve, store
+from dianta.cli import admin, data, demo, finance, reference, reports, serve, store
 from dianta.cli._runner import Commands, set_store_options
 
 app = typer.Typer(cls=Commands, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -30,7 +31,7 @@ def main(db: Annotated[str | None, typer.Option("--db", help="store folder (crea
 
 # the commands (their modules' command-only apps are merged into the root), then the groups, in the order of
 # `dianta --help`
-for commands in (reports.app, finance.app, data.app, store.app, serve.app, demo.app):
+for commands in (reports.app, finance.app, data.app, reference.app, store.app, serve.app, demo.app):
     app.add_typer(commands)
 app.add_typer(data.export_app, name="export")
 app.add_typer(data.quarantine_app, name="quarantine")

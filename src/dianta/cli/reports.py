@@ -72,6 +72,12 @@ def verify_label_command(code: Annotated[str, typer.Argument(help="the verificat
     console.print(f"[bold {colour}]{result['status']}[/]: {result['name']} ({result['credit_code']}), "
                   f"{result['year']}, grade {result['grade']} ({result['colour']}), profile "
                   f"{result['profile_id']}, issued {result['issued_at']}")
+    flags = result["flags"]
+    if isinstance(flags, list) and flags:  # the flags that qualify the grade (METHODOLOGY.md §7b), as on the label
+        from dianta.glossary import FLAGS
+
+        console.print("qualified by 限定: " + "; ".join(f"{FLAGS[f].zh} / {FLAGS[f].en}" if f in FLAGS else str(f)
+                                                         for f in flags))
     if result["status"] != "valid":
         console.print(f"the published account of {result['year']} has changed since this label was issued; "
                       "the label is out of date")

@@ -4,7 +4,9 @@
 (electrolytic aluminium, ferroalloy, potash, polysilicon, data centres ...) in one batch folder per year,
 with deliberate patterns that the platform must catch: a stoppage month, sharp drops, sustained declines,
 one meter-month whose 15-minute sum disagrees with its monthly total, a gap in 15-minute data, meters that
-move between enterprises, enterprises opened or closed during the period, green shares above 80 %.
+move between enterprises, enterprises opened or closed during the period, green shares above 80 %, green
+instruments traced to plants in Qinghai, elsewhere in the northwest grid (Gansu, Xinjiang) and outside it
+(Sichuan), and a few trade months not backed by their bundled certificates (证电合一).
 ``build_demo_province`` does the same and also says where those patterns are.
 ``write_interval_benchmark`` writes one large batch of 15-minute data for benchmarks.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import calendar
 import csv
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,12 +147,59 @@ _HYDRO_MONTHLY = np.array([0.55, 0.5, 0.6, 0.8, 1.0, 1.3, 1.5, 1.5, 1.3, 1.0, 0.
 _TECH_SEASON = {"solar": _SOLAR_KWH_PER_KW / _SOLAR_KWH_PER_KW.mean(),
                 "wind": _WIND_KWH_PER_KW / _WIND_KWH_PER_KW.mean(),
                 "hydro": _HYDRO_MONTHLY / _HYDRO_MONTHLY.mean()}
-_PLANT_PREFIX = {"solar": "QH-PV", "wind": "QH-WF", "hydro": "QH-HY"}
+
+
+@dataclass(frozen=True)
+class _Plant:
+    """A green-power plant the demo's trades and certificates name (GREEN-POWER.md §9)."""
+
+    name: str
+    technology: str  # glossary TECHNOLOGIES_PLANT
+    region_code: str  # GB/T 2260, where it generates
+    capacity_mw: float
+    commissioned_on: str
+    sequence: int  # its number among the projects filed in that place and year
+
+    @property
+    def trade_technology(self) -> str:
+        """The technology a trade or certificate of it states (glossary TECHNOLOGIES_GREEN: solar thermal is solar)."""
+        return "solar" if self.technology == "solar_thermal" else self.technology
+
+    @property
+    def filing_code(self) -> str:
+        """Its plant_id: a made-up national filing code (建档立卡编码) of 17 characters in the confirmed order of
+        reference/codes/green-certificate-numbering.toml (project type, energy type, technology type, approval
+        year, address, sequence, check character); the widths and the check character are the demo's own."""
+        energy, kind = {"solar": ("1", "1"), "solar_thermal": ("1", "2"), "wind": ("2", "1"),
+                        "hydro": ("3", "1")}[self.technology]
+        body = f"1{energy}{kind}{int(self.commissioned_on[:4]) - 1}{self.region_code}{self.sequence:03d}"
+        return body + str(sum((i % 7 + 1) * int(ch) for i, ch in enumerate(body)) % 10)
+
+
+# Qinghai's big solar, solar-thermal, wind and hydro plants, some in Gansu and Xinjiang (the same northwest
+# regional grid) and one in Sichuan (the southwest grid): under a province or regional-grid market boundary the
+# instruments of the plants outside are reported as outside (kwh_outside_boundary).
+_PLANTS: tuple[_Plant, ...] = (
+    _Plant("格尔木东出口光伏电站", "solar", "632801", 500, "2019-12-20", 12),
+    _Plant("共和塔拉滩光伏电站", "solar", "632521", 1000, "2018-06-30", 3),
+    _Plant("德令哈塔式光热电站", "solar_thermal", "632802", 50, "2018-12-30", 1),
+    _Plant("茫崖风电场", "wind", "632803", 400, "2020-11-30", 7),
+    _Plant("共和切吉风电场", "wind", "632521", 200, "2021-06-30", 21),
+    _Plant("龙羊峡水电站", "hydro", "632521", 1280, "1989-06-04", 1),
+    _Plant("李家峡水电站", "hydro", "632322", 2000, "1997-02-18", 2),
+    _Plant("酒泉瓜州风电场", "wind", "620900", 300, "2015-10-30", 44),
+    _Plant("敦煌光伏电站", "solar", "620982", 200, "2017-06-28", 9),
+    _Plant("哈密东南部风电场", "wind", "650500", 400, "2016-12-26", 15),
+    _Plant("雅砻江两河口水电站", "hydro", "513400", 3000, "2021-09-29", 2),
+)
+# the plant of each of the ten contracts (_N_CONTRACTS): the first three, which carry the champions' big shares,
+# in Qinghai; then Gansu, Xinjiang, Sichuan, and Qinghai again
+_CONTRACT_PLANTS = (0, 3, 5, 8, 9, 10, 2, 7, 6, 1)
 
 _RAMP_UP = np.array([0.35, 0.65, 0.9])  # first months of a newly opened plant
 # (trade share, certificate share) of annual grid kWh for the enterprises with big green shares
 _CHAMPION_TARGETS = ((0.75, 0.35), (0.70, 0.15), (0.65, 0.20), (0.55, 0.10), (0.45, 0.0), (0.30, 0.25))
-_N_CONTRACTS = 10
+_N_CONTRACTS = len(_CONTRACT_PLANTS)
 _BANKS = tuple(f"BANK-QH-{i:03d}" for i in range(1, 5))
 _GAP_READINGS = 16  # four hours of 15-minute readings
 #: the smallest demo province (see :func:`check_size`)
@@ -515,6 +565,8 @@ class DemoProvince:
     interval_gap: tuple[str, str, int] | None  # (meter_id, first missing ts, number of readings missing)
     moved_meters: tuple[tuple[str, str, str, str], ...]  # (meter_id, from credit code, to credit code, on)
     green_champions: tuple[str, ...]  # green trades and certificates near or above their grid kWh
+    unbacked_trades: tuple[tuple[str, str, str], ...]  # (credit code, month, plant_id or ""): bundled 30–60 %
+    plants_outside: dict[str, str]  # plant_id -> region code of the plants outside Qinghai
     opened_mid_period: tuple[str, ...]
     closed: tuple[str, ...]
 
@@ -758,11 +810,10 @@ def _add_green_trades(rng: np.random.Generator, batch: _Batch, years: Sequence[i
     consumption. Hourly profiles for contracts with an interval buyer, in the interval years, sum to the
     contract's monthly settled total."""
     n_months = ent_kwh.shape[1]
-    technologies = ("solar", "wind", "hydro")
     regulars = [e for e in roles.quiet if e not in roles.champions]
     specs = []
     for k in range(_N_CONTRACTS):
-        technology = technologies[k % 3]
+        technology = _PLANTS[_CONTRACT_PLANTS[k]].trade_technology  # solar, wind, hydro in turn
         if k < 3:
             months = range(n_months)
             buyers = [(e, _CHAMPION_TARGETS[i][0]) for i, e in enumerate(roles.champions) if i % 3 == k]
@@ -773,7 +824,9 @@ def _add_green_trades(rng: np.random.Generator, batch: _Batch, years: Sequence[i
             buyers, n_more = [], int(rng.integers(1, 5))
         chosen = rng.choice(regulars, size=min(n_more, len(regulars)), replace=False)
         buyers += [(int(e), float(rng.uniform(0.05, 0.3))) for e in chosen]
-        plant = f"{_PLANT_PREFIX[technology]}-{int(rng.integers(1, 400)):04d}" if rng.random() < 0.8 else ""
+        # 4 in 5 contracts name their plant (drawn as before plants were named: the demo's other figures stay)
+        named = rng.random() < 0.8 and rng.integers(1, 400) > 0
+        plant = _PLANTS[_CONTRACT_PLANTS[k]].filing_code if named else ""
         specs.append((months, technology, plant, buyers))
     specs.sort(key=lambda s: s[0].start)
     trades: list[_Trade] = []
@@ -805,26 +858,60 @@ def _add_green_trades(rng: np.random.Generator, batch: _Batch, years: Sequence[i
     return trades
 
 
-def _add_certificates(rng: np.random.Generator, batch: _Batch, years: Sequence[int], ents: _Enterprises,
-                      roles: _Roles, ent_kwh: FloatArray, ent_has: BoolArray, trades: Sequence[_Trade]) -> None:
-    """Green certificates, in the folder of their vintage year: the champions' big batches (1,000 MWh a
-    row), single 1-MWh certificates of a few other enterprises, and a few certificates bundled with trades."""
-    next_id = int(rng.integers(10**11, 3 * 10**11))
+def _certificate_id(filing_code: str, month: str, serial: int, bundled: bool) -> str:
+    """A certificate number in the national numbering (32 characters): the plant's filing code, then 15 characters
+    of electricity information in the confirmed order (production date, certificate sequence, electricity class,
+    trade class); their widths here (YYYYMM, 7 digits, 1, 1) are the demo's own, not a confirmed layout."""
+    return f"{filing_code}{month.replace('-', '')}{serial % 10**7:07d}1{2 if bundled else 1}"
 
-    def certificate(e: int, t: int, mwh: int, technology: str, bundled: bool, plant: str) -> None:
-        nonlocal next_id
-        next_id += int(rng.integers(1, 40))
-        year = years[t // 12]
+
+def _add_plants(batch: _Batch, year: int) -> None:
+    for plant in _PLANTS:
+        batch.add(year, "plants", plant_id=plant.filing_code, name=plant.name, technology=plant.technology,
+                  region_code=plant.region_code, capacity_mw=_text(plant.capacity_mw, 1),
+                  commissioned_on=plant.commissioned_on)
+
+
+class _Certificates:
+    """Writes green certificates into the folder of their vintage year, retired within their validity (1–150 days
+    after the production month). ``green`` draws what plant names were added with (the plants of unbundled
+    certificates), so that ``rng`` draws what it drew before."""
+
+    def __init__(self, rng: np.random.Generator, green: np.random.Generator, batch: _Batch, years: Sequence[int],
+                 ents: _Enterprises) -> None:
+        self.rng, self.green, self.batch, self.years, self.ents = rng, green, batch, years, ents
+        self.next_id = int(rng.integers(10**11, 3 * 10**11))
+        self.plants = {t: [p for p in _PLANTS if p.trade_technology == t] for t in ("solar", "wind", "hydro")}
+
+    def add(self, e: int, t: int, mwh: int, technology: str, bundled: bool, plant: str, *, new: bool = False
+            ) -> None:
+        """One row; ``new``: a kind of row added with the plants, drawn from ``green``."""
+        rng = self.green if new else self.rng
+        self.next_id += int(rng.integers(1, 40))
+        year = self.years[t // 12]
+        month = f"{year}-{t % 12 + 1:02d}"
         retired = _month_end(year, t % 12 + 1) + dt.timedelta(days=int(rng.integers(1, 150)))
-        batch.add(year, "green_certificates", certificate_id=f"GEC{next_id:012d}", credit_code=ents.credit_code[e],
-                  vintage_month=f"{year}-{t % 12 + 1:02d}", mwh=str(mwh), technology=technology,
-                  retired_on=retired.isoformat(), bundled="true" if bundled else "false", plant_id=plant)
+        # a certificate whose plant the operator left out still carries one in its number
+        filing = plant or self._any_plant(technology)
+        self.batch.add(year, "green_certificates",
+                       certificate_id=_certificate_id(filing, month, self.next_id, bundled),
+                       credit_code=self.ents.credit_code[e], vintage_month=month, mwh=str(mwh), technology=technology,
+                       retired_on=retired.isoformat(), bundled="true" if bundled else "false", plant_id=plant)
 
-    def unbundled(e: int, t: int, mwh: int) -> None:
-        technology = ("solar", "wind", "hydro")[int(rng.integers(3))]
-        plant = f"{_PLANT_PREFIX[technology]}-{int(rng.integers(1, 400)):04d}" if rng.random() < 0.7 else ""
-        certificate(e, t, mwh, technology, False, plant)
+    def unbundled(self, e: int, t: int, mwh: int) -> None:
+        technology = ("solar", "wind", "hydro")[int(self.rng.integers(3))]
+        named = self.rng.random() < 0.7 and self.rng.integers(1, 400) > 0  # drawn as before plants were named
+        self.add(e, t, mwh, technology, False, self._any_plant(technology) if named else "")
 
+    def _any_plant(self, technology: str) -> str:
+        plants = self.plants[technology]
+        return plants[int(self.green.integers(len(plants)))].filing_code
+
+
+def _add_certificates(rng: np.random.Generator, certs: _Certificates, years: Sequence[int], ents: _Enterprises,
+                      roles: _Roles, ent_kwh: FloatArray, ent_has: BoolArray) -> None:
+    """Unbundled green certificates: the champions' big batches (1,000 MWh a row) and single 1-MWh certificates
+    of a few other enterprises."""
     for rank, e in enumerate(roles.champions):
         share = _CHAMPION_TARGETS[rank][1]
         for yi in range(len(years)):
@@ -832,7 +919,7 @@ def _add_certificates(rng: np.random.Generator, batch: _Batch, years: Sequence[i
             left = int(share * ent_kwh[e, 12 * yi:12 * yi + 12].sum() / 1000)
             while left > 0 and active.size:
                 mwh = min(left, 1000)
-                unbundled(e, int(rng.choice(active)), mwh)
+                certs.unbundled(e, int(rng.choice(active)), mwh)
                 left -= mwh
     buyers = [e for e in roles.quiet if e not in roles.champions]
     for e in rng.choice(buyers, size=min(len(buyers), _count(len(ents), 0.04)), replace=False):
@@ -840,11 +927,31 @@ def _add_certificates(rng: np.random.Generator, batch: _Batch, years: Sequence[i
             active = np.flatnonzero(ent_has[e, 12 * yi:12 * yi + 12]) + 12 * yi
             if active.size and rng.random() < 0.7:
                 for t in np.sort(rng.choice(active, size=int(rng.integers(5, 120)))):
-                    unbundled(int(e), int(t), 1)
+                    certs.unbundled(int(e), int(t), 1)
+
+
+def _add_bundled(rng: np.random.Generator, certs: _Certificates, years: Sequence[int], ents: _Enterprises,
+                 trades: Sequence[_Trade]) -> tuple[tuple[str, str, str], ...]:
+    """The certificates bundled with the trades (证电合一), one row per trade month (enterprise, month, plant):
+    every one backed in full (its settled kWh / 1,000 rounded up), except four backed at 30–60 % (the warning
+    trade_not_backed_by_certificates), returned as (credit code, month, plant_id)."""
+    settled: dict[tuple[int, int, str], float] = {}
+    technology: dict[tuple[int, int, str], str] = {}
+    for trade in trades:
+        group = (trade.enterprise, trade.month, trade.plant_id)
+        settled[group] = settled.get(group, 0.0) + trade.kwh
+        technology[group] = trade.technology
+    short: list[tuple[int, int, str]] = []
     for i in rng.choice(len(trades), size=min(4, len(trades)), replace=False):
-        trade = trades[i]
-        mwh = max(1, int(trade.kwh * rng.uniform(0.3, 0.6) / 1000))
-        certificate(trade.enterprise, trade.month, mwh, trade.technology, True, trade.plant_id)
+        group = (trades[i].enterprise, trades[i].month, trades[i].plant_id)
+        mwh = max(1, int(settled[group] * rng.uniform(0.3, 0.6) / 1000))
+        if group not in short:
+            short.append(group)
+            certs.add(group[0], group[1], mwh, technology[group], True, group[2])
+    for group, kwh in sorted(settled.items()):
+        if group not in short:
+            certs.add(group[0], group[1], math.ceil(kwh / 1000), technology[group], True, group[2], new=True)
+    return tuple((ents.credit_code[e], f"{years[t // 12]}-{t % 12 + 1:02d}", plant) for e, t, plant in short)
 
 
 def _add_economics(rng: np.random.Generator, batch: _Batch, years: Sequence[int], ents: _Enterprises,
@@ -976,7 +1083,10 @@ def build_demo_province(root: Path, *, n_enterprises: int = 500, years: tuple[in
     clocks = {y: _clock(y, 60) for y in years[-2:]}
     _add_onsite(rng, batch, years, ents, roles, ent_kwh, ent_has, clocks)
     trades = _add_green_trades(rng, batch, years, ents, roles, ent_kwh, clocks)
-    _add_certificates(rng, batch, years, ents, roles, ent_kwh, ent_has, trades)
+    _add_plants(batch, years[0])
+    certs = _Certificates(rng, np.random.default_rng([seed, 15]), batch, years, ents)
+    _add_certificates(rng, certs, years, ents, roles, ent_kwh, ent_has)
+    unbacked = _add_bundled(rng, certs, years, ents, trades)
     totals = _add_economics(rng, batch, years, ents, ent_kwh)
     _add_loans(rng, batch, years, ents, roles, totals)
     for y, folder in folders.items():
@@ -994,6 +1104,8 @@ def build_demo_province(root: Path, *, n_enterprises: int = 500, years: tuple[in
         sustained_decline=tuple(code[e] for e in roles.decline),
         meter_mismatch=mismatch, interval_gap=gap, moved_meters=tuple(moved),
         green_champions=tuple(code[e] for e in roles.champions),
+        unbacked_trades=unbacked,
+        plants_outside={p.filing_code: p.region_code for p in _PLANTS if not p.region_code.startswith("63")},
         opened_mid_period=tuple(code[e] for e in range(n_enterprises) if ents.opened_on[e].year >= years[0]),
         closed=tuple(code[e] for e in range(n_enterprises) if ents.closed_on[e] is not None))
 

@@ -12,6 +12,9 @@ valid_to_excl_ts), ``bounds`` (prev_start, y_start, y_end), ``tou`` (hour, perio
 :data:`YEAR_SCRIPT` matches hours of year Y; :data:`PREV_MATCHING` (appended by :func:`year_script` only under the
 hourly market-based method, GREEN-POWER.md §9b) matches the hours of Y−1 for indicator 3's recomputed Y−1
 (``trades`` and ``profiles`` then hold Y−1's rows too). Both are written once, from the same templates.
+
+A second script, :data:`STORAGE_SCRIPT`, gives a supplier's storage and green generation by hour
+(GREEN-POWER.md §9c); it runs on its own, for the storage owners only.
 """
 
 from __future__ import annotations
@@ -124,3 +127,32 @@ PREV_MATCHING: list[Statement] = [
 def year_script(prev_matching: bool) -> list[Statement]:
     """The year's script; with ``prev_matching``, Y−1's hourly matching too."""
     return [*YEAR_SCRIPT, *PREV_MATCHING] if prev_matching else YEAR_SCRIPT
+
+# GREEN-POWER.md §9c: a supplier's storage and its green generation, in hours of year Y. Inputs:
+# ``storage_interval`` (credit_code, ts, kwh_charged, kwh_discharged), ``onsite_interval`` (credit_code, ts, kwh:
+# the owner's green generation, DATA-REQUIREMENTS: onsite_generation_interval), ``bounds`` (as above). Output
+# ``storage_hour``: one row per storage owner and hour with anything charged, discharged or generated (hours
+# without a row are zero); the generation of enterprises without storage rows in the year is left out.
+STORAGE_SCRIPT: list[Statement] = [
+    Statement("charge_hour", """
+        SELECT s.credit_code, date_trunc('hour', s.ts) AS hour, sum(s.kwh_charged) AS kwh_charged,
+               sum(s.kwh_discharged) AS kwh_discharged
+        FROM storage_interval s CROSS JOIN bounds b WHERE s.ts >= b.y_start AND s.ts < b.y_end
+        GROUP BY s.credit_code, date_trunc('hour', s.ts)""", materialise=True),
+    Statement("storage_owners", """
+        SELECT DISTINCT credit_code FROM charge_hour""", materialise=True),
+    Statement("owner_generation_hour", """
+        SELECT o.credit_code, date_trunc('hour', o.ts) AS hour, sum(o.kwh) AS kwh
+        FROM onsite_interval o CROSS JOIN bounds b
+        WHERE o.ts >= b.y_start AND o.ts < b.y_end AND o.credit_code IN (SELECT credit_code FROM storage_owners)
+        GROUP BY o.credit_code, date_trunc('hour', o.ts)"""),
+    Statement("storage_hour", """
+        SELECT credit_code, hour, sum(kwh_generated) AS kwh_generated, sum(kwh_charged) AS kwh_charged,
+               sum(kwh_discharged) AS kwh_discharged FROM (
+            SELECT credit_code, hour, kwh AS kwh_generated, CAST(0 AS DOUBLE) AS kwh_charged,
+                   CAST(0 AS DOUBLE) AS kwh_discharged FROM owner_generation_hour
+            UNION ALL
+            SELECT credit_code, hour, CAST(0 AS DOUBLE) AS kwh_generated, kwh_charged, kwh_discharged
+            FROM charge_hour) u
+        GROUP BY credit_code, hour""", output=True),
+]

@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from dianta.calc import electricity, pricing
 from dianta.clock import now_iso, today_cst
 from dianta.errors import Conflict, NotFound, UsageError
+from dianta.glossary import FLAGS, qualifying_flags
 from dianta.ledger import schema
 from dianta.ledger.store import Store
 
@@ -174,6 +175,7 @@ class Quote:
     final_rate_pct: float
     eligible: bool
     reasons: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # the account's flags that qualify its grade (§7b)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -197,6 +199,7 @@ def quote(policy: Policy, account: Mapping[str, Any] | None, *, credit_code: str
     reasons: list[str] = [f"policy {policy.bank_id} v{policy.version} '{policy.name}' (in effect from "
                           f"{policy.effective_from})"]
     grade = account.get("grade") if account else None
+    flags = qualifying_flags(account.get("flags")) if account else []
     score = account.get("score") if account else None
     year = account.get("year") if account else None
     eligible = True
@@ -219,8 +222,9 @@ def quote(policy: Policy, account: Mapping[str, Any] | None, *, credit_code: str
     grade_bp = policy.grade_discount_bp.get(int(grade), 0.0) if eligible and grade else 0.0
     score_bp = 0.0
     if eligible:
+        qualified = f"; qualified by: {'; '.join(FLAGS[f].en for f in flags)}" if flags else ""
         reasons.append(f"grade {grade} ({account['label']['colour'] if account and account.get('label') else ''}, "  # type: ignore[index]
-                       f"account {year}) → {grade_bp:g} bp")
+                       f"account {year}{qualified}) → {grade_bp:g} bp")
         if policy.score_base is not None and score is not None:
             score_bp = max(float(score) - policy.score_base, 0.0) * policy.bp_per_point
             reasons.append(f"score {float(score):.1f} vs base {policy.score_base:g} × {policy.bp_per_point:g} bp a "
@@ -234,7 +238,8 @@ def quote(policy: Policy, account: Mapping[str, Any] | None, *, credit_code: str
     reasons.append(f"{base:g} % − {discount:g} bp = {final:g} %")
     return Quote(credit_code=credit_code, bank_id=policy.bank_id, policy_version=policy.version, on=on.isoformat(),
                  base_rate_pct=base, account_year=year, grade=grade, score=score, grade_bp=grade_bp,
-                 score_bp=score_bp, discount_bp=discount, final_rate_pct=final, eligible=eligible, reasons=reasons)
+                 score_bp=score_bp, discount_bp=discount, final_rate_pct=final, eligible=eligible, reasons=reasons,
+                 flags=flags)
 
 
 def make_quote(store: Store, *, bank_id: str, credit_code: str, base_rate_pct: float, on: dt.date | None = None,

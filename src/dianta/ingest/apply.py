@@ -9,6 +9,7 @@ files, staged as new files), :class:`_LedgerStage` in it (the ledger tables' row
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import shutil
@@ -23,6 +24,7 @@ import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 
+from dianta.calc.electricity import DECLINE_CARRY_FROM_MONTH
 from dianta.clock import now_iso
 from dianta.errors import Conflict, InputRefused, UsageError
 from dianta.findings import Finding
@@ -37,7 +39,7 @@ Progress = Callable[[str], None]
 #: findings kept with an applied batch (warnings, and the reasons of quarantined rows)
 MAX_KEPT_FINDINGS = 5000
 #: the ledger tables a batch's checks read from the store (keys, meter periods; marks follow meter holders)
-CHECKED_AGAINST = ("enterprises", "meters", "green_trades", "green_certificates")
+CHECKED_AGAINST = ("enterprises", "meters", "plants", "green_trades", "green_certificates")
 
 
 @dataclass(slots=True)
@@ -105,8 +107,16 @@ def snapshot(store: Store, sources: dict[str, SourceTable], view: sa.Connection 
         })
         contracts = table(sa.select(d["green_trades"].c.contract_id).distinct(), ["contract_id"], [pa.string()])
         c = d["green_certificates"].c
-        certs = table(sa.select(c.certificate_id, c.credit_code), ["certificate_id", "credit_code"],
-                      [pa.string(), pa.string()])
+        certs = table(sa.select(c.certificate_id, c.credit_code, c.vintage_month, c.mwh, c.bundled, c.plant_id),
+                      ["certificate_id", "credit_code", "vintage_month", "mwh", "bundled", "plant_id"],
+                      [pa.string(), pa.string(), pa.string(), pa.float64(), pa.bool_(), pa.string()])
+        plants = table(sa.select(d["plants"].c.plant_id), ["plant_id"], [pa.string()])
+        t = d["green_trades"].c
+        trade_query = sa.select(t.contract_id, t.credit_code, t.month, t.kwh, t.plant_id)
+        if "green_trades" not in sources and "green_certificates" not in sources:
+            trade_query = trade_query.where(sa.false())  # only bundled backing reads them
+        trades = table(trade_query, ["contract_id", "credit_code", "month", "kwh", "plant_id"],
+                       [pa.string(), pa.string(), pa.string(), pa.float64(), pa.string()])
         mc = d["consumption_monthly"].c
         monthly_query = sa.select(mc.meter_id, mc.month, mc.kwh)
         if "interval_readings" not in sources:
@@ -117,7 +127,7 @@ def snapshot(store: Store, sources: dict[str, SourceTable], view: sa.Connection 
             for path, first, last in store.active_spans("interval_readings", verify=False):  # checked when read
                 for month in span_months(first, last):
                     interval_files[month].append(str(path))
-    return StoreSnapshot(ent, meters, contracts, certs, monthly, dict(interval_files),
+    return StoreSnapshot(ent, meters, contracts, certs, monthly, plants, trades, dict(interval_files),
                          check_lake=lambda paths: integrity.check_paths(store, paths))
 
 
@@ -127,11 +137,11 @@ class _Marks:
     and the benchmark groups (division, year) an enterprise left. Written as recalculation marks in the batch's
     transaction (:meth:`write`)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, view: sa.Connection | None = None):
         self.con = con  # the checks' connection: all_meters, this batch's typed_ tables
+        self.view = view  # the ledger's snapshot the batch is checked against
         self.accounts: set[tuple[str, int]] = set()
         self.divisions: set[tuple[str, int]] = set()
-        self.plants: set[str] = set()  # corrected plants: their instruments' enterprises, found in write()
 
     def years(self, code: str, year: int) -> None:
         self.accounts.update({(code, year), (code, year + 1)})
@@ -152,8 +162,7 @@ class _Marks:
             case "meters":
                 self.accounts.update({(str(old["credit_code"]), 0), (str(new["credit_code"]), 0)})
             case "consumption_monthly":
-                for code in self._holders(str(new["meter_id"]), f"{new['month']}-01"):
-                    self.years(code, int(str(new["month"])[:4]))
+                self._monthly_correction(str(new["meter_id"]), str(new["month"]))
             case "onsite_generation" | "green_trades":
                 self.years(str(new["credit_code"]), int(str(new["month"])[:4]))
             case "green_certificates":
@@ -161,8 +170,39 @@ class _Marks:
                     self.years(str(rec["credit_code"]), int(str(rec["vintage_month"])[:4]))
             case "economics":
                 self.years(str(new["credit_code"]), int(str(new["year"])))
-            case "plants":  # its province decides whether its instruments lie inside a market boundary (§9)
-                self.plants.add(str(new["plant_id"]))
+            case "plants":
+                for code, month in self._plant_users(str(new["plant_id"])):
+                    self.years(code, int(month[:4]))
+
+    def _monthly_correction(self, meter_id: str, month: str) -> None:
+        """A corrected monthly total: the holder of the month's first day, else of its last (§3); November and
+        December also feed year+2's decline alerts (§6)."""
+        first = dt.date.fromisoformat(f"{month}-01")
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        for code in self._holders(meter_id, first.isoformat()) or self._holders(meter_id, last.isoformat()):
+            self.years(code, first.year)
+            if first.month >= DECLINE_CARRY_FROM_MONTH:  # §6: year+2's alerts compare year+1 with it
+                self.accounts.add((code, first.year + 2))
+
+    def _plant_users(self, plant_id: str) -> set[tuple[str, str]]:
+        """(credit code, month) of the trades and certificates, stored or in this batch, that name a plant: a
+        corrected plant (its province, GREEN-POWER.md §9) changes what their instruments count for."""
+        d = schema.data_tables
+        t, c = d["green_trades"].c, d["green_certificates"].c
+        users: set[tuple[str, str]] = set()
+        if self.view is not None:
+            users.update((r[0], r[1]) for r in self.view.execute(
+                sa.select(t.credit_code, t.month).where(t.plant_id == plant_id).distinct()))
+            users.update((r[0], r[1]) for r in self.view.execute(
+                sa.select(c.credit_code, c.vintage_month).where(c.plant_id == plant_id).distinct()))
+        tables = {r[0] for r in self.con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
+        for name, month in (("green_trades", "month"), ("green_certificates", "vintage_month")):
+            if f"typed_{name}" in tables:
+                users.update((r[0], r[1]) for r in self.con.sql(
+                    f"SELECT DISTINCT credit_code, {month} FROM typed_{name} WHERE plant_id = ? AND credit_code IS "
+                    f"NOT NULL AND {month} IS NOT NULL AND _row NOT IN (SELECT _row FROM bad_{name})",
+                    params=[plant_id]).fetchall())
+        return users
 
     def lake_corrections(self, name: str, view: sa.Connection, sources: dict[str, SourceTable]) -> None:
         """The rows of lake table ``name`` corrected by the batch (DuckDB table ``changed``); ``view``: the
@@ -171,7 +211,7 @@ class _Marks:
             query = ("SELECT DISTINCT m.credit_code, year(c.ts) FROM changed c JOIN all_meters m ON m.meter_id = "
                      "c.meter_id AND coalesce(m.valid_from, DATE '0001-01-01') <= CAST(c.ts AS DATE) AND "
                      "coalesce(m.valid_to, DATE '9999-12-31') >= CAST(c.ts AS DATE)")
-        elif name == "onsite_generation_interval":
+        elif name in ("onsite_generation_interval", "storage_interval"):
             query = "SELECT DISTINCT credit_code, year(ts) FROM changed"
         else:  # green_trade_profiles: every enterprise the contract was settled to that year
             links = self._trade_links(view, with_batch="green_trades" in sources)
@@ -194,21 +234,8 @@ class _Marks:
                       "typed_green_trades WHERE _row NOT IN (SELECT _row FROM bad_green_trades)")
         return links
 
-    def _plant_instruments(self, tx: sa.Connection) -> None:
-        """The years of every enterprise with a green trade or certificate naming a corrected plant
-        (GREEN-POWER.md §9), as the batch's transaction sees them."""
-        if not self.plants:
-            return
-        t, g = schema.data_tables["green_trades"].c, schema.data_tables["green_certificates"].c
-        plants = sorted(self.plants)
-        for code, month in [*tx.execute(sa.select(t.credit_code, t.month).distinct().where(t.plant_id.in_(plants))),
-                            *tx.execute(sa.select(g.credit_code, g.vintage_month).distinct()
-                                        .where(g.plant_id.in_(plants)))]:
-            self.years(str(code), int(str(month)[:4]))
-
     def write(self, tx: sa.Connection, batch_id: int) -> int:
         """Record the marks for batch ``batch_id`` in its transaction; the number of accounts marked."""
-        self._plant_instruments(tx)
         if not self.accounts:
             return 0
         ent = schema.data_tables["enterprises"]
@@ -242,7 +269,7 @@ class _Batch:
     @classmethod
     def of(cls, store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, SourceTable],
            findings: list[Finding], view: sa.Connection) -> _Batch:
-        batch = cls(store, con, sources, view, _Marks(con))
+        batch = cls(store, con, sources, view, _Marks(con, view))
         for f in findings:
             if f.severity == "error" and f.row is not None:
                 batch.by_row[(f.table, f.row)].append(f)
@@ -273,8 +300,8 @@ class _Batch:
 @dataclass(slots=True)
 class _Incoming:
     """A lake table's valid rows in the batch (DuckDB ``table``, with ``month``) and how they compare with the
-    stored rows of their months (``old_rows``; ``changed``: corrected rows with ``old_kwh``): ``fresh``, the
-    relation of the new rows, and their number per month."""
+    stored rows of their months (``old_rows``; ``changed``: corrected rows with ``old_<column>`` for each value
+    column, e.g. ``old_kwh``): ``fresh``, the relation of the new rows, and their number per month."""
 
     table: str
     per_month: dict[str, int]
@@ -284,6 +311,11 @@ class _Incoming:
     @property
     def months(self) -> list[str]:
         return sorted(self.per_month)
+
+
+def _values(spec: TableSpec) -> list[str]:
+    """The value columns of a lake table (those outside its key): ``kwh``; ``kwh_charged``, ``kwh_discharged``."""
+    return [c for c in spec.column_names if c not in spec.key]
 
 
 class _LakeStage:
@@ -345,8 +377,10 @@ class _LakeStage:
             self.con.sql(f"SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM read_parquet($files) "
                          f"WHERE strftime(ts, '%Y-%m') IN (SELECT unnest($months))",
                          params={"files": [str(f) for f in old_files], "months": months}).create("old_rows")
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT i.*, o.kwh AS old_kwh "
-                             f"FROM {inc.table} i JOIN old_rows o ON {join} WHERE i.kwh IS DISTINCT FROM o.kwh")
+            old = ", ".join(f"o.{q(v)} AS {q('old_' + v)}" for v in _values(spec))
+            differs = " OR ".join(f"i.{q(v)} IS DISTINCT FROM o.{q(v)}" for v in _values(spec))
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT i.*, {old} "
+                             f"FROM {inc.table} i JOIN old_rows o ON {join} WHERE {differs}")
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT i.* FROM {inc.table} i "
                              f"WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE {join})")
             counts.corrected = self.con.sql("SELECT count(*) FROM changed").fetchall()[0][0]
@@ -356,8 +390,8 @@ class _LakeStage:
         else:  # nothing stored for these months: every row is new (no copy, no anti-join)
             rows = f"SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM typed_{name}"
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE old_rows AS {rows} WHERE false")
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT *, kwh AS old_kwh FROM ({rows}) "
-                             f"WHERE false")
+            old = ", ".join(f"{q(v)} AS {q('old_' + v)}" for v in _values(spec))
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT *, {old} FROM ({rows}) WHERE false")
             counts.new = n_inc
             inc.fresh_per_month = inc.per_month
             inc.fresh = inc.table
@@ -400,7 +434,8 @@ class _LakeStage:
         """The corrected rows with their old values, as a lake file the batch's history row refers to."""
         name = spec.name
         order = ", ".join(q(k) for k in (*[k for k in spec.key if k != "ts"], "ts"))
-        kept = self.files.stage(f"SELECT {cols}, old_kwh FROM changed ORDER BY {order}",
+        old = ", ".join(q("old_" + v) for v in _values(spec))
+        kept = self.files.stage(f"SELECT {cols}, {old} FROM changed ORDER BY {order}",
                                 f"_history/{name}/b{{batch}}.parquet")
         self.files.on_record(lambda tx, batch_id: tx.execute(schema.history.insert().values(
             batch_id=batch_id, table_name=name, row_key=f"lake:{kept.path(batch_id)}",

@@ -13,8 +13,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
+from dianta.calc.instruments import (
+    bundled_shortfall,
+    certificate_valid_until,
+    filing_code_contradicts,
+    parse_certificate_ids,
+    production_month_contradicts,
+    retired_within_validity,
+)
 from dianta.clock import CST_ZONE
 from dianta.errors import InputRefused
 from dianta.findings import Finding, finding
@@ -22,6 +31,8 @@ from dianta.glossary import TABLE_ORDER, TABLES, Column, TableSpec
 from dianta.ingest import codes
 from dianta.ingest.readers import ROW, SourceTable, read_csv_rows
 from dianta.ledger.lake import LAKE_PARQUET
+from dianta.reference.profile import Profile, load_profile
+from dianta.reference.tables import certificate_numbering
 
 #: Findings listed per check and table; the rest are counted in one ``more_rows`` finding.
 LIMIT = 1000
@@ -38,7 +49,9 @@ _BAD_PARSE = {"date": "not_a_date", "month": "not_a_month", "year": "not_a_year"
 #: Types whose parsed value is the trimmed text itself: a finding can show it, no copy of the cell is kept.
 _TEXTUAL = ("text",)
 _REFERENCE_NAMES = {"enterprises": ("enterprises", "企业表"), "meters": ("meters", "户号表"),
-                    "green_trades": ("green_trades", "绿电交易表")}
+                    "green_trades": ("green_trades", "绿电交易表"), "plants": ("plants", "电站表")}
+#: the warning for a provisional reference (TableSpec.provisional_references) before its table holds a row
+_PROVISIONAL_CODES = {"plants": "plant_unknown"}
 
 
 def q(name: str) -> str:
@@ -113,8 +126,12 @@ class StoreSnapshot:
     enterprises: pa.Table  # credit_code
     meters: pa.Table  # meter_id, credit_code, valid_from (date), valid_to (date)
     contracts: pa.Table  # contract_id
-    certificates: pa.Table  # certificate_id, credit_code
+    #: certificate_id, credit_code, vintage_month, mwh, bundled, plant_id
+    certificates: pa.Table
     monthly: pa.Table  # meter_id, month, kwh (only for the meters of the batch's interval readings)
+    plants: pa.Table  # plant_id
+    #: contract_id, credit_code, month, kwh, plant_id (when the batch has trades or certificates: their backing)
+    trades: pa.Table
     #: month -> active lake files of interval_readings (when the batch has readings or monthly totals)
     interval_files: dict[str, list[str]] = field(default_factory=dict)
     #: checks lake files against their records before they are read (dianta.ledger.integrity.check_paths)
@@ -136,6 +153,9 @@ class BatchCheck:
     scratch: Path | None = None
     #: table -> the Parquet file its streamed CSV became (every row passed: it is the lake file as it is)
     converted: dict[str, Path] = field(default_factory=dict)
+    #: the green_power values checked (certificate validity, bundled tolerance): ingest takes no profile, so
+    #: these are the default shipped profile's (GREEN-POWER.md §9)
+    profile: Profile = field(default_factory=lambda: load_profile("default"))
 
     # -- plumbing ---------------------------------------------------------------------------------------
     def _emit(self, table: str, code: str, column: str | None, where: str, value: str, *, reason: str | None = None,
@@ -275,7 +295,7 @@ class BatchCheck:
     def _valid_keys(self, table: str, column: str) -> None:
         """``ok_keys``: the keys a reference may point to; ``rejected_keys``: keys only in rejected rows."""
         store = {"enterprises": ("store_enterprises", "credit_code"), "meters": ("store_meters", "meter_id"),
-                 "green_trades": ("store_contracts", "contract_id")}[table]
+                 "green_trades": ("store_contracts", "contract_id"), "plants": ("store_plants", "plant_id")}[table]
         parts = [f"SELECT {q(store[1])} AS k FROM {store[0]}"]
         if table in self.sources:
             parts.append(f"SELECT {q(column)} FROM typed_{table} WHERE _row NOT IN (SELECT _row FROM bad_{table})")
@@ -296,8 +316,17 @@ class BatchCheck:
             unknown = f"{missing} AND {c} NOT IN (SELECT k FROM rejected_keys WHERE k IS NOT NULL)"
             if column in spec.soft_references:
                 self._emit(t, "unknown_borrower", column, unknown, c, severity="warning")
+            elif column in spec.provisional_references and not self._populated(ref_table):
+                self._emit(t, _PROVISIONAL_CODES[ref_table], column, unknown, c, severity="warning")
             else:
                 self._emit(t, "unknown_reference", column, unknown, c, reason=f"'{en}'", reason_zh=f"'{zh}'")
+
+    def _populated(self, table: str) -> bool:
+        """Whether the store or the batch (any of its rows, rejected ones too) holds a row of ``table``."""
+        store = {"plants": "store_plants"}[table]
+        if self.con.sql(f"SELECT count(*) FROM {store}").fetchall()[0][0]:
+            return True
+        return table in self.sources and bool(self.con.sql(f"SELECT count(*) FROM typed_{table}").fetchall()[0][0])
 
     # -- stage 5: rules across rows ---------------------------------------------------------------------
     def _merge_meters(self) -> None:
@@ -354,6 +383,19 @@ class BatchCheck:
                        f"EXISTS (SELECT 1 FROM unheld u WHERE u.meter_id = typed_{table}.meter_id AND u.day = {at})",
                        "meter_id", reason=at_text)
 
+    def _check_monthly_holder(self) -> None:
+        """METHODOLOGY.md §3: a monthly total belongs to the enterprise holding its meter on the month's first
+        day, else to the one holding it on its last day; a total held on neither day is refused (never
+        dropped)."""
+        first = "CAST(month || '-01' AS DATE)"
+        self._unheld(f"SELECT meter_id, {first} AS day FROM typed_consumption_monthly UNION ALL "
+                     f"SELECT meter_id, last_day({first}) AS day FROM typed_consumption_monthly")
+        self._emit("consumption_monthly", "monthly_unassigned", "meter_id",
+                   "month IS NOT NULL AND EXISTS (SELECT 1 FROM unheld u WHERE u.meter_id = "
+                   f"typed_consumption_monthly.meter_id AND u.day = {first}) AND EXISTS (SELECT 1 FROM unheld u "
+                   f"WHERE u.meter_id = typed_consumption_monthly.meter_id AND u.day = last_day({first}))",
+                   "meter_id", reason="month")
+
     def _check_certificates(self) -> None:
         self._emit("green_certificates", "certificate_elsewhere", "certificate_id",
                    "EXISTS (SELECT 1 FROM store_certificates s WHERE s.certificate_id = "
@@ -361,6 +403,62 @@ class BatchCheck:
                    "certificate_id",
                    reason="(SELECT s.credit_code FROM store_certificates s "
                           "WHERE s.certificate_id = typed_green_certificates.certificate_id)")
+        self._check_validity()
+        self._check_numbering()
+
+    def _check_validity(self) -> None:
+        """A certificate retired after its validity (the last day of the profile's ``certificate_validity_months``-th
+        month after its production month) or before its production month began (GREEN-POWER.md §9). Computed on
+        the distinct (production month, retirement day) pairs."""
+        t, months = "green_certificates", self.profile.certificate_validity_months
+        pairs = self.con.sql(f"SELECT DISTINCT vintage_month, CAST(retired_on AS VARCHAR) FROM typed_{t} "
+                             "WHERE vintage_month IS NOT NULL AND retired_on IS NOT NULL").fetchall()
+        vintage = [p[0] for p in pairs]
+        retired = [p[1] for p in pairs]
+        late = ~retired_within_validity(vintage, retired, months) if pairs else np.zeros(0, dtype=bool)
+        until = certificate_valid_until(vintage, months).astype(str) if pairs else np.zeros(0, dtype=str)
+        self.con.register("expired", pa.table({
+            "vintage_month": pa.array([v for v, bad in zip(vintage, late, strict=True) if bad], pa.string()),
+            "retired_on": pa.array([r for r, bad in zip(retired, late, strict=True) if bad], pa.string()),
+            "valid_until": pa.array([str(u) for u, bad in zip(until, late, strict=True) if bad], pa.string())}))
+        match = (f"FROM expired e WHERE e.vintage_month = typed_{t}.vintage_month "
+                 f"AND e.retired_on = CAST(typed_{t}.retired_on AS VARCHAR)")
+        self._emit(t, "certificate_expired", "retired_on", f"EXISTS (SELECT 1 {match})", self._value(t, "retired_on"),
+                   reason=f"(SELECT e.valid_until {match})", months=months)
+        self._emit(t, "retired_before_production", "retired_on",
+                   "retired_on < CAST(vintage_month || '-01' AS DATE)", self._value(t, "retired_on"),
+                   reason="vintage_month")
+
+    def _check_numbering(self) -> None:
+        """A certificate_id with the national numbering's length (reference/codes/green-certificate-numbering.toml)
+        must be made of its characters, and the parts of it whose position is confirmed must agree with the row:
+        its filing code with a plant_id that is a filing code, its production month (once confirmed) with
+        vintage_month (GREEN-POWER.md §9)."""
+        t, rule = "green_certificates", certificate_numbering()
+        rows = self.con.sql(f"SELECT DISTINCT certificate_id, plant_id, vintage_month FROM typed_{t} "
+                            f"WHERE length(certificate_id) = {rule.length}").fetchall()
+        ids = [r[0] for r in rows]
+        parsed = parse_certificate_ids(ids, rule.length, rule.alphabet, rule.parts)
+        none = np.full(len(ids), "", dtype=np.str_)
+        plant_code, month = parsed.parts.get("plant_filing_code", none), parsed.parts.get("production_month", none)
+        wrong_plant = filing_code_contradicts(plant_code, [r[1] for r in rows], rule.filing_code_length,
+                                              rule.alphabet)
+        wrong_month = production_month_contradicts(month, [r[2] or "" for r in rows])
+        checks = (("certificate_id_malformed", "certificate_id", ~parsed.well_formed, None, None),
+                  ("certificate_id_other_plant", "plant_id", wrong_plant, plant_code, 1),
+                  ("certificate_id_other_month", "vintage_month", wrong_month, month, 2))
+        for code, column, bad, part, given in checks:
+            picked = np.flatnonzero(np.asarray(bad, dtype=bool))
+            if not picked.size:
+                continue
+            self.con.register("bad_ids", pa.table({
+                "certificate_id": pa.array([ids[i] for i in picked], pa.string()),
+                "given": pa.array([None if given is None else rows[i][given] for i in picked], pa.string()),
+                "part": pa.array(["" if part is None else str(part[i]) for i in picked], pa.string())}))
+            match = (f"FROM bad_ids b WHERE b.certificate_id = typed_{t}.certificate_id "
+                     f"AND (b.given IS NULL OR b.given = typed_{t}.{q(column)})")
+            self._emit(t, code, column, f"EXISTS (SELECT 1 {match})", self._value(t, column),
+                       reason=f"(SELECT any_value(b.part) {match})", length=rule.length)
 
     # -- interval readings in one pass ---------------------------------------------------------------------
     def _summarise_readings(self) -> bool:
@@ -503,12 +601,58 @@ class BatchCheck:
                                          severity="warning", file=self.sources[table].file, reason=month,
                                          interval_kwh=f"{interval_kwh:,.1f}", monthly_kwh=f"{monthly_kwh:,.1f}"))
 
+    def _backing_warnings(self) -> None:
+        """Bundled certificates (证电合一, GREEN-POWER.md §9): each (enterprise, month, plant) whose trades or bundled
+        certificates the batch brings, with the stored rows of those groups the batch does not replace (a later
+        batch may complete a month), whose settled kWh exceed the bundled certificates' MWh × 1,000 of the same
+        enterprise, production month and plant (no plant ↔ no plant) by more than the profile's tolerance."""
+        trade_cols = "contract_id, credit_code, month, kwh, plant_id"
+        cert_cols = "certificate_id, credit_code, vintage_month, mwh, plant_id"
+        batch_trades = (f"SELECT {trade_cols} FROM typed_green_trades WHERE _row NOT IN "
+                        "(SELECT _row FROM bad_green_trades)") if "green_trades" in self.sources else \
+            f"SELECT {trade_cols} FROM store_trades WHERE false"
+        batch_certs = (f"SELECT {cert_cols}, bundled FROM typed_green_certificates WHERE _row NOT IN "
+                       "(SELECT _row FROM bad_green_certificates)") if "green_certificates" in self.sources else \
+            f"SELECT {cert_cols}, bundled FROM store_certificates WHERE false"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE backing_trades AS WITH b AS ({batch_trades}) SELECT * FROM b UNION ALL "
+            f"SELECT {trade_cols} FROM store_trades s WHERE NOT EXISTS (SELECT 1 FROM b WHERE b.contract_id = "
+            "s.contract_id AND b.credit_code = s.credit_code AND b.month = s.month)")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE backing_certs AS WITH b AS ({batch_certs}) "
+            f"SELECT {cert_cols} FROM b WHERE bundled UNION ALL SELECT {cert_cols} FROM store_certificates s "
+            "WHERE s.bundled AND NOT EXISTS (SELECT 1 FROM b WHERE b.certificate_id = s.certificate_id)")
+        groups = self.con.sql(
+            f"WITH g AS (SELECT DISTINCT credit_code, month, plant_id FROM ({batch_trades}) UNION "
+            f"SELECT DISTINCT credit_code, vintage_month, plant_id FROM ({batch_certs}) WHERE bundled) "
+            "SELECT g.credit_code, g.month, g.plant_id, "
+            "(SELECT sum(t.kwh) FROM backing_trades t WHERE t.credit_code = g.credit_code AND t.month = g.month "
+            "AND t.plant_id IS NOT DISTINCT FROM g.plant_id) AS settled, "
+            "(SELECT string_agg(DISTINCT t.contract_id, ', ' ORDER BY t.contract_id) FROM backing_trades t "
+            "WHERE t.credit_code = g.credit_code AND t.month = g.month AND t.plant_id IS NOT DISTINCT FROM g.plant_id"
+            ") AS contracts, "
+            "coalesce((SELECT sum(c.mwh) FROM backing_certs c WHERE c.credit_code = g.credit_code "
+            "AND c.vintage_month = g.month AND c.plant_id IS NOT DISTINCT FROM g.plant_id), 0) AS bundled "
+            "FROM g WHERE g.credit_code IS NOT NULL AND g.month IS NOT NULL ORDER BY 1, 2, 3 NULLS FIRST").fetchall()
+        groups = [g for g in groups if g[3]]
+        tolerance = self.profile.bundled_certificate_tolerance
+        short = bundled_shortfall([g[3] for g in groups], [g[5] for g in groups], tolerance)
+        table = "green_trades" if "green_trades" in self.sources else "green_certificates"
+        for (code, month, plant, settled, contracts, bundled), is_short in zip(groups, short, strict=True):
+            if is_short:
+                self.findings.append(finding(
+                    "trade_not_backed_by_certificates", table=table, column="kwh", value=code, severity="warning",
+                    file=self.sources[table].file, month=month, contracts=contracts,
+                    plant=plant or "(none)", plant_zh=plant or "（未注明）", settled=f"{settled:,.1f}",
+                    bundled=f"{bundled * 1000:,.1f}", tolerance=f"{tolerance:.0%}"))
+
     # -- all --------------------------------------------------------------------------------------------
     def run(self) -> list[Finding]:
         """Every check of the batch, table by table in ``TABLE_ORDER``; the findings."""
         for name, table in (("store_enterprises", self.store.enterprises), ("store_meters", self.store.meters),
                             ("store_contracts", self.store.contracts),
-                            ("store_certificates", self.store.certificates), ("store_monthly", self.store.monthly)):
+                            ("store_certificates", self.store.certificates), ("store_monthly", self.store.monthly),
+                            ("store_plants", self.store.plants), ("store_trades", self.store.trades)):
             self.con.register(name, table)
         merged = False
         for name in TABLE_ORDER:
@@ -552,7 +696,7 @@ class BatchCheck:
             self._check_meter_overlap()
             return True
         if name == "consumption_monthly":
-            self._check_holder(name, "CAST(month || '-01' AS DATE)", "month || '-01'")
+            self._check_monthly_holder()
         elif name == "interval_readings":
             self._check_holder(name, "CAST(ts AS DATE)", "ts")
         elif name == "green_certificates":
@@ -565,3 +709,5 @@ class BatchCheck:
             self._gap_warnings()
         if "interval_readings" in self.sources or "consumption_monthly" in self.sources:
             self._mismatch_warnings()
+        if "green_trades" in self.sources or "green_certificates" in self.sources:
+            self._backing_warnings()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dianta.errors import ReferenceDataError
-from dianta.reference.tables import HERE, FactorTable
+from dianta.reference.tables import CO2_KINDS, HERE, FactorTable
 
 EmissionsBasis = Literal["market", "location"]
 MarketMethod = Literal["annual", "hourly"]
@@ -98,6 +98,10 @@ def _hours(value: Any, name: str, source: str) -> tuple[tuple[int, int], ...]:
 def _role(data: dict[str, Any], role: str, source: str) -> FactorRole:
     kind = str(_get(data, f"factors.{role}.kind", source))
     area = str(_get(data, f"factors.{role}.area", source))
+    if kind not in CO2_KINDS:
+        raise ReferenceDataError(f"methodology profile {source}: factors.{role}.kind '{kind}' is not a CO2 emission "
+                                 f"factor kind ({', '.join(CO2_KINDS)}); carbon-footprint factors are life-cycle "
+                                 "kgCO2e/kWh by technology and take no role of METHODOLOGY.md §4")
     if area not in AREAS and not (len(area) == 6 and area.isdigit()):
         raise ReferenceDataError(f"methodology profile {source}: factors.{role}.area '{area}' is not national, "
                                  "a regional grid, 'province' or a 6-digit province code")
@@ -111,7 +115,9 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         path = HERE / "profiles" / f"{id_or_path}.toml"
     if not path.exists():
         raise ReferenceDataError(f"methodology profile '{id_or_path}' not found: give a shipped profile id "
-                                 f"(default) or the path of a .toml profile file")
+                                 f"({', '.join(shipped_profile_ids())}) or the path of a .toml profile file",
+                                 zh=f"未找到方法学配置“{id_or_path}”：请给出随附配置的编号（{'、'.join(shipped_profile_ids())}）"
+                                    "或 .toml 配置文件的路径")
     raw = path.read_bytes()
     source = str(path)
     try:
@@ -179,6 +185,11 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         certificate_validity_months=validity,
         bundled_certificate_tolerance=tolerance,
     )
+
+
+def shipped_profile_ids() -> list[str]:
+    """The ids of the shipped profiles (``default``, ``hourly``, ``provincial``, …)."""
+    return sorted(p.stem for p in (HERE / "profiles").glob("*.toml"))
 
 
 def shipped_profile(profile_id: str) -> Profile | None:

@@ -1,5 +1,6 @@
 """What an account report shows, gathered from the ledger: the published account with the enterprise, its
-meters, green sources, findings and the run that computed it. Reads only; the caller authorises and audits."""
+meters, green sources (with the names of the plants its instruments trace to), findings and the run that
+computed it. Reads only; the caller authorises and audits."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dianta.calc import regions
 from dianta.errors import NotFound
 from dianta.ledger import schema
 from dianta.ledger.store import Store
-from dianta.reference.tables import industry_divisions, region_codes
+from dianta.reference.tables import industry_divisions, region_codes, regional_grid
 
 #: findings listed in a report; the rest are counted
 MAX_FINDINGS = 40
@@ -33,6 +34,20 @@ class AccountReport:
     onsite_technologies: list[str] = field(default_factory=list)
     findings: list[dict[str, object]] = field(default_factory=list)
     findings_total: int = 0
+    #: plant id → name (data_plants) of the plants the account's instruments and unbacked trades name
+    plant_names: dict[str, str] = field(default_factory=dict)
+    #: GB/T 2260 code → name of the provinces those plants lie in
+    place_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def boundary_area(self) -> str | None:
+        """Where the account's instruments must come from (GREEN-POWER.md §9): the regional grid (``northwest``)
+        or the province code (``630000``) of the enterprise under the account's market boundary; None under
+        ``national`` (or for an account published before traceability)."""
+        boundary, code = self.record.get("market_boundary"), str(self.enterprise.get("region_code") or "")
+        if not code or boundary not in ("regional_grid", "province"):
+            return None
+        return regional_grid(code) if boundary == "regional_grid" else regions.province_code(code)
 
     @property
     def record_fingerprint(self) -> str:
@@ -81,7 +96,14 @@ def gather_account_report(store: Store, *, credit_code: str, year: int, profile_
         technologies = sorted({str(t) for t in con.execute(
             sa.select(onsite.c.technology).where(onsite.c.credit_code == credit_code, onsite.c.month.in_(months))
         ).scalars() if t})
+        plant_ids = sorted({str(p) for p in (*(i.get("plant_id") for i in record.get("instruments") or []),
+                                             *(u.get("plant_id") for u in record.get("unbacked_trades") or []))
+                            if p})
+        plants = schema.data_tables["plants"]
+        plant_names = {str(r.plant_id): str(r.name) for r in con.execute(
+            sa.select(plants.c.plant_id, plants.c.name).where(plants.c.plant_id.in_(plant_ids)))}
     findings = query.enterprise_findings(store, credit_code=credit_code)
+    places = {str(c) for c in (i.get("plant_region_code") for i in record.get("instruments") or []) if c}
     return AccountReport(
         record=record, enterprise=enterprise,
         industry_name=industry_divisions().get(industry[:3], ""),
@@ -89,4 +111,5 @@ def gather_account_report(store: Store, *, credit_code: str, year: int, profile_
         run={k: run[k] for k in ("run_id", "profile_id", "profile_version", "profile_fingerprint",
                                  "inputs_fingerprint", "finished_at", "factor_ids_json")},
         certificates=certificates, contracts=contracts, onsite_technologies=technologies,
-        findings=findings[:MAX_FINDINGS], findings_total=len(findings))
+        findings=findings[:MAX_FINDINGS], findings_total=len(findings), plant_names=plant_names,
+        place_names={c: region_name(c) or c for c in sorted(places)})

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from dianta.glossary import OUTPUTS
+from dianta.glossary import FLAGS, OUTPUTS
 from dianta.lang import Lang
 
 
@@ -44,7 +44,18 @@ class Words:
         return self._pick(catalogue()["alerts"][code])
 
     def flag(self, code: str) -> str:
-        return self._pick(catalogue()["flags"].get(code, [code, code]))
+        """A flag's text from the glossary (:data:`dianta.glossary.FLAGS`); the code itself for an unknown one."""
+        f = FLAGS.get(code)
+        return code if f is None else f.zh if self.lang == "zh" else f.en
+
+    def flag_note(self, code: str) -> str:
+        """What a flag means (empty for a flag the catalogue does not know)."""
+        return self._pick(catalogue()["flag_notes"].get(code, ["", ""]))
+
+    def word(self, table: str, code: object) -> str:
+        """The word for a code of a catalogue table (``technologies``, ``market_methods``, ``areas``…); the code
+        itself only when the catalogue does not know it (a test keeps every code the platform emits known)."""
+        return self._pick(catalogue()[table].get(str(code), [str(code), str(code)]))
 
     def advice(self, key: str, **fields: object) -> str:
         return self._pick(catalogue()["advice"][key]).format(**fields)

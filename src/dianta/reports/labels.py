@@ -2,7 +2,8 @@
 shipped CJK typeface, reports/typeface.py).
 
 The label is bilingual (it is shown to anyone, whatever their language) and carries the grade, its colour,
-the year, the profile id and the verification code that ``dianta verify-label`` checks (accounts/labels.py).
+the year, the profile id, the verification code that ``dianta verify-label`` checks (accounts/labels.py) and
+every flag that qualifies the grade (METHODOLOGY.md §7b).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import cairosvg
 
 from dianta.accounts.record import Account
 from dianta.errors import NotFound
+from dianta.glossary import FLAGS, qualifying_flags
 from dianta.reports.i18n import colours
 from dianta.reports.templating import environment
 from dianta.reports.typeface import register_with_fontconfig
@@ -26,7 +28,10 @@ def label_svg(record: Account, *, name: str) -> str:
     if label is None or score is None:
         raise NotFound(f"the account of {record['credit_code']} for {record['year']} is not rated, so it has no label")
     fill, ink = colours(label["colour"])
+    # §7b: the flags that qualify the grade, one line each in both languages, below the label's body
+    flags = [(FLAGS[f].zh, FLAGS[f].en) if f in FLAGS else (f, f) for f in qualifying_flags(record["flags"])]
     return environment().get_template("label.svg.j2").render(
+        flags=flags, height=200 + (16 + 20 * len(flags) if flags else 0),
         fill=fill, ink=ink, grade=label["grade"], year=label["year"], profile_id=label["profile_id"],
         code=label.get("verification_code", ""), name=name, name_size=20 if len(name) <= 14 else 14,
         credit_code=record["credit_code"], score=f"{score:.1f}",
@@ -34,7 +39,8 @@ def label_svg(record: Account, *, name: str) -> str:
 
 
 def label_image(record: Account, *, name: str, fmt: LabelFormat, scale: float = 2.0) -> bytes:
-    """The label as SVG text (UTF-8) or as a PNG ``scale`` times its 480 × 200 size."""
+    """The label as SVG text (UTF-8) or as a PNG ``scale`` times its size (480 × 200, and 20 px more per flag
+    that qualifies the grade)."""
     svg = label_svg(record, name=name)
     if fmt == "svg":
         return svg.encode()

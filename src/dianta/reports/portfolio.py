@@ -1,5 +1,6 @@
 """A bank's portfolio of consented enterprises: accounts by grade, industry and region with emissions,
-intensity and green share (the issue's portfolio report), as data, PDF and xlsx.
+intensity and green share (the issue's portfolio report), as data, PDF and xlsx; each enterprise's grade with
+the flags that qualify it (METHODOLOGY.md §7b).
 
 Group figures are sums over the enterprises of the group: emissions Σ C [tCO2]; intensity Σ C / Σ V over the
 enterprises with a positive value V [tCO2 / 10k CNY] (the group's own intensity, not a mean of ratios); green share
@@ -20,6 +21,7 @@ from dianta.accounts import query
 from dianta.accounts.export import safe_text, workbook_bytes
 from dianta.calc import groups, regions
 from dianta.calc.missing import none_if_nan as _none
+from dianta.glossary import qualifying_flags
 from dianta.lang import check_lang
 from dianta.ledger import schema
 from dianta.ledger.store import Store
@@ -79,7 +81,8 @@ def bank_portfolio(store: Store, *, year: int, codes: set[str] | None, bank_id: 
     sections, region_names = industry_sections(), region_codes()
     rows: list[dict[str, Any]] = [
             {"credit_code": r["credit_code"], "name": r["name"], "industry_code": r["industry_code"],
-             "region_code": r["region_code"], "grade": r["grade"], "score": r["score"],
+             "region_code": r["region_code"], "grade": r["grade"], "flags": qualifying_flags(r["flags"]),
+             "score": r["score"],
              "emissions_t": r["emissions_t"], "intensity": r["intensity"], "green_share": r["green_share"],
              "kwh_total": r["kwh_total"], "kwh_green": r["kwh_green"], "value_10k_cny": r.get("value_10k_cny"),
              "value_basis": r.get("value_basis"),
@@ -123,14 +126,15 @@ def portfolio_xlsx(portfolio: dict[str, Any], lang: str) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = w.t("portfolio_list")[:31]
-    head = [w.q("credit_code"), w.q("name"), w.q("industry_code"), w.q("region_code"), w.q("grade"), w.q("score"),
+    head = [w.q("credit_code"), w.q("name"), w.q("industry_code"), w.q("region_code"), w.q("grade"),
+            w.q("label.flags"), w.q("score"),
             f"{w.q('emissions_t')} (tCO2)", f"{w.q('intensity')} (tCO2/10k CNY)", f"{w.q('green_share')} (0–1)",
             w.t("alerts_n"), f"{w.t('outstanding')} (CNY)"]
     sheet.append(head)
     for r in portfolio["enterprises"]:
         sheet.append([safe_text(r["credit_code"]), safe_text(r["name"]), r["industry_code"], r["region_code"],
-                      r["grade"], r["score"], r["emissions_t"], r["intensity"], r["green_share"], r["alerts"],
-                      r["outstanding_cny"]])
+                      r["grade"], "; ".join(w.flag(f) for f in r["flags"]), r["score"], r["emissions_t"],
+                      r["intensity"], r["green_share"], r["alerts"], r["outstanding_cny"]])
     for name in GROUPINGS:
         ws = book.create_sheet(w.t(f"by_{name}")[:31])
         ws.append([w.q("group"), w.q("enterprises"), f"{w.q('emissions_t')} (tCO2)",

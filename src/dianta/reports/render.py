@@ -11,7 +11,7 @@ from dianta.glossary import OUTPUTS
 from dianta.lang import Lang, check_lang
 from dianta.reference.profile import Profile, shipped_profile
 from dianta.reports import charts
-from dianta.reports.content import AccountReport
+from dianta.reports.content import AccountReport, region_name
 from dianta.reports.i18n import Words, catalogue
 from dianta.reports.labels import label_svg
 from dianta.reports.templating import TEMPLATES, environment
@@ -27,6 +27,28 @@ def shown_unit(name: str) -> str:
     """The unit the report shows an output quantity in (its glossary unit, kWh as MWh, fractions as %)."""
     unit = OUTPUTS[name].unit
     return SHOWN_AS.get(unit, unit)
+
+
+#: the traceability fields of an account (GREEN-POWER.md §9–§9b) and what an account published before them reads as
+TRACEABILITY_DEFAULTS: dict[str, object] = {
+    "emissions_market_hourly_t": None, "kwh_matched_hourly": None, "kwh_cert_monthly_matched": None,
+    "kwh_outside_boundary": 0.0, "market_method": "annual", "market_boundary": "national", "instruments": [],
+    "unbacked_trades": []}
+
+
+def indicator_basis(record: Account) -> str:
+    """Which figure indicator 1 (``emissions_t``, §5) is: ``market_hourly`` (GREEN-POWER.md §9b), ``market_annual``
+    (C_mkt) or ``location`` (C_loc)."""
+    hourly = record.get("emissions_market_hourly_t")
+    if record.get("market_method") == "hourly" and hourly is not None and record["emissions_t"] == hourly:
+        return "market_hourly"
+    return "market_annual" if record["emissions_t"] == record["emissions_market_t"] else "location"
+
+
+def area_name(area: object, w: Words) -> str:
+    """A factor's area or a market boundary's area in words: 全国, a regional grid, a province (GB/T 2260)."""
+    code = str(area)
+    return w.word("areas", code) if code in catalogue()["areas"] else (region_name(code) or code)
 
 
 def advice(record: Account, profile: Profile | None, w: Words) -> list[str]:
@@ -60,6 +82,8 @@ def account_report_html(report: AccountReport, lang: str, *, generated_at: dt.da
     assert isinstance(el, dict)
     profile = shipped_profile(str(r["profile_id"]))
     tou = el.get("time_of_use")
+    traced = {**TRACEABILITY_DEFAULTS, **{k: r[k] for k in TRACEABILITY_DEFAULTS if k in r}}  # type: ignore[literal-required]
+    area = report.boundary_area
     context = {
         "w": w, "lang": w.lang, "r": r, "el": el, "rep": report, "ent": report.enterprise,
         "generated_at": (generated_at or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC"),
@@ -72,6 +96,9 @@ def account_report_html(report: AccountReport, lang: str, *, generated_at: dt.da
                                                  "reduction": profile.weight_reduction,
                                                  "green": profile.weight_green},
         "advice": advice(r, profile, w), "tou_colours": charts.TOU_COLOURS,
+        "tr": traced, "basis": indicator_basis(r), "area_name": lambda a: area_name(a, w),
+        "boundary": w.word("boundaries", traced["market_boundary"]).format(
+            area=area_name(area, w) if area else w.t("not_available")),
         "chart_colours": (charts.THIS_YEAR, charts.LAST_YEAR),
         "messages_version": catalogue()["version"],
     }

@@ -25,6 +25,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from dianta.errors import ReferenceDataError, UsageError
 from dianta.glossary import TABLE_ORDER, TABLES, Column, ColumnType, TableSpec
+from dianta.reference.profile import load_profile
+from dianta.reference.tables import certificate_numbering
 from dianta.reports.templating import environment
 
 HERE = Path(__file__).parent
@@ -70,6 +72,12 @@ STORAGE_TEXT = {False: ("台账（关系库）", "ledger (relational)"),
                 True: ("数据湖（Parquet 区间数据）", "lake (Parquet interval data)")}
 REQUIRED_TEXT = {True: ("必填", "required"), False: ("选填", "optional")}
 
+#: the green_power values ingest applies (the default profile's, GREEN-POWER.md §9), as the rules state them
+_VALIDITY = load_profile("default").certificate_validity_months
+_TOLERANCE = f"{load_profile('default').bundled_certificate_tolerance:.0%}"
+#: the national certificate numbering's lengths (reference/codes/green-certificate-numbering.toml)
+_ID, _FILING = certificate_numbering().length, certificate_numbering().filing_code_length
+
 #: rules across a table's columns or rows (DATA-REQUIREMENTS.md, ingest/validate.py): (Chinese, English)
 TABLE_RULES: dict[str, tuple[str, str]] = {
     "enterprises": ("销户日期不早于开户日期；已销户企业保留历史。",
@@ -83,8 +91,35 @@ TABLE_RULES: dict[str, tuple[str, str]] = {
                           "a reading belongs to the enterprise holding the meter at its time; gaps and a month more "
                           "than 2 % off its monthly total are warnings only."),
     "onsite_generation": ("自发自用电量不大于发电量。", "kwh_self_consumed is not more than kwh_generated."),
-    "green_certificates": ("已为其他企业注销的绿证会被拒绝（不重复计算）。",
-                           "a certificate already retired for another enterprise is refused (no double counting)."),
+    "plants": ("绿电交易和绿证所指明的电站：region_code 为电站发电所在地的现行 GB/T 2260 代码"
+               "（决定其所属省份和区域电网，用于市场边界）；"
+               f"有国家建档立卡编码（{_FILING} 位）的电站请以其作为 plant_id。",
+               "the plants green trades and certificates name: region_code is the current GB/T 2260 code of where "
+               "it generates (its province and regional grid, for the market boundary); a plant with a national "
+               f"filing code (建档立卡编码, {_FILING} characters) takes it as its plant_id."),
+    "green_trades": ("plant_id 须在电站表（本批次或库中）中存在，库中尚无任何电站时暂予接受并提示 plant_unknown；"
+                     "每家企业每月每个电站的结算电量应有同一企业、同一生产月份、同一电站的随交易绿证（证电合一）对应，"
+                     f"缺口超过 {_TOLERANCE} 时提示 trade_not_backed_by_certificates（仅提示，不拒绝）。",
+                     "plant_id must exist in plants (this batch or the store); before any plant is stored it is "
+                     "accepted with the warning plant_unknown. Each enterprise's settled kWh of a month and plant "
+                     "are expected to be backed by bundled certificates (证电合一) of the same enterprise, "
+                     f"production month and plant: more than {_TOLERANCE} short raises the warning "
+                     "trade_not_backed_by_certificates (never a refusal)."),
+    "green_certificates": ("已为其他企业注销的绿证会被拒绝（不重复计算）；注销日期须在生产月份开始之后、有效期之内"
+                           f"（生产月份之后第 {_VALIDITY} 个月的最后一天），否则拒绝；"
+                           f"{_ID} 位的国家绿证编号须全为数字和大写字母，"
+                           f"其前 {_FILING} 位（项目建档立卡编码）须与作为建档立卡编码填写的 plant_id 一致；"
+                           "plant_id 规则同绿电交易表。",
+                           "a certificate already retired for another enterprise is refused (no double counting); "
+                           "retired_on must fall after its production month began and within its validity (the "
+                           f"last day of month {_VALIDITY} after the production month), else it is refused; a "
+                           f"{_ID}-character national certificate number holds only digits and capital letters, and "
+                           f"its first {_FILING} characters (the project filing code) must equal a plant_id given as "
+                           "a filing code; plant_id as for green_trades."),
+    "storage_interval": ("为他人供电的储能（如园区能源公司）每个时段的充电量和放电量；企业电表后的储能无需填写"
+                         "（电表已计量其充放电）。",
+                         "charge and discharge in each interval of storage that supplies others (a park's energy "
+                         "company); storage behind an enterprise's own meter needs no rows (the meter sees it)."),
     "economics": ("工业增加值和营业收入至少填一项。", "at least one of value_added_10k_cny and revenue_10k_cny."),
     "loans": ("到期日期不早于放款日期。", "maturity_on is not before drawn_on."),
 }
@@ -155,9 +190,18 @@ HOW_TO: tuple[tuple[str, str], ...] = (
      "Columns with allowed values (e.g. technology) take one of the values of their drop-down list; yes/no columns "
      "take true or false (是/否 and 1/0 are accepted too)."),
     ("引用须对得上：credit_code、meter_id、contract_id 必须在本批次或已导入的数据中存在（先有企业，再有户号和其他数据"
-     "）。",
+     "）。绿电交易和绿证的 plant_id 须在电站表（plants）中存在；尚未导入任何电站时暂予接受并给出提示。",
      "References must resolve: every credit_code, meter_id and contract_id must exist in this batch or in data already "
-     "ingested (the enterprise first, then its meters and the rest)."),
+     "ingested (the enterprise first, then its meters and the rest). The plant_id of a green trade or certificate "
+     "must exist in plants; before any plant has been sent it is accepted with a warning."),
+    (f"绿证：注销日期须在有效期内（生产月份之后第 {_VALIDITY} 个月的最后一天前），过期或早于生产月份的会被拒绝；"
+     f"绿证编号按国家绿证核发交易系统显示的填写（{_ID} 位）。随绿电交易的绿证（证电合一，bundled 为 true）"
+     "按企业、生产月份和电站与结算电量核对，缺口只作提示。",
+     f"Certificates: retired_on must fall within the validity (by the last day of month {_VALIDITY} after the "
+     "production month); an expired one, or one retired before its production month, is refused; write the "
+     f"certificate number as the national green certificate system shows it ({_ID} characters). Bundled "
+     "certificates (证电合一, bundled true) are compared with the settled trades by enterprise, production month "
+     "and plant; a shortfall is a warning only."),
     ("每张表的键在同一批次中不得重复；再次发送相同的行不会改变任何数据，值不同的行作为更正保存（保留历史）。",
      "A table's key may appear only once in a batch; sending the same row again changes nothing, a row with different "
      "values is stored as a correction (history is kept)."),
@@ -241,7 +285,9 @@ def column_note(spec: TableSpec, col: Column) -> str:
     if col.choices:
         lines.append(f"可选值 choices: {', '.join(col.choices)}")
     ref = _reference(spec, col)
-    if ref:
+    if ref and col.name in spec.provisional_references:
+        lines.append(f"引用 references: {ref}（库中有任何电站后须已存在 must exist once any row is stored）")
+    elif ref:
         lines.append(f"引用 references: {ref}（须已存在 must exist）")
     if col.name in spec.key:
         lines.append(f"键 key: {', '.join(spec.key)}（批次内不重复 unique in a batch）")

@@ -5,7 +5,7 @@ import { api, ApiError, withQuery } from "./api.js";
 import { lang, monthName, t } from "./i18n.js";
 import {
   badge, barChart, card, cards, chart, cols, COLOUR_OF_GRADE, downloadButton, el, errorMessage, field, fmt, GRADE_COLOURS,
-  gradeBadge, gradeText, industryName, message, section, table, translated,
+  gradeText, gradeWithFlags, industryName, message, section, table, translated,
 } from "./ui.js";
 
 const path = (code, year, tail = "") => `/accounts/${encodeURIComponent(code)}/${encodeURIComponent(year)}${tail}`;
@@ -21,7 +21,7 @@ export function accountColumns({ link = true } = {}) {
     { key: "industry", label: t("field.industry"), value: (r) => r.industry_code, format: (r) => industryName(r.industry_code) },
     { key: "region_code", label: t("field.region_code") },
     { key: "grade", label: t("field.grade"), numeric: true, value: (r) => r.grade || null,
-      format: (r) => gradeBadge(r.grade, r.label && r.label.colour) },
+      format: (r) => gradeWithFlags(r.grade, r.label && r.label.colour, r.flags) },
     { key: "score", label: t("field.score"), numeric: true, format: (r) => fmt.score(r.score) },
     cols.tco2("emissions_t", t("field.emissions_t")),
     cols.intensity("intensity", t("field.intensity")),
@@ -159,7 +159,63 @@ export async function accountView(ctx, code, year, { back = false } = {}) {
       status, { notFound: unavailable, forbidden }),
     downloadButton(t("account.reportHtml"), path(code, year, `/report?format=html&lang=${lang()}`),
       reportName("html", lang()), status, { notFound: unavailable, forbidden })), status);
-  return [header, indicators, el("div", { class: "two-col" }, trend, alerts), evaluation, reports];
+  return [header, indicators, traceability(a), el("div", { class: "two-col" }, trend, alerts), evaluation, reports];
+}
+
+/** Green-power traceability (GREEN-POWER.md §9–§9b): the annual and the hourly market-based figures side by side
+ * (which one indicator 1 is), the method and boundary of the profile, the instruments traced to their plants in
+ * or out of the boundary, and the trade months not backed by certificates. */
+function traceability(a) {
+  const hourly = a.emissions_market_hourly_t;
+  const blank = (v) => v === null || v === undefined;
+  const hourlyUsed = a.market_method === "hourly" && !blank(hourly) && a.emissions_t === hourly;
+  const used = (yes, text) => [text, yes ? t("trace.usedByIndicator1") : null].filter(Boolean).join(" · ");
+  const notComputed = (v, value) => (blank(v) ? "–" : value);
+  const figures = cards(
+    card(t("field.emissions_market_t"), fmt.tco2(a.emissions_market_t),
+      used(!hourlyUsed && a.emissions_t === a.emissions_market_t, t("trace.annualMethod")), "emissions_market_t"),
+    card(t("field.emissions_market_hourly_t"), notComputed(hourly, fmt.tco2(hourly)),
+      blank(hourly) ? t("trace.noInterval") : used(hourlyUsed, t("trace.hourlyMethod")), "emissions_market_hourly_t"),
+    card(t("field.kwh_matched_hourly"), notComputed(a.kwh_matched_hourly, fmt.energy(a.kwh_matched_hourly)), null,
+      "kwh_matched_hourly"),
+    card(t("field.kwh_cert_monthly_matched"),
+      notComputed(a.kwh_cert_monthly_matched, fmt.energy(a.kwh_cert_monthly_matched)), null, "kwh_cert_monthly_matched"),
+    card(t("field.kwh_outside_boundary"), fmt.energy(a.kwh_outside_boundary ?? 0), null, "kwh_outside_boundary"),
+  );
+  const rules = el("dl", { class: "meta", id: "trace-rules" },
+    el("dt", {}, t("field.market_method")), el("dd", { id: "trace-method" }, translated("method", a.market_method)),
+    el("dt", {}, t("field.market_boundary")),
+    el("dd", { id: "trace-boundary" }, translated("boundary", a.market_boundary)));
+  const plant = (r) => r.plant_id || t("trace.unknownPlant");
+  const instruments = table([
+    { key: "source_kind", label: t("field.instruments.source_kind"),
+      value: (r) => translated("instrumentKind", r.source_kind) },
+    { key: "source_id", label: t("field.instruments.source_id"),
+      value: (r) => (r.last_id && r.last_id !== r.source_id ? `${r.source_id} – ${r.last_id}` : r.source_id) },
+    { key: "n", label: t("field.instruments.n"), numeric: true },
+    { key: "plant_id", label: t("field.instruments.plant_id"), value: plant },
+    { key: "technology", label: t("field.instruments.technology"),
+      value: (r) => (r.technology ? translated("technology", r.technology) : null) },
+    { key: "plant_region_code", label: t("field.instruments.plant_region_code") },
+    { key: "month", label: t("field.instruments.month"), value: (r) => r.month || t("trace.wholeYear") },
+    cols.energy("kwh", t("field.instruments.kwh")),
+    { key: "in_boundary", label: t("field.instruments.in_boundary"),
+      value: (r) => (r.in_boundary ? t("trace.counted") : t("trace.outside")),
+      format: (r) => (r.in_boundary ? badge(t("trace.counted"), "ok") : badge(t("trace.outside"), "warn")) },
+  ], a.instruments || [], { csvName: `instruments-${a.credit_code}-${a.year}.csv`, empty: t("trace.noInstruments"),
+    rowClass: (r) => (r.in_boundary ? null : "outside") });
+  const unbacked = (a.unbacked_trades || []).length ? [
+    el("h3", {}, t("trace.unbackedTitle")),
+    el("p", { class: "muted" }, t("trace.unbackedIntro")),
+    el("div", { id: "unbacked-trades" }, table([
+      { key: "contract_ids", label: t("field.unbacked_trades.contract_ids"), value: (r) => r.contract_ids.join(", ") },
+      { key: "plant_id", label: t("field.unbacked_trades.plant_id"), value: plant },
+      { key: "month", label: t("field.unbacked_trades.month") },
+      cols.energy("kwh_settled", t("field.unbacked_trades.kwh_settled")),
+      cols.energy("kwh_bundled", t("field.unbacked_trades.kwh_bundled")),
+    ], a.unbacked_trades, { csvName: `unbacked-trades-${a.credit_code}-${a.year}.csv` }))] : [];
+  return section(t("trace.title"), figures, rules, el("h3", {}, t("trace.instrumentsTitle")),
+    el("div", { id: "instruments" }, instruments), ...unbacked);
 }
 
 function factorsText(factors) {

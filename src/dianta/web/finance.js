@@ -5,7 +5,7 @@ import { api, withQuery } from "./api.js";
 import { lang, t } from "./i18n.js";
 import {
   badge, barChart, card, cards, cols, disposeChartsIn, downloadButton, el, errorMessage, field, fmt, gradeBadge,
-  industryName, message, section, table, todayCst, translated,
+  gradeWithFlags, industryName, message, section, table, todayCst, translated,
 } from "./ui.js";
 
 const ALERT_CODES = ["sharp_drop", "sustained_decline", "stoppage"];
@@ -136,7 +136,7 @@ function quoteResult(q) {
       card(t("quote.finalRate"), fmt.rate(q.final_rate_pct), null, "final_rate"),
       card(t("quote.eligible"), yesNo(q.eligible), null, "eligible"),
     ),
-    el("p", {}, q.grade ? gradeBadge(q.grade) : null, " ", el("span", { class: "muted" }, who)),
+    el("p", {}, q.grade ? gradeWithFlags(q.grade, null, q.flags) : null, " ", el("span", { class: "muted" }, who)),
     el("h3", {}, t("quote.reasons")),
     el("ol", { class: "reasons", id: "quote-reasons" }, q.reasons.map((r) => el("li", {}, r))),
   ];

@@ -387,6 +387,12 @@ export const QUANTITIES = {
     "unit": "",
     "unitZh": ""
   },
+  "label.flags": {
+    "zh": "等级限定标记",
+    "en": "Flags qualifying the grade",
+    "unit": "",
+    "unitZh": ""
+  },
   "label.verification_code": {
     "zh": "验证码",
     "en": "Verification code",
@@ -459,6 +465,12 @@ export const QUANTITIES = {
     "unit": "",
     "unitZh": ""
   },
+  "factors.location.announcement_no": {
+    "zh": "位置因子公告文号",
+    "en": "Location factor announcement number",
+    "unit": "",
+    "unitZh": ""
+  },
   "factors.residual": {
     "zh": "所用剩余组合因子",
     "en": "Residual-mix factor used",
@@ -492,6 +504,12 @@ export const QUANTITIES = {
   "factors.residual.source": {
     "zh": "剩余组合因子来源",
     "en": "Residual-mix factor source",
+    "unit": "",
+    "unitZh": ""
+  },
+  "factors.residual.announcement_no": {
+    "zh": "剩余组合因子公告文号",
+    "en": "Residual-mix factor announcement number",
     "unit": "",
     "unitZh": ""
   },
@@ -530,6 +548,12 @@ export const QUANTITIES = {
     "en": "Electricity year on year",
     "unit": "1",
     "unitZh": "1"
+  },
+  "electricity.year_on_year_months": {
+    "zh": "同比可比月数",
+    "en": "Months compared year on year",
+    "unit": "",
+    "unitZh": ""
   },
   "electricity.load_factor": {
     "zh": "负荷率",
@@ -627,3 +651,29 @@ const fieldText = (lang) =>
   Object.fromEntries(Object.entries(QUANTITIES).map(([name, q]) => [`field.${name}`, q[lang]]));
 
 export const FIELD_TEXT = { zh: fieldText("zh"), en: fieldText("en") };
+
+// Every account flag's text (flag.<code>), and the flags that qualify a grade: shown wherever it is.
+export const FLAG_TEXT = {
+  "zh": {
+    "flag.factor_year_fallback": "沿用最近年份因子",
+    "flag.factor_area_fallback": "采用区域电网因子（无省级因子）",
+    "flag.intensity_basis_revenue": "强度按营业收入计算（非增加值）",
+    "flag.partial_year": "数据不满 12 个月",
+    "flag.meter_mismatch": "月度与 15 分钟数据不一致",
+    "flag.basis_changed": "强度口径与上年不同：不评碳减排成效",
+    "flag.annual_method_fallback": "无 15 分钟数据，按年度市场法计算",
+    "flag.trade_not_backed_by_certificates": "绿电交易未足额附绿证"
+  },
+  "en": {
+    "flag.factor_year_fallback": "factor of an earlier year",
+    "flag.factor_area_fallback": "regional grid factor (no provincial one)",
+    "flag.intensity_basis_revenue": "intensity on revenue, not value added",
+    "flag.partial_year": "fewer than 12 months of data",
+    "flag.meter_mismatch": "monthly and 15-minute data disagree",
+    "flag.basis_changed": "value basis changed from last year: reduction not rated",
+    "flag.annual_method_fallback": "annual market-based method (no interval data)",
+    "flag.trade_not_backed_by_certificates": "green trades not fully backed by certificates"
+  }
+};
+
+export const QUALIFYING_FLAGS = ["intensity_basis_revenue", "partial_year", "factor_year_fallback", "factor_area_fallback", "annual_method_fallback", "basis_changed"];

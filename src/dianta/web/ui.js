@@ -2,6 +2,7 @@
 // exportable tables, ECharts charts, downloads through Blob URLs.
 
 import { api, ApiError, fileName } from "./api.js";
+import { QUALIFYING_FLAGS } from "./glossary.js";
 import { has, lang, locale, t } from "./i18n.js";
 
 // ---------------------------------------------------------------- DOM
@@ -140,6 +141,21 @@ export function gradeText(grade, colour) {
 export function gradeBadge(grade, colour) {
   const badge = el("span", { class: `grade grade-${grade || 0}` }, gradeText(grade, colour));
   return badge;
+}
+
+/** The flags of `flags` that qualify a grade (METHODOLOGY.md §7b; the list is the glossary's), in its order. */
+export function qualifyingFlags(flags) {
+  const present = new Set(flags || []);
+  return QUALIFYING_FLAGS.filter((f) => present.has(f));
+}
+
+/** A grade badge with the flags that qualify it beneath (§7b: shown wherever the grade is shown). */
+export function gradeWithFlags(grade, colour, flags) {
+  const notes = grade ? qualifyingFlags(flags) : [];
+  if (!notes.length) return gradeBadge(grade, colour);
+  return el("span", { class: "grade-with-flags" }, gradeBadge(grade, colour),
+    el("ul", { class: "grade-flags", "aria-label": t("field.label.flags") },
+      notes.map((f) => el("li", { class: "grade-flag", "data-flag": f }, translated("flag", f)))));
 }
 
 export function industryName(code) {

@@ -13,6 +13,7 @@ from dianta.api.routers import (
     batches,
     consents,
     enterprises,
+    factors,
     finance,
     loans,
     portfolio,
@@ -32,4 +33,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     reports.labels_router, reports.reference_router, portfolio.router,
     finance.policies_router, finance.quotes_router, finance.interest_router, finance.financed_router,
     finance.alerts_router,
+    factors.router,
 )
