@@ -524,7 +524,8 @@ def _assemble(inp: YearInputs, en: _Energy, profile: Profile, cols: _Columns, i:
     """Assemble stage: the record of account ``i`` (INTERFACE.md), the §7b fields left for evaluate_accounts."""
     c, calc = cols.codes[i], cols.calc
     ent = inp.enterprises[c]
-    green = cols.green or _GreenInstruments(inp, profile)
+    green = cols.green
+    assert green is not None  # set by measure_accounts before any record is assembled
     month_names = months_of(inp.year)
     v = calc["value_10k_cny"][i]
     return {
