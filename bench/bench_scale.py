@@ -254,7 +254,8 @@ def _small_inputs(batch: Path, year: int) -> dict[str, object]:
             "contract_id": pa.array([r["contract_id"] for r in trades], pa.string()),
             "credit_code": pa.array([r["credit_code"] for r in trades], pa.string()),
             "month_start": pa.array([dt.datetime.fromisoformat(str(r["month"]) + "-01") for r in trades], ts),
-            "kwh": pa.array([float(r["kwh"]) for r in trades], pa.float64())}),
+            "kwh": pa.array([float(r["kwh"]) for r in trades], pa.float64()),
+            "in_boundary": pa.array([True] * len(trades), pa.bool_())}),  # the default profile's national boundary
         **empty,
     }
 

@@ -11,6 +11,8 @@ A (C3216): grid 11×100,000 + 40,000 (June) = 1,140,000 kWh; trades 120,000 + 80
   reduction = (0.73152 − 0.512064) × 1000 = 219.456 t; r = 0.7 − 1 = −30 % -> 100
   green share = 300,000 / 1,140,000 = 0.26316 -> 60; green reduction = 300,000 × 0.5306 / 1000 = 159.18 t
   June 40,000 < 0.5 × 100,000 -> sharp_drop 2023-06
+  GREEN-POWER.md §9: instruments GT-A (200,000 kWh) and the unbundled certificate (100,000 kWh, May), both counted
+  under the national boundary; the bundled ones are not listed
 B 600,000 kWh -> 365.76 t / 600 = 0.6096; C 1,200,000 -> 731.52 / 400 = 1.8288; D 300,000 -> 182.88 / 1000 =
   0.18288; E 120,000 -> 73.152 / revenue 500 = 0.146304 (revenue basis); F 2,400,000 -> 1463.04 / 2000 = 0.73152
 Benchmark: C32 has 4 value-added accounts (A, B, C, D; E is revenue-based) < 5 -> section C: A, B, C, D, F:
@@ -24,6 +26,8 @@ H (D4430): 10 kWh every 15 minutes: 960 kWh a day, 350,400 kWh a year; K1 settle
   C_mkt = 262,800 × 0.6096 / 1000 = 160.20288 t; share 0.25 -> 60; score 60 -> 3
   hourly: load 40 kWh every hour, K1 60 kWh in hours 10–13 -> 160 matched of 960 a day: cfe = 1/6
   load factor 1, operating rate 1, time of use valley 8/24, peak 5/24, flat 11/24, peak 40 kW
+  §9b: U = 40 × 20 = 800 kWh a day unmatched, 292,000 a year, no certificate -> 292,000 × 0.6096 / 1000
+  = 178.0032 t hourly (≥ the annual 160.20288); matched 160 × 365 = 58,400
 """
 
 from __future__ import annotations
@@ -74,6 +78,13 @@ def test_enterprise_a_energy_emissions_indicators(accounts):
     assert a["factors"]["residual"] == {"year": 2023, "area": "national", "kind": "excl_market_nonfossil",
                                         "value_kg_per_kwh": 0.6096, "source": announcement_2023,
                                         "announcement_no": "公告2025年第47号"}
+    assert a["unbacked_trades"] == []  # GT-A's 120 and 80 MWh bundled certificates of March and September
+    assert [(i["source_kind"], i["source_id"], i["last_id"], i["n"], i["month"], i["kwh"], i["in_boundary"])
+            for i in a["instruments"]] == [("trade", "GT-A", None, 1, None, 200_000, True),
+                                           ("certificate", "GEC000000000001", "GEC000000000001", 1, "2023-05",
+                                            100_000, True)]
+    assert a["kwh_outside_boundary"] == 0 and a["market_boundary"] == "national" and a["market_method"] == "annual"
+    assert a["emissions_market_hourly_t"] is None and a["kwh_matched_hourly"] is None  # monthly data only
     assert a["cfe_score"] is None  # monthly data only
 
 
@@ -121,6 +132,10 @@ def test_interval_data_matching_and_load_statistics(accounts):
     assert_allclose([h["kwh_grid"], h["kwh_contract"], h["emissions_market_t"], h["emissions_location_t"]],
                     [350_400, 87_600, 160.20288, 185.92224])
     assert_allclose(h["cfe_score"], 1 / 6)
+    assert_allclose([h["emissions_market_hourly_t"], h["kwh_matched_hourly"], h["kwh_cert_monthly_matched"]],
+                    [178.0032, 58_400, 0])
+    assert h["emissions_t"] == h["emissions_market_t"]  # the default profile's annual method
+    assert h["unbacked_trades"] == []  # K1's bundled certificates, rounded up to whole MWh, cover every month
     el = h["electricity"]
     assert_allclose([el["load_factor"], el["operating_rate"], el["peak_kw"]], [1.0, 1.0, 40.0])
     assert el["time_of_use_source"] == "interval"

@@ -30,3 +30,29 @@ def test_cfe_is_a_fraction_and_at_most_annual_share(pairs):
     assert 0.0 <= score <= 1.0 + 1e-12
     # never above annual matching: score × ΣL ≤ ΣG
     assert score * load.sum() <= green.sum() * (1 + 1e-9) + 1e-300
+
+
+def test_hourly_market_emissions_worked_example():
+    """GREEN-POWER.md §9b: U_March = 1,000 kWh (1,000 load at 20:00 with no supply; 12:00 fully matched).
+    No certificate: R = 1,000 -> 0.6096 t. 1 MWh of March: R = 0 -> 0 t, 1,000 matched. 1 MWh of February:
+    min(U_Feb = 0, 1,000) = 0 matched, R_March = 1,000 -> 0.6096 t. A NaN row (no interval data) stays NaN."""
+    u = np.zeros((4, 12))
+    u[:3, 2] = matching.unmatched_kwh(2000.0, 1000.0)
+    u[3] = np.nan
+    cert = np.zeros((4, 12))
+    cert[1, 2] = cert[2, 1] = 1000.0
+    ef = np.full(4, 0.6096)
+    assert_allclose(matching.hourly_market_emissions_t(u, cert, ef), [0.6096, 0.0, 0.6096, np.nan])
+    assert_allclose(matching.certificate_matched_kwh(u, cert), [0.0, 1000.0, 0.0, np.nan])
+
+
+@given(st.lists(st.tuples(st.floats(0, 1e6, allow_subnormal=False), st.floats(0, 1e6, allow_subnormal=False),
+                          st.floats(0, 1e6, allow_subnormal=False)), min_size=12, max_size=12))
+def test_certificates_split_unmatched_load_into_matched_and_remaining(rows):
+    """Σ_m min(U_m, C_m) + Σ_m R_m = Σ_m U_m, and R never exceeds U (GREEN-POWER.md §9b)."""
+    load, matched, cert = (np.array([r[i] for r in rows]) for i in range(3))
+    u = matching.unmatched_kwh(load, np.minimum(matched, load))
+    remaining_t = matching.hourly_market_emissions_t(u[None], cert[None], np.array([1000.0]))
+    assert (u >= 0).all()
+    assert_allclose(matching.certificate_matched_kwh(u[None], cert[None]) + remaining_t, u.sum(), rtol=1e-9)
+    assert remaining_t[0] <= u.sum() * (1 + 1e-12)

@@ -68,6 +68,47 @@ def test_export_xlsx_bilingual_headers(computed: Path, tmp_path: Path):
     assert {r[col] for r in rows[1:] if r[0] == A} == {1_140_000}
 
 
+def test_export_carries_the_green_power_fields(computed: Path, tmp_path: Path):
+    """GREEN-POWER.md §9–§9b in every format, under the default profile and one with the hourly method and the
+    province boundary. Default: H's hourly figure 292,000 × 0.6096 / 1000 = 178.0032 t (test_accounts_worked),
+    matched 58,400 kWh; A's trade months are backed by bundled certificates. Hourly/province: A's instruments name
+    no plant, so none counts: 300,000 kWh outside, C_mkt = 1,140,000 × 0.6096 / 1000 = 694.944 t, and A (monthly
+    data only) falls back to the annual figure; H's indicator 1 is its hourly figure, its K1 (no plant) outside too:
+    350,400 × 0.6096 / 1000 = 213.60384 t both ways."""
+    exported = json.loads(dianta("export", "accounts", "--year", "2023", db=computed).stdout)
+    records = {r["credit_code"]: r for r in exported}
+    assert records[H]["emissions_market_hourly_t"] == pytest.approx(178.0032)
+    assert records[A]["unbacked_trades"] == [] and len(records[A]["instruments"]) == 2
+    out = tmp_path / "a.csv"
+    dianta("export", "accounts", "--year", "2023", "--format", "csv", "--out", str(out), db=computed)
+    rows = {r["credit_code"]: r for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))}
+    assert float(rows[H]["emissions_market_hourly_t"]) == pytest.approx(178.0032)
+    assert float(rows[H]["kwh_matched_hourly"]) == 58_400 and float(rows[H]["kwh_cert_monthly_matched"]) == 0
+    assert rows[A]["emissions_market_hourly_t"] == "" and rows[A]["flags"] == ""
+    assert (rows[A]["market_method"], rows[A]["market_boundary"], rows[A]["kwh_outside_boundary"]) == (
+        "annual", "national", "0.0")
+
+    default = Path(__file__).parents[1] / "src/dianta/reference/profiles/default.toml"
+    profile = tmp_path / "hourly.toml"
+    profile.write_text(default.read_text(encoding="utf-8").replace('id = "default"', 'id = "hourly"')
+                       .replace('market_method = "annual"', 'market_method = "hourly"')
+                       .replace('market_boundary = "national"', 'market_boundary = "province"'), encoding="utf-8")
+    dianta("compute", "--year", "2023", "--profile", str(profile), db=computed)
+    out = tmp_path / "h.xlsx"
+    dianta("export", "accounts", "--year", "2023", "--profile", "hourly", "--format", "xlsx", "--out", str(out),
+           db=computed)
+    book = load_workbook(out, read_only=True)
+    sheet = list(book.worksheets[0].iter_rows(values_only=True))
+    book.close()
+    header = [str(h).split(" (")[0] for h in sheet[0]]
+    xlsx = {r[0]: dict(zip(header, r, strict=True)) for r in sheet[1:]}
+    assert xlsx[A]["kwh_outside_boundary"] == 300_000 and xlsx[A]["market_boundary"] == "province"
+    assert xlsx[A]["emissions_t"] == pytest.approx(694.944) and xlsx[A]["emissions_market_hourly_t"] is None
+    assert xlsx[A]["flags"] == "annual_method_fallback"
+    assert xlsx[H]["market_method"] == "hourly" and xlsx[H]["kwh_outside_boundary"] == 87_600
+    assert xlsx[H]["emissions_t"] == pytest.approx(213.60384) == xlsx[H]["emissions_market_hourly_t"]
+
+
 def test_usage_errors_exit_2(computed: Path):
     assert dianta("export", "accounts", "--year", "2023", "--format", "pdf", db=computed, check=2).returncode == 2
     assert dianta("compute", db=computed, check=2).returncode == 2

@@ -14,13 +14,13 @@ from numpy.testing import assert_allclose
 from dianta.calc import matching
 from dianta.engine.base import ParquetInput
 from dianta.engine.choice import get_engine
-from dianta.engine.queries import YEAR_SCRIPT
+from dianta.engine.queries import PREV_MATCHING, YEAR_SCRIPT, year_script
 from dianta.errors import UsageError
 
 TS = pa.timestamp("us")
 
 
-@pytest.mark.parametrize("statement", YEAR_SCRIPT, ids=lambda s: s.name)
+@pytest.mark.parametrize("statement", [*YEAR_SCRIPT, *PREV_MATCHING], ids=lambda s: s.name)
 def test_every_statement_parses_for_duckdb_and_spark(statement):
     """DESIGN.md: the SQL is kept to the subset DuckDB and Spark share; sqlglot must parse and translate it."""
     sqlglot.parse_one(statement.sql, read="duckdb")
@@ -66,9 +66,11 @@ def test_matching_equals_the_pure_function(tmp_path, engine_name):
     hours = [start + dt.timedelta(hours=h) for h in range(240)]
     profile = rng.uniform(0, 40, len(hours))
     profiles = pa.table({"contract_id": ["k"] * len(hours), "ts": pa.array(hours, TS), "kwh": profile})
-    # the contract is settled 300 to e1 and 100 to e2 in March: e1 gets 3/4 of the profile
+    # the contract is settled 300 to e1 and 100 to e2 in March: e1 gets 3/4 of the profile, whether or not the
+    # contract lies inside e2's market boundary (GREEN-POWER.md §9: shares over all holders, then filtered)
     trades = pa.table({"contract_id": ["k", "k"], "credit_code": ["e1", "e2"],
-                       "month_start": pa.array([dt.datetime(2023, 3, 1)] * 2, TS), "kwh": [300.0, 100.0]})
+                       "month_start": pa.array([dt.datetime(2023, 3, 1)] * 2, TS), "kwh": [300.0, 100.0],
+                       "in_boundary": [True, False]})
     onsite_vals = rng.uniform(0, 3, len(hours))
     onsite = pa.table({"credit_code": ["e1"] * len(hours), "ts": pa.array(hours, TS), "kwh": onsite_vals})
     out = get_engine(engine_name).run(YEAR_SCRIPT, _inputs(readings, profiles, trades, onsite, tmp_path))
@@ -87,6 +89,38 @@ def test_matching_equals_the_pure_function(tmp_path, engine_name):
     assert_allclose(stats["peak_q"], (kwh1 + kwh2).max())
     months = out["meter_month"].to_pylist()
     assert_allclose(sorted(m["kwh"] for m in months), sorted([kwh1.sum(), kwh2.sum()]))
+
+
+def test_previous_year_matching_runs_the_same_statements(tmp_path, engine_name):
+    """Under the hourly market-based method the script matches Y−1 too (GREEN-POWER.md §9b): the same load and
+    profile in March 2022 and March 2023 give the same load; the 2022 settlement lies outside the boundary, so
+    nothing of 2022 is matched, while 2023 matches Σ min(L_h, G_h)."""
+    rng = np.random.default_rng(5)
+    quarters = [dt.datetime(2023, 3, 1) + dt.timedelta(minutes=15 * i) for i in range(96 * 3)]
+    kwh = rng.uniform(0, 5, len(quarters))
+    readings = pa.table({"meter_id": ["m1"] * 2 * len(quarters),
+                         "ts": pa.array(quarters + [q.replace(year=2022) for q in quarters], TS),
+                         "kwh": np.concatenate([kwh, kwh])})
+    hours = [dt.datetime(2023, 3, 1) + dt.timedelta(hours=h) for h in range(72)]
+    supply = rng.uniform(0, 15, len(hours))
+    profiles = pa.table({"contract_id": ["k"] * 2 * len(hours),
+                         "ts": pa.array(hours + [h.replace(year=2022) for h in hours], TS),
+                         "kwh": np.concatenate([supply, supply])})
+    trades = pa.table({"contract_id": ["k", "k"], "credit_code": ["e1", "e1"],
+                       "month_start": pa.array([dt.datetime(2023, 3, 1), dt.datetime(2022, 3, 1)], TS),
+                       "kwh": [1e6, 1e6], "in_boundary": [True, False]})
+    onsite = pa.table({"credit_code": pa.array([], pa.string()), "ts": pa.array([], TS),
+                       "kwh": pa.array([], pa.float64())})
+    out = get_engine(engine_name).run(year_script(True), _inputs(readings, profiles, trades, onsite, tmp_path))
+    assert "matching_prev" not in get_engine("duckdb").run(year_script(False), _inputs(
+        readings, profiles, trades, onsite, tmp_path))
+    load_h = kwh.reshape(-1, 4).sum(axis=1)
+    this, prev = out["matching"].to_pylist(), out["matching_prev"].to_pylist()
+    assert {(r["month"], r["hour_of_day"]) for r in prev} == {(3, h) for h in range(24)}
+    assert_allclose(sum(r["load_kwh"] for r in prev), load_h.sum(), rtol=1e-12)
+    assert_allclose(sum(r["load_kwh"] for r in this), load_h.sum(), rtol=1e-12)
+    assert sum(r["matched_kwh"] for r in prev) == 0.0
+    assert_allclose(sum(r["matched_kwh"] for r in this), matching.matched_kwh(load_h, supply).sum(), rtol=1e-12)
 
 
 def _sorted(table: pa.Table) -> pa.Table:

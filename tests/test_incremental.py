@@ -82,3 +82,47 @@ def test_new_rows_since_the_last_run_mean_a_full_run(province: Store, tmp_path: 
     again = compute_year(province, 2023, incremental=True)
     assert (again.mode, again.recomputed) == ("incremental", 0)
     assert _comparable(again.records) == _comparable(run.records)
+
+
+def _province_boundary(tmp_path: Path) -> Path:
+    """The default profile with the market boundary ``province`` (GREEN-POWER.md §9)."""
+    default = Path(__file__).parents[1] / "src/dianta/reference/profiles/default.toml"
+    path = tmp_path / "province.toml"
+    path.write_text(default.read_text(encoding="utf-8").replace('id = "default"', 'id = "prov"')
+                    .replace('market_boundary = "national"', 'market_boundary = "province"'), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fix", ["plant", "certificate"])
+def test_a_plant_or_certificate_correction_marks_the_enterprises_of_its_instruments(province: Store, tmp_path: Path,
+                                                                                    fix: str):
+    """A's trades GT-A (200,000 kWh) and certificate GEC…1 (100 MWh) name plant P1, in Qinghai like A (630100):
+    inside A's province. Correcting P1's province to Jiangsu (320000), or the certificate's plant to P2 in
+    Jiangsu, takes them outside: only A is recomputed, and the result equals a full run."""
+    prof = _province_boundary(tmp_path)
+    write_table(tmp_path / "plants", "plants", ["plant_id", "name", "technology", "region_code"],
+                [("P1", "青海风电", "wind", "630000"), ("P2", "江苏风电", "wind", "320000")])
+    write_table(tmp_path / "plants", "green_trades", ["contract_id", "credit_code", "month", "kwh", "technology",
+                                                      "plant_id"],
+                [("GT-A", A, "2023-03", 120_000, "wind", "P1"), ("GT-A", A, "2023-09", 80_000, "wind", "P1")])
+    write_table(tmp_path / "plants", "green_certificates", ["certificate_id", "credit_code", "vintage_month", "mwh",
+                                                            "technology", "retired_on", "bundled", "plant_id"],
+                [("GEC000000000001", A, "2023-05", 100, "wind", "2023-12-01", "false", "P1")])
+    assert ingest_batch(province, tmp_path / "plants").status == "applied"
+    before = {r["credit_code"]: r for r in compute_year(province, 2023, profile=prof).records}
+    assert (before[A]["kwh_trade"], before[A]["kwh_cert"], before[A]["kwh_outside_boundary"]) == (200_000, 100_000, 0)
+    if fix == "plant":
+        write_table(tmp_path / "fix", "plants", ["plant_id", "name", "technology", "region_code"],
+                    [("P1", "青海风电", "wind", "320000")])
+    else:
+        write_table(tmp_path / "fix", "green_certificates", ["certificate_id", "credit_code", "vintage_month", "mwh",
+                                                             "technology", "retired_on", "bundled", "plant_id"],
+                    [("GEC000000000001", A, "2023-05", 100, "wind", "2023-12-01", "false", "P2")])
+    result = ingest_batch(province, tmp_path / "fix", reason="plant corrected")
+    assert result.status == "applied" and result.marked_accounts == 2  # A in 2023 and 2024
+    inc = compute_year(province, 2023, profile=prof, incremental=True)
+    assert (inc.mode, inc.recomputed) == ("incremental", 1)
+    a = next(r for r in inc.records if r["credit_code"] == A)
+    outside = 300_000 if fix == "plant" else 100_000
+    assert (a["kwh_trade"] + a["kwh_cert"], a["kwh_outside_boundary"]) == (300_000 - outside, outside)
+    assert _comparable(inc.records) == _comparable(compute_year(province, 2023, profile=prof).records)

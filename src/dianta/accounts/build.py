@@ -13,9 +13,9 @@ from typing import Literal
 
 import numpy as np
 
-from dianta.accounts.inputs import YearInputs, months_of
-from dianta.accounts.record import Account, Electricity, FactorUsed, TimeOfUse
-from dianta.calc import electricity, energy, evaluation, indicators, matching, regions
+from dianta.accounts.inputs import Certificate, Trade, YearInputs, months_of
+from dianta.accounts.record import Account, Electricity, FactorUsed, GreenInstrument, TimeOfUse, UnbackedTrade
+from dianta.calc import electricity, energy, evaluation, indicators, instruments, matching, regions
 from dianta.calc.missing import nan_if_none as _nan
 from dianta.calc.missing import none_if_nan as _none
 from dianta.errors import StoreError
@@ -64,12 +64,21 @@ class _Energy:
         om = inp.aggregates["onsite_month"].to_pydict()
         for code, month, value in zip(om["credit_code"], om["month"], om["kwh"], strict=True):
             self.onsite.setdefault((code, _month_text(month)), value)
+        self._instruments(inp)
+
+    def _instruments(self, inp: YearInputs) -> None:
+        """E_trade and E_cert (§3): inside the market boundary; certificates unbundled and retired within their
+        validity (GREEN-POWER.md §9); certificates also by production month (§9b's C_m)."""
         self.trade: dict[tuple[str, int], float] = defaultdict(float)
-        for _contract, code, month, value in inp.trades:
-            self.trade[(code, int(month[:4]))] += value
+        for t in inp.trades:
+            if t.in_boundary:
+                self.trade[(t.credit_code, int(t.month[:4]))] += t.kwh
         self.cert_mwh: dict[tuple[str, int], float] = defaultdict(float)
-        for code, vintage, mwh in inp.certificates:
-            self.cert_mwh[(code, int(vintage[:4]))] += mwh
+        self.cert_month_mwh: dict[tuple[str, str], float] = defaultdict(float)
+        for g in inp.certificates:
+            if g.in_boundary and g.valid and not g.bundled:
+                self.cert_mwh[(g.credit_code, int(g.vintage_month[:4]))] += g.mwh
+                self.cert_month_mwh[(g.credit_code, g.vintage_month)] += g.mwh
 
     def monthly_grid(self, codes: list[str], year: int) -> np.ndarray:
         """``(n, 12)`` grid kWh, NaN for a month without data."""
@@ -77,6 +86,11 @@ class _Energy:
 
     def monthly_onsite(self, codes: list[str], year: int) -> np.ndarray:
         return np.array([[self.onsite.get((c, m), np.nan) for m in months_of(year)] for c in codes], dtype=float)
+
+    def monthly_certificate_kwh(self, codes: list[str], year: int) -> np.ndarray:
+        """``(n, 12)`` C_m: counted unbundled certificate kWh by production month (GREEN-POWER.md §9b)."""
+        return energy.certificate_kwh(np.array([[self.cert_month_mwh.get((c, m), 0.0) for m in months_of(year)]
+                                                for c in codes], dtype=float).reshape(-1, 12))
 
 
 def _refuse_unheld(unheld: list[tuple[str, str]]) -> None:
@@ -222,6 +236,7 @@ class _Columns:
     onsite_prev: np.ndarray
     has_prev: np.ndarray
     calc: dict[str, np.ndarray] = field(default_factory=dict)
+    green: _GreenInstruments | None = None  # GREEN-POWER.md §9 per enterprise (the assemble stage lists them)
 
 
 def measure_accounts(inp: YearInputs, profile: Profile, only: set[str] | None = None) -> list[Account]:
@@ -233,10 +248,12 @@ def measure_accounts(inp: YearInputs, profile: Profile, only: set[str] | None = 
     if cols is None:
         return []
     ef_loc, ef_res, loc_f, res_f, fallback = _factor_arrays(inp, profile, cols.codes, inp.year)
+    grids = _hourly_matching(inp, cols)
+    _market_hourly(inp, en, cols, ef_res, grids)
+    cols.green = _GreenInstruments(inp, profile)
     cols.calc.update(_indicators(inp, en, profile, cols, ef_loc, ef_res))
     cols.calc["factor_fallback"] = fallback
     cols.calc.update(_electricity_analysis(inp, en, profile, cols))
-    grids = _hourly_matching(inp, cols)
     return [_assemble(inp, en, profile, cols, i, (loc_f[i], res_f[i]), grids) for i in range(len(cols.codes))]
 
 
@@ -264,6 +281,7 @@ def _indicators(inp: YearInputs, en: _Energy, profile: Profile, cols: _Columns, 
     cur = _emissions(en, codes, year, ef_loc, ef_res, profile, cols.grid_m, cols.onsite_m)
     # §5 indicator 3: Y−1 recomputed with year Y's factors and the current profile
     prev = _emissions(en, codes, year - 1, ef_loc, ef_res, profile, cols.grid_prev, cols.onsite_prev)
+    _apply_market_method(profile, cols, cur, prev)
     v, revenue_basis = _value(inp, codes, year)
     v_prev, revenue_basis_prev = _value(inp, codes, year - 1)
     intensity = indicators.carbon_intensity(cur["emissions_t"], v)
@@ -325,23 +343,146 @@ def _time_of_use(inp: YearInputs, en: _Energy, codes: list[str]) -> tuple[np.nda
 def _hourly_matching(inp: YearInputs, cols: _Columns) -> dict[str, np.ndarray]:
     """Calculate stage, §7: the CFE score of the enterprises whose every meter has interval data in the year
     (``cols.calc["cfe_score"]``, NaN for the others) and their [matched, load] × month × hour-of-day grids."""
-    year, codes = inp.year, cols.codes
+    grids = _complete_grids(inp, cols.codes, inp.year, "matching")
+    sums = np.array([(grids[c][0].sum(), grids[c][1].sum()) if c in grids else (np.nan, np.nan) for c in cols.codes],
+                    dtype=float).reshape(-1, 2)
+    cols.calc["cfe_score"] = matching.cfe_score(sums[:, 0], sums[:, 1])
+    return grids
+
+
+def _complete_grids(inp: YearInputs, codes: list[str], year: int, output: str) -> dict[str, np.ndarray]:
+    """The engine's matching ``output`` of ``year`` as [matched, load] × month × hour-of-day grids, for the
+    enterprises of ``codes`` whose every meter held in the year has interval data in it (§7)."""
     with_interval: dict[str, set[str]] = defaultdict(set)
     mm = inp.aggregates["meter_month"].to_pydict()
     for meter, c, month in zip(mm["meter_id"], mm["credit_code"], mm["month"], strict=True):
         if month.year == year:
             with_interval[c].add(meter)
     held = inp.meters.held_during(f"{year}-01-01", f"{year}-12-31")
-    md = inp.aggregates["matching"].to_pydict()
+    md = inp.aggregates[output].to_pydict()
     grids: dict[str, np.ndarray] = {}  # per enterprise: [matched, load] × month × hour of day
     for c, month, hour, m, ld in zip(md["credit_code"], md["month"], md["hour_of_day"], md["matched_kwh"],
                                      md["load_kwh"], strict=True):
         grids.setdefault(c, np.zeros((2, 12, 24)))[:, month - 1, hour] = (m, ld)
-    match = {c: (g[0].sum(), g[1].sum()) for c, g in grids.items()}
-    complete = np.array([bool(held.get(c)) and held[c] <= with_interval.get(c, set()) and c in match for c in codes])
-    sums = np.array([match.get(c, (np.nan, np.nan)) for c in codes], dtype=float).reshape(-1, 2)
-    cols.calc["cfe_score"] = np.where(complete, matching.cfe_score(sums[:, 0], sums[:, 1]), np.nan)
-    return {c: grids[c] for c, ok in zip(codes, complete, strict=True) if ok}
+    return {c: grids[c] for c in codes if c in grids and held.get(c) and held[c] <= with_interval.get(c, set())}
+
+
+def _market_hourly(inp: YearInputs, en: _Energy, cols: _Columns, ef_res: np.ndarray,
+                   grids: dict[str, np.ndarray]) -> None:
+    """Calculate stage, GREEN-POWER.md §9b: hourly market-based emissions, Σ_h min(L_h, G_h) and the certificates
+    matched by month, of the enterprises with complete interval data (NaN for the others); and Y−1's hourly
+    emissions when the engine matched Y−1 too (indicator 3 under ``market_method = "hourly"``), else NaN."""
+    codes = cols.codes
+    cert = en.monthly_certificate_kwh(codes, inp.year)
+    u = _unmatched_monthly(codes, grids)
+    cols.calc["emissions_market_hourly_t"] = matching.hourly_market_emissions_t(u, cert, ef_res)
+    cols.calc["kwh_cert_monthly_matched"] = matching.certificate_matched_kwh(u, cert)
+    cols.calc["kwh_matched_hourly"] = np.array([grids[c][0].sum() if c in grids else np.nan for c in codes],
+                                               dtype=float)
+    u_prev = np.full((len(codes), 12), np.nan)
+    if inp.prev_matching:
+        u_prev = _unmatched_monthly(codes, _complete_grids(inp, codes, inp.year - 1, "matching_prev"))
+    cols.calc["emissions_market_hourly_prev_t"] = matching.hourly_market_emissions_t(
+        u_prev, en.monthly_certificate_kwh(codes, inp.year - 1), ef_res)
+
+
+def _unmatched_monthly(codes: list[str], grids: dict[str, np.ndarray]) -> np.ndarray:
+    """``(n, 12)`` U_m [kWh] from the matching grids; NaN rows without complete interval data (§9b)."""
+    u = np.full((len(codes), 12), np.nan)
+    for i, c in enumerate(codes):
+        if c in grids:
+            u[i] = matching.unmatched_kwh(grids[c][1].sum(axis=1), grids[c][0].sum(axis=1))
+    return u
+
+
+def _apply_market_method(profile: Profile, cols: _Columns, cur: dict[str, np.ndarray],
+                         prev: dict[str, np.ndarray]) -> None:
+    """GREEN-POWER.md §9b: under ``market_method = "hourly"`` and the market basis, indicator 1 is the hourly
+    market-based emissions where complete interval data exist, else the annual C_mkt, flagged
+    ``annual_method_fallback``; indicator 3's Y−1 (recomputed with the current profile) likewise, and a Y−1
+    account taken by the annual method raises the same flag (its reduction compares two methods)."""
+    fallback = np.zeros(len(cols.codes), dtype=bool)
+    if profile.market_method == "hourly" and profile.emissions_basis == "market":
+        hourly, hourly_prev = cols.calc["emissions_market_hourly_t"], cols.calc["emissions_market_hourly_prev_t"]
+        cur["emissions_t"] = np.where(np.isnan(hourly), cur["emissions_t"], hourly)
+        prev["emissions_t"] = np.where(np.isnan(hourly_prev), prev["emissions_t"], hourly_prev)
+        fallback = np.isnan(hourly) | (cols.has_prev & np.isnan(hourly_prev))
+    cols.calc["annual_method_fallback"] = fallback
+
+
+class _GreenInstruments:
+    """GREEN-POWER.md §9 per enterprise for year Y: its trades and unbundled certificates traced to their plants
+    (``instruments``), the kWh outside its market boundary, and its trade months whose bundled certificates fall
+    short (``unbacked_trades``)."""
+
+    def __init__(self, inp: YearInputs, profile: Profile):
+        year = str(inp.year)
+        self.plants = inp.plants
+        self.listed: dict[str, list[GreenInstrument]] = defaultdict(list)
+        self.outside: dict[str, float] = defaultdict(float)
+        self.unbacked: dict[str, list[UnbackedTrade]] = defaultdict(list)
+        trades = [t for t in inp.trades if t.month[:4] == year]
+        certificates = [g for g in inp.certificates if g.vintage_month[:4] == year]
+        self._trades(trades)
+        self._certificates([g for g in certificates if not g.bundled and g.valid])
+        self._unbacked(trades, [g for g in certificates if g.bundled], profile.bundled_certificate_tolerance)
+
+    def _add(self, code: str, instrument: GreenInstrument) -> None:
+        self.listed[code].append(instrument)
+        if not instrument["in_boundary"]:
+            self.outside[code] += instrument["kwh"]
+
+    def _instrument(self, kind: Literal["trade", "certificate"], ids: list[str], plant: str | None,
+                    technology: str, month: str | None, kwh: float, inside: bool) -> GreenInstrument:
+        known = self.plants.get(plant) if plant is not None else None
+        return {"source_kind": kind, "source_id": ids[0], "last_id": ids[-1] if kind == "certificate" else None,
+                "n": len(ids), "plant_id": plant, "technology": technology,
+                "plant_region_code": None if known is None else known.region_code, "month": month,
+                "kwh": kwh, "in_boundary": inside}
+
+    def _trades(self, trades: list[Trade]) -> None:
+        """One entry per contract (and plant) with its settled kWh of the year."""
+        groups: dict[tuple[str, str, str], list[Trade]] = defaultdict(list)
+        for t in trades:
+            groups[(t.credit_code, t.contract_id, t.plant_id or "")].append(t)
+        for (code, contract, _), rows in sorted(groups.items()):
+            self._add(code, self._instrument("trade", [contract], rows[0].plant_id, rows[0].technology, None,
+                                             float(sum(t.kwh for t in rows)), rows[0].in_boundary))
+
+    def _certificates(self, certificates: list[Certificate]) -> None:
+        """The counted-if-inside unbundled certificates grouped per plant, production month and technology."""
+        groups: dict[tuple[str, str, str, str], list[Certificate]] = defaultdict(list)
+        for g in certificates:
+            groups[(g.credit_code, g.vintage_month, g.plant_id or "", g.technology)].append(g)
+        for (code, month, _, technology), rows in sorted(groups.items()):
+            kwh = float(energy.certificate_kwh(sum(g.mwh for g in rows)))
+            self._add(code, self._instrument("certificate", sorted(g.certificate_id for g in rows), rows[0].plant_id,
+                                             technology, month, kwh, rows[0].in_boundary))
+
+    def _unbacked(self, trades: list[Trade], bundled: list[Certificate], tolerance: float) -> None:
+        """Per enterprise, settlement month and plant (null with null): settled kWh against the bundled
+        certificates of that production month and plant (§9, ``trade_not_backed_by_certificates``)."""
+        settled: dict[tuple[str, str, str | None], list[Trade]] = defaultdict(list)
+        for t in trades:
+            settled[(t.credit_code, t.month, t.plant_id)].append(t)
+        mwh: dict[tuple[str, str, str | None], float] = defaultdict(float)
+        for g in bundled:
+            mwh[(g.credit_code, g.vintage_month, g.plant_id)] += g.mwh
+        keys = sorted(settled, key=lambda k: (k[0], k[1], k[2] or ""))
+        kwh = np.array([sum(t.kwh for t in settled[k]) for k in keys], dtype=float)
+        backing = np.array([mwh.get(k, 0.0) for k in keys], dtype=float)
+        short = instruments.bundled_shortfall(kwh, backing, tolerance)
+        backing_kwh = energy.certificate_kwh(backing)
+        for i in np.flatnonzero(short):
+            code, month, plant = keys[i]
+            self.unbacked[code].append({"contract_ids": sorted({t.contract_id for t in settled[keys[i]]}),
+                                        "plant_id": plant, "month": month, "kwh_settled": float(kwh[i]),
+                                        "kwh_bundled": float(backing_kwh[i])})
+
+    def flags(self, code: str, calc: dict[str, np.ndarray], i: int) -> list[str]:
+        """The account's §9–§9b flags."""
+        return ((["annual_method_fallback"] if calc["annual_method_fallback"][i] else [])
+                + (["trade_not_backed_by_certificates"] if self.unbacked.get(code) else []))
 
 
 def _flags(inp: YearInputs, en: _Energy, cols: _Columns, i: int) -> list[str]:
@@ -383,6 +524,8 @@ def _assemble(inp: YearInputs, en: _Energy, profile: Profile, cols: _Columns, i:
     """Assemble stage: the record of account ``i`` (INTERFACE.md), the §7b fields left for evaluate_accounts."""
     c, calc = cols.codes[i], cols.calc
     ent = inp.enterprises[c]
+    green = cols.green
+    assert green is not None  # set by measure_accounts before any record is assembled
     month_names = months_of(inp.year)
     v = calc["value_10k_cny"][i]
     return {
@@ -404,7 +547,7 @@ def _assemble(inp: YearInputs, en: _Energy, profile: Profile, cols: _Columns, i:
                    if calc[f"alert:{code}"][i, m]],
         "profile_id": profile.profile_id,
         "factors": {"location": _factor_used(factors[0]), "residual": _factor_used(factors[1])},
-        "flags": _flags(inp, en, cols, i),
+        "flags": _flags(inp, en, cols, i) + green.flags(c, calc, i),
         "kwh_trade": _num(calc["kwh_trade"][i]), "kwh_cert": _num(calc["kwh_cert"][i]),
         "value_10k_cny": _none(v), "value_basis": "revenue" if calc["revenue_basis"][i] else
         ("value_added" if not math.isnan(v) else None),
@@ -413,9 +556,12 @@ def _assemble(inp: YearInputs, en: _Energy, profile: Profile, cols: _Columns, i:
         # §7 matched share Σmin(L,G)/ΣL of each month (rows) and hour of day (columns); null without load
         "hourly_matching": _grid_shares(grids[c]) if c in grids else None,
         # GREEN-POWER.md §9–§9b
-        "emissions_market_hourly_t": None, "kwh_matched_hourly": None, "kwh_cert_monthly_matched": None,
-        "kwh_outside_boundary": 0.0, "market_method": profile.market_method,
-        "market_boundary": profile.market_boundary, "instruments": [], "unbacked_trades": [],
+        "market_method": profile.market_method, "market_boundary": profile.market_boundary,
+        "emissions_market_hourly_t": _none(calc["emissions_market_hourly_t"][i]),
+        "kwh_matched_hourly": _none(calc["kwh_matched_hourly"][i]),
+        "kwh_cert_monthly_matched": _none(calc["kwh_cert_monthly_matched"][i]),
+        "kwh_outside_boundary": float(green.outside.get(c, 0.0)), "instruments": green.listed.get(c, []),
+        "unbacked_trades": green.unbacked.get(c, []),
     }
 
 

@@ -8,16 +8,20 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+import numpy as np
 import pyarrow as pa
 import sqlalchemy as sa
 
 from dianta.calc.electricity import DECLINE_CARRY_FROM_MONTH, time_of_use_period
+from dianta.calc.instruments import in_market_boundary, retired_within_validity
 from dianta.engine.base import Engine, Input, ParquetInput
-from dianta.engine.queries import YEAR_SCRIPT
+from dianta.engine.queries import year_script
 from dianta.ledger import schema
 from dianta.ledger.store import Store, crash_point
 from dianta.reference.profile import Profile
+from dianta.reference.tables import regional_grid
 
 _FAR_PAST = dt.datetime(1900, 1, 1)
 _FAR_FUTURE = dt.datetime(2300, 1, 1)
@@ -76,6 +80,41 @@ class MeterPeriods:
         return out
 
 
+class Plant(NamedTuple):
+    """A green-power plant an instrument names (GREEN-POWER.md §9: ``plants``)."""
+
+    technology: str
+    region_code: str  # GB/T 2260 code of the province it generates in
+
+
+class Trade(NamedTuple):
+    """A green trade's settled month (``green_trades``) and whether it counts under the profile's market
+    boundary for its enterprise (GREEN-POWER.md §9)."""
+
+    contract_id: str
+    credit_code: str
+    month: str
+    kwh: float
+    technology: str
+    plant_id: str | None
+    in_boundary: bool
+
+
+class Certificate(NamedTuple):
+    """A retired green certificate (``green_certificates``), inside the profile's market boundary for its
+    enterprise or not, retired within the profile's validity or not (GREEN-POWER.md §9)."""
+
+    certificate_id: str
+    credit_code: str
+    vintage_month: str
+    mwh: float
+    technology: str
+    plant_id: str | None
+    bundled: bool
+    in_boundary: bool
+    valid: bool
+
+
 @dataclass(slots=True)
 class YearInputs:
     """Ledger rows of years Y−1 and Y (and the monthly totals of Y−2's last months, §6), and the engine's
@@ -86,13 +125,15 @@ class YearInputs:
     meters: MeterPeriods
     monthly: list[tuple[str, str, float, float | None, float | None, float | None]]
     onsite: dict[tuple[str, str], float]  # (credit_code, month) -> kWh self-consumed
-    trades: list[tuple[str, str, str, float]]  # contract, credit_code, month, kWh
-    certificates: list[tuple[str, str, float]]  # credit_code, vintage month, MWh (unbundled only)
+    trades: list[Trade]
+    certificates: list[Certificate]  # bundled and unbundled
     economics: dict[tuple[str, int], tuple[float | None, float | None]]  # -> (value added, revenue)
     aggregates: dict[str, pa.Table]
     fingerprint: str
     last_batch_id: int = 0  # the newest batch the inputs hold (they hold every batch before it: lock_writes)
     engine_inputs: dict[str, Input] = field(default_factory=dict)  # what the aggregation reads (aggregate_year)
+    plants: dict[str, Plant] = field(default_factory=dict)
+    prev_matching: bool = False  # aggregate Y−1's hourly matching too (GREEN-POWER.md §9b, market_method hourly)
 
 
 def load_year(store: Store, year: int, profile: Profile, engine: Engine, only: set[str] | None = None
@@ -109,7 +150,7 @@ def aggregate_year(inputs: YearInputs, engine: Engine) -> YearInputs:
     """Run the engine's aggregation of the lake files :func:`read_year` listed (``inputs.aggregates``). Lake
     files are never changed once published (a correction writes new ones), so the aggregation needs no open
     transaction and matches the snapshot the files were listed in."""
-    inputs.aggregates = engine.run(YEAR_SCRIPT, inputs.engine_inputs)
+    inputs.aggregates = engine.run(year_script(inputs.prev_matching), inputs.engine_inputs)
     return inputs
 
 
@@ -146,12 +187,7 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     o = d["onsite_generation"].c
     onsite = {(r[0], r[1]): r[2] for r in con.execute(
         sa.select(o.credit_code, o.month, o.kwh_self_consumed).where(o.month.in_(months)))}
-    t = d["green_trades"].c
-    trades = [tuple(r) for r in con.execute(
-        sa.select(t.contract_id, t.credit_code, t.month, t.kwh).where(t.month.in_(months)))]
-    g = d["green_certificates"].c
-    certificates = [tuple(r) for r in con.execute(
-        sa.select(g.credit_code, g.vintage_month, g.mwh).where(g.vintage_month.in_(months), g.bundled.is_(False)))]
+    plants, trades, certificates = read_instruments(con, months, enterprises, profile)
     ec = d["economics"].c
     economics = {(r[0], r[1]): (r[2], r[3]) for r in con.execute(
         sa.select(ec.credit_code, ec.year, ec.value_added_10k_cny, ec.revenue_10k_cny)
@@ -159,7 +195,9 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
 
     readings = store.active_files("interval_readings", months, con=con)
     onsite_files = store.active_files("onsite_generation_interval", months, con=con)
-    profile_files = store.active_files("green_trade_profiles", months_of(year), con=con)
+    # indicator 3's Y−1 recomputed by the hourly market-based method (GREEN-POWER.md §9b)
+    prev_matching = profile.market_method == "hourly" and profile.emissions_basis == "market"
+    profile_files = store.active_files("green_trade_profiles", months if prev_matching else months_of(year), con=con)
     ts = pa.timestamp("us")
     kwh_schema = {"interval": pa.schema([("meter_id", pa.string()), ("ts", ts), ("kwh", pa.float64())]),
                   "onsite": pa.schema([("credit_code", pa.string()), ("ts", ts), ("kwh", pa.float64())]),
@@ -168,7 +206,8 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     def day(text: str | None, default: dt.datetime, plus: int = 0) -> dt.datetime:
         return default if not text else dt.datetime.fromisoformat(text) + dt.timedelta(days=plus)
 
-    trades_y = [r for r in trades if r[2][:4] == str(year)]  # hourly matching is for year Y only
+    # hourly matching is for year Y only (and Y−1 under the hourly market-based method)
+    trades_y = trades if prev_matching else [r for r in trades if r.month[:4] == str(year)]
     inputs: dict[str, Input] = {
         "readings": ParquetInput(tuple(readings), kwh_schema["interval"]),
         "meters": pa.table({
@@ -187,10 +226,43 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
             "contract_id": pa.array([r[0] for r in trades_y], pa.string()),
             "credit_code": pa.array([r[1] for r in trades_y], pa.string()),
             "month_start": pa.array([dt.datetime.fromisoformat(r[2] + "-01") for r in trades_y], ts),
-            "kwh": pa.array([r[3] for r in trades_y], pa.float64())}),
+            "kwh": pa.array([r[3] for r in trades_y], pa.float64()),
+            "in_boundary": pa.array([r.in_boundary for r in trades_y], pa.bool_())}),
         "profiles": ParquetInput(tuple(profile_files), kwh_schema["profile"]),
     }
     lake = sorted(p.name + "@" + p.parent.name for p in (*readings, *onsite_files, *profile_files))
     fingerprint = hashlib.sha256("\n".join([f"batch {last_batch}", *lake]).encode()).hexdigest()[:16]
     return YearInputs(year, enterprises, meters, monthly, onsite, trades, certificates, economics, {},
-                      fingerprint, last_batch, inputs)
+                      fingerprint, last_batch, inputs, plants, prev_matching)
+
+
+def read_instruments(con: sa.Connection, months: list[str], enterprises: dict[str, Enterprise], profile: Profile
+                     ) -> tuple[dict[str, Plant], list[Trade], list[Certificate]]:
+    """The plants, and the green trades and certificates of ``months`` with what counts of them under the
+    profile (GREEN-POWER.md §9): each inside the market boundary of its enterprise or not (an instrument
+    without a known plant only under ``national``), each certificate retired within its validity or not."""
+    d = schema.data_tables
+    p = d["plants"].c
+    plants = {r[0]: Plant(r[1], r[2]) for r in con.execute(sa.select(p.plant_id, p.technology, p.region_code))}
+    t = d["green_trades"].c
+    trade_rows = con.execute(sa.select(t.contract_id, t.credit_code, t.month, t.kwh, t.technology, t.plant_id)
+                             .where(t.month.in_(months))).all()
+    g = d["green_certificates"].c
+    cert_rows = con.execute(sa.select(g.certificate_id, g.credit_code, g.vintage_month, g.mwh, g.technology,
+                                      g.plant_id, g.bundled, g.retired_on).where(g.vintage_month.in_(months))).all()
+    inside = _in_boundary([(r[1], r[5]) for r in (*trade_rows, *cert_rows)], plants, enterprises, profile)
+    trades = [Trade(*r, bool(b)) for r, b in zip(trade_rows, inside[:len(trade_rows)], strict=True)]
+    valid: list[bool] | np.ndarray = retired_within_validity([r[2] for r in cert_rows], [r[7] for r in cert_rows],
+                                    profile.certificate_validity_months) if cert_rows else []
+    certificates = [Certificate(*r[:6], bool(r[6]), bool(b), bool(v))
+                    for r, b, v in zip(cert_rows, inside[len(trade_rows):], valid, strict=True)]
+    return plants, trades, certificates
+
+
+def _in_boundary(links: list[tuple[str, str | None]], plants: dict[str, Plant], enterprises: dict[str, Enterprise],
+                 profile: Profile) -> list[bool]:
+    """Whether each (enterprise, plant id) instrument counts under the profile's market boundary (§9)."""
+    plant_region = [plants[p].region_code if p is not None and p in plants else None for _, p in links]
+    ent_region = [enterprises[c].region_code for c, _ in links]
+    grid_of = {code: regional_grid(code) for code in {*ent_region, *filter(None, plant_region)}}
+    return in_market_boundary(plant_region, ent_region, profile.market_boundary, grid_of).tolist()

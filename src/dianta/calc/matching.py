@@ -32,3 +32,27 @@ def share_of_contract(settled_kwh: ArrayLike, contract_month_total_kwh: ArrayLik
     t = np.asarray(contract_month_total_kwh, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(t == 0, 0.0, s / np.where(t == 0, 1.0, t))
+
+
+def unmatched_kwh(load_kwh_sum: ArrayLike, matched_kwh_sum: ArrayLike) -> F:
+    """Load not met by green supply in the same hour, summed over hours: ``U = Σ_h max(L_h − G_h, 0)
+    = Σ_h L_h − Σ_h min(L_h, G_h)`` [kWh] (GREEN-POWER.md §9b; a month's sums give ``U_m``). Floored at 0
+    against rounding of the two sums; NaN stays NaN (no complete interval data)."""
+    return np.maximum(np.asarray(load_kwh_sum, dtype=float) - np.asarray(matched_kwh_sum, dtype=float), 0.0)
+
+
+def certificate_matched_kwh(unmatched_monthly_kwh: ArrayLike, certificate_monthly_kwh: ArrayLike) -> F:
+    """``Σ_m min(U_m, C_m)`` [kWh] over the last axis (months): unbundled certificates covering the load left
+    unmatched in their production month (GREEN-POWER.md §9b) [platform rule]."""
+    u = np.asarray(unmatched_monthly_kwh, dtype=float)
+    return np.minimum(u, np.asarray(certificate_monthly_kwh, dtype=float)).sum(axis=-1)
+
+
+def hourly_market_emissions_t(unmatched_monthly_kwh: ArrayLike, certificate_monthly_kwh: ArrayLike,
+                              residual_kg_per_kwh: ArrayLike) -> F:
+    """Hourly market-based emissions [tCO2] (GREEN-POWER.md §9b): ``R_m = max(U_m − C_m, 0)``,
+    ``Σ_m R_m × EF_residual / 1000``. ``unmatched_monthly_kwh`` and ``certificate_monthly_kwh``: ``(n, 12)``
+    kWh of each month (NaN rows: no complete interval data → NaN); ``residual_kg_per_kwh``: ``(n,)``."""
+    u = np.asarray(unmatched_monthly_kwh, dtype=float)
+    remaining = np.maximum(u - np.asarray(certificate_monthly_kwh, dtype=float), 0.0)
+    return remaining.sum(axis=-1) * np.asarray(residual_kg_per_kwh, dtype=float) / 1000.0

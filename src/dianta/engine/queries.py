@@ -6,8 +6,12 @@ bucket whatever the engine's time zone (METHODOLOGY.md §1).
 
 Inputs: ``readings`` (meter_id, ts, kwh), ``meters`` (meter_id, credit_code, valid_from_ts,
 valid_to_excl_ts), ``bounds`` (prev_start, y_start, y_end), ``tou`` (hour, period), ``onsite_interval``
-(credit_code, ts, kwh), ``trades`` (contract_id, credit_code, month_start, kwh), ``profiles``
+(credit_code, ts, kwh), ``trades`` (contract_id, credit_code, month_start, kwh, in_boundary), ``profiles``
 (contract_id, ts, kwh).
+
+:data:`YEAR_SCRIPT` matches hours of year Y; :data:`PREV_MATCHING` (appended by :func:`year_script` only under the
+hourly market-based method, GREEN-POWER.md §9b) matches the hours of Y−1 for indicator 3's recomputed Y−1
+(``trades`` and ``profiles`` then hold Y−1's rows too). Both are written once, from the same templates.
 
 A second script, :data:`STORAGE_SCRIPT`, gives a supplier's storage and green generation by hour
 (GREEN-POWER.md §9c); it runs on its own, for the storage owners only.
@@ -16,6 +20,59 @@ A second script, :data:`STORAGE_SCRIPT`, gives a supplier's storage and green ge
 from __future__ import annotations
 
 from dianta.engine.base import Statement
+
+
+def _ent_hour(name: str, start: str, end: str) -> Statement:
+    """Enterprise 15-minute load (summed over its meters only for those holding several), rolled up to hours
+    of ``[bounds.start, bounds.end)``."""
+    return Statement(name, f"""
+        SELECT credit_code, date_trunc('hour', ts) AS hour, sum(kwh_q) AS kwh, max(kwh_q) AS peak_q, count(*) AS n
+        FROM (SELECT a.credit_code, a.ts, sum(a.kwh) AS kwh_q FROM assigned a CROSS JOIN bounds b
+              WHERE a.ts >= b.{start} AND a.ts < b.{end} AND a.credit_code IN (SELECT credit_code FROM multi_meter)
+              GROUP BY a.credit_code, a.ts
+              UNION ALL
+              SELECT a.credit_code, a.ts, a.kwh AS kwh_q FROM assigned a CROSS JOIN bounds b
+              WHERE a.ts >= b.{start} AND a.ts < b.{end}
+                AND a.credit_code NOT IN (SELECT credit_code FROM multi_meter)) q
+        GROUP BY credit_code, date_trunc('hour', ts)""", materialise=True)
+
+
+def _matching(suffix: str, start: str, end: str, ent_hour: str) -> list[Statement]:
+    """§7 hourly matching of the hours in ``[bounds.start, bounds.end)``: load ``L_h`` (``ent_hour`` + on-site),
+    green supply ``G_h`` (on-site + the in-boundary trade profiles' shares, GREEN-POWER.md §9), and
+    Σ min(L_h, G_h) and Σ L_h by month and hour of day (output ``matching{suffix}``)."""
+    return [
+        Statement(f"onsite_hour{suffix}", f"""
+            SELECT o.credit_code, date_trunc('hour', o.ts) AS hour, sum(o.kwh) AS kwh
+            FROM onsite_interval o CROSS JOIN bounds b WHERE o.ts >= b.{start} AND o.ts < b.{end}
+            GROUP BY o.credit_code, date_trunc('hour', o.ts)""", materialise=True),
+        # a contract's share among all its holders (§7), then only the holders inside its market boundary
+        Statement(f"trade_hour{suffix}", f"""
+            SELECT s.credit_code, date_trunc('hour', p.ts) AS hour, sum(p.kwh * s.share) AS kwh
+            FROM profiles p
+            JOIN shares s ON p.contract_id = s.contract_id AND date_trunc('month', p.ts) = s.month_start
+            CROSS JOIN bounds b
+            WHERE p.ts >= b.{start} AND p.ts < b.{end} AND s.in_boundary
+            GROUP BY s.credit_code, date_trunc('hour', p.ts)"""),
+        Statement(f"load_hour{suffix}", f"""
+            SELECT credit_code, hour, sum(kwh) AS kwh FROM (
+                SELECT credit_code, hour, kwh FROM {ent_hour}
+                UNION ALL SELECT credit_code, hour, kwh FROM onsite_hour{suffix}) u
+            GROUP BY credit_code, hour"""),
+        Statement(f"green_hour{suffix}", f"""
+            SELECT credit_code, hour, sum(kwh) AS kwh FROM (
+                SELECT credit_code, hour, kwh FROM onsite_hour{suffix}
+                UNION ALL SELECT credit_code, hour, kwh FROM trade_hour{suffix}) u
+            GROUP BY credit_code, hour"""),
+        # Σ min(L_h, G_h) and Σ L_h by month and hour of day (the report's heat map; summed for CFE; their
+        # difference per month is GREEN-POWER.md §9b's U_m)
+        Statement(f"matching{suffix}", f"""
+            SELECT l.credit_code, month(l.hour) AS month, hour(l.hour) AS hour_of_day,
+                   sum(least(l.kwh, coalesce(g.kwh, 0.0))) AS matched_kwh, sum(l.kwh) AS load_kwh
+            FROM load_hour{suffix} l LEFT JOIN green_hour{suffix} g ON l.credit_code = g.credit_code AND l.hour = g.hour
+            GROUP BY l.credit_code, month(l.hour), hour(l.hour)""", output=True),
+    ]
+
 
 YEAR_SCRIPT: list[Statement] = [
     # each reading with the enterprise holding its meter at its timestamp (DATA-REQUIREMENTS: meters)
@@ -33,15 +90,7 @@ YEAR_SCRIPT: list[Statement] = [
     Statement("multi_meter", """
         SELECT credit_code FROM meters GROUP BY credit_code HAVING count(*) > 1""", materialise=True),
     # enterprise 15-minute load (over its meters), rolled up to hours of year Y
-    Statement("ent_hour", """
-        SELECT credit_code, date_trunc('hour', ts) AS hour, sum(kwh_q) AS kwh, max(kwh_q) AS peak_q, count(*) AS n
-        FROM (SELECT a.credit_code, a.ts, sum(a.kwh) AS kwh_q FROM assigned a CROSS JOIN bounds b
-              WHERE a.ts >= b.y_start AND a.credit_code IN (SELECT credit_code FROM multi_meter)
-              GROUP BY a.credit_code, a.ts
-              UNION ALL
-              SELECT a.credit_code, a.ts, a.kwh AS kwh_q FROM assigned a CROSS JOIN bounds b
-              WHERE a.ts >= b.y_start AND a.credit_code NOT IN (SELECT credit_code FROM multi_meter)) q
-        GROUP BY credit_code, date_trunc('hour', ts)""", materialise=True),
+    _ent_hour("ent_hour", "y_start", "y_end"),
     # §6 load factor inputs
     Statement("ent_stats", """
         SELECT credit_code, sum(kwh) AS kwh, max(peak_q) AS peak_q, sum(n) AS n
@@ -59,38 +108,25 @@ YEAR_SCRIPT: list[Statement] = [
         SELECT o.credit_code, date_trunc('month', o.ts) AS month, sum(o.kwh) AS kwh
         FROM onsite_interval o CROSS JOIN bounds b WHERE o.ts >= b.prev_start AND o.ts < b.y_end
         GROUP BY o.credit_code, date_trunc('month', o.ts)""", output=True),
-    # §7 hourly matching
-    Statement("onsite_hour", """
-        SELECT o.credit_code, date_trunc('hour', o.ts) AS hour, sum(o.kwh) AS kwh
-        FROM onsite_interval o CROSS JOIN bounds b WHERE o.ts >= b.y_start AND o.ts < b.y_end
-        GROUP BY o.credit_code, date_trunc('hour', o.ts)""", materialise=True),
+    # §7 hourly matching: each contract's share of its profile among its holders in a month (§7)
     Statement("shares", """
-        SELECT contract_id, credit_code, month_start,
+        SELECT contract_id, credit_code, month_start, in_boundary,
                CASE WHEN sum(kwh) OVER (PARTITION BY contract_id, month_start) = 0 THEN 0
                     ELSE kwh / sum(kwh) OVER (PARTITION BY contract_id, month_start) END AS share
         FROM trades"""),
-    Statement("trade_hour", """
-        SELECT s.credit_code, date_trunc('hour', p.ts) AS hour, sum(p.kwh * s.share) AS kwh
-        FROM profiles p
-        JOIN shares s ON p.contract_id = s.contract_id AND date_trunc('month', p.ts) = s.month_start
-        CROSS JOIN bounds b
-        WHERE p.ts >= b.y_start AND p.ts < b.y_end
-        GROUP BY s.credit_code, date_trunc('hour', p.ts)"""),
-    Statement("load_hour", """
-        SELECT credit_code, hour, sum(kwh) AS kwh FROM (
-            SELECT credit_code, hour, kwh FROM ent_hour UNION ALL SELECT credit_code, hour, kwh FROM onsite_hour) u
-        GROUP BY credit_code, hour"""),
-    Statement("green_hour", """
-        SELECT credit_code, hour, sum(kwh) AS kwh FROM (
-            SELECT credit_code, hour, kwh FROM onsite_hour UNION ALL SELECT credit_code, hour, kwh FROM trade_hour) u
-        GROUP BY credit_code, hour"""),
-    # §7 Σ min(L_h, G_h) and Σ L_h by month and hour of day (the report's heat map; summed for CFE)
-    Statement("matching", """
-        SELECT l.credit_code, month(l.hour) AS month, hour(l.hour) AS hour_of_day,
-               sum(least(l.kwh, coalesce(g.kwh, 0.0))) AS matched_kwh, sum(l.kwh) AS load_kwh
-        FROM load_hour l LEFT JOIN green_hour g ON l.credit_code = g.credit_code AND l.hour = g.hour
-        GROUP BY l.credit_code, month(l.hour), hour(l.hour)""", output=True),
+    *_matching("", "y_start", "y_end", "ent_hour"),
 ]
+
+#: Y−1's hourly matching (GREEN-POWER.md §9b under ``market_method = "hourly"``): its output ``matching_prev``
+PREV_MATCHING: list[Statement] = [
+    _ent_hour("ent_hour_prev", "prev_start", "y_start"),
+    *_matching("_prev", "prev_start", "y_start", "ent_hour_prev"),
+]
+
+
+def year_script(prev_matching: bool) -> list[Statement]:
+    """The year's script; with ``prev_matching``, Y−1's hourly matching too."""
+    return [*YEAR_SCRIPT, *PREV_MATCHING] if prev_matching else YEAR_SCRIPT
 
 # GREEN-POWER.md §9c: a supplier's storage and its green generation, in hours of year Y. Inputs:
 # ``storage_interval`` (credit_code, ts, kwh_charged, kwh_discharged), ``onsite_interval`` (credit_code, ts, kwh:
