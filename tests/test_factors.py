@@ -198,6 +198,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
                 [(f"P{c[-4:]}", m, 100_000) for c in where for m in MONTHS])
     write_table(folder, "green_trades", ["contract_id", "credit_code", "month", "kwh", "technology"],
                 [("GT-Q", Q, "2023-04", 200_000, "solar")])
+    # the trade's bundled certificates (证电合一, GREEN-POWER.md §9): 200 × 1 MWh = its 200,000 kWh
+    write_table(folder, "green_certificates", ["certificate_id", "credit_code", "vintage_month", "mwh", "technology",
+                                               "retired_on", "bundled"],
+                [(f"GEC-Q-{k:03d}", Q, "2023-04", 1, "solar", "2023-05-10", "true") for k in range(200)])
     s = Store(root / "store")
     assert ingest_batch(s, folder).status == "applied"
     yield s
