@@ -342,3 +342,21 @@ def test_green_power_accounts_on_spark_equal_the_embedded_engines(tmp_path: Path
     assert_allclose([ent["emissions_t"], ent["kwh_outside_boundary"], ent["cfe_score"]], [0, 700, 0.5], atol=1e-12)
     for a, b in zip(duck, spark, strict=True):
         _same(a, b, path=str(a["credit_code"]))
+
+
+def test_an_account_published_before_issue_15_still_reads_with_nulls(tmp_path: Path):
+    """An account published by 0.10 has none of the green-power fields (nor `electricity.year_on_year_months`):
+    the API's model and the export still take it, with those fields null, until the year is computed again."""
+    from dianta.accounts.export import flat_value
+    from dianta.api.schemas import AccountPublic
+
+    record = compute(tmp_path)
+    new = ("emissions_market_hourly_t", "kwh_matched_hourly", "kwh_cert_monthly_matched", "kwh_outside_boundary",
+           "market_method", "market_boundary", "instruments", "unbacked_trades")
+    old = {k: v for k, v in record.items() if k not in new}
+    old["electricity"] = {k: v for k, v in record["electricity"].items() if k != "year_on_year_months"}
+    answer = AccountPublic.model_validate(old).model_dump()
+    assert [answer[k] for k in new] == [None] * len(new)
+    assert answer["electricity"]["year_on_year_months"] is None
+    assert answer["emissions_market_t"] == record["emissions_market_t"] == pytest.approx(0.3048)
+    assert [flat_value(old, k) for k in ("emissions_market_hourly_t", "market_method")] == [None, None]

@@ -65,7 +65,7 @@ class Electricity(TypedDict):
     monthly_kwh_prev_year: list[float | None]
     month_on_month: list[float | None]
     year_on_year: float | None
-    year_on_year_months: int
+    year_on_year_months: NotRequired[int]  # since 0.11 (absent in an account published before)
     load_factor: float | None
     peak_kw: float | None
     operating_rate: float | None
@@ -140,15 +140,16 @@ class Account(TypedDict):
     intensity_prev: float | None
     electricity: Electricity
     hourly_matching: list[list[float | None]] | None
-    # GREEN-POWER.md §9–§9b (issue 15): every profile; null where not available
-    emissions_market_hourly_t: float | None
-    kwh_matched_hourly: float | None
-    kwh_cert_monthly_matched: float | None
-    kwh_outside_boundary: float
-    market_method: Literal["annual", "hourly"]
-    market_boundary: Literal["national", "regional_grid", "province"]
-    instruments: list[GreenInstrument]
-    unbacked_trades: list[UnbackedTrade]
+    # GREEN-POWER.md §9–§9b (issue 15): set in every account computed since 0.11; absent (null in the API and the
+    # exports) in an account published before, until the year is computed again
+    emissions_market_hourly_t: NotRequired[float | None]
+    kwh_matched_hourly: NotRequired[float | None]
+    kwh_cert_monthly_matched: NotRequired[float | None]
+    kwh_outside_boundary: NotRequired[float]
+    market_method: NotRequired[Literal["annual", "hourly"]]
+    market_boundary: NotRequired[Literal["national", "regional_grid", "province"]]
+    instruments: NotRequired[list[GreenInstrument]]
+    unbacked_trades: NotRequired[list[UnbackedTrade]]
     run_id: NotRequired[int]  # set when the account is published (accounts/compute.py)
     inputs_fingerprint: NotRequired[str]
 
