@@ -161,6 +161,14 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         _c("product", "text", False, "", "loan product", "贷款产品"),
     ), references={"credit_code": ("enterprises", "credit_code")}, zh="贷款",
         soft_references=frozenset({"credit_code"})),
+    # GREEN-POWER.md §11: an enterprise whose load is a data centre; its IT-load sub-meter (inside the site) is
+    # not grid electricity of its own: its kWh are left out of E_grid and give the PUE's denominator
+    TableSpec("data_centres", ("credit_code",), (
+        CREDIT_CODE,
+        _c("site_name", "text", True, "", "data centre site", "数据中心名称"),
+        _c("it_meter_id", "text", False, "", "IT-load sub-meter", "IT 负载分表户号"),
+    ), references={"credit_code": ("enterprises", "credit_code"), "it_meter_id": ("meters", "meter_id")},
+        zh="数据中心"),
 )}
 
 #: The order in which a batch's tables are checked and applied (referenced tables first).
@@ -362,6 +370,43 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("group", "Group", "分组", "", "the group's key: grade, industry section or prefecture"),
     _q("industry", "Industry section", "行业门类", "", "GB/T 4754 section (the letter) of a group"),
     _q("region", "Region", "地区", "", "prefecture of a group: GB/T 2260 code, first 4 digits + 00"),
+)}
+
+
+#: the fields of a green-computing certificate (绿电绿算溯源证书, GREEN-POWER.md §11; INTERFACE.md
+#: ``green-computing --format json``), in order; those it shares with an account mean the same over its period
+CERTIFICATE_FIELDS: dict[str, Quantity] = {q.name: q for q in (
+    OUTPUTS["credit_code"],
+    _q("site_name", "Data centre", "数据中心", "", "the data centre's site name (data_centres)"),
+    _q("period", "Period", "证书期间", "", "the year (YYYY) or month (YYYY-MM) the certificate covers"),
+    _q("level", "Green-computing level", "绿电绿算等级", "",
+       "A (CFE ≥ 0.9, 24/7 green computing), B (≥ 0.7), C (≥ 0.5), annual (annual green share ≥ 1.0 only); "
+       "null: no certificate [platform rule, profile green_computing] (GREEN-POWER.md §11)"),
+    _q("kwh_load", "Data centre load", "数据中心用电量", "kWh",
+       "E_total of the period: grid + on-site self-consumed, IT sub-meter not added (§4)"),
+    _q("green_share", "Green share (annually matched)", "绿电占比（年度匹配）", "1",
+       "E_green / E_total over the period (§4–§5)"),
+    _q("cfe_score", "Hourly carbon-free score", "逐时匹配无碳电力得分", "1",
+       "Σ_h min(L_h, G_h) / Σ_h L_h over the period; null without complete interval data (§7)"),
+    _q("kwh_matched_hourly", "Green power matched hour by hour", "逐时匹配绿电量", "kWh",
+       "Σ_h min(L_h, G_h) over the period (GREEN-POWER.md §9b)"),
+    _q("kwh_cert_monthly_matched", "Certificates matched by month", "绿证按月匹配电量", "kWh",
+       "Σ_m min(U_m, C_m) over the period's months (GREEN-POWER.md §9b)"),
+    _q("pue", "Power usage effectiveness", "电能利用效率", "",
+       "PUE = Σ facility kWh / Σ IT kWh over the period; null without an IT sub-meter (GREEN-POWER.md §11)"),
+    _q("trace", "Green-power trace", "绿电溯源", "",
+       "each source's kWh supplied to matched hours, and certificates by plant to matched months "
+       "(GREEN-POWER.md §11); sums to kwh_matched_hourly + kwh_cert_monthly_matched"),
+    _q("trace.source_kind", "Source kind", "来源类型", "",
+       "onsite (自发自用), trade (绿电交易) or certificate (绿证)"),
+    _q("trace.source_id", "Source id", "来源编号", "",
+       "the enterprise's credit code (on-site), the contract id, or the first certificate id of the group"),
+    _q("trace.plant_id", "Plant", "电站编号", "", "the plant of the source; null for on-site or unknown"),
+    _q("trace.technology", "Technology", "技术类型", "", "technology of the generation; null when not known"),
+    _q("trace.kwh", "Traced green power", "溯源绿电量", "kWh", "the source's kWh in matched hours or months"),
+    _q("profile_id", "Methodology profile", "方法版本", "", "id of the methodology profile used"),
+    _q("verification_code", "Verification code", "验证码", "",
+       "check it with dianta verify-certificate or /api/v1/certificates/{code}; null when no certificate"),
 )}
 
 

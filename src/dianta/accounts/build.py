@@ -93,6 +93,14 @@ class _Energy:
                                                 for c in codes], dtype=float).reshape(-1, 12))
 
 
+def energy_by_month(inp: YearInputs, profile: Profile) -> tuple[dict[tuple[str, str], float],
+                                                                 dict[tuple[str, str], float]]:
+    """E_grid and E_onsite [kWh] per (enterprise, month YYYY-MM) of years Y−1 and Y, as the accounts take them
+    (§3: monthly totals, else 15-minute sums; a data centre's IT sub-meter left out, GREEN-POWER.md §11)."""
+    en = _Energy(inp, profile)
+    return dict(en.grid), dict(en.onsite)
+
+
 def _refuse_unheld(unheld: list[tuple[str, str]]) -> None:
     """§3: a monthly total is never dropped. Ingest refuses one that no enterprise holds on the month's first or
     last day; one can only lose its holder through a later correction of the meters table."""

@@ -7,8 +7,9 @@ import calendar
 import datetime as dt
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -134,6 +135,10 @@ class YearInputs:
     engine_inputs: dict[str, Input] = field(default_factory=dict)  # what the aggregation reads (aggregate_year)
     plants: dict[str, Plant] = field(default_factory=dict)
     prev_matching: bool = False  # aggregate Y−1's hourly matching too (GREEN-POWER.md §9b, market_method hourly)
+    # GREEN-POWER.md §11: the data centres' IT sub-meters, left out of ``meters``, ``monthly`` and the engine's
+    # meter assignment (their kWh are inside the site's grid kWh), and their monthly totals, kept for the PUE
+    it_meters: MeterPeriods = field(default_factory=MeterPeriods)
+    it_monthly: list[tuple[str, str, float, float | None, float | None, float | None]] = field(default_factory=list)
 
 
 def load_year(store: Store, year: int, profile: Profile, engine: Engine, only: set[str] | None = None
@@ -166,12 +171,9 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     e = d["enterprises"].c
     enterprises = {r[0]: Enterprise(*r) for r in con.execute(
         sa.select(e.credit_code, e.name, e.industry_code, e.region_code, e.opened_on, e.closed_on))}
-    meters = MeterPeriods()
     m = d["meters"].c
     meter_rows = con.execute(sa.select(m.meter_id, m.credit_code, m.valid_from, m.valid_to)).all()
-    for r in meter_rows:
-        meters.add(*r)
-    meters.finish()
+    meters, it_meters, meter_rows = split_it_meters(con, meter_rows)
     if only is not None:  # the engine reads the readings of these enterprises' meters only
         wanted = {r[0] for r in meter_rows if r[1] in only}
         meter_rows = [r for r in meter_rows if r[0] in wanted]
@@ -184,6 +186,10 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     monthly = [tuple(r) for r in con.execute(
         sa.select(c.meter_id, c.month, c.kwh, c.kwh_peak, c.kwh_flat, c.kwh_valley)
         .where(c.month.in_(carried + months)))]
+    # a month of an IT sub-meter held by its data centre is not the data centre's grid kWh (GREEN-POWER.md §11)
+    is_it = [it_meters.month_holder(r[0], r[1]) is not None for r in monthly]
+    it_monthly = [r for r, it in zip(monthly, is_it, strict=True) if it]
+    monthly = [r for r, it in zip(monthly, is_it, strict=True) if not it]
     o = d["onsite_generation"].c
     onsite = {(r[0], r[1]): r[2] for r in con.execute(
         sa.select(o.credit_code, o.month, o.kwh_self_consumed).where(o.month.in_(months)))}
@@ -233,7 +239,33 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     lake = sorted(p.name + "@" + p.parent.name for p in (*readings, *onsite_files, *profile_files))
     fingerprint = hashlib.sha256("\n".join([f"batch {last_batch}", *lake]).encode()).hexdigest()[:16]
     return YearInputs(year, enterprises, meters, monthly, onsite, trades, certificates, economics, {},
-                      fingerprint, last_batch, inputs, plants, prev_matching)
+                      fingerprint, last_batch, inputs, plants, prev_matching, it_meters, it_monthly)
+
+
+MeterRow = tuple[str, str, str | None, str | None]  # meter_id, credit_code, valid_from, valid_to
+
+
+def split_it_meters(con: sa.Connection, meter_rows: Sequence[Sequence[Any]]
+                    ) -> tuple[MeterPeriods, MeterPeriods, list[MeterRow]]:
+    """The meters rows split into the enterprises' grid meters and the data centres' IT sub-meters
+    (GREEN-POWER.md §11: a ``meters`` row of a data centre's ``it_meter_id`` held by that data centre): the grid
+    meters' periods, the IT sub-meters' periods, and the grid meters' rows (what the engine assigns readings
+    by, so that an IT sub-meter's readings never reach E_grid or the hourly load)."""
+    dc = schema.data_tables["data_centres"].c
+    it = {(r[0], r[1]) for r in con.execute(sa.select(dc.it_meter_id, dc.credit_code)
+                                            .where(dc.it_meter_id.is_not(None)))}
+    grid, sub = MeterPeriods(), MeterPeriods()
+    kept: list[MeterRow] = []
+    for r in meter_rows:
+        row: MeterRow = (r[0], r[1], r[2], r[3])
+        if (row[0], row[1]) in it:
+            sub.add(*row)
+        else:
+            grid.add(*row)
+            kept.append(row)
+    grid.finish()
+    sub.finish()
+    return grid, sub, kept
 
 
 def read_instruments(con: sa.Connection, months: list[str], enterprises: dict[str, Enterprise], profile: Profile

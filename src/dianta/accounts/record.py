@@ -173,6 +173,35 @@ EXPORT_FIELDS: tuple[str, ...] = (
 )
 
 
+class TraceEntry(TypedDict):
+    """One source of a green-computing certificate's trace (GREEN-POWER.md §11)."""
+
+    source_kind: Literal["onsite", "trade", "certificate"]
+    source_id: str
+    plant_id: str | None
+    technology: str | None
+    kwh: float
+
+
+class ComputingCertificate(TypedDict):
+    """A green-computing certificate (绿电绿算溯源证书, GREEN-POWER.md §11; INTERFACE.md ``green-computing``):
+    field names, labels and units from :data:`dianta.glossary.CERTIFICATE_FIELDS`."""
+
+    credit_code: str
+    site_name: str
+    period: str
+    level: Literal["A", "B", "C", "annual"] | None
+    kwh_load: float
+    green_share: float
+    cfe_score: float | None
+    kwh_matched_hourly: float | None
+    kwh_cert_monthly_matched: float | None
+    pue: float | None
+    trace: list[TraceEntry]
+    profile_id: str
+    verification_code: str | None
+
+
 def quantity(dotted: str) -> Quantity:
     """The glossary entry of a record field (``factors.location.year``); KeyError for a field it lacks."""
     return OUTPUTS[dotted]

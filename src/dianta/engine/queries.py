@@ -124,9 +124,42 @@ PREV_MATCHING: list[Statement] = [
 ]
 
 
-def year_script(prev_matching: bool) -> list[Statement]:
-    """The year's script; with ``prev_matching``, Y−1's hourly matching too."""
-    return [*YEAR_SCRIPT, *PREV_MATCHING] if prev_matching else YEAR_SCRIPT
+#: GREEN-POWER.md §11: a data centre's hourly load and green supply by source, for the enterprises of the extra
+#: input ``chosen`` (credit_code) only, appended to the year script of a run whose ``meters`` hold only theirs:
+#: grid load by hour (``source_grid_hour``), on-site self-consumed generation (``source_onsite_hour``), each
+#: in-boundary contract's share of its profile (``source_trade_hour``, §7), and the 15-minute sums of their IT
+#: sub-meters by month (``it_meter_month``; extra input ``it_meters``: meter_id, credit_code, valid_from_ts,
+#: valid_to_excl_ts)
+SOURCE_STATEMENTS: list[Statement] = [
+    Statement("source_grid_hour", """
+        SELECT credit_code, hour, kwh FROM ent_hour
+        WHERE credit_code IN (SELECT credit_code FROM chosen)""", output=True),
+    Statement("source_onsite_hour", """
+        SELECT credit_code, hour, kwh FROM onsite_hour
+        WHERE credit_code IN (SELECT credit_code FROM chosen)""", output=True),
+    Statement("source_trade_hour", """
+        SELECT s.credit_code, p.contract_id, date_trunc('hour', p.ts) AS hour, sum(p.kwh * s.share) AS kwh
+        FROM profiles p
+        JOIN shares s ON p.contract_id = s.contract_id AND date_trunc('month', p.ts) = s.month_start
+        CROSS JOIN bounds b
+        WHERE p.ts >= b.y_start AND p.ts < b.y_end AND s.in_boundary
+          AND s.credit_code IN (SELECT credit_code FROM chosen)
+        GROUP BY s.credit_code, p.contract_id, date_trunc('hour', p.ts)""", output=True),
+    Statement("it_meter_month", """
+        SELECT i.meter_id, i.credit_code, date_trunc('month', r.ts) AS month, sum(r.kwh) AS kwh, count(*) AS n
+        FROM readings r
+        JOIN it_meters i ON r.meter_id = i.meter_id AND r.ts >= i.valid_from_ts AND r.ts < i.valid_to_excl_ts
+        CROSS JOIN bounds b
+        WHERE r.ts >= b.y_start AND r.ts < b.y_end AND i.credit_code IN (SELECT credit_code FROM chosen)
+        GROUP BY i.meter_id, i.credit_code, date_trunc('month', r.ts)""", output=True),
+]
+
+
+def year_script(prev_matching: bool, sources: bool = False) -> list[Statement]:
+    """The year's script; with ``prev_matching``, Y−1's hourly matching too; with ``sources``, the chosen data
+    centres' hourly supply by source (:data:`SOURCE_STATEMENTS`)."""
+    script = [*YEAR_SCRIPT, *PREV_MATCHING] if prev_matching else list(YEAR_SCRIPT)
+    return script + SOURCE_STATEMENTS if sources else script
 
 # GREEN-POWER.md §9c: a supplier's storage and its green generation, in hours of year Y. Inputs:
 # ``storage_interval`` (credit_code, ts, kwh_charged, kwh_discharged), ``onsite_interval`` (credit_code, ts, kwh:

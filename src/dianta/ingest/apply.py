@@ -159,7 +159,7 @@ class _Marks:
                 self.accounts.add((str(new["credit_code"]), 0))
                 if old["industry_code"] != new["industry_code"]:
                     self.divisions.add((str(old["industry_code"])[:3], 0))
-            case "meters":
+            case "meters" | "data_centres":  # a data centre's IT sub-meter is not in its E_grid (GREEN-POWER §11)
                 self.accounts.update({(str(old["credit_code"]), 0), (str(new["credit_code"]), 0)})
             case "consumption_monthly":
                 self._monthly_correction(str(new["meter_id"]), str(new["month"]))

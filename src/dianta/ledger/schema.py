@@ -149,6 +149,23 @@ labels = sa.Table(
     sa.Index("ix_labels_account", "credit_code", "year", "profile_id"),
 )
 
+# green-computing certificates (绿电绿算溯源证书, GREEN-POWER.md §11) as issued: a verification code per certificate,
+# what it states (``statement_json``, the INTERFACE.md fields), ``valid`` until a later computation of the same
+# enterprise, period and profile states other figures (then ``superseded``)
+computing_certificates = sa.Table(
+    "computing_certificates", metadata,
+    sa.Column("code", sa.String, primary_key=True),
+    sa.Column("credit_code", sa.String, nullable=False),
+    sa.Column("period", sa.String, nullable=False),  # YYYY or YYYY-MM
+    sa.Column("profile_id", sa.String, nullable=False),
+    sa.Column("level", sa.String, nullable=False),  # A | B | C | annual
+    sa.Column("statement_json", sa.Text, nullable=False),
+    sa.Column("state", sa.String, nullable=False),  # valid | superseded
+    sa.Column("issued_at", sa.String, nullable=False),
+    sa.Column("superseded_at", sa.String),
+    sa.Index("ix_computing_certificates_period", "credit_code", "period", "profile_id"),
+)
+
 # -- green finance (METHODOLOGY.md §8) ----------------------------------------------------------------------
 
 # each bank's pricing policies: immutable versions (a change is a new version)

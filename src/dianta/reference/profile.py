@@ -64,6 +64,31 @@ class Profile:
     market_boundary: MarketBoundary
     certificate_validity_months: int
     bundled_certificate_tolerance: float
+    # GREEN-POWER.md §11: the green-computing certificate's levels
+    computing_levels: ComputingLevels
+
+
+@dataclass(frozen=True, slots=True)
+class ComputingLevels:
+    """Profile ``[green_computing]`` (GREEN-POWER.md §11) [platform rule]: the least hourly CFE of levels A, B
+    and C, and the least annual green share of level ``annual``."""
+
+    a_min_cfe: float
+    b_min_cfe: float
+    c_min_cfe: float
+    annual_min_green_share: float
+
+
+def _computing_levels(data: dict[str, Any], source: str) -> ComputingLevels:
+    try:
+        levels = ComputingLevels(*(float(_get(data, f"green_computing.{k}", source))
+                                   for k in ("a_min_cfe", "b_min_cfe", "c_min_cfe", "annual_min_green_share")))
+    except (TypeError, ValueError) as exc:
+        raise ReferenceDataError(f"methodology profile {source}: green_computing values must be numbers") from exc
+    if not 0 <= levels.c_min_cfe <= levels.b_min_cfe <= levels.a_min_cfe <= 1:
+        raise ReferenceDataError(f"methodology profile {source}: green_computing needs 0 ≤ c_min_cfe ≤ b_min_cfe ≤ "
+                                 "a_min_cfe ≤ 1")
+    return levels
 
 
 def _get(data: dict[str, Any], dotted: str, source: str) -> Any:
@@ -184,6 +209,7 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         market_boundary=boundary,
         certificate_validity_months=validity,
         bundled_certificate_tolerance=tolerance,
+        computing_levels=_computing_levels(data, source),
     )
 
 
