@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from dianta.accounts.alerts import record_alert_events
 from dianta.accounts.build import build_accounts, evaluate_accounts, measure_accounts
+from dianta.accounts.computing import refresh_certificates
 from dianta.accounts.inputs import aggregate_year, read_year
 from dianta.accounts.labels import issue_labels, label_secret
 from dianta.accounts.record import Account
@@ -110,6 +111,11 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
         if in_transaction is not None:
             in_transaction(tx, run_id, mode)
         crash_point("compute.before_commit")
+    # GREEN-POWER.md §11: the year's valid green-computing certificates, computed again from what was published;
+    # one whose figures a correction changed is superseded
+    superseded = refresh_certificates(store, year, prof, engine=engine)
+    if superseded:
+        step(f"{superseded} green-computing certificate(s) of {year} superseded by changed figures")
     return RunResult(run_id, year, prof.profile_id, records, mode, len(records) if todo is None else len(todo[0]))
 
 
