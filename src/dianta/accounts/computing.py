@@ -256,6 +256,13 @@ def _it_kwh(inp: YearInputs, credit_code: str, months: list[str]) -> float:
     return float(sum(values.values())) if values else float("nan")
 
 
+def interface_order(cert: ComputingCertificate) -> dict[str, object]:
+    """The certificate's fields in INTERFACE.md's order (``green-computing --format json``), then the others."""
+    first = ("credit_code", "period", "level", "kwh_load", "green_share", "cfe_score", "kwh_matched_hourly",
+             "kwh_cert_monthly_matched", "pue", "trace", "verification_code")
+    return {**{k: cert[k] for k in first}, **{k: v for k, v in cert.items() if k not in first}}  # type: ignore[literal-required]
+
+
 # -- issue and verify ------------------------------------------------------------------------------------------
 
 def _statement(cert: ComputingCertificate) -> str:

@@ -1,4 +1,5 @@
-"""The report commands: ``report``, ``label``, ``verify-label``, ``portfolio``, ``data-requirements``.
+"""The report commands: ``report``, ``label``, ``verify-label``, ``green-computing``, ``verify-certificate``,
+``portfolio``, ``data-requirements``.
 
 Like every local command they act as the operator and are audited; binary output goes to ``--out`` or to
 standard output when that is not a terminal."""
@@ -81,6 +82,54 @@ def verify_label_command(code: Annotated[str, typer.Argument(help="the verificat
     if result["status"] != "valid":
         console.print(f"the published account of {result['year']} has changed since this label was issued; "
                       "the label is out of date")
+        raise typer.Exit(1)
+
+
+@app.command("green-computing")
+def green_computing(credit_code: Annotated[str, typer.Argument(help="the data centre's unified social credit code")],
+                    year: Annotated[int, typer.Option("--year", help="the certificate's year")],
+                    month: Annotated[str | None, typer.Option("--month", help="a month YYYY-MM of the year: a "
+                                                              "monthly certificate")] = None,
+                    fmt: Annotated[str, typer.Option("--format", help="json, pdf or html")] = "json",
+                    out: Out = None, lang: Lang = "zh", profile: Profile = "default") -> None:
+    """The green-computing certificate (绿电绿算溯源证书, GREEN-POWER.md §11) of a data centre for a year or a
+    month: computed, issued with a verification code when it reaches a level, as JSON, PDF or HTML."""
+    import json
+
+    from dianta.accounts.computing import compute_certificate, interface_order, issue_certificate
+    from dianta.lang import check_lang
+    from dianta.reports.certificates import render_certificate
+
+    with store_session() as store:
+        choice(fmt, ("json", "pdf", "html"), "--format")
+        check_lang(lang)
+        cert = issue_certificate(store, compute_certificate(store, credit_code=credit_code, year=year, month=month,
+                                                            profile=profile))
+        audit(store, "certificate.issue", f"certificate:{credit_code}:{cert['period']}",
+              detail={"format": fmt, "level": cert["level"], "code": cert["verification_code"]})
+        data = (json.dumps(interface_order(cert), ensure_ascii=False, indent=2).encode() + b"\n" if fmt == "json"
+                else render_certificate(cert, fmt=fmt, lang=lang))
+        emit(data, out, fmt == "pdf")
+
+
+@app.command("verify-certificate")
+def verify_certificate_command(code: Annotated[str, typer.Argument(help="the verification code printed on the "
+                                                                   "certificate")]) -> None:
+    """Check a green-computing certificate's verification code: exit 0 when it is valid, 1 when it is superseded
+    by a later computation or was never issued."""
+    from dianta.accounts.computing import verify_certificate
+
+    with store_session() as store:
+        result = verify_certificate(store, code)
+        audit(store, "certificate.verify", f"certificate:{result['code']}", detail={"status": result["status"]})
+    colour = "green" if result["status"] == "valid" else "yellow"
+    cfe = result["cfe_score"]
+    console.print(f"[bold {colour}]{result['status']}[/]: period 期间 {result['period']}, level 等级 "
+                  f"{result['level']}, CFE {'—' if cfe is None else f'{float(cfe):.4f}'}, green share 绿电占比 "  # type: ignore[arg-type]
+                  f"{float(result['green_share']):.4f}")  # type: ignore[arg-type]
+    if result["status"] != "valid":
+        console.print("a later computation states other figures: this certificate is out of date / "
+                      "后续计算结果已变化：该证书已失效")
         raise typer.Exit(1)
 
 
