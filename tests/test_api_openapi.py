@@ -18,7 +18,7 @@ from dianta.api.schemas import ErrorPublic, RefusalPublic
 from dianta.ledger.store import Store
 
 #: the routes anyone may call (no token, no key)
-PUBLIC = {("post", "/api/v1/auth/token"), ("get", "/api/v1/labels/{code}"),
+PUBLIC = {("post", "/api/v1/auth/token"), ("get", "/api/v1/labels/{code}"), ("get", "/api/v1/certificates/{code}"),
           ("get", "/api/v1/reference/data-requirements"), ("get", "/api/v1/reference/data_requirements.xlsx")}
 REF = "#/components/schemas/"
 

@@ -9,8 +9,7 @@ from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose
 
 from dianta.calc import matching
-from dianta.calc.computing import (certificate_trace_kwh, computing_level, hourly_trace_kwh,
-                                   power_usage_effectiveness)
+from dianta.calc.computing import certificate_trace_kwh, computing_level, hourly_trace_kwh, power_usage_effectiveness
 
 LEVELS = {"a_min_cfe": 0.9, "b_min_cfe": 0.7, "c_min_cfe": 0.5, "annual_min_green_share": 1.0}
 

@@ -207,3 +207,40 @@ def test_cli_green_computing_and_verify(tmp_path: Path):
                    "--out", str(tmp_path / "c2.json")).returncode == 0
     old = _dianta(db, "verify-certificate", cert["verification_code"])
     assert old.returncode == 1 and "superseded" in old.stdout
+
+
+def test_public_api_check_answers_only_what_the_certificate_states(dc_store: Store):
+    import asyncio
+
+    import httpx
+
+    from dianta.api.app import create_app
+
+    app = create_app(dc_store)
+
+    def get(path: str) -> httpx.Response:
+        async def call() -> httpx.Response:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+                return await c.get(path)
+
+        return asyncio.run(call())
+
+    code = issue_certificate(dc_store, compute_certificate(dc_store, credit_code=DC, year=2023))["verification_code"]
+    assert code is not None
+    ok = get(f"/api/v1/certificates/{code}")  # no credentials
+    assert ok.status_code == 200
+    body = ok.json()
+    assert set(body) == {"code", "status", "period", "level", "cfe_score", "green_share"}  # nothing more
+    assert (body["status"], body["period"], body["level"], body["green_share"]) == ("valid", "2023", "B", 1.0)
+    assert_allclose(body["cfe_score"], 2600 / 3000)
+    assert get(f"/api/v1/certificates/{code.lower().replace('-', '')}").json()["status"] == "valid"
+    missing = get("/api/v1/certificates/AAAA-BBBB-CCCC-DDDD")
+    assert missing.status_code == 404 and "not genuine" in missing.json()["detail"]
+    assert get("/api/v1/certificates/not-a-code").status_code == 422
+    # a monthly certificate of other figures supersedes nothing of the year's; a correction of the year does
+    issue_certificate(dc_store, compute_certificate(dc_store, credit_code=DC, year=2023, month="2023-03"))
+    assert get(f"/api/v1/certificates/{code}").json()["status"] == "valid"
+    with dc_store.engine.connect() as con:
+        entries = con.execute(schema.audit_log.select().where(
+            schema.audit_log.c.resource == f"certificate:{code}")).mappings().all()
+    assert entries and entries[0]["role"] == "public" and entries[0]["outcome"] == "allowed"

@@ -172,8 +172,8 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     enterprises = {r[0]: Enterprise(*r) for r in con.execute(
         sa.select(e.credit_code, e.name, e.industry_code, e.region_code, e.opened_on, e.closed_on))}
     m = d["meters"].c
-    meter_rows = con.execute(sa.select(m.meter_id, m.credit_code, m.valid_from, m.valid_to)).all()
-    meters, it_meters, meter_rows = split_it_meters(con, meter_rows)
+    meters, it_meters, meter_rows = split_it_meters(
+        con, con.execute(sa.select(m.meter_id, m.credit_code, m.valid_from, m.valid_to)).all())
     if only is not None:  # the engine reads the readings of these enterprises' meters only
         wanted = {r[0] for r in meter_rows if r[1] in only}
         meter_rows = [r for r in meter_rows if r[0] in wanted]

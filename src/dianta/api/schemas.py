@@ -393,6 +393,18 @@ class AuditVerificationPublic(BaseModel):
                                   "pass it as expect_head later")
 
 
+class CertificateVerificationPublic(BaseModel):
+    """What a green-computing certificate (绿电绿算溯源证书, GREEN-POWER.md §11) states — period, level, CFE,
+    green share — and whether it is still valid; nothing more."""
+
+    code: str
+    status: Literal["valid", "superseded"]
+    period: str = Field(description="the year (YYYY) or month (YYYY-MM) the certificate covers")
+    level: Literal["A", "B", "C", "annual"]
+    cfe_score: float | None = Field(description="hourly carbon-free score of the period (fraction 0–1)")
+    green_share: float = Field(description="annually matched green share of the period (fraction 0–1)")
+
+
 class LabelVerificationPublic(BaseModel):
     """What a carbon evaluation label states and whether the published account still states it."""
 

@@ -30,7 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     consents.router,
     programme.statistics_router, programme.programme_router,
     loans.router, audit.router,
-    reports.labels_router, reports.reference_router, portfolio.router,
+    reports.labels_router, reports.certificates_router, reports.reference_router, portfolio.router,
     finance.policies_router, finance.quotes_router, finance.interest_router, finance.financed_router,
     finance.alerts_router,
     factors.router,

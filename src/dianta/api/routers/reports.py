@@ -2,7 +2,8 @@
 requirement table; what each role may read, every read audited.
 
 The account report needs a consent of scope ``reports`` or ``full`` (a bank); the label goes with the account
-(any live consent). Label verification is public: it answers only what the label itself prints.
+(any live consent). Label verification is public: it answers only what the label itself prints; so is the check of
+a green-computing certificate (GREEN-POWER.md §11), which answers only what the certificate states.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from dianta.accounts import query
+from dianta.accounts.computing import verify_certificate
 from dianta.accounts.labels import CODE_PATTERN, verify_label
 from dianta.api.deps import PUBLIC, CreditCode, Lang, PrincipalDep, ProfileId, StoreDep, YearPath, errors, signed_in
 from dianta.api.files import MEDIA, file_formats, file_response
-from dianta.api.schemas import AdvicePublic, LabelVerificationPublic
+from dianta.api.schemas import AdvicePublic, CertificateVerificationPublic, LabelVerificationPublic
 from dianta.reference.profile import shipped_profile
 from dianta.reports.content import gather_account_report
 from dianta.reports.i18n import Words
@@ -29,6 +31,7 @@ from dianta.security.principal import anonymous
 
 account_router = APIRouter(prefix="/accounts/{credit_code}/{year}", tags=["reports"], responses=signed_in(404))
 labels_router = APIRouter(prefix="/labels", tags=["reports"], responses={**PUBLIC, **errors(404)})
+certificates_router = APIRouter(prefix="/certificates", tags=["reports"], responses={**PUBLIC, **errors(404)})
 reference_router = APIRouter(prefix="/reference", tags=["reports"])
 
 
@@ -82,6 +85,19 @@ def check_label(store: StoreDep, request: Request, code: Annotated[str, Path(pat
     audit.record(store, principal=anonymous(request.client.host if request.client else None),
                  action="label.verify", resource=f"label:{result['code']}", detail={"status": result["status"]})
     return LabelVerificationPublic.model_validate(result)
+
+
+@certificates_router.get("/{code}", response_model=CertificateVerificationPublic)
+def check_certificate(store: StoreDep, request: Request, code: Annotated[str, Path(pattern=CODE_PATTERN)]
+                      ) -> CertificateVerificationPublic:
+    """Verify a green-computing certificate's code (public: anyone holding the certificate may check it): its
+    period, level, CFE and green share, `valid` while the latest computation states the same figures,
+    `superseded` once one states others; 404 when never issued."""
+    result = verify_certificate(store, code)
+    audit.record(store, principal=anonymous(request.client.host if request.client else None),
+                 action="certificate.verify", resource=f"certificate:{result['code']}",
+                 detail={"status": result["status"]})
+    return CertificateVerificationPublic.model_validate(result)
 
 
 @reference_router.get("/data-requirements", response_class=Response,
