@@ -244,3 +244,25 @@ def test_public_api_check_answers_only_what_the_certificate_states(dc_store: Sto
         entries = con.execute(schema.audit_log.select().where(
             schema.audit_log.c.resource == f"certificate:{code}")).mappings().all()
     assert entries and entries[0]["role"] == "public" and entries[0]["outcome"] == "allowed"
+
+
+def test_an_it_meter_of_another_enterprise_is_refused_with_a_clear_reason(tmp_path: Path):
+    from dianta.errors import InputRefused
+
+    store = Store(tmp_path / "store")
+    try:
+        folder = worked_batch(tmp_path / "batch")
+        other = credit_code(83)
+        write_table(folder, "enterprises", ["credit_code", "name", "industry_code", "region_code"],
+                    [(DC, "西宁算力", "I6450", "630100"), (other, "邻厂", "C3216", "630100")])
+        write_table(folder, "meters", ["meter_id", "credit_code"], [("M1", DC), ("IT", other)])
+        with pytest.raises(InputRefused) as refused:
+            ingest_batch(store, folder)
+        found = [f for f in refused.value.findings if f.code == "it_meter_elsewhere"]
+        assert len(found) == 1
+        f = found[0]
+        # row 2: the line after the header
+        assert (f.table, f.row, f.column, f.value) == ("data_centres", 2, "it_meter_id", "IT")
+        assert "data_centres.csv" in str(f.file) and "IT 负载分表" in f.message_zh and "sub-meter" in f.message_en
+    finally:
+        store.close()

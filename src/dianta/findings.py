@@ -149,6 +149,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "户号“{value}”{reason} 的月度电量不属于任何企业：meters 表中没有任何企业在 {reason} 的第一天或最后一天"
         "持有该户号；请为实际用电的企业添加或延长其 meters 记录",
     ),
+    "it_meter_elsewhere": (
+        "IT sub-meter '{value}' is not a meter of this data centre: no meters row gives it to the data centre's "
+        "credit_code (GREEN-POWER.md §11: the IT load is metered inside the site); give the data centre's own "
+        "sub-meter, or add its meters row",
+        "IT 负载分表“{value}”不是该数据中心的户号：meters 表中没有该户号属于此数据中心统一社会信用代码的记录"
+        "（IT 负载分表应位于站点内部）；请填写数据中心自己的分表户号，或补充其 meters 记录",
+    ),
     "meter_overlap": (
         "meter '{value}' has periods that overlap ({reason}); a meter is held by one enterprise at a time",
         "户号“{value}”的归属期间重叠（{reason_zh}）；同一时间一个户号只能属于一家企业",

@@ -701,6 +701,11 @@ class BatchCheck:
             self._check_holder(name, "CAST(ts AS DATE)", "ts")
         elif name == "green_certificates":
             self._check_certificates()
+        elif name == "data_centres":  # GREEN-POWER.md §11: the IT sub-meter is one of the data centre's meters
+            self._emit(name, "it_meter_elsewhere", "it_meter_id",
+                       "it_meter_id IS NOT NULL AND it_meter_id IN (SELECT meter_id FROM all_meters) AND NOT EXISTS "
+                       "(SELECT 1 FROM all_meters m WHERE m.meter_id = typed_data_centres.it_meter_id "
+                       "AND m.credit_code = typed_data_centres.credit_code)", "it_meter_id")
         return False
 
     def _warnings(self) -> None:

@@ -122,6 +122,11 @@ TABLE_RULES: dict[str, tuple[str, str]] = {
                          "company); storage behind an enterprise's own meter needs no rows (the meter sees it)."),
     "economics": ("工业增加值和营业收入至少填一项。", "at least one of value_added_10k_cny and revenue_10k_cny."),
     "loans": ("到期日期不早于放款日期。", "maturity_on is not before drawn_on."),
+    "data_centres": ("用电负荷为数据中心的企业；it_meter_id 为站点内部计量 IT 负载的分表，须是该企业自己的户号，"
+                     "其电量用于计算 PUE，不计入企业电网用电量。",
+                     "enterprises whose load is a data centre; it_meter_id is the sub-meter of the IT load inside the "
+                     "site, a meter of the same enterprise: its kWh give the PUE and are not added to the "
+                     "enterprise's grid kWh."),
 }
 
 #: the page's own words: (Chinese, English)
