@@ -43,6 +43,8 @@ STORE_COMMANDS: dict[str, list[str]] = {
     "report": ["report", CODE, "--year", "2023", "--format", "html"],
     "label": ["label", CODE, "--year", "2023"],
     "verify-label": ["verify-label", "ABCD-EFGH"],
+    "green-computing": ["green-computing", CODE, "--year", "2023"],
+    "verify-certificate": ["verify-certificate", "ABCD-EFGH"],
     "portfolio": ["portfolio", "--year", "2023", "--format", "html"],
     "quote": ["quote", CODE, "--bank", "BANK-QH-001", "--base-rate", "4"],
     "loan price": ["loan", "price", "L-1"],

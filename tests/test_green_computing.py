@@ -266,3 +266,12 @@ def test_an_it_meter_of_another_enterprise_is_refused_with_a_clear_reason(tmp_pa
         assert "data_centres.csv" in str(f.file) and "IT 负载分表" in f.message_zh and "sub-meter" in f.message_en
     finally:
         store.close()
+
+
+def test_same_certificate_on_each_engine(dc_store: Store, engine_name: str):
+    """The source statements are in the SQL subset DuckDB and Spark share (engine/queries.py)."""
+    cert = compute_certificate(dc_store, credit_code=DC, year=2023, engine=engine_name)
+    assert cert["level"] == "B"
+    assert_allclose([cert["kwh_matched_hourly"], cert["kwh_cert_monthly_matched"], cert["pue"]],
+                    [2600, 400, 3000 / 2100])
+    _check_trace(cert["trace"])
