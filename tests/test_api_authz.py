@@ -176,8 +176,8 @@ ROUTES = [
     Route("GET", "/api/v1/api-keys", frozenset(ALL), _fixed("/api/v1/api-keys")),
     Route("DELETE", "/api/v1/api-keys/{key_id}", frozenset(ALL), _own_key),
 ]
-# anyone: logging in, checking a label's code, reading the data requirement table
-PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/labels/{code}"),
+# anyone: logging in, checking a label's or a green-computing certificate's code, reading the data requirement table
+PUBLIC = {("POST", "/api/v1/auth/token"), ("GET", "/api/v1/labels/{code}"), ("GET", "/api/v1/certificates/{code}"),
           ("GET", "/api/v1/reference/data-requirements"), ("GET", "/api/v1/reference/data_requirements.xlsx")}
 OWN_SESSION = {("POST", "/api/v1/auth/logout")}  # tested in test_api.py (it ends the caller's token)
 
