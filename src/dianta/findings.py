@@ -149,6 +149,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "户号“{value}”{reason} 的月度电量不属于任何企业：meters 表中没有任何企业在 {reason} 的第一天或最后一天"
         "持有该户号；请为实际用电的企业添加或延长其 meters 记录",
     ),
+    "park_membership_overlap": (
+        "enterprise '{value}' would be in two parks at once ({reason}); an enterprise belongs to at most one park at a "
+        "time: end the earlier membership (valid_to) before the later one starts",
+        "企业“{value}”将同时属于两个园区（{reason_zh}）；同一时间一家企业只能属于一个园区：请让前一段入园期间"
+        "（valid_to）在后一段开始之前结束",
+    ),
     "meter_overlap": (
         "meter '{value}' has periods that overlap ({reason}); a meter is held by one enterprise at a time",
         "户号“{value}”的归属期间重叠（{reason_zh}）；同一时间一个户号只能属于一家企业",

@@ -64,6 +64,7 @@ class Profile:
     market_boundary: MarketBoundary
     certificate_validity_months: int
     bundled_certificate_tolerance: float
+    uncovered_load_limit: float = 0.10  # GREEN-POWER.md §10 [parks]
 
 
 def _get(data: dict[str, Any], dotted: str, source: str) -> Any:
@@ -145,6 +146,10 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
     if validity < 1 or not 0 <= tolerance < 1:
         raise ReferenceDataError(f"methodology profile {source}: green_power.certificate_validity_months must be "
                                  "≥ 1 and bundled_certificate_tolerance a fraction in [0, 1)")
+    uncovered = float(g("parks.uncovered_load_limit"))
+    if not 0 <= uncovered <= 1:
+        raise ReferenceDataError(f"methodology profile {source}: parks.uncovered_load_limit must be a fraction in "
+                                 "[0, 1]")
     try:
         grades = tuple((float(a), int(b), str(c)) for a, b, c in g("evaluation.grades"))
         grade_else = (int(g("evaluation.grade_else")[0]), str(g("evaluation.grade_else")[1]))
@@ -184,6 +189,7 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         market_boundary=boundary,
         certificate_validity_months=validity,
         bundled_certificate_tolerance=tolerance,
+        uncovered_load_limit=uncovered,
     )
 
 
