@@ -77,7 +77,7 @@ def test_worked_example(tmp_path: Path):
     assert_allclose([park["green_share"], park["cfe_score"], park["shortfall_mwh"], park["hours_fully_green_share"],
                      park["uncovered_load_share"], park["kwh_matched_hourly"]], [1.0, 1.0, 0.0, 1.0, 0.0, 2000])
     assert_allclose(park["emissions_location_t"], acc[A]["emissions_location_t"] + acc[B]["emissions_location_t"])
-    assert park["emissions_market_t"] == 0.0 and park["alerts"] == []
+    assert park["emissions_market_t"] == 0.0 and park["emissions_market_hourly_t"] == 0.0 and park["alerts"] == []
     assert np.sum(park["shortfall_map_mwh"]) == 0.0 and np.shape(park["shortfall_map_mwh"]) == (12, 24)
     assert park["target_green_share"] == 1.0 and park["target_year"] == 2025
     assert park["expected_green_share"] == 1.0  # the first account year: the trajectory starts at its own share
@@ -324,7 +324,9 @@ def test_supplier_with_storage(tmp_path: Path):
     S's green supply: 12:00 1,000 − 500 = 500, 20:00 400; the year 900.
     Park: Σ E_grid = 1,000 (B; S has no grid), E_onsite 0 (S's generation is supply), E_contract = min(0 + 900,
     1,000) = 900, green share 0.9, shortfall (1,000 − 900) / 1000 = 0.1 MWh; hourly L = (0, 1,000), G = (500, 400):
-    matched 400, cfe 0.4; the one hour with load not fully green: 0; shortfall map March 20:00 = 0.6 MWh."""
+    matched 400, cfe 0.4; the one hour with load not fully green: 0; shortfall map March 20:00 = 0.6 MWh.
+    Emissions (EF_residual 0.6096): annual C_mkt = (1,000 − 900) × 0.6096 / 1000 = 0.06096 t; hourly (§9b on the
+    pooled hours) U_March = 600, no certificate -> 600 × 0.6096 / 1000 = 0.36576 t."""
     store = Store(tmp_path / "store")
     try:
         assert ingest_batch(store, supplier_batch(tmp_path / "batch")).status == "applied"
@@ -338,6 +340,21 @@ def test_supplier_with_storage(tmp_path: Path):
                      park["uncovered_load_share"]], [0.4, 400, 0.0, 0.0], atol=1e-12)
     grid = np.array(park["shortfall_map_mwh"])
     assert_allclose([grid[2, 20], grid.sum()], [0.6, 0.6], atol=1e-12)
+    assert_allclose([park["emissions_market_t"], park["emissions_t"], park["emissions_market_hourly_t"]],
+                    [0.06096, 0.06096, 0.36576], atol=1e-12)  # the default profile: indicator 1 annual
+
+
+def test_supplier_park_under_the_hourly_method(tmp_path: Path):
+    """The same park under market_method = "hourly" (shipped profile ``hourly``): indicator 1 is the pooled hourly
+    figure 0.36576 t (above); the annual C_mkt stays 0.06096 t."""
+    store = Store(tmp_path / "store")
+    try:
+        ingest_batch(store, supplier_batch(tmp_path / "batch"))
+        [park] = compute_year(store, 2023, profile="hourly").parks
+    finally:
+        store.close()
+    assert_allclose([park["emissions_t"], park["emissions_market_t"]], [0.36576, 0.06096], atol=1e-12)
+    assert park["profile_id"] == "hourly"
 
 
 _hour_kwh = st.integers(0, 4_000).map(float)

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from dianta.accounts.inputs import YearInputs, months_of, read_year
 from dianta.accounts.record import Account, ParkAccount
 from dianta.accounts.storage import StorageYear, storage_inputs, storage_year, year_hours
+from dianta.calc import matching
 from dianta.calc import parks as calc
 from dianta.calc.missing import none_if_nan as _none
 from dianta.engine.base import Engine, Input
@@ -151,7 +152,7 @@ def compute_parks(inp: ParkInputs, records: list[Account], profile: Profile, eng
     load = np.where(sup, col("kwh_grid"), col("kwh_total"))
     uncovered = calc.uncovered_load_share(load, fraction, covered, part.park, n)
     hourly = calc.pooled_hourly(pooled[0], pooled[1], pooled[2], pooled[3], uncovered <= profile.uncovered_load_limit)
-    emissions = annual["emissions_market_t"] if profile.emissions_basis == "market" else annual["emissions_location_t"]
+    emissions, hourly_market = _emissions(inp, part, recs, covered, uncovered, annual, hourly, profile)
     intensity = calc.pooled_intensity(emissions, col("value_10k_cny"), fraction, part.park, n)
     value = calc.pooled_sum(fraction * np.nan_to_num(col("value_10k_cny")), part.park, n)
     value_missing = calc.pooled_sum(np.isnan(col("value_10k_cny")).astype(float), part.park, n) > 0
@@ -177,7 +178,7 @@ def compute_parks(inp: ParkInputs, records: list[Account], profile: Profile, eng
             "emissions_market_t": float(annual["emissions_market_t"][i]),
             "kwh_supplier_green": float(calc.pooled_sum(np.where(sup, fraction * supply_year, 0.0), part.park, n)[i]),
             "cfe_score": _none(hourly["cfe_score"][i]), "kwh_matched_hourly": _none(hourly["kwh_matched_hourly"][i]),
-            "emissions_t": float(emissions[i]),
+            "emissions_t": float(emissions[i]), "emissions_market_hourly_t": _none(hourly_market[i]),
             "value_10k_cny": None if value_missing[i] else float(value[i]),
             "intensity": _none(intensity[i]), "target_green_share": float(target[i]), "target_year": k.target_year,
             "expected_green_share": _none(expected[i]), "shortfall_mwh": float(shortfall[i]),
@@ -188,6 +189,34 @@ def compute_parks(inp: ParkInputs, records: list[Account], profile: Profile, eng
             "profile_id": profile.profile_id, "market_boundary": profile.market_boundary,
         })
     return out
+
+
+def _emissions(inp: ParkInputs, part: _Participants, recs: list[Account], covered: np.ndarray, uncovered: np.ndarray,
+               annual: dict[str, np.ndarray], hourly: dict[str, np.ndarray], profile: Profile
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The park's indicator 1 and its hourly market-based emissions (GREEN-POWER.md §9b on the pooled hours): U_m of
+    the pooled hours, C_m the counted unbundled certificates of production month m of the participants covered in
+    that month. Only for a park whose every participant is covered (an uncovered member's load has no hours to
+    match), else NaN; under ``market_method = "hourly"`` and the market basis, indicator 1 is that figure where it
+    exists, else the annual pooled C_mkt."""
+    cert = np.zeros((len(recs), 12))
+    for j, r in enumerate(recs):
+        for g in r.get("instruments") or []:
+            month = g["month"] or ""
+            if g["source_kind"] == "certificate" and g["in_boundary"] and month[:4] == str(inp.year):
+                cert[j, int(month[5:7]) - 1] += g["kwh"]
+    counted = np.array(part.months, dtype=bool) & covered[:, None]
+    n = len(inp.parks)
+    pooled_cert = np.stack([calc.pooled_sum(np.where(counted[:, m], cert[:, m], 0.0), part.park, n)
+                            for m in range(12)], axis=1)
+    market_hourly = matching.hourly_market_emissions_t(hourly["unmatched_monthly_kwh"], pooled_cert,
+                                                      annual["residual_kg_per_kwh"])
+    market_hourly = np.where(uncovered > 0, np.nan, market_hourly)
+    if profile.emissions_basis != "market":
+        return annual["emissions_location_t"], market_hourly
+    if profile.market_method == "hourly":
+        return np.where(np.isnan(market_hourly), annual["emissions_market_t"], market_hourly), market_hourly
+    return annual["emissions_market_t"], market_hourly
 
 
 def storage_supply(storage: StorageYear, part: _Participants) -> pa.Table:

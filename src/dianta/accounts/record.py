@@ -197,6 +197,7 @@ class ParkAccount(TypedDict):
     emissions_location_t: float
     emissions_market_t: float
     emissions_t: float
+    emissions_market_hourly_t: float | None
     value_10k_cny: float | None
     intensity: float | None
     target_green_share: float
