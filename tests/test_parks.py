@@ -408,3 +408,16 @@ def test_park_accounts_on_spark_equal_the_embedded_engines(tmp_path: Path, spark
     assert len(duck) == len(spark) == 1 and duck[0]["cfe_score"] == pytest.approx(0.4)
     for a, b in zip(duck, spark, strict=True):
         _same(dict(a), dict(b), path=a["park_id"])
+
+
+def test_members_of_an_unknown_park_are_refused(tmp_path: Path):
+    folder = worked_batch(tmp_path / "batch", members=[("PK", A, "", ""), ("NOPE", B, "", "")])
+    store = Store(tmp_path / "store")
+    try:
+        with pytest.raises(InputRefused) as refused:
+            ingest_batch(store, folder)
+    finally:
+        store.close()
+    [f] = [f for f in refused.value.findings if f.code == "unknown_reference"]
+    assert (f.table, f.row, f.column, f.value) == ("park_members", 3, "park_id", "NOPE")
+    assert "parks" in f.message_en and "园区表" in f.message_zh
