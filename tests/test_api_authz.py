@@ -95,6 +95,8 @@ ROUTES = [
     Route("GET", "/api/v1/me", frozenset(ALL), _fixed("/api/v1/me")),
     Route("GET", "/api/v1/accounts", frozenset(ALL - {"regulator"}), _fixed("/api/v1/accounts?year=2023")),
     Route("GET", "/api/v1/years", frozenset(ALL), _fixed("/api/v1/years")),
+    # the factor table in use: reference data, not an enterprise's (any signed-in role)
+    Route("GET", "/api/v1/factors", frozenset(ALL), _fixed("/api/v1/factors?year=2023&area=630000")),
     Route("GET", "/api/v1/accounts/stale", frozenset({"operator"}), _fixed("/api/v1/accounts/stale")),
     Route("GET", "/api/v1/accounts/{credit_code}/{year}", frozenset({"operator", "bank_a", "ent_a"}),
           _fixed(f"/api/v1/accounts/{A}/2023")),
