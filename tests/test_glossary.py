@@ -44,6 +44,9 @@ def test_a_quantity_that_is_also_an_input_column_has_the_same_chinese_name():
         if spec.name == "plants":  # a plant's name and province are the plant's, not an enterprise's
             assert spec.column("name").zh == "电站名称" and spec.column("region_code").zh == "所在省份代码"
             continue
+        if spec.name == "parks":  # a park's name is the park's (GREEN-POWER.md §10)
+            assert spec.column("name").zh == OUTPUTS["park_name"].zh == "园区名称"
+            continue
         for c in spec.columns:
             if c.name in OUTPUTS and c.name in ("credit_code", "name", "industry_code", "region_code"):
                 assert OUTPUTS[c.name].zh == c.zh, c.name

@@ -156,6 +156,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "IT 负载分表“{value}”不是该数据中心的户号：meters 表中没有该户号属于此数据中心统一社会信用代码的记录"
         "（IT 负载分表应位于站点内部）；请填写数据中心自己的分表户号，或补充其 meters 记录",
     ),
+    "park_membership_overlap": (
+        "enterprise '{value}' would be in two parks at once ({reason}); an enterprise belongs to at most one park at a "
+        "time: end the earlier membership (valid_to) before the later one starts",
+        "企业“{value}”将同时属于两个园区（{reason_zh}）；同一时间一家企业只能属于一个园区：请让前一段入园期间"
+        "（valid_to）在后一段开始之前结束",
+    ),
     "meter_overlap": (
         "meter '{value}' has periods that overlap ({reason}); a meter is held by one enterprise at a time",
         "户号“{value}”的归属期间重叠（{reason_zh}）；同一时间一个户号只能属于一家企业",

@@ -12,7 +12,7 @@ from typing import Literal
 
 ColumnType = Literal[
     "text", "credit_code", "industry_code", "region_code", "date", "month", "year", "kwh", "mwh", "money_cny",
-    "money_10k_cny", "percent", "bool", "choice", "ts_quarter_hour", "ts_hour", "mw",
+    "money_10k_cny", "percent", "bool", "choice", "ts_quarter_hour", "ts_hour", "mw", "share",
 ]
 
 
@@ -101,6 +101,22 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         _c("ts", "ts_quarter_hour", True, "China Standard Time", "start of the interval", "时间"),
         _c("kwh", "kwh", True, "kWh", "self-consumed green energy in the interval", "自用绿电量"),
     ), lake=True, references={"credit_code": ("enterprises", "credit_code")}, zh="分布式发电曲线"),
+    # GREEN-POWER.md §10: parks (园区) and who belongs to them when (an enterprise is in one park at a time)
+    TableSpec("parks", ("park_id",), (
+        _c("park_id", "text", True, "", "park", "园区编号"),
+        _c("name", "text", True, "", "park name", "园区名称"),
+        _c("region_code", "region_code", True, "", "GB/T 2260 region code", "行政区划代码"),
+        _c("supplier_credit_code", "credit_code", False, "", "the park's energy supplier", "园区供能企业"),
+        _c("target_green_share", "share", False, "1", "target green share (default 1)", "绿电占比目标"),
+        _c("target_year", "year", False, "", "year the target is to be met", "目标年份"),
+    ), references={"supplier_credit_code": ("enterprises", "credit_code")}, zh="园区"),
+    TableSpec("park_members", ("park_id", "credit_code", "valid_from"), (
+        _c("park_id", "text", True, "", "park", "园区编号"),
+        CREDIT_CODE,
+        _c("valid_from", "date", False, "date", "member from (inclusive)", "入园日期"),
+        _c("valid_to", "date", False, "date", "member to (inclusive)", "出园日期"),
+    ), references={"park_id": ("parks", "park_id"), "credit_code": ("enterprises", "credit_code")},
+        zh="园区成员"),
     # GREEN-POWER.md §9: the sources that green trades and certificates name (before them: they refer to it)
     TableSpec("plants", ("plant_id",), (
         _c("plant_id", "text", True, "", "generating plant", "电站编号"),
@@ -305,6 +321,31 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("unbacked_trades.kwh_settled", "Settled green power", "结算绿电量", "kWh", "the month's settled kWh"),
     _q("unbacked_trades.kwh_bundled", "Bundled certificates", "随附绿证电量", "kWh",
        "bundled certificate MWh × 1000 of the plant and production month"),
+    # GREEN-POWER.md §10: park accounts (a park's members and supplier pooled as one enterprise)
+    _q("park_id", "Park", "园区编号", "", "the park (园区) of a park account"),
+    _q("park_name", "Park name", "园区名称", "", "the park's name"),
+    _q("members", "Park members", "园区成员数", "", "enterprises counted as members of the park in the year (§10)"),
+    _q("supplier_credit_code", "Park energy supplier", "园区供能企业", "",
+       "credit code of the park's energy company, whose green supply the members share; null without one (§10)"),
+    _q("kwh_supplier_green", "Supplier's green supply", "供能企业绿电供应量", "kWh",
+       "the supplier's green generation made available to the park, storage per §9c (GREEN-POWER.md §10)"),
+    _q("target_green_share", "Target green share", "绿电占比目标", "1",
+       "the park's target green share, 1 (100 %) unless the parks table says otherwise (GREEN-POWER.md §10)"),
+    _q("target_year", "Target year", "目标年份", "", "the year the park's target is to be met (GREEN-POWER.md §10)"),
+    _q("expected_green_share", "Green share on the trajectory", "目标路径绿电占比", "1",
+       "the share the park should have reached this year: linear from its first account year to the target year "
+       "[platform rule]; null without a target year (GREEN-POWER.md §10)"),
+    _q("shortfall_mwh", "Shortfall to target", "距目标绿电缺口", "MWh",
+       "max(target × E_total − E_green, 0) / 1000: green power still missing to meet the target (GREEN-POWER.md §10)"),
+    _q("hours_fully_green_share", "Hours fully green", "全绿电小时占比", "1",
+       "share of the hours with load whose pooled load was all met by green supply in the hour; null when the "
+       "hourly figures are (GREEN-POWER.md §10)"),
+    _q("uncovered_load_share", "Load without interval data", "无分时数据负荷占比", "1",
+       "share of the park's E_total from participants without complete interval data; above the profile's limit "
+       "the hourly figures are null (GREEN-POWER.md §10)"),
+    _q("shortfall_map_mwh", "Hourly shortfall map", "逐时绿电缺口分布", "MWh",
+       "Σ max(L_h − G_h, 0) / 1000 of the pooled hours, by month (rows) and hour of day (columns) "
+       "(GREEN-POWER.md §10)"),
     # §7b evaluation
     _q("benchmark", "Industry benchmark", "行业基准", "",
        "the benchmark the intensity is rated against; null when the intensity aspect is not rated (§7b)"),
@@ -331,7 +372,8 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("label.verification_code", "Verification code", "验证码", "",
        "check it at /api/v1/labels/{code}; null for accounts published before labels had codes"),
     _q("alerts", "Electricity alerts", "用电预警", "", "credit-risk alerts of the year: code and month (§6)"),
-    _q("alerts.code", "Alert kind", "预警类型", "", "sharp_drop, sustained_decline or stoppage (§6)"),
+    _q("alerts.code", "Alert kind", "预警类型", "", "sharp_drop, sustained_decline or stoppage (§6); "
+       "park_below_target for a park (GREEN-POWER.md §10)"),
     _q("alerts.month", "Alert month", "预警月份", "YYYY-MM", "the month the alert is for (§6)"),
     _q("profile_id", "Methodology profile", "方法版本", "", "id of the methodology profile used"),
     _q("factors", "Emission factors", "排放因子", "", "the factors used, by role (§2, §4)"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -23,7 +23,8 @@ from dianta.accounts.build import build_accounts, evaluate_accounts, measure_acc
 from dianta.accounts.computing import refresh_certificates
 from dianta.accounts.inputs import aggregate_year, read_year
 from dianta.accounts.labels import issue_labels, label_secret
-from dianta.accounts.record import Account
+from dianta.accounts.parks import compute_parks, publish_parks, read_parks
+from dianta.accounts.record import Account, ParkAccount
 from dianta.clock import now_iso
 from dianta.engine.choice import get_engine
 from dianta.errors import Conflict, UsageError
@@ -40,6 +41,7 @@ class RunResult:
     records: list[Account]
     mode: str = "full"
     recomputed: int = 0  # enterprises whose data went through the engine (incremental) or accounts (full)
+    parks: list[ParkAccount] = field(default_factory=list)  # GREEN-POWER.md §10
 
     @property
     def grades(self) -> Counter[int | None]:
@@ -67,10 +69,12 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
     with store.snapshot() as view:  # the plan and every input as of one moment
         todo = _incremental_plan(view, year, prof.profile_id, step) if incremental else None
         inputs = read_year(view, store, year, prof, only=None if todo is None else todo[0])
+        park_inputs = read_parks(view, store, year, prof)
     mode = "full" if todo is None else "incremental"
     step("aggregating interval data" if todo is None else f"aggregating the interval data of {len(todo[0])} "
          "enterprise(s)")
-    aggregate_year(inputs, get_engine(engine, temp_dir=store.temp_dir()))
+    runner = get_engine(engine, temp_dir=store.temp_dir())
+    aggregate_year(inputs, runner)
     crash_point("compute.aggregated")
     step("calculating accounts")
     if todo is None:
@@ -80,6 +84,8 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
         kept = [r for r in published if r["credit_code"] not in codes]
         fresh = measure_accounts(inputs, prof, only=codes)
         records = evaluate_accounts(sorted(kept + fresh, key=lambda r: str(r["credit_code"])), prof)
+    step("calculating park accounts")  # GREEN-POWER.md §10: every park of the year, from the accounts above
+    parks = compute_parks(park_inputs, records, prof, runner)
     step("publishing")
     factor_ids = sorted({f"{r['factors'][role]['kind']}:{r['factors'][role]['area']}:{r['factors'][role]['year']}"
                          for r in records for role in ("location", "residual")})
@@ -108,6 +114,7 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
                                        "run_id": run_id, "grade": r["grade"], "score": r["score"],
                                        "record_json": json.dumps(r, ensure_ascii=False)} for r in records])
         _clear_marks(tx, year, prof.profile_id, through_batch=inputs.last_batch_id)
+        publish_parks(tx, year, prof.profile_id, parks, run_id, inputs.fingerprint, through_batch=inputs.last_batch_id)
         if in_transaction is not None:
             in_transaction(tx, run_id, mode)
         crash_point("compute.before_commit")
@@ -116,7 +123,8 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
     superseded = refresh_certificates(store, year, prof, engine=engine)
     if superseded:
         step(f"{superseded} green-computing certificate(s) of {year} superseded by changed figures")
-    return RunResult(run_id, year, prof.profile_id, records, mode, len(records) if todo is None else len(todo[0]))
+    return RunResult(run_id, year, prof.profile_id, records, mode, len(records) if todo is None else len(todo[0]),
+                     parks)
 
 
 def _refuse_if_overtaken(tx: sa.Connection, year: int, profile_id: str, last_batch_id: int) -> None:

@@ -202,6 +202,55 @@ class ComputingCertificate(TypedDict):
     verification_code: str | None
 
 
+class ParkAccount(TypedDict):
+    """A park's account of a year (GREEN-POWER.md §10): its members and supplier pooled as one enterprise; aggregates
+    only, never a member's figures. Hourly figures are null when the uncovered load share exceeds the profile's
+    limit; ``alerts`` holds codes (``park_below_target``)."""
+
+    park_id: str
+    year: int
+    park_name: str
+    region_code: str
+    members: int
+    supplier_credit_code: str | None
+    kwh_grid: float
+    kwh_onsite: float
+    kwh_total: float
+    kwh_supplier_green: float
+    kwh_contract: float
+    kwh_contract_excess: float
+    kwh_green: float
+    green_share: float
+    cfe_score: float | None
+    kwh_matched_hourly: float | None
+    emissions_location_t: float
+    emissions_market_t: float
+    emissions_t: float
+    emissions_market_hourly_t: float | None
+    value_10k_cny: float | None
+    intensity: float | None
+    target_green_share: float
+    target_year: int | None
+    expected_green_share: float | None
+    shortfall_mwh: float
+    hours_fully_green_share: float | None
+    uncovered_load_share: float
+    shortfall_map_mwh: list[list[float]] | None
+    alerts: list[str]
+    profile_id: str
+    market_boundary: str
+    run_id: NotRequired[int]
+    inputs_fingerprint: NotRequired[str]
+
+
+#: the columns of ``dianta export parks`` (INTERFACE.md "Green power…"), in order; the JSON export has every field
+PARK_EXPORT_FIELDS: tuple[str, ...] = (
+    "park_id", "year", "members", "kwh_grid", "kwh_total", "kwh_contract", "kwh_contract_excess", "kwh_green",
+    "green_share", "cfe_score", "emissions_location_t", "emissions_market_t", "intensity", "target_green_share",
+    "shortfall_mwh", "hours_fully_green_share", "uncovered_load_share", "alerts",
+)
+
+
 def quantity(dotted: str) -> Quantity:
     """The glossary entry of a record field (``factors.location.year``); KeyError for a field it lacks."""
     return OUTPUTS[dotted]

@@ -126,6 +126,34 @@ def export_accounts(year: Annotated[int, typer.Option("--year")],
         err.print(f"wrote {out}")
 
 
+@export_app.command("parks")
+def export_parks(year: Annotated[int, typer.Option("--year")],
+                 fmt: Annotated[str, typer.Option("--format", help="json, csv or xlsx")] = "json",
+                 out: Annotated[Path | None, typer.Option("--out", help="file (default: standard output; "
+                                                          "xlsx needs --out)")] = None,
+                 profile: Annotated[str, typer.Option(help="methodology profile id")] = "default") -> None:
+    """Write a year's park accounts (GREEN-POWER.md §10) with the field names of INTERFACE.md."""
+    from dianta.accounts.export import write_export
+    from dianta.accounts.parks import read_park_accounts
+
+    if fmt not in ("json", "csv", "xlsx"):
+        raise typer.BadParameter(f"{fmt} is not one of json, csv, xlsx", param_hint="--format")
+    if fmt == "xlsx" and out is None:
+        raise typer.BadParameter("xlsx is binary: give --out FILE", param_hint="--out")
+    with store_session() as store:
+        records = read_park_accounts(store, year, profile)
+        audit(store, "park.export", f"export-parks:{year}", detail={"format": fmt,
+                                                                    "park_ids": [r["park_id"] for r in records]})
+        if not records:
+            err.print(f"no park accounts of {year} under profile '{profile}' are published; define parks "
+                      f"(parks, park_members) and run `dianta compute --year {year}` first")
+        data = write_export(records, fmt, out, parks=True)
+    if out is None:
+        sys.stdout.buffer.write(data)
+    else:
+        err.print(f"wrote {out}")
+
+
 @app.command()
 def status() -> None:
     """Batches received and accounts marked for recalculation."""

@@ -189,3 +189,37 @@ STORAGE_SCRIPT: list[Statement] = [
             FROM charge_hour) u
         GROUP BY credit_code, hour""", output=True),
 ]
+
+# GREEN-POWER.md §10: pooled hourly load and green supply of parks, in hours of year Y. It reuses the year's hourly
+# statements (each reading with its holder, enterprise hours, on-site and trade hours, L_h and G_h per enterprise)
+# and adds the pooling. Extra inputs: ``park_roles`` (park_id, credit_code, month_start, role): a row per park,
+# participant and month it counts in, role ``member`` (a covered member, L_h = load_hour, G_h = green_hour) or
+# ``supplier`` (L_h = its grid draw ent_hour only, G_h = its trade shares + its generation: ``supplier_supply`` for a
+# storage owner, §9c, else its onsite_generation_interval hours); ``supplier_supply`` (credit_code, hour, kwh).
+# Output ``park_hour``: park_id, hour, load_kwh, green_kwh (one row per park and hour with load or supply).
+_PARK_REUSED = ("assigned", "multi_meter", "ent_hour", "shares", "onsite_hour", "trade_hour", "load_hour", "green_hour")
+PARK_SCRIPT: list[Statement] = [
+    *(st for st in YEAR_SCRIPT if st.name in _PARK_REUSED),
+    Statement("park_load", """
+        SELECT r.park_id, x.hour, sum(x.kwh) AS kwh FROM (
+            SELECT credit_code, hour, kwh, 'member' AS role FROM load_hour
+            UNION ALL SELECT credit_code, hour, kwh, 'supplier' AS role FROM ent_hour) x
+        JOIN park_roles r ON x.credit_code = r.credit_code AND x.role = r.role
+            AND date_trunc('month', x.hour) = r.month_start
+        GROUP BY r.park_id, x.hour"""),
+    Statement("park_green", """
+        SELECT r.park_id, x.hour, sum(x.kwh) AS kwh FROM (
+            SELECT credit_code, hour, kwh, 'member' AS role FROM green_hour
+            UNION ALL SELECT credit_code, hour, kwh, 'supplier' AS role FROM trade_hour
+            UNION ALL SELECT credit_code, hour, kwh, 'supplier' AS role FROM onsite_hour
+                WHERE credit_code NOT IN (SELECT credit_code FROM supplier_supply)
+            UNION ALL SELECT credit_code, hour, kwh, 'supplier' AS role FROM supplier_supply) x
+        JOIN park_roles r ON x.credit_code = r.credit_code AND x.role = r.role
+            AND date_trunc('month', x.hour) = r.month_start
+        GROUP BY r.park_id, x.hour"""),
+    Statement("park_hour", """
+        SELECT park_id, hour, sum(load_kwh) AS load_kwh, sum(green_kwh) AS green_kwh FROM (
+            SELECT park_id, hour, kwh AS load_kwh, CAST(0 AS DOUBLE) AS green_kwh FROM park_load
+            UNION ALL SELECT park_id, hour, CAST(0 AS DOUBLE) AS load_kwh, kwh AS green_kwh FROM park_green) u
+        GROUP BY park_id, hour""", output=True),
+]

@@ -39,7 +39,7 @@ Progress = Callable[[str], None]
 #: findings kept with an applied batch (warnings, and the reasons of quarantined rows)
 MAX_KEPT_FINDINGS = 5000
 #: the ledger tables a batch's checks read from the store (keys, meter periods; marks follow meter holders)
-CHECKED_AGAINST = ("enterprises", "meters", "plants", "green_trades", "green_certificates")
+CHECKED_AGAINST = ("enterprises", "meters", "plants", "green_trades", "green_certificates", "parks", "park_members")
 
 
 @dataclass(slots=True)
@@ -127,8 +127,17 @@ def snapshot(store: Store, sources: dict[str, SourceTable], view: sa.Connection 
             for path, first, last in store.active_spans("interval_readings", verify=False):  # checked when read
                 for month in span_months(first, last):
                     interval_files[month].append(str(path))
+        parks = table(sa.select(d["parks"].c.park_id), ["park_id"], [pa.string()])
+        pm = d["park_members"].c
+        member_rows = con.execute(sa.select(pm.park_id, pm.credit_code, pm.valid_from, pm.valid_to)).all()
+        members = pa.table({
+            "park_id": pa.array([r[0] for r in member_rows], pa.string()),
+            "credit_code": pa.array([r[1] for r in member_rows], pa.string()),
+            "valid_from": pa.array([dt.date.fromisoformat(r[2]) if r[2] else None for r in member_rows], pa.date32()),
+            "valid_to": pa.array([dt.date.fromisoformat(r[3]) if r[3] else None for r in member_rows], pa.date32())})
     return StoreSnapshot(ent, meters, contracts, certs, monthly, plants, trades, dict(interval_files),
-                         check_lake=lambda paths: integrity.check_paths(store, paths))
+                         check_lake=lambda paths: integrity.check_paths(store, paths), parks=parks,
+                         park_members=members)
 
 
 class _Marks:
@@ -142,6 +151,7 @@ class _Marks:
         self.view = view  # the ledger's snapshot the batch is checked against
         self.accounts: set[tuple[str, int]] = set()
         self.divisions: set[tuple[str, int]] = set()
+        self.parks: set[tuple[str, int]] = set()  # (park_id, year; 0: every year), GREEN-POWER.md §10
 
     def years(self, code: str, year: int) -> None:
         self.accounts.update({(code, year), (code, year + 1)})
@@ -173,6 +183,8 @@ class _Marks:
             case "plants":
                 for code, month in self._plant_users(str(new["plant_id"])):
                     self.years(code, int(month[:4]))
+            case "parks" | "park_members":  # GREEN-POWER.md §10: the park's every year
+                self.parks.update({(str(old["park_id"]), 0), (str(new["park_id"]), 0)})
 
     def _monthly_correction(self, meter_id: str, month: str) -> None:
         """A corrected monthly total: the holder of the month's first day, else of its last (§3); November and
@@ -234,8 +246,30 @@ class _Marks:
                       "typed_green_trades WHERE _row NOT IN (SELECT _row FROM bad_green_trades)")
         return links
 
+    def _member_parks(self, tx: sa.Connection) -> set[tuple[str, int]]:
+        """The park years the marked accounts feed (GREEN-POWER.md §10): a member's or a supplier's corrected data
+        marks the park's year (every year for year 0; membership dates are not narrowed: the park's account of a
+        year it was no member of is only recomputed, never changed)."""
+        codes = sorted({c for c, _ in self.accounts})
+        pm, pk = schema.data_tables["park_members"], schema.data_tables["parks"]
+        parks_of: dict[str, set[str]] = defaultdict(set)
+        for i in range(0, len(codes), 500):
+            chunk = codes[i:i + 500]
+            for park, code in tx.execute(sa.select(pm.c.park_id, pm.c.credit_code).where(pm.c.credit_code.in_(chunk))):
+                parks_of[code].add(park)
+            for park, code in tx.execute(sa.select(pk.c.park_id, pk.c.supplier_credit_code)
+                                         .where(pk.c.supplier_credit_code.in_(chunk))):
+                parks_of[code].add(park)
+        return {(park, year) for code, year in self.accounts for park in parks_of.get(code, ())}
+
     def write(self, tx: sa.Connection, batch_id: int) -> int:
         """Record the marks for batch ``batch_id`` in its transaction; the number of accounts marked."""
+        parks = self.parks | self._member_parks(tx)
+        for park, year in sorted(parks):
+            stmt = schema.park_marks.update().where(schema.park_marks.c.park_id == park,
+                                                    schema.park_marks.c.year == year).values(batch_id=batch_id)
+            if tx.execute(stmt).rowcount == 0:
+                tx.execute(schema.park_marks.insert().values(park_id=park, year=year, batch_id=batch_id))
         if not self.accounts:
             return 0
         ent = schema.data_tables["enterprises"]

@@ -42,14 +42,15 @@ MAX_TEXT = 500
 _TS_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M",
                "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M"]
 _DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d"]
-_NUMERIC = ("kwh", "mwh", "mw", "money_cny", "money_10k_cny", "percent")
+_NUMERIC = ("kwh", "mwh", "mw", "money_cny", "money_10k_cny", "percent", "share")
 _BAD_PARSE = {"date": "not_a_date", "month": "not_a_month", "year": "not_a_year", "bool": "not_a_boolean",
               "ts_quarter_hour": "not_a_timestamp", "ts_hour": "not_a_timestamp",
               **{t: "not_a_number" for t in _NUMERIC}}
 #: Types whose parsed value is the trimmed text itself: a finding can show it, no copy of the cell is kept.
 _TEXTUAL = ("text",)
 _REFERENCE_NAMES = {"enterprises": ("enterprises", "企业表"), "meters": ("meters", "户号表"),
-                    "green_trades": ("green_trades", "绿电交易表"), "plants": ("plants", "电站表")}
+                    "green_trades": ("green_trades", "绿电交易表"), "plants": ("plants", "电站表"),
+                    "parks": ("parks", "园区表")}
 #: the warning for a provisional reference (TableSpec.provisional_references) before its table holds a row
 _PROVISIONAL_CODES = {"plants": "plant_unknown"}
 
@@ -136,6 +137,11 @@ class StoreSnapshot:
     interval_files: dict[str, list[str]] = field(default_factory=dict)
     #: checks lake files against their records before they are read (dianta.ledger.integrity.check_paths)
     check_lake: Callable[[list[str]], None] | None = None
+    parks: pa.Table = field(default_factory=lambda: pa.table({"park_id": pa.array([], pa.string())}))
+    #: park_id, credit_code, valid_from (date), valid_to (date): the stored memberships (GREEN-POWER.md §10)
+    park_members: pa.Table = field(default_factory=lambda: pa.table({
+        "park_id": pa.array([], pa.string()), "credit_code": pa.array([], pa.string()),
+        "valid_from": pa.array([], pa.date32()), "valid_to": pa.array([], pa.date32())}))
 
 
 @dataclass(slots=True)
@@ -238,11 +244,7 @@ class BatchCheck:
                 self._emit(t, "too_long", col.name, f"length({c}) > {MAX_TEXT}", f"left({c}, 40) || '…'",
                            limit=MAX_TEXT)
             if col.type in _NUMERIC:
-                self._emit(t, "not_a_number", col.name, f"NOT isfinite({c})", v)
-                self._emit(t, "negative", col.name, f"{c} < 0 AND isfinite({c})", v)
-                if col.type == "percent":
-                    self._emit(t, "out_of_range", col.name, f"{c} > 100", v, reason="'a rate in percent is ≤ 100'",
-                               reason_zh="'百分比利率不应大于 100'")
+                self._check_number(t, col, c, v)
             if col.type == "year":
                 self._emit(t, "not_a_year", col.name, f"{c} NOT BETWEEN 1900 AND 2200", v)
             if col.type == "ts_quarter_hour":
@@ -261,11 +263,23 @@ class BatchCheck:
                 self.con.register("bad_codes", pa.table({"v": pa.array([x for x in values if not ok(x)], pa.string())}))
                 self._emit(t, code, col.name, f"{c} IN (SELECT v FROM bad_codes)", v)
 
+    #: the upper bound of a numeric type, with the reason in English and Chinese (SQL literals)
+    _UPPER = {"percent": ("100", "'a rate in percent is ≤ 100'", "'百分比利率不应大于 100'"),
+              "share": ("1", "'a share is a fraction from 0 to 1 (1 means 100 %)'",
+                        "'比例应为 0 到 1 之间的小数（1 表示 100 %）'")}
+
+    def _check_number(self, t: str, col: Column, c: str, v: str) -> None:
+        self._emit(t, "not_a_number", col.name, f"NOT isfinite({c})", v)
+        self._emit(t, "negative", col.name, f"{c} < 0 AND isfinite({c})", v)
+        if col.type in self._UPPER:
+            bound, reason, reason_zh = self._UPPER[col.type]
+            self._emit(t, "out_of_range", col.name, f"{c} > {bound}", v, reason=reason, reason_zh=reason_zh)
+
     # -- stage 3: rows ----------------------------------------------------------------------------------
     def _check_rows(self, spec: TableSpec) -> None:
         t = spec.name
         pairs = {"enterprises": ("opened_on", "closed_on"), "meters": ("valid_from", "valid_to"),
-                 "loans": ("drawn_on", "maturity_on")}
+                 "loans": ("drawn_on", "maturity_on"), "park_members": ("valid_from", "valid_to")}
         if t in pairs:
             a, b = pairs[t]
             self._emit(t, "period_order", b, f"{q(b)} < {q(a)}", self._value(t, b),
@@ -295,7 +309,8 @@ class BatchCheck:
     def _valid_keys(self, table: str, column: str) -> None:
         """``ok_keys``: the keys a reference may point to; ``rejected_keys``: keys only in rejected rows."""
         store = {"enterprises": ("store_enterprises", "credit_code"), "meters": ("store_meters", "meter_id"),
-                 "green_trades": ("store_contracts", "contract_id"), "plants": ("store_plants", "plant_id")}[table]
+                 "green_trades": ("store_contracts", "contract_id"), "plants": ("store_plants", "plant_id"),
+                 "parks": ("store_parks", "park_id")}[table]
         parts = [f"SELECT {q(store[1])} AS k FROM {store[0]}"]
         if table in self.sources:
             parts.append(f"SELECT {q(column)} FROM typed_{table} WHERE _row NOT IN (SELECT _row FROM bad_{table})")
@@ -652,7 +667,8 @@ class BatchCheck:
         for name, table in (("store_enterprises", self.store.enterprises), ("store_meters", self.store.meters),
                             ("store_contracts", self.store.contracts),
                             ("store_certificates", self.store.certificates), ("store_monthly", self.store.monthly),
-                            ("store_plants", self.store.plants), ("store_trades", self.store.trades)):
+                            ("store_plants", self.store.plants), ("store_trades", self.store.trades),
+                            ("store_parks", self.store.parks), ("store_park_members", self.store.park_members)):
             self.con.register(name, table)
         merged = False
         for name in TABLE_ORDER:
@@ -706,7 +722,41 @@ class BatchCheck:
                        "it_meter_id IS NOT NULL AND it_meter_id IN (SELECT meter_id FROM all_meters) AND NOT EXISTS "
                        "(SELECT 1 FROM all_meters m WHERE m.meter_id = typed_data_centres.it_meter_id "
                        "AND m.credit_code = typed_data_centres.credit_code)", "it_meter_id")
+        elif name == "park_members":
+            self._check_park_overlap()
         return False
+
+    def _check_park_overlap(self) -> None:
+        """GREEN-POWER.md §10: an enterprise belongs to at most one park at a time. The batch's memberships with the
+        stored ones it does not replace (same park, enterprise and start); each row whose period overlaps another
+        of the same enterprise is refused, naming both parks and both periods."""
+        t = "park_members"
+        far_past, far_future = "DATE '0001-01-01'", "DATE '9999-12-31'"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE all_park_members AS WITH b AS (SELECT park_id, credit_code, valid_from, "
+            f"valid_to, _row FROM typed_{t} WHERE _row NOT IN (SELECT _row FROM bad_{t})) "
+            f"SELECT * FROM b UNION ALL SELECT s.park_id, s.credit_code, s.valid_from, s.valid_to, NULL FROM "
+            f"store_park_members s WHERE NOT EXISTS (SELECT 1 FROM b WHERE b.park_id = s.park_id AND "
+            f"b.credit_code = s.credit_code AND b.valid_from IS NOT DISTINCT FROM s.valid_from)")
+        period = ("coalesce(CAST(o.valid_from AS VARCHAR), '…') || ' – ' || "
+                  "coalesce(CAST(o.valid_to AS VARCHAR), '…')")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE park_overlap AS SELECT a._row, b._row AS other_row, b.park_id, "
+            f"{period.replace('o.', 'b.')} AS other_period, {period.replace('o.', 'a.')} AS period "
+            f"FROM all_park_members a JOIN all_park_members b ON a.credit_code = b.credit_code "
+            f"AND (a.park_id <> b.park_id OR a.valid_from IS DISTINCT FROM b.valid_from) "
+            f"AND coalesce(a.valid_from, {far_past}) <= coalesce(b.valid_to, {far_future}) "
+            f"AND coalesce(b.valid_from, {far_past}) <= coalesce(a.valid_to, {far_future}) WHERE a._row IS NOT NULL")
+
+        def others(store: str, row: str, sep: str) -> str:
+            return (f"(SELECT string_agg(o.park_id || ' ' || o.other_period || ' (' || CASE WHEN o.other_row IS NULL "
+                    f"THEN '{store}' ELSE {row} END || ')', '{sep}' ORDER BY o.park_id, o.other_period) "
+                    f"FROM park_overlap o WHERE o._row = typed_{t}._row)")
+
+        here = f"park_id || ' ' || (SELECT any_value(o.period) FROM park_overlap o WHERE o._row = typed_{t}._row)"
+        self._emit(t, "park_membership_overlap", "valid_from", "_row IN (SELECT _row FROM park_overlap)", "credit_code",
+                   reason=f"{here} || ' ↔ ' || " + others("in the store", "'row ' || o.other_row", "; "),
+                   reason_zh=f"{here} || ' ↔ ' || " + others("库中已有", "'第 ' || o.other_row || ' 行'", "；"))
 
     def _warnings(self) -> None:
         """Stage 6: warnings across the batch and the store."""

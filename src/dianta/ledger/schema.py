@@ -11,7 +11,7 @@ metadata = sa.MetaData()
 
 
 def _sql_type(col: Column) -> sa.types.TypeEngine:
-    if col.type in ("kwh", "mwh", "mw", "money_cny", "money_10k_cny", "percent"):
+    if col.type in ("kwh", "mwh", "mw", "money_cny", "money_10k_cny", "percent", "share"):
         return sa.Float()
     if col.type == "year":
         return sa.Integer()
@@ -286,4 +286,22 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.String, nullable=False),
     sa.Column("hash", sa.String, nullable=False),
     sqlite_autoincrement=True,  # ids never reused: sqlite_sequence is the log's high-water mark (migration 0008)
+)
+
+# GREEN-POWER.md §10: published park accounts (the record as JSON, as ``accounts``) and the park years a correction
+# of a member's data or of the park made stale (cleared when the year's park accounts are published again)
+park_accounts = sa.Table(
+    "park_accounts", metadata,
+    sa.Column("park_id", sa.String, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("profile_id", sa.String, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.run_id"), nullable=False),
+    sa.Column("record_json", sa.Text, nullable=False),
+)
+
+park_marks = sa.Table(
+    "park_marks", metadata,
+    sa.Column("park_id", sa.String, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),  # 0: every year
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.batch_id"), nullable=False),
 )

@@ -66,6 +66,8 @@ class Profile:
     bundled_certificate_tolerance: float
     # GREEN-POWER.md §11: the green-computing certificate's levels
     computing_levels: ComputingLevels
+    uncovered_load_limit: float = 0.10  # GREEN-POWER.md §10 [parks]
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,10 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
     if validity < 1 or not 0 <= tolerance < 1:
         raise ReferenceDataError(f"methodology profile {source}: green_power.certificate_validity_months must be "
                                  "≥ 1 and bundled_certificate_tolerance a fraction in [0, 1)")
+    uncovered = float(g("parks.uncovered_load_limit"))
+    if not 0 <= uncovered <= 1:
+        raise ReferenceDataError(f"methodology profile {source}: parks.uncovered_load_limit must be a fraction in "
+                                 "[0, 1]")
     try:
         grades = tuple((float(a), int(b), str(c)) for a, b, c in g("evaluation.grades"))
         grade_else = (int(g("evaluation.grade_else")[0]), str(g("evaluation.grade_else")[1]))
@@ -210,6 +216,7 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         certificate_validity_months=validity,
         bundled_certificate_tolerance=tolerance,
         computing_levels=_computing_levels(data, source),
+        uncovered_load_limit=uncovered,
     )
 
 

@@ -55,6 +55,7 @@ TYPE_TEXT: dict[ColumnType, tuple[str, str]] = {
     "money_cny": ("金额（元），数值 ≥ 0", "amount in CNY, a number ≥ 0"),
     "money_10k_cny": ("金额（万元），数值 ≥ 0", "amount in 10,000 CNY, a number ≥ 0"),
     "percent": ("百分数 0–100（3.1 表示 3.1 %）", "percent, 0–100 (3.1 means 3.1 %)"),
+    "share": ("比例 0–1（1 表示 100 %）", "fraction 0–1 (1 means 100 %)"),
     "bool": ("是否：true 或 false", "yes/no: true or false"),
     "choice": ("取值之一（见可选值）", "one of the allowed values"),
     "ts_quarter_hour": ("时间 ISO 8601，15 分钟的开始时刻（:00、:15、:30、:45），不带时区即北京时间",

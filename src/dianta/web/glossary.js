@@ -291,6 +291,78 @@ export const QUANTITIES = {
     "unit": "kWh",
     "unitZh": "kWh"
   },
+  "park_id": {
+    "zh": "园区编号",
+    "en": "Park",
+    "unit": "",
+    "unitZh": ""
+  },
+  "park_name": {
+    "zh": "园区名称",
+    "en": "Park name",
+    "unit": "",
+    "unitZh": ""
+  },
+  "members": {
+    "zh": "园区成员数",
+    "en": "Park members",
+    "unit": "",
+    "unitZh": ""
+  },
+  "supplier_credit_code": {
+    "zh": "园区供能企业",
+    "en": "Park energy supplier",
+    "unit": "",
+    "unitZh": ""
+  },
+  "kwh_supplier_green": {
+    "zh": "供能企业绿电供应量",
+    "en": "Supplier's green supply",
+    "unit": "kWh",
+    "unitZh": "kWh"
+  },
+  "target_green_share": {
+    "zh": "绿电占比目标",
+    "en": "Target green share",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "target_year": {
+    "zh": "目标年份",
+    "en": "Target year",
+    "unit": "",
+    "unitZh": ""
+  },
+  "expected_green_share": {
+    "zh": "目标路径绿电占比",
+    "en": "Green share on the trajectory",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "shortfall_mwh": {
+    "zh": "距目标绿电缺口",
+    "en": "Shortfall to target",
+    "unit": "MWh",
+    "unitZh": "MWh"
+  },
+  "hours_fully_green_share": {
+    "zh": "全绿电小时占比",
+    "en": "Hours fully green",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "uncovered_load_share": {
+    "zh": "无分时数据负荷占比",
+    "en": "Load without interval data",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "shortfall_map_mwh": {
+    "zh": "逐时绿电缺口分布",
+    "en": "Hourly shortfall map",
+    "unit": "MWh",
+    "unitZh": "MWh"
+  },
   "benchmark": {
     "zh": "行业基准",
     "en": "Industry benchmark",
