@@ -34,6 +34,7 @@ STORE_COMMANDS: dict[str, list[str]] = {
     "status": ["status"],
     "history": ["history", "--table", "consumption_monthly"],
     "export accounts": ["export", "accounts", "--year", "2023"],
+    "export parks": ["export", "parks", "--year", "2023"],
     "quarantine list": ["quarantine", "list"],
     "quarantine export": ["quarantine", "export", "1", "{tmp}/quarantined"],
     "backup": ["backup", "{tmp}/backup"],
