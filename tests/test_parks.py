@@ -136,18 +136,23 @@ def test_membership_counts_for_its_months(tmp_path: Path):
     assert park["members"] == 2
 
 
-def test_overlapping_membership_is_refused_naming_both_parks(tmp_path: Path):
-    folder = worked_batch(tmp_path / "batch",
-                          parks=[("PK", "零碳产业园", "630100", ""), ("PK2", "二号园", "630100", "")],
-                          members=[("PK", A, "2023-01-01", "2023-06-30"), ("PK2", A, "2023-06-01", ""),
-                                   ("PK", B, "", "")])
+def _refused(tmp_path: Path, folder: Path) -> list:
+    """The findings of ``folder``'s batch, refused by a fresh store."""
     store = Store(tmp_path / "store")
     try:
         with pytest.raises(InputRefused) as refused:
             ingest_batch(store, folder)
     finally:
         store.close()
-    found = [f for f in refused.value.findings if f.code == "park_membership_overlap"]
+    return refused.value.findings
+
+
+def test_overlapping_membership_is_refused_naming_both_parks(tmp_path: Path):
+    folder = worked_batch(tmp_path / "batch",
+                          parks=[("PK", "零碳产业园", "630100", ""), ("PK2", "二号园", "630100", "")],
+                          members=[("PK", A, "2023-01-01", "2023-06-30"), ("PK2", A, "2023-06-01", ""),
+                                   ("PK", B, "", "")])
+    found = [f for f in _refused(tmp_path, folder) if f.code == "park_membership_overlap"]
     assert [(f.table, f.row, f.column, f.value) for f in found] == [
         ("park_members", 2, "valid_from", A), ("park_members", 3, "valid_from", A)]
     assert "PK 2023-01-01 – 2023-06-30 ↔ PK2 2023-06-01 – … (row 3)" in found[0].message_en
@@ -176,13 +181,7 @@ def test_target_share_out_of_range_is_refused(tmp_path: Path):
     folder = worked_batch(tmp_path / "batch")
     write_table(folder, "parks", ["park_id", "name", "region_code", "target_green_share"],
                 [("PK", "零碳产业园", "630100", "100")])
-    store = Store(tmp_path / "store")
-    try:
-        with pytest.raises(InputRefused) as refused:
-            ingest_batch(store, folder)
-    finally:
-        store.close()
-    [f] = [f for f in refused.value.findings if f.code == "out_of_range"]
+    [f] = [f for f in _refused(tmp_path, folder) if f.code == "out_of_range"]
     assert f.column == "target_green_share" and "0 到 1" in f.message_zh
 
 
@@ -412,12 +411,6 @@ def test_park_accounts_on_spark_equal_the_embedded_engines(tmp_path: Path, spark
 
 def test_members_of_an_unknown_park_are_refused(tmp_path: Path):
     folder = worked_batch(tmp_path / "batch", members=[("PK", A, "", ""), ("NOPE", B, "", "")])
-    store = Store(tmp_path / "store")
-    try:
-        with pytest.raises(InputRefused) as refused:
-            ingest_batch(store, folder)
-    finally:
-        store.close()
-    [f] = [f for f in refused.value.findings if f.code == "unknown_reference"]
+    [f] = [f for f in _refused(tmp_path, folder) if f.code == "unknown_reference"]
     assert (f.table, f.row, f.column, f.value) == ("park_members", 3, "park_id", "NOPE")
     assert "parks" in f.message_en and "园区表" in f.message_zh

@@ -98,6 +98,22 @@ def compute(year: Annotated[int, typer.Option("--year", help="activity year")],
                   + ", ".join(f"{g or 'not rated'}: {grades[g]}" for g in sorted(grades, key=lambda g: g or 9)))
 
 
+def _check_export_target(fmt: str, out: Path | None) -> None:
+    """An export's --format and --out, checked before the store is opened."""
+    if fmt not in ("json", "csv", "xlsx"):
+        raise typer.BadParameter(f"{fmt} is not one of json, csv, xlsx", param_hint="--format")
+    if fmt == "xlsx" and out is None:
+        raise typer.BadParameter("xlsx is binary: give --out FILE", param_hint="--out")
+
+
+def _deliver_export(data: bytes, out: Path | None) -> None:
+    """An export's bytes to standard output, or the note that --out was written."""
+    if out is None:
+        sys.stdout.buffer.write(data)
+    else:
+        err.print(f"wrote {out}")
+
+
 @export_app.command("accounts")
 def export_accounts(year: Annotated[int, typer.Option("--year")],
                     fmt: Annotated[str, typer.Option("--format", help="json, csv or xlsx")] = "json",
@@ -108,10 +124,7 @@ def export_accounts(year: Annotated[int, typer.Option("--year")],
     from dianta.accounts.compute import read_accounts
     from dianta.accounts.export import write_export
 
-    if fmt not in ("json", "csv", "xlsx"):
-        raise typer.BadParameter(f"{fmt} is not one of json, csv, xlsx", param_hint="--format")
-    if fmt == "xlsx" and out is None:
-        raise typer.BadParameter("xlsx is binary: give --out FILE", param_hint="--out")
+    _check_export_target(fmt, out)
     with store_session() as store:
         records = read_accounts(store, year, profile)
         audit(store, "account.export", f"export:{year}",
@@ -120,10 +133,7 @@ def export_accounts(year: Annotated[int, typer.Option("--year")],
             err.print(f"no accounts of {year} under profile '{profile}' are published; run "
                       f"`dianta compute --year {year}` first")
         data = write_export(records, fmt, out)
-    if out is None:
-        sys.stdout.buffer.write(data)
-    else:
-        err.print(f"wrote {out}")
+    _deliver_export(data, out)
 
 
 @export_app.command("parks")
@@ -136,10 +146,7 @@ def export_parks(year: Annotated[int, typer.Option("--year")],
     from dianta.accounts.export import write_export
     from dianta.accounts.parks import read_park_accounts
 
-    if fmt not in ("json", "csv", "xlsx"):
-        raise typer.BadParameter(f"{fmt} is not one of json, csv, xlsx", param_hint="--format")
-    if fmt == "xlsx" and out is None:
-        raise typer.BadParameter("xlsx is binary: give --out FILE", param_hint="--out")
+    _check_export_target(fmt, out)
     with store_session() as store:
         records = read_park_accounts(store, year, profile)
         audit(store, "park.export", f"export-parks:{year}", detail={"format": fmt,
@@ -148,10 +155,7 @@ def export_parks(year: Annotated[int, typer.Option("--year")],
             err.print(f"no park accounts of {year} under profile '{profile}' are published; define parks "
                       f"(parks, park_members) and run `dianta compute --year {year}` first")
         data = write_export(records, fmt, out, parks=True)
-    if out is None:
-        sys.stdout.buffer.write(data)
-    else:
-        err.print(f"wrote {out}")
+    _deliver_export(data, out)
 
 
 @app.command()
