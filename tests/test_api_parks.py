@@ -287,6 +287,7 @@ def test_operator_defines_a_park_and_a_member_as_batches(svc: Service):
 def test_bad_park_input_is_refused_with_findings(svc: Service):
     r = svc.post("operator", "/api/v1/parks", json={"park_id": "PK4", "name": "四号园", "region_code": "999999"})
     assert r.status_code == 422
+    assert r.json()["detail"].startswith("the park was refused") and "园区被拒绝" in r.json()["detail_zh"]
     [f] = r.json()["findings"]
     assert (f["table"], f["column"], f["value"], f["code"]) == ("parks", "region_code", "999999", "bad_region_code")
     assert f["message_zh"] and f["message_en"] and f["message_zh"] != f["message_en"]
@@ -330,3 +331,33 @@ def test_green_computing_certificate(svc: Service):
     assert json.loads(entry["detail_json"])["level"] == "A"
     [refused] = svc.audit(actor="bank", action="report.read", resource=f"certificate:{A}:2023-03", outcome="denied")
     assert "no live consent" in refused["why"]
+
+
+def test_the_demo_park_login(tmp_path: Path):
+    """The demo's park management (demo/showcase.py): only when the ledger defines park QH-GEM-ZCP; every member of it
+    but the last by credit code grants it `summary`."""
+    from dianta.demo.showcase import set_up_park
+    from dianta.security import consents
+
+    store = Store(tmp_path / "store")
+    try:
+        folder = tmp_path / "batch"
+        write_table(folder, "enterprises", ["credit_code", "name", "industry_code", "region_code"],
+                    [(c, f"企业{i}", "C3216", "632801") for i, c in enumerate((A, B, C))])
+        ingest_batch(store, folder)
+        assert set_up_park(store, expires_on=EXPIRES) is None  # no such park yet: nothing made
+        assert users.list_organisations(store, kind="park") == []
+        write_table(folder, "parks", ["park_id", "name", "region_code"], [("QH-GEM-ZCP", "格尔木零碳产业园", "632801")])
+        write_table(folder, "park_members", ["park_id", "credit_code"], [("QH-GEM-ZCP", c) for c in (C, A, B)])
+        ingest_batch(store, folder)
+        login = set_up_park(store, expires_on=EXPIRES)
+        assert login is not None and login[0] == "park"
+        principal = users.authenticate(store, username=login[0], password=login[1])
+        assert (principal.role, principal.org_id, principal.park_id) == ("park", "PARK-QH-GEM-ZCP", "QH-GEM-ZCP")
+        [org] = users.list_organisations(store, kind="park")
+        assert org["name"] == "格尔木零碳产业园管理委员会"
+        granted = consents.list_consents(store, bank_org_id="PARK-QH-GEM-ZCP")
+        assert sorted((c["credit_code"], c["scope"]) for c in granted) == sorted([(A, "summary"), (B, "summary")])
+        assert max(A, B, C) == C  # the last by credit code is the one without consent
+    finally:
+        store.close()

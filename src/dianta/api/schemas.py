@@ -685,7 +685,7 @@ class ParkCreate(BaseModel):
     park_id: str = Field(pattern=PARK_ID)
     name: str = Field(min_length=1, max_length=200)
     region_code: str = Field(min_length=1, max_length=12, description="GB/T 2260 region code")
-    target_green_share: float | None = Field(default=None, description="0–1; default 1")
+    target_green_share: float | None = Field(default=None, allow_inf_nan=False, description="0–1; default 1")
     target_year: int | None = Field(default=None, ge=1901, le=2199)
     supplier_credit_code: str | None = Field(default=None, pattern=CREDIT_CODE,
                                              description="the park's energy supplier (an enterprise in the ledger)")

@@ -33,6 +33,7 @@ from dianta.api.schemas import (
     ParkPublic,
     ParkYearsPublic,
 )
+from dianta.errors import InputRefused
 from dianta.ingest.apply import IngestResult
 from dianta.ingest.upload import record_row
 from dianta.ledger.store import Store
@@ -118,8 +119,15 @@ def _write(store: Store, principal: Principal, table: str, row: dict[str, Any], 
         audit.record(store, principal=principal, action=action, resource=resource, connection=tx,
                      detail={"batch_id": batch_id, "status": status, "table": table, "row": row})
 
-    result: IngestResult = record_row(store, table, row, user=principal.actor, reason="recorded through the API",
-                                      in_transaction=audited)
+    try:
+        result: IngestResult = record_row(store, table, row, user=principal.actor,
+                                          reason="recorded through the API", in_transaction=audited)
+    except InputRefused as refused:  # named for what was sent, not for the batch folder it was written to
+        what = {"parks": ("the park", "园区"), "park_members": ("the membership", "园区成员记录")}[table]
+        answer = InputRefused(f"{what[0]} was refused: nothing was applied; correct what the findings name",
+                              refused.findings)
+        answer.message_zh = f"{what[1]}被拒绝，未写入任何数据；请按各条问题说明更正"
+        raise answer from None
     if result.batch_id is None:  # re-sent unchanged: nothing to commit, still a write request to record
         audit.record(store, principal=principal, action=action, resource=resource,
                      detail={"unchanged": True, "table": table, "row": row})
