@@ -408,6 +408,7 @@ class CertificateVerificationPublic(BaseModel):
 class LabelVerificationPublic(BaseModel):
     """What a carbon evaluation label states and whether the published account still states it."""
 
+    kind: Literal["enterprise"] = Field(default="enterprise", description="an enterprise's carbon evaluation label")
     code: str
     status: Literal["valid", "superseded"]
     credit_code: str
@@ -420,6 +421,26 @@ class LabelVerificationPublic(BaseModel):
     issued_at: str
     flags: list[str] | None = Field(default=None, description="the flags that qualify the grade, as the valid "
                                     "label states them (METHODOLOGY.md §7b); null for a superseded label")
+
+
+class ParkLabelVerificationPublic(BaseModel):
+    """What a park label (园区绿电标识, GREEN-POWER.md §10) states — the park, year, green share against its target,
+    hourly CFE — and whether the published park account still states it; nothing more (no member's figures)."""
+
+    kind: Literal["park"] = Field(description="a park's label")
+    code: str
+    status: Literal["valid", "superseded"]
+    park_id: str
+    park_name: str
+    year: int
+    profile_id: str
+    green_share: float = Field(description="the park's green share the label states (fraction 0–1)")
+    target_green_share: float = Field(description="the park's target green share (fraction 0–1)")
+    target_year: int | None
+    cfe_score: float | None = Field(description="the park's pooled hourly carbon-free score (fraction 0–1); null "
+                                    "without hourly figures")
+    issued_at: str
+    superseded_at: str | None = None
 
 
 class AdvicePublic(BaseModel):
