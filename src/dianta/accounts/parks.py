@@ -169,7 +169,7 @@ def compute_parks(inp: ParkInputs, records: list[Account], profile: Profile, eng
     out: list[ParkAccount] = []
     for i in present:
         k = inp.parks[i]
-        out.append({
+        record: ParkAccount = {
             "park_id": k.park_id, "year": inp.year, "park_name": k.name, "region_code": k.region_code,
             "members": int(members[i]), "supplier_credit_code": k.supplier,
             "kwh_grid": float(annual["kwh_grid"][i]), "kwh_onsite": float(annual["kwh_onsite"][i]),
@@ -188,8 +188,9 @@ def compute_parks(inp: ParkInputs, records: list[Account], profile: Profile, eng
             "uncovered_load_share": float(uncovered[i]),
             "shortfall_map_mwh": None if np.isnan(hourly["cfe_score"][i]) else hourly["shortfall_map_mwh"][i].tolist(),
             "alerts": ["park_below_target"] if alert[i] else [],
-            "profile_id": profile.profile_id, "market_boundary": profile.market_boundary, **gap[i],
-        })
+            "profile_id": profile.profile_id, "market_boundary": profile.market_boundary,
+        }
+        out.append({**record, **gap[i]})  # type: ignore[typeddict-item]
     return out
 
 

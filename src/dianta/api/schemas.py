@@ -15,9 +15,9 @@ import datetime as dt
 import functools
 import operator
 import types
-from typing import TYPE_CHECKING, Any, Literal, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model, field_validator
 
 from dianta.accounts import record
 from dianta.accounts.record import Account, nested_records
@@ -441,6 +441,12 @@ class ParkLabelVerificationPublic(BaseModel):
                                     "without hourly figures")
     issued_at: str
     superseded_at: str | None = None
+
+
+class LabelCheckPublic(RootModel[Annotated[LabelVerificationPublic | ParkLabelVerificationPublic,
+                                           Field(discriminator="kind")]]):
+    """The public label check's answer: an enterprise's carbon evaluation label (``kind`` enterprise) or a park label
+    (``kind`` park, GREEN-POWER.md §10)."""
 
 
 class AdvicePublic(BaseModel):

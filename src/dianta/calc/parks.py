@@ -197,7 +197,7 @@ def shortfall_by_band_mwh(load_kwh: ArrayLike, green_kwh: ArrayLike, hour_of_day
     short = np.maximum(load - np.atleast_2d(np.asarray(green_kwh, dtype=float)), 0.0)
     band = np.asarray(band_index, dtype=np.int64)[np.asarray(hour_of_day, dtype=np.int64)]
     out = np.zeros((load.shape[0], n_bands))
-    np.add.at(out, (slice(None), band), short)
+    np.add.at(out, (np.arange(load.shape[0])[:, None], band[None, :]), short)
     return out / 1000.0
 
 

@@ -128,7 +128,7 @@ def park_report_html(report: ParkReport, lang: str, *, generated_at: dt.datetime
                      shown(w, "expected_green_share", h.get("expected_green_share"))) for h in report.history],
         "headline": w.t("park_green_vs_target", share=w.pct(r["green_share"]),
                         target=w.pct(r["target_green_share"], 0)),
-        "heatmap_svg": charts.shortfall_heatmap(r["shortfall_map_mwh"]) if r.get("shortfall_map_mwh") else None,
+        "heatmap_svg": charts.shortfall_heatmap(grid) if (grid := r.get("shortfall_map_mwh")) else None,
         "bands": None if bands is None else [
             (_band_name(w, code), "{:02d}–{:02d}".format(*hours.get(code, ["", ""])) if code in hours else "—",
              shown(w, f"shortfall_by_band_mwh.{code}", mwh)) for code, mwh in bands.items()],
