@@ -239,6 +239,17 @@ def _factor(role: str, en: str, zh: str) -> tuple[Quantity, ...]:
                f"number of the announcement of the {en.lower()}, e.g. 公告2025年第47号; null where not known (§2)"))
 
 
+#: the hour bands a profile may divide the day into (GREEN-POWER.md §10 "what would close the gap"), code → (zh, en);
+#: the profile ([parks] hour_bands) gives each its hours [platform rule]
+HOUR_BANDS: dict[str, tuple[str, str]] = {
+    "night": ("夜间", "Night"),
+    "morning": ("早间", "Morning"),
+    "midday": ("午间光伏", "Midday solar"),
+    "evening_peak": ("晚高峰", "Evening peak"),
+    "late_evening": ("深夜", "Late evening"),
+}
+
+
 OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     # who and when
     _q("credit_code", "Credit code", "统一社会信用代码", "", "unified social credit code of the enterprise"),
@@ -346,6 +357,37 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("shortfall_map_mwh", "Hourly shortfall map", "逐时绿电缺口分布", "MWh",
        "Σ max(L_h − G_h, 0) / 1000 of the pooled hours, by month (rows) and hour of day (columns) "
        "(GREEN-POWER.md §10)"),
+    # what would close the gap (GREEN-POWER.md §10, issue 16): the shortfall by hour band and the storage that
+    # would shift the surplus; null when the hourly figures are
+    _q("hour_bands", "Hour bands", "时段划分", "",
+       "the profile's hour bands [start, end) of the day, by band (profile [parks] hour_bands) [platform rule]"),
+    *(_q(f"hour_bands.{code}", f"{en} hours", f"{zh}时段", "", f"the hours [start, end) of the band {code}")
+      for code, (zh, en) in HOUR_BANDS.items()),
+    _q("shortfall_by_band_mwh", "Hourly shortfall by band", "分时段绿电缺口", "MWh",
+       "Σ max(L_h − G_h, 0) / 1000 of the pooled hours in each hour band: the green supply missing, by time of "
+       "day; the bands sum to the shortfall map (GREEN-POWER.md §10)"),
+    *(_q(f"shortfall_by_band_mwh.{code}", f"{en} shortfall", f"{zh}绿电缺口", "MWh",
+         f"Σ max(L_h − G_h, 0) / 1000 of the pooled hours of the band {code} (GREEN-POWER.md §10)")
+      for code, (zh, en) in HOUR_BANDS.items()),
+    _q("gap_storage", "Storage to close the gap", "弥补缺口所需储能", "",
+       "the storage that would shift the day's green surplus into its later shortfall hours (GREEN-POWER.md §10, "
+       "η of §9c)"),
+    _q("gap_storage.round_trip_efficiency", "Storage round-trip efficiency", "储能往返效率", "1",
+       "η assumed for the storage (profile [parks] storage_round_trip_efficiency) [platform rule]"),
+    _q("gap_storage.surplus_mwh", "Green surplus", "富余绿电量", "MWh",
+       "Σ max(G_h − L_h, 0) / 1000 of the pooled hours: green supply beyond the load in its hour"),
+    _q("gap_storage.shortfall_mwh", "Hourly shortfall", "逐时绿电缺口", "MWh",
+       "Σ max(L_h − G_h, 0) / 1000 of the pooled hours: load not met by green supply in its hour"),
+    _q("gap_storage.covered_mwh", "Shortfall storage would cover", "储能可弥补缺口", "MWh",
+       "surplus × η discharged into the later shortfall hours of the same day; at most η × the surplus"),
+    _q("gap_storage.energy_mwh", "Storage energy capacity needed", "所需储能容量", "MWh",
+       "the least energy the store must hold to cover that shortfall"),
+    _q("gap_storage.power_mw", "Storage power needed", "所需储能功率", "MW",
+       "the largest hourly charge or discharge of that store"),
+    _q("gap_storage.remaining_mwh", "Shortfall after storage", "储能后剩余缺口", "MWh",
+       "hourly shortfall − shortfall storage would cover: green supply still to add in its hours"),
+    _q("verification_code", "Park label verification code", "园区标识验证码", "",
+       "the code on the park label (园区绿电标识): check it with dianta verify-label or /api/v1/labels/{code}"),
     # §7b evaluation
     _q("benchmark", "Industry benchmark", "行业基准", "",
        "the benchmark the intensity is rated against; null when the intensity aspect is not rated (§7b)"),

@@ -23,6 +23,7 @@ from dianta.accounts.build import build_accounts, evaluate_accounts, measure_acc
 from dianta.accounts.computing import refresh_certificates
 from dianta.accounts.inputs import aggregate_year, read_year
 from dianta.accounts.labels import issue_labels, label_secret
+from dianta.accounts.park_labels import issue_park_labels
 from dianta.accounts.parks import compute_parks, publish_parks, read_parks
 from dianta.accounts.record import Account, ParkAccount
 from dianta.clock import now_iso
@@ -114,6 +115,7 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
                                        "run_id": run_id, "grade": r["grade"], "score": r["score"],
                                        "record_json": json.dumps(r, ensure_ascii=False)} for r in records])
         _clear_marks(tx, year, prof.profile_id, through_batch=inputs.last_batch_id)
+        issue_park_labels(tx, secret, parks, run_id, year=year, profile_id=prof.profile_id)  # before: in the records
         publish_parks(tx, year, prof.profile_id, parks, run_id, inputs.fingerprint, through_batch=inputs.last_batch_id)
         if in_transaction is not None:
             in_transaction(tx, run_id, mode)

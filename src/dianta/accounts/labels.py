@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from dianta.accounts.park_labels import verify_park_label
 from dianta.accounts.record import Account
 from dianta.clock import now_iso
 from dianta.errors import NotFound, UsageError
@@ -75,16 +76,22 @@ def issue_labels(tx: sa.Connection, secret: str, records: Sequence[Account], run
 
 def verify_label(store: Store, code: str) -> dict[str, object]:
     """What the label with ``code`` states, who it belongs to and whether the published account still
-    states it (``status``: ``valid`` or ``superseded``). A superseded label says only that: the account's
-    current grade is not public (anyone holding an old label could otherwise read it). ``flags``: the flags
-    that qualify the grade, as the valid label states them (null for a superseded one)."""
+    states it (``status``: ``valid`` or ``superseded``; ``kind``: ``enterprise``, and a park label's code answers
+    with :func:`dianta.accounts.park_labels.verify_park_label`, ``kind: park``). A superseded label says only
+    that: the account's current grade is not public (anyone holding an old label could otherwise read it).
+    ``flags``: the flags that qualify the grade, as the valid label states them (null for a superseded one)."""
     code = normalise_code(code)
     lab, acc, ent = schema.labels, schema.accounts, schema.data_tables["enterprises"]
     with store.engine.connect() as con:
         row = con.execute(sa.select(lab).where(lab.c.code == code)).mappings().first()
-        if row is None:
+    if row is None:  # a park label's code (GREEN-POWER.md §10) answers on the same check
+        park = verify_park_label(store, code)
+        if park is None:
             raise NotFound(f"no label with verification code {code} was issued by this platform; the label is "
-                           "not genuine or the code was mistyped")
+                           "not genuine or the code was mistyped",
+                           zh=f"本平台从未签发验证码为 {code} 的标识：该标识不是真的，或验证码输入有误")
+        return park
+    with store.engine.connect() as con:
         name = con.execute(sa.select(ent.c.name).where(ent.c.credit_code == row["credit_code"])).scalar()
         current = con.execute(sa.select(acc.c.record_json).where(
             acc.c.credit_code == row["credit_code"], acc.c.year == row["year"],
@@ -92,7 +99,8 @@ def verify_label(store: Store, code: str) -> dict[str, object]:
     now = json.loads(current) if current else None
     now_label = now.get("label") if now else None
     valid = isinstance(now_label, dict) and now_label.get("verification_code") == code
-    return {"code": code, "status": "valid" if valid else "superseded", "credit_code": row["credit_code"],
+    return {"kind": "enterprise", "code": code, "status": "valid" if valid else "superseded",
+            "credit_code": row["credit_code"],
             "name": name, "year": row["year"], "profile_id": row["profile_id"], "grade": row["grade"],
             "colour": row["colour"], "score": row["score"], "issued_at": row["issued_at"],
             "flags": list(now_label.get("flags", [])) if valid and isinstance(now_label, dict) else None}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -164,10 +165,11 @@ def compute_parks(inp: ParkInputs, records: list[Account], profile: Profile, eng
     alert = calc.below_target(annual["green_share"], expected)
     shortfall = calc.shortfall_mwh(target, annual["kwh_total"], annual["kwh_green"])
     members = np.bincount(np.array(part.park)[~sup], minlength=n) if (~sup).any() else np.zeros(n, dtype=int)
+    gap = close_the_gap(pooled[0], pooled[1], pooled[3], ~np.isnan(hourly["cfe_score"]), profile)
     out: list[ParkAccount] = []
     for i in present:
         k = inp.parks[i]
-        out.append({
+        record: ParkAccount = {
             "park_id": k.park_id, "year": inp.year, "park_name": k.name, "region_code": k.region_code,
             "members": int(members[i]), "supplier_credit_code": k.supplier,
             "kwh_grid": float(annual["kwh_grid"][i]), "kwh_onsite": float(annual["kwh_onsite"][i]),
@@ -187,8 +189,27 @@ def compute_parks(inp: ParkInputs, records: list[Account], profile: Profile, eng
             "shortfall_map_mwh": None if np.isnan(hourly["cfe_score"][i]) else hourly["shortfall_map_mwh"][i].tolist(),
             "alerts": ["park_below_target"] if alert[i] else [],
             "profile_id": profile.profile_id, "market_boundary": profile.market_boundary,
-        })
+        }
+        out.append({**record, **gap[i]})  # type: ignore[typeddict-item]
     return out
+
+
+def close_the_gap(load: np.ndarray, green: np.ndarray, hour_of_day: np.ndarray, usable: np.ndarray,
+                  profile: Profile) -> list[dict[str, Any]]:
+    """Each park's ``hour_bands``, ``shortfall_by_band_mwh`` and ``gap_storage`` (GREEN-POWER.md §10, "what would
+    close the gap": :func:`calc.shortfall_by_band_mwh`, :func:`calc.storage_to_close_gap` on the pooled hours),
+    all null where the park's hourly figures are (``usable`` False)."""
+    codes = [c for c, _, _ in profile.hour_bands]
+    bands = calc.shortfall_by_band_mwh(load, green, hour_of_day,
+                                       calc.band_of_hour([(a, b) for _, a, b in profile.hour_bands]), len(codes))
+    eta = profile.storage_round_trip_efficiency
+    st = calc.storage_to_close_gap(load, green, eta)
+    keys = ("surplus_mwh", "shortfall_mwh", "covered_mwh", "energy_mwh", "power_mw", "remaining_mwh")
+    hours = {c: [a, b] for c, a, b in profile.hour_bands}
+    return [{"hour_bands": hours, "shortfall_by_band_mwh": dict(zip(codes, map(float, bands[i]), strict=True)),
+             "gap_storage": {"round_trip_efficiency": eta, **{k: float(st[k][i]) for k in keys}}}
+            if ok else {"hour_bands": None, "shortfall_by_band_mwh": None, "gap_storage": None}
+            for i, ok in enumerate(usable)]
 
 
 def _emissions(inp: ParkInputs, part: _Participants, recs: list[Account], covered: np.ndarray, uncovered: np.ndarray,

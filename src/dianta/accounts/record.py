@@ -11,7 +11,7 @@ same byte for byte. Its fields' names, English and Chinese labels and units come
 # no ``from __future__ import annotations``: TypedDict reads NotRequired from evaluated annotations
 from typing import Literal, NotRequired, TypedDict, get_type_hints
 
-from dianta.glossary import OUTPUTS, Quantity
+from dianta.glossary import HOUR_BANDS, OUTPUTS, Quantity
 
 
 class Benchmark(TypedDict):
@@ -202,6 +202,19 @@ class ComputingCertificate(TypedDict):
     verification_code: str | None
 
 
+class GapStorage(TypedDict):
+    """The storage that would shift a park's green surplus into its later shortfall hours of the same day
+    (GREEN-POWER.md §10 "what would close the gap", :func:`dianta.calc.parks.storage_to_close_gap`)."""
+
+    round_trip_efficiency: float
+    surplus_mwh: float
+    shortfall_mwh: float
+    covered_mwh: float
+    energy_mwh: float
+    power_mw: float
+    remaining_mwh: float
+
+
 class ParkAccount(TypedDict):
     """A park's account of a year (GREEN-POWER.md §10): its members and supplier pooled as one enterprise; aggregates
     only, never a member's figures. Hourly figures are null when the uncovered load share exceeds the profile's
@@ -239,6 +252,12 @@ class ParkAccount(TypedDict):
     alerts: list[str]
     profile_id: str
     market_boundary: str
+    # what would close the gap (issue 16; absent from park accounts published before it): null when the hourly
+    # figures are; band code -> [start, end) hours and -> MWh
+    hour_bands: NotRequired[dict[str, list[int]] | None]
+    shortfall_by_band_mwh: NotRequired[dict[str, float] | None]
+    gap_storage: NotRequired[GapStorage | None]
+    verification_code: NotRequired[str | None]  # the park label's (accounts/park_labels.py)
     run_id: NotRequired[int]
     inputs_fingerprint: NotRequired[str]
 
@@ -248,6 +267,11 @@ PARK_EXPORT_FIELDS: tuple[str, ...] = (
     "park_id", "year", "members", "kwh_grid", "kwh_total", "kwh_contract", "kwh_contract_excess", "kwh_green",
     "green_share", "cfe_score", "emissions_location_t", "emissions_market_t", "intensity", "target_green_share",
     "shortfall_mwh", "hours_fully_green_share", "uncovered_load_share", "alerts",
+    # what would close the gap (issue 16), flattened with dotted names (INTERFACE.md)
+    *(f"shortfall_by_band_mwh.{code}" for code in HOUR_BANDS),
+    *(f"gap_storage.{k}" for k in ("round_trip_efficiency", "surplus_mwh", "shortfall_mwh", "covered_mwh", "energy_mwh",
+                                   "power_mw", "remaining_mwh")),
+    "verification_code",
 )
 
 

@@ -15,9 +15,9 @@ import datetime as dt
 import functools
 import operator
 import types
-from typing import TYPE_CHECKING, Any, Literal, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model, field_validator
 
 from dianta.accounts import record
 from dianta.accounts.record import Account, ComputingCertificate, ParkAccount, nested_records
@@ -432,6 +432,7 @@ class CertificateVerificationPublic(BaseModel):
 class LabelVerificationPublic(BaseModel):
     """What a carbon evaluation label states and whether the published account still states it."""
 
+    kind: Literal["enterprise"] = Field(default="enterprise", description="an enterprise's carbon evaluation label")
     code: str
     status: Literal["valid", "superseded"]
     credit_code: str
@@ -444,6 +445,32 @@ class LabelVerificationPublic(BaseModel):
     issued_at: str
     flags: list[str] | None = Field(default=None, description="the flags that qualify the grade, as the valid "
                                     "label states them (METHODOLOGY.md §7b); null for a superseded label")
+
+
+class ParkLabelVerificationPublic(BaseModel):
+    """What a park label (园区绿电标识, GREEN-POWER.md §10) states — the park, year, green share against its target,
+    hourly CFE — and whether the published park account still states it; nothing more (no member's figures)."""
+
+    kind: Literal["park"] = Field(description="a park's label")
+    code: str
+    status: Literal["valid", "superseded"]
+    park_id: str
+    park_name: str
+    year: int
+    profile_id: str
+    green_share: float = Field(description="the park's green share the label states (fraction 0–1)")
+    target_green_share: float = Field(description="the park's target green share (fraction 0–1)")
+    target_year: int | None
+    cfe_score: float | None = Field(description="the park's pooled hourly carbon-free score (fraction 0–1); null "
+                                    "without hourly figures")
+    issued_at: str
+    superseded_at: str | None = None
+
+
+class LabelCheckPublic(RootModel[Annotated[LabelVerificationPublic | ParkLabelVerificationPublic,
+                                           Field(discriminator="kind")]]):
+    """The public label check's answer: an enterprise's carbon evaluation label (``kind`` enterprise) or a park label
+    (``kind`` park, GREEN-POWER.md §10)."""
 
 
 class AdvicePublic(BaseModel):

@@ -17,6 +17,8 @@ its own self-consumption: it enters the contractual green as "the supplier's gre
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -166,3 +168,86 @@ def below_target(green_share: ArrayLike, expected_share: ArrayLike, tolerance: f
     g, e = np.asarray(green_share, dtype=float), np.asarray(expected_share, dtype=float)
     with np.errstate(invalid="ignore"):
         return ~np.isnan(e) & (g < e - tolerance)
+
+
+# -- what would close the gap (GREEN-POWER.md §10 "progress to 100 % green supply"; issue 16) ---------------------
+
+def band_of_hour(bands: Sequence[tuple[int, int]]) -> NDArray[np.int64]:
+    """(24,) the index of the profile's hour band ``[start, end)`` each hour of the day falls in (profile ``[parks]
+    hour_bands``, validated there to cover 0–24 without overlap) [platform rule]."""
+    out = np.full(24, -1, dtype=np.int64)
+    for i, (start, end) in enumerate(bands):
+        out[start:end] = i
+    if (out < 0).any():
+        raise ValueError(f"hour bands {list(bands)} leave hours {np.flatnonzero(out < 0).tolist()} of the day out")
+    return out
+
+
+def shortfall_by_band_mwh(load_kwh: ArrayLike, green_kwh: ArrayLike, hour_of_day: ArrayLike,
+                          band_index: ArrayLike, n_bands: int) -> F:
+    """The pooled hourly shortfall of each park by hour band [MWh] (§10: the green supply missing, by time of day):
+    ``Σ_{h in band} max(L_h − G_h, 0) / 1000``; the bands sum to the year's hourly shortfall (the sum of the
+    shortfall map of :func:`pooled_hourly`).
+
+    load_kwh, green_kwh : [kWh] (parks, hours) pooled load and green supply.
+    hour_of_day : (hours,) 0–23; band_index : (24,) the band of each hour of the day (:func:`band_of_hour`).
+    Returns (parks, n_bands).
+    """
+    load = np.atleast_2d(np.asarray(load_kwh, dtype=float))
+    short = np.maximum(load - np.atleast_2d(np.asarray(green_kwh, dtype=float)), 0.0)
+    band = np.asarray(band_index, dtype=np.int64)[np.asarray(hour_of_day, dtype=np.int64)]
+    out = np.zeros((load.shape[0], n_bands))
+    np.add.at(out, (np.arange(load.shape[0])[:, None], band[None, :]), short)
+    return out / 1000.0
+
+
+def storage_to_close_gap(load_kwh: ArrayLike, green_kwh: ArrayLike, efficiency: float) -> dict[str, F]:
+    """The storage that would shift each park's green surplus into its later shortfall hours of the same day
+    (§10 "what would close the gap", with the round-trip efficiency η of §9c) [Dianta's reading, §10 is silent]:
+
+    - each hour's surplus ``s_h = max(G_h − L_h, 0)`` and shortfall ``u_h = max(L_h − G_h, 0)``;
+    - within each day (the store starts and ends every day empty, no energy is carried overnight), surplus enters
+      the store multiplied by η (as a §9c pool) and is discharged into the first shortfall hours after it, up to
+      their shortfall: ``d_h = min(S, u_h)`` — the most shortfall any storage could cover, ``Σ d ≤ η Σ s``;
+    - the energy capacity is that of the smallest store that covers the same: charging as late as the discharges
+      allow, the store holds ``N_h = max(N_{h+1} + d_{h+1} − η s_{h+1}, 0)`` at the end of hour h (N_23 = 0), and
+      the capacity is ``max_h N_h``; its power the largest hourly charge ``c_h = (N_h − N_{h−1} + d_h) / η`` or
+      discharge ``d_h`` of that schedule (kWh in an hour = average kW).
+
+    load_kwh, green_kwh : [kWh] (parks, hours) pooled load and green supply, hours from 00:00 of the year's first
+        day (a whole number of days).
+    efficiency : η [fraction, 0 < η ≤ 1] (profile ``[parks] storage_round_trip_efficiency``).
+
+    Returns (parks,) arrays: ``surplus_mwh`` Σ s / 1000, ``covered_mwh`` Σ d / 1000, ``energy_mwh`` [MWh],
+    ``power_mw`` [MW], ``shortfall_mwh`` Σ u / 1000 and ``remaining_mwh`` (Σ u − Σ d) / 1000 [MWh].
+    """
+    load = np.atleast_2d(np.asarray(load_kwh, dtype=float))
+    green = np.atleast_2d(np.asarray(green_kwh, dtype=float))
+    if load.shape != green.shape or load.shape[1] % 24:
+        raise ValueError(f"load {load.shape} and green {green.shape} must have one shape (parks, days × 24 hours)")
+    if not 0 < efficiency <= 1:
+        raise ValueError(f"round-trip efficiency {efficiency} must lie in (0, 1]")
+    days = (load.shape[0], load.shape[1] // 24, 24)
+    surplus = np.maximum(green - load, 0.0).reshape(days)
+    short = np.maximum(load - green, 0.0).reshape(days)
+    gain = efficiency * surplus
+    discharge = np.zeros(days)
+    stored = np.zeros(days[:2])
+    for h in range(24):  # the hours of a day are a loop, the parks and days a vector
+        stored = stored + gain[..., h]
+        discharge[..., h] = np.minimum(stored, short[..., h])
+        stored = stored - discharge[..., h]
+    need = np.zeros(days[:2])
+    level, charge = np.zeros(days), np.zeros(days)
+    for h in range(23, -1, -1):
+        level[..., h] = need
+        before = np.maximum(need + discharge[..., h] - gain[..., h], 0.0)
+        charge[..., h] = (need + discharge[..., h] - before) / efficiency
+        need = before
+    covered = discharge.sum(axis=(1, 2))
+    shortfall = short.sum(axis=(1, 2))
+    return {"surplus_mwh": surplus.sum(axis=(1, 2)) / 1000.0, "covered_mwh": covered / 1000.0,
+            "energy_mwh": level.max(axis=(1, 2), initial=0.0) / 1000.0,
+            "power_mw": np.maximum(charge.max(axis=(1, 2), initial=0.0),
+                                   discharge.max(axis=(1, 2), initial=0.0)) / 1000.0,
+            "shortfall_mwh": shortfall / 1000.0, "remaining_mwh": np.maximum(shortfall - covered, 0.0) / 1000.0}

@@ -1,5 +1,5 @@
-"""The report commands: ``report``, ``label``, ``verify-label``, ``green-computing``, ``verify-certificate``,
-``portfolio``, ``data-requirements``.
+"""The report commands: ``report`` (an enterprise's, or ``--park`` a park's), ``label`` (likewise),
+``verify-label``, ``green-computing``, ``verify-certificate``, ``portfolio``, ``data-requirements``.
 
 Like every local command they act as the operator and are audited; binary output goes to ``--out`` or to
 standard output when that is not a terminal."""
@@ -13,6 +13,7 @@ import typer
 
 from dianta.cli._output import choice, console, emit
 from dianta.cli._runner import audit, store_session
+from dianta.errors import UsageError
 from dianta.ledger.store import crash_point
 
 app = typer.Typer()
@@ -23,39 +24,74 @@ Out = Annotated[Path | None, typer.Option("--out", help="file (default: standard
 
 
 @app.command()
-def report(credit_code: Annotated[str, typer.Argument(help="the enterprise's unified social credit code")],
-           year: Annotated[int, typer.Option("--year", help="activity year")],
+def report(credit_code: Annotated[str | None, typer.Argument(help="the enterprise's unified social credit code")
+                                  ] = None,
+           year: Annotated[int, typer.Option("--year", help="activity year")] = 0,
            fmt: Annotated[str, typer.Option("--format", help="pdf or html")] = "pdf",
-           out: Out = None, lang: Lang = "zh", profile: Profile = "default") -> None:
-    """The carbon account report (碳账户报告) of an enterprise and year, as PDF or HTML."""
+           out: Out = None, lang: Lang = "zh", profile: Profile = "default",
+           park: Annotated[str | None, typer.Option("--park", help="a park's id: the park report (园区绿电报告, "
+                                                    "GREEN-POWER.md §10) instead of an enterprise's")] = None) -> None:
+    """The carbon account report (碳账户报告) of an enterprise and year, or with --park the park report (园区绿电报告),
+    as PDF or HTML."""
     from dianta.lang import check_lang
     from dianta.reports.content import gather_account_report
+    from dianta.reports.parks import render_park_report
     from dianta.reports.render import render_account_report
 
     with store_session() as store:
         choice(fmt, ("pdf", "html"), "--format")
         check_lang(lang)
-        data = render_account_report(gather_account_report(store, credit_code=credit_code, year=year,
-                                                           profile_id=profile), fmt=fmt, lang=lang)
-        audit(store, "report.read", f"report:{credit_code}:{year}", detail={"format": fmt, "lang": lang})
+        _one_subject(credit_code, park, year)
+        if park is not None:
+            data = render_park_report(store, park, year, fmt, lang, profile_id=profile)
+            audit(store, "park.read", f"park-report:{park}:{year}", detail={"format": fmt, "lang": lang})
+        else:
+            assert credit_code is not None  # _one_subject
+            data = render_account_report(gather_account_report(store, credit_code=credit_code, year=year,
+                                                               profile_id=profile), fmt=fmt, lang=lang)
+            audit(store, "report.read", f"report:{credit_code}:{year}", detail={"format": fmt, "lang": lang})
         crash_point("report.rendered")
         emit(data, out, fmt == "pdf")
 
 
+def _one_subject(credit_code: str | None, park: str | None, year: int) -> None:
+    """An enterprise's credit code or --park, not both, and --year (usage errors in English and Chinese)."""
+    if (credit_code is None) == (park is None):
+        raise UsageError("give an enterprise's credit code or --park PARK_ID (one of them)",
+                         zh="请给出企业的统一社会信用代码或 --park 园区编号（二者取一）")
+    if not year:
+        raise UsageError("--year is required", zh="缺少 --year（核算年度）")
+
+
 @app.command()
-def label(credit_code: Annotated[str, typer.Argument(help="the enterprise's unified social credit code")],
-          year: Annotated[int, typer.Option("--year", help="activity year")],
+def label(credit_code: Annotated[str | None, typer.Argument(help="the enterprise's unified social credit code")
+                                 ] = None,
+          year: Annotated[int, typer.Option("--year", help="activity year")] = 0,
           fmt: Annotated[str, typer.Option("--format", help="svg or png")] = "svg",
-          out: Out = None, profile: Profile = "default") -> None:
-    """The carbon evaluation label (碳评价标识) of an account, as SVG or PNG."""
+          out: Out = None, profile: Profile = "default",
+          park: Annotated[str | None, typer.Option("--park", help="a park's id: the park label (园区绿电标识, "
+                                                   "GREEN-POWER.md §10) instead of an enterprise's")] = None,
+          lang: Annotated[str, typer.Option("--lang", help="the park label's first language: zh (中文) or en "
+                                            "(English); the enterprise label is always bilingual")] = "zh") -> None:
+    """The carbon evaluation label (碳评价标识) of an account, or with --park the park label (园区绿电标识), as SVG or
+    PNG."""
     from dianta.accounts.query import get_account
+    from dianta.lang import check_lang
     from dianta.reports.labels import label_image
+    from dianta.reports.parks import park_label_image
 
     with store_session() as store:
         choice(fmt, ("svg", "png"), "--format")
-        record = get_account(store, credit_code=credit_code, year=year, profile_id=profile)
-        data = label_image(record, name=str(record["name"]), fmt=fmt)  # type: ignore[arg-type]
-        audit(store, "label.read", f"account:{credit_code}:{year}", detail={"format": fmt})
+        check_lang(lang)
+        _one_subject(credit_code, park, year)
+        if park is not None:
+            data = park_label_image(store, park, year, fmt, lang, profile_id=profile)
+            audit(store, "park.read", f"park-label:{park}:{year}", detail={"format": fmt, "lang": lang})
+        else:
+            assert credit_code is not None  # _one_subject
+            record = get_account(store, credit_code=credit_code, year=year, profile_id=profile)
+            data = label_image(record, name=str(record["name"]), fmt=fmt)  # type: ignore[arg-type]
+            audit(store, "label.read", f"account:{credit_code}:{year}", detail={"format": fmt})
         emit(data, out, fmt == "png")
 
 
@@ -70,6 +106,9 @@ def verify_label_command(code: Annotated[str, typer.Argument(help="the verificat
         result = verify_label(store, code)
         audit(store, "label.verify", f"label:{result['code']}", detail={"status": result["status"]})
     colour = "green" if result["status"] == "valid" else "yellow"
+    if result["kind"] == "park":
+        _print_park_label(result, colour)
+        return
     console.print(f"[bold {colour}]{result['status']}[/]: {result['name']} ({result['credit_code']}), "
                   f"{result['year']}, grade {result['grade']} ({result['colour']}), profile "
                   f"{result['profile_id']}, issued {result['issued_at']}")
@@ -82,6 +121,21 @@ def verify_label_command(code: Annotated[str, typer.Argument(help="the verificat
     if result["status"] != "valid":
         console.print(f"the published account of {result['year']} has changed since this label was issued; "
                       "the label is out of date")
+        raise typer.Exit(1)
+
+
+def _print_park_label(result: dict[str, object], colour: str) -> None:
+    """What a park label states (GREEN-POWER.md §10), and exit 1 when it is superseded."""
+    def pct(x: object) -> str:
+        return "—" if x is None else f"{float(x) * 100:.1f} %"  # type: ignore[arg-type]
+
+    console.print(f"[bold {colour}]{result['status']}[/]: park 园区 {result['park_name']} ({result['park_id']}), "
+                  f"{result['year']}, green share 绿电占比 {pct(result['green_share'])} / target 目标 "
+                  f"{pct(result['target_green_share'])}, CFE 逐时匹配 {pct(result['cfe_score'])}, profile "
+                  f"{result['profile_id']}, issued {result['issued_at']}")
+    if result["status"] != "valid":
+        console.print(f"the published park account of {result['year']} has changed since this label was issued; "
+                      "the label is out of date / 园区账户已重新计算，该标识已失效")
         raise typer.Exit(1)
 
 

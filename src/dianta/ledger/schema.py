@@ -308,3 +308,18 @@ park_marks = sa.Table(
     sa.Column("year", sa.Integer, primary_key=True),  # 0: every year
     sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.batch_id"), nullable=False),
 )
+
+# park labels (园区绿电标识, GREEN-POWER.md §10) as issued: a verification code per published park account and the
+# figures it states (``figures_json``); kept when a later run changes the park account (``superseded_at``)
+park_labels = sa.Table(
+    "park_labels", metadata,
+    sa.Column("code", sa.String, primary_key=True),
+    sa.Column("park_id", sa.String, nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("profile_id", sa.String, nullable=False),
+    sa.Column("figures_json", sa.Text, nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.run_id"), nullable=False),  # the run that first issued it
+    sa.Column("issued_at", sa.String, nullable=False),
+    sa.Column("superseded_at", sa.String),
+    sa.Index("ix_park_labels_park", "park_id", "year", "profile_id"),
+)

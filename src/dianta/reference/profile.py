@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dianta.errors import ReferenceDataError
+from dianta.glossary import HOUR_BANDS
 from dianta.reference.tables import CO2_KINDS, HERE, FactorTable
 
 EmissionsBasis = Literal["market", "location"]
@@ -67,6 +68,11 @@ class Profile:
     # GREEN-POWER.md §11: the green-computing certificate's levels
     computing_levels: ComputingLevels
     uncovered_load_limit: float = 0.10  # GREEN-POWER.md §10 [parks]
+    # GREEN-POWER.md §10 "what would close the gap" [parks]: (band code, start hour, end hour) covering the day, and
+    # the round-trip efficiency assumed for the storage that would shift the surplus
+    hour_bands: tuple[tuple[str, int, int], ...] = (("night", 0, 6), ("morning", 6, 10), ("midday", 10, 16),
+                                                    ("evening_peak", 16, 22), ("late_evening", 22, 24))
+    storage_round_trip_efficiency: float = 0.85
 
 
 
@@ -91,6 +97,29 @@ def _computing_levels(data: dict[str, Any], source: str) -> ComputingLevels:
         raise ReferenceDataError(f"methodology profile {source}: green_computing needs 0 ≤ c_min_cfe ≤ b_min_cfe ≤ "
                                  "a_min_cfe ≤ 1")
     return levels
+
+
+def _hour_bands(value: Any, source: str) -> tuple[tuple[str, int, int], ...]:
+    """``[parks] hour_bands``: [code, start, end) bands of the glossary's codes covering 0–24 in order."""
+    where = f"methodology profile {source}: parks.hour_bands"
+    try:
+        bands = tuple((str(c), int(a), int(b)) for c, a, b in value)
+    except (TypeError, ValueError) as exc:
+        raise ReferenceDataError(f"{where} must be a list of [band, start hour, end hour]",
+                                 zh=f"方法学配置 {source}：parks.hour_bands 须为 [时段, 起始小时, 结束小时] 的列表"
+                                 ) from exc
+    unknown = [c for c, _, _ in bands if c not in HOUR_BANDS]
+    if unknown or len({c for c, _, _ in bands}) != len(bands):
+        raise ReferenceDataError(f"{where}: each band once, of {', '.join(HOUR_BANDS)} (not {', '.join(unknown)})",
+                                 zh=f"方法学配置 {source}：parks.hour_bands 的时段须各出现一次，取自 "
+                                    f"{'、'.join(HOUR_BANDS)}（不可为 {'、'.join(unknown)}）")
+    ends = [0] + [b for _, _, b in bands]
+    if not bands or any(a != ends[i] or not a < b for i, (_, a, b) in enumerate(bands)) or ends[-1] != 24:
+        raise ReferenceDataError(f"{where}: the bands must follow each other from hour 0 to 24 without gap or overlap "
+                                 "([start, end), start < end)",
+                                 zh=f"方法学配置 {source}：parks.hour_bands 须从 0 时到 24 时首尾相接、不重叠、不留空"
+                                    "（[起始, 结束)，起始 < 结束）")
+    return bands
 
 
 def _get(data: dict[str, Any], dotted: str, source: str) -> Any:
@@ -176,6 +205,11 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
     if not 0 <= uncovered <= 1:
         raise ReferenceDataError(f"methodology profile {source}: parks.uncovered_load_limit must be a fraction in "
                                  "[0, 1]")
+    efficiency = float(g("parks.storage_round_trip_efficiency"))
+    if not 0 < efficiency <= 1:
+        raise ReferenceDataError(f"methodology profile {source}: parks.storage_round_trip_efficiency must be a "
+                                 "fraction in (0, 1]",
+                                 zh=f"方法学配置 {source}：parks.storage_round_trip_efficiency 须为 (0, 1] 内的比例")
     try:
         grades = tuple((float(a), int(b), str(c)) for a, b, c in g("evaluation.grades"))
         grade_else = (int(g("evaluation.grade_else")[0]), str(g("evaluation.grade_else")[1]))
@@ -217,6 +251,8 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         bundled_certificate_tolerance=tolerance,
         computing_levels=_computing_levels(data, source),
         uncovered_load_limit=uncovered,
+        hour_bands=_hour_bands(g("parks.hour_bands"), source),
+        storage_round_trip_efficiency=efficiency,
     )
 
 

@@ -98,3 +98,25 @@ def share_bars(labels: Sequence[str], values: Sequence[float], *, percent: bool 
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0) if percent
                                      else matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
         return _svg(fig)
+
+
+def shortfall_heatmap(mwh: Sequence[Sequence[object]]) -> str:
+    """Month (rows 1–12) × hour of day (columns 0–23) of a park's pooled shortfall Σ max(L_h − G_h, 0) [MWh]
+    (GREEN-POWER.md §10); white where nothing fell short."""
+    grid = np.array([_values(row) for row in mwh])
+    top = float(np.nanmax(grid)) if np.isfinite(grid).any() and np.nanmax(grid) > 0 else 1.0
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 2.8))
+        cmap = matplotlib.colormaps["OrRd"].with_extremes(bad="#dddddd")
+        mesh = ax.pcolormesh(np.arange(25), np.arange(1, 14), np.ma.masked_invalid(grid), cmap=cmap, vmin=0, vmax=top,
+                             edgecolors="white", linewidth=0.3)
+        ax.set_xticks(np.arange(0.5, 24, 2), [str(h) for h in range(0, 24, 2)])
+        ax.set_yticks(np.arange(1.5, 13), [str(m) for m in range(1, 13)])
+        ax.invert_yaxis()
+        ax.tick_params(length=0)
+        for side in ("left", "bottom"):
+            ax.spines[side].set_visible(False)
+        bar = fig.colorbar(mesh, ax=ax, fraction=0.03, pad=0.02)
+        bar.ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.1f}"))
+        bar.set_label("MWh")
+        return _svg(fig)

@@ -363,6 +363,132 @@ export const QUANTITIES = {
     "unit": "MWh",
     "unitZh": "MWh"
   },
+  "hour_bands": {
+    "zh": "时段划分",
+    "en": "Hour bands",
+    "unit": "",
+    "unitZh": ""
+  },
+  "hour_bands.night": {
+    "zh": "夜间时段",
+    "en": "Night hours",
+    "unit": "",
+    "unitZh": ""
+  },
+  "hour_bands.morning": {
+    "zh": "早间时段",
+    "en": "Morning hours",
+    "unit": "",
+    "unitZh": ""
+  },
+  "hour_bands.midday": {
+    "zh": "午间光伏时段",
+    "en": "Midday solar hours",
+    "unit": "",
+    "unitZh": ""
+  },
+  "hour_bands.evening_peak": {
+    "zh": "晚高峰时段",
+    "en": "Evening peak hours",
+    "unit": "",
+    "unitZh": ""
+  },
+  "hour_bands.late_evening": {
+    "zh": "深夜时段",
+    "en": "Late evening hours",
+    "unit": "",
+    "unitZh": ""
+  },
+  "shortfall_by_band_mwh": {
+    "zh": "分时段绿电缺口",
+    "en": "Hourly shortfall by band",
+    "unit": "MWh",
+    "unitZh": "MWh"
+  },
+  "shortfall_by_band_mwh.night": {
+    "zh": "夜间绿电缺口",
+    "en": "Night shortfall",
+    "unit": "MWh",
+    "unitZh": "MWh"
+  },
+  "shortfall_by_band_mwh.morning": {
+    "zh": "早间绿电缺口",
+    "en": "Morning shortfall",
+    "unit": "MWh",
+    "unitZh": "MWh"
+  },
+  "shortfall_by_band_mwh.midday": {
+    "zh": "午间光伏绿电缺口",
+    "en": "Midday solar shortfall",
+    "unit": "MWh",
+    "unitZh": "MWh"
+  },
+  "shortfall_by_band_mwh.evening_peak": {
+    "zh": "晚高峰绿电缺口",
+    "en": "Evening peak shortfall",
+    "unit": "MWh",
+    "unitZh": "MWh"
+  },
+  "shortfall_by_band_mwh.late_evening": {
+    "zh": "深夜绿电缺口",
+    "en": "Late evening shortfall",
+    "unit": "MWh",
+    "unitZh": "MWh"
+  },
+  "gap_storage": {
+    "zh": "弥补缺口所需储能",
+    "en": "Storage to close the gap",
+    "unit": "",
+    "unitZh": ""
+  },
+  "gap_storage.round_trip_efficiency": {
+    "zh": "储能往返效率",
+    "en": "Storage round-trip efficiency",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "gap_storage.surplus_mwh": {
+    "zh": "富余绿电量",
+    "en": "Green surplus",
+    "unit": "MWh",
+    "unitZh": "MWh"
+  },
+  "gap_storage.shortfall_mwh": {
+    "zh": "逐时绿电缺口",
+    "en": "Hourly shortfall",
+    "unit": "MWh",
+    "unitZh": "MWh"
+  },
+  "gap_storage.covered_mwh": {
+    "zh": "储能可弥补缺口",
+    "en": "Shortfall storage would cover",
+    "unit": "MWh",
+    "unitZh": "MWh"
+  },
+  "gap_storage.energy_mwh": {
+    "zh": "所需储能容量",
+    "en": "Storage energy capacity needed",
+    "unit": "MWh",
+    "unitZh": "MWh"
+  },
+  "gap_storage.power_mw": {
+    "zh": "所需储能功率",
+    "en": "Storage power needed",
+    "unit": "MW",
+    "unitZh": "MW"
+  },
+  "gap_storage.remaining_mwh": {
+    "zh": "储能后剩余缺口",
+    "en": "Shortfall after storage",
+    "unit": "MWh",
+    "unitZh": "MWh"
+  },
+  "verification_code": {
+    "zh": "园区标识验证码",
+    "en": "Park label verification code",
+    "unit": "",
+    "unitZh": ""
+  },
   "benchmark": {
     "zh": "行业基准",
     "en": "Industry benchmark",

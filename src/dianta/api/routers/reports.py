@@ -18,7 +18,11 @@ from dianta.accounts.computing import verify_certificate
 from dianta.accounts.labels import CODE_PATTERN, verify_label
 from dianta.api.deps import PUBLIC, CreditCode, Lang, PrincipalDep, ProfileId, StoreDep, YearPath, errors, signed_in
 from dianta.api.files import MEDIA, file_formats, file_response
-from dianta.api.schemas import AdvicePublic, CertificateVerificationPublic, LabelVerificationPublic
+from dianta.api.schemas import (
+    AdvicePublic,
+    CertificateVerificationPublic,
+    LabelCheckPublic,
+)
 from dianta.reference.profile import shipped_profile
 from dianta.reports.content import gather_account_report
 from dianta.reports.i18n import Words
@@ -76,15 +80,16 @@ def account_advice(store: StoreDep, principal: PrincipalDep, credit_code: Credit
                         advice=advice(record, shipped_profile(str(record["profile_id"])), Words(lang)))
 
 
-@labels_router.get("/{code}", response_model=LabelVerificationPublic)
+@labels_router.get("/{code}", response_model=LabelCheckPublic)
 def check_label(store: StoreDep, request: Request, code: Annotated[str, Path(pattern=CODE_PATTERN)]
-                ) -> LabelVerificationPublic:
-    """Verify a label's code (public: anyone holding a label may check it). `valid` while the published
-    account still states the label; `superseded` when a later computation changed it; 404 when never issued."""
+                ) -> LabelCheckPublic:
+    """Verify a label's code (public: anyone holding a label may check it): an enterprise's carbon evaluation label
+    (`kind` enterprise) or a park label (`kind` park, GREEN-POWER.md §10). `valid` while the published account
+    still states the label; `superseded` when a later computation changed it; 404 when never issued."""
     result = verify_label(store, code)
     audit.record(store, principal=anonymous(request.client.host if request.client else None),
                  action="label.verify", resource=f"label:{result['code']}", detail={"status": result["status"]})
-    return LabelVerificationPublic.model_validate(result)
+    return LabelCheckPublic.model_validate(result)
 
 
 @certificates_router.get("/{code}", response_model=CertificateVerificationPublic)
