@@ -234,6 +234,29 @@ def test_park_organisation_sees_its_park_and_consenting_members(svc: Service):
     assert svc.get("park", f"/api/v1/accounts/{A}/2023").status_code == 403
 
 
+def test_park_report_and_label(svc: Service):
+    """The park report and label go to whoever may read the park (aggregates only): the regulator's HTML names the
+    park and its green share 100 %, never a member; the label's code answers on the public label check; another
+    park's organisation gets 404, a bank 403; every read audited."""
+    html = svc.get("regulator", "/api/v1/parks/PK/report", params={"year": 2023, "format": "html", "lang": "zh"})
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert "零碳产业园" in html.text and "100%" in html.text
+    assert [w for w in (A, B, "园区甲", "园区乙") if w in html.text] == []
+    pdf = svc.get("park", "/api/v1/parks/PK/report", params={"year": 2023})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    label = svc.get("operator", "/api/v1/parks/PK/label", params={"year": 2023, "format": "svg"})
+    assert label.status_code == 200 and "零碳产业园" in label.text
+    code = svc.get("operator", "/api/v1/parks/PK", params={"year": 2023}).json()["account"]["verification_code"]
+    assert code and code in label.text
+    check = svc.client.get(f"/api/v1/labels/{code}").json()
+    assert check["kind"] == "park" and check["status"] == "valid"
+    assert svc.get("park2", "/api/v1/parks/PK/report", params={"year": 2023}).status_code == 404
+    assert svc.get("bank", "/api/v1/parks/PK/label", params={"year": 2023}).status_code == 403
+    assert svc.get("operator", "/api/v1/parks/PK/report", params={"year": 2019}).status_code == 404
+    assert svc.audit(actor="regulator", action="park.read", resource="park-report:PK:2023", outcome="allowed")
+    assert svc.audit(actor="park2", resource="park-report:PK:2023", outcome="denied")
+
+
 def test_banks_and_enterprises_see_no_park(svc: Service):
     for who in ("bank", "ent_a"):
         for path in ("/api/v1/parks?year=2023", "/api/v1/parks/years", "/api/v1/parks/PK"):

@@ -10,14 +10,16 @@ kept and listed with the others, and they take effect at the next computation.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 
 from dianta.accounts import park_directory as parks
 from dianta.accounts.record import ParkAccount
-from dianta.api.deps import PrincipalDep, ProfileId, StoreDep, Year, YearOptional, errors, signed_in
+from dianta.api.deps import Lang, PrincipalDep, ProfileId, StoreDep, Year, YearOptional, errors, signed_in
+from dianta.api.files import file_formats, file_response
 from dianta.api.schemas import (
     PARK_ID,
     FindingPublic,
@@ -37,6 +39,7 @@ from dianta.errors import InputRefused
 from dianta.ingest.apply import IngestResult
 from dianta.ingest.upload import record_row
 from dianta.ledger.store import Store
+from dianta.reports.parks import park_label_image, render_park_report
 from dianta.security import audit
 from dianta.security.authz import authorize, visible_park_members
 from dianta.security.principal import Principal
@@ -78,8 +81,7 @@ def get_park(store: StoreDep, principal: PrincipalDep, park_id: ParkId, year: Ye
     its members. The regulator gets no ``members`` (aggregates only); a park organisation sees every member's
     name and membership but a member's figures only with that member's live consent; another park answers 404."""
     resource = f"park:{park_id}"
-    authorize(store, principal, "park.read", resource=resource)  # the role, before any look-up
-    authorize(store, principal, "park.read", resource=resource, park_id=park_id, hidden=f"no park {park_id}")
+    _authorize_park(store, principal, park_id, resource)
     [definition] = parks.park_definitions(store, park_id=park_id)
     years = parks.park_account_years(store, park_id=park_id, profile_id=profile)
     year = year if year is not None else (years[-1] if years else None)
@@ -154,3 +156,35 @@ def add_member(store: StoreDep, principal: PrincipalDep, park_id: ParkId, body: 
     authorize(store, principal, "park.define", resource=resource)
     return _write(store, principal, "park_members", {"park_id": park_id, **body.model_dump(mode="json")},
                   "park.define", resource)
+
+
+def _authorize_park(store: Store, principal: Principal, park_id: str, resource: str) -> None:
+    authorize(store, principal, "park.read", resource=resource)  # the role, before any look-up
+    authorize(store, principal, "park.read", resource=resource, park_id=park_id, hidden=f"no park {park_id}")
+
+
+@router.get("/{park_id}/report", response_class=Response, responses={**file_formats("pdf", "html"), **errors(404)})
+def park_report(store: StoreDep, principal: PrincipalDep, park_id: ParkId, year: Year,
+                format: Annotated[Literal["pdf", "html"], Query()] = "pdf",  # noqa: A002
+                lang: Lang = "zh", profile: ProfileId = "default") -> Response:
+    """The park report (园区绿电报告, GREEN-POWER.md §10) as PDF or HTML, in Chinese or English: aggregates only,
+    so the regulator may read it as the operator and the park's own organisation do."""
+    resource = f"park-report:{park_id}:{year}"
+    _authorize_park(store, principal, park_id, resource)
+    data = render_park_report(store, park_id, year, format, lang, profile_id=profile)
+    audit.record(store, principal=principal, action="park.read", resource=resource,
+                 detail={"format": format, "lang": lang, "profile": profile})
+    return file_response(data, format, f"park-report-{park_id}-{year}-{lang}")
+
+
+@router.get("/{park_id}/label", response_class=Response, responses={**file_formats("svg", "png"), **errors(404)})
+def park_label(store: StoreDep, principal: PrincipalDep, park_id: ParkId, year: Year,
+               format: Annotated[Literal["svg", "png"], Query()] = "svg",  # noqa: A002
+               lang: Lang = "zh", profile: ProfileId = "default") -> Response:
+    """The park label (园区绿电标识) as SVG or PNG, with its verification code (checked at `/labels/{code}`)."""
+    resource = f"park-label:{park_id}:{year}"
+    _authorize_park(store, principal, park_id, resource)
+    data = park_label_image(store, park_id, year, format, lang, profile_id=profile)
+    audit.record(store, principal=principal, action="park.read", resource=resource,
+                 detail={"format": format, "lang": lang, "profile": profile})
+    return file_response(data, format, f"park-label-{park_id}-{year}")

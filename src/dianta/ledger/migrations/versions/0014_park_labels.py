@@ -12,9 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014'
-# 0013 (park organisations) is built on another branch; until it is merged this revision follows 0012. The lead
-# sets down_revision = '0013' when merging both.
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
