@@ -88,25 +88,28 @@ def _check_header(cells: list[str], spec: TableSpec, file: str) -> Header:
         found = resolve(cell, spec)
         column = found.column
         names.append(column or cell)
-        where = {"table": spec.name, "row": 1, "file": file, "value": cell}
+
+        def problem(code: str, column: str, cell: str = cell, **detail: object) -> None:
+            problems.append(finding(code, table=spec.name, row=1, column=column, value=cell, file=file,
+                                    **detail))  # type: ignore[arg-type]
+
         if column is None and len(found.named) == 1:
             col = spec.column(found.named[0])
             unit = _unit(col)
-            problems.append(finding("header_words", column=col.name, header=cell, column_zh=col.zh,
-                                    stray=", ".join(found.stray), unit=unit[0], unit_zh=unit[1], **where))
+            problem("header_words", col.name, header=cell, column_zh=col.zh, stray=", ".join(found.stray),
+                    unit=unit[0], unit_zh=unit[1])
         elif column is None and found.named:
-            problems.append(finding("header_two_columns", column=cell,
-                                    named=", ".join(bilingual(spec.column(c)) for c in found.named), **where))
+            problem("header_two_columns", cell, named=", ".join(bilingual(spec.column(c)) for c in found.named))
         elif column is None:
             near = closest(cell, spec)
-            problems.append(finding("extra_column", column=cell, expected=expected,
-                                    suggest=f"did you mean {' or '.join(near)}? " if near else "",
-                                    suggest_zh=f"是否应为{'或'.join(near)}？" if near else "", **where))
+            problem("extra_column", cell, expected=expected,
+                    suggest=f"did you mean {' or '.join(near)}? " if near else "",
+                    suggest_zh=f"是否应为{'或'.join(near)}？" if near else "")
         elif column in written and written[column] == cell:
-            problems.append(finding("duplicate_column", column=column, **where))
+            problem("duplicate_column", column)
         elif column in written:
-            problems.append(finding("column_named_twice", column=column, header=cell, first=written[column],
-                                    second=cell, column_zh=spec.column(column).zh, **where))
+            problem("column_named_twice", column, header=cell, first=written[column], second=cell,
+                    column_zh=spec.column(column).zh)
         else:
             written[column] = cell
     for col in spec.columns:

@@ -2,8 +2,8 @@
 
 Everything comes from the glossary (:data:`dianta.glossary.TABLES`): one sheet per table in
 ``TABLE_ORDER``, named as the ingest reader expects (``ingest/readers.py``: the sheet name is the table
-name, the header is row 1, each cell ``中文名 (column_name)``), each header cell with a note on its column, and one example row from the
-versioned file ``requirements_examples.toml`` (one coherent, valid enterprise).
+name, the header is row 1, each cell ``中文名 (column_name)``), each header cell with a note on its column,
+and one example row from the versioned file ``requirements_examples.toml`` (one coherent, valid enterprise).
 
 The reader passes over a sheet named ``README…`` with a warning (it holds notes, not data), so the workbook
 as downloaded and filled in ingests as it is.
@@ -174,9 +174,9 @@ HOW_TO: tuple[tuple[str, str], ...] = (
      "同样如此。同一列只能出现一次：既写“kwh”又写“月用电量”会被拒绝；单位与该列不符（如“月用电量 (MWh)”）也会被拒绝。",
      "A header may also be the Chinese name alone (e.g. '月用电量') or the column name alone (e.g. kwh), or "
      "'kwh (月用电量)' as the platform's Excel exports write it, and may give the column's unit in brackets (e.g. "
-     "'月用电量（kWh）'); full-width brackets, case and blanks do not matter. The same holds for the headers of CSV and "
-     "Parquet files. A column may appear once: 'kwh' and '月用电量' side by side are refused, and so is a unit other "
-     "than the column's (e.g. '月用电量 (MWh)')."),
+     "'月用电量（kWh）'); full-width brackets, case and blanks do not matter. The same holds for the headers of CSV "
+     "and Parquet files. A column may appear once: 'kwh' and '月用电量' side by side are refused, and so is a unit "
+     "other than the column's (e.g. '月用电量 (MWh)')."),
     ("第 2 行是一家虚构企业的示例，请用贵方数据覆盖或删除；从第 2 行起每行一条记录，空行会被忽略。",
      "Row 2 is an example (a fictional enterprise): overwrite or delete it. From row 2 on, one record per row; empty "
      "rows are ignored."),
@@ -392,7 +392,8 @@ def _table_sheet(sheet: Worksheet, spec: TableSpec, example: dict[str, Value]) -
 def requirements_xlsx(*, readme: bool = True) -> bytes:
     """The template workbook: a README sheet (unless ``readme`` is false), then one sheet per table in
     ``TABLE_ORDER`` named as the table, its header row each column's Chinese and canonical name
-    (:func:`header_cell`, with a note on the column) and one example row. It ingests as it is (the reader passes over the README sheet)."""
+    (:func:`header_cell`, with a note on the column) and one example row. It ingests as it is (the reader
+    passes over the README sheet)."""
     book = Workbook()
     book.properties.title = "碳测算数据需求表 Carbon-calculation data requirement table"
     book.properties.creator = "Dianta"
