@@ -53,7 +53,8 @@ def test_workbook_has_a_readme_then_one_sheet_per_table_with_the_glossary_header
         assert words in readme, words
     for name in TABLE_ORDER:
         sheet, spec = book[name], TABLES[name]
-        assert [c.value for c in sheet[1]] == list(spec.column_names)
+        # both names in every header cell, Chinese first (issue 17): e.g. 月用电量 (kwh)
+        assert [c.value for c in sheet[1]] == [f"{c.zh} ({c.name})" for c in spec.columns]
         assert sheet.freeze_panes == "A2"
         assert all(c.font.bold for c in sheet[1])
         assert sheet.max_row == 2
@@ -72,7 +73,7 @@ def test_example_row_is_the_toml():
     for name in TABLE_ORDER:
         sheet = book[name]
         assert set(rows[name]) == set(TABLES[name].column_names)
-        got = {h.value: c.value for h, c in zip(sheet[1], sheet[2], strict=True)}
+        got = {col.name: c.value for col, c in zip(TABLES[name].columns, sheet[2], strict=True)}
         assert got == {k: (None if v == "" else v) for k, v in rows[name].items()}, name
         assert examples()[name] == got
 

@@ -44,16 +44,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "文件既不是 UTF-8 也不是 GBK 编码；请在 Excel 中另存为“CSV UTF-8”",
     ),
     "extra_column": (
-        "column '{column}' is not part of table '{table}'; remove it or rename it to one of: {expected}",
-        "列“{column}”不属于表“{table}”；请删除或改名为以下之一：{expected}",
+        "column '{column}' is not part of table '{table}'; {suggest}remove it or rename it to one of (English or "
+        "Chinese name): {expected}",
+        "列“{column}”不属于表“{table}”；{suggest_zh}请删除或改名为以下之一（英文或中文列名均可）：{expected}",
+    ),
+    # a header may give a column's English name, its Chinese name, both, and its unit (ingest/headers.py)
+    "column_named_twice": (
+        "the headers '{first}' and '{second}' both name column '{column}' ({column_zh}); a column may be given "
+        "once, in English or in Chinese: delete one of the two columns",
+        "表头“{first}”和“{second}”指同一列“{column}”（{column_zh}）；每列只能出现一次（中文或英文列名均可）："
+        "请删除其中一列",
+    ),
+    "header_two_columns": (
+        "the header '{value}' names more than one column: {named}; write one column's name (English or Chinese)",
+        "表头“{value}”同时指向多个列：{named}；请只写一个列名（中文或英文）",
+    ),
+    "header_words": (
+        "the header '{value}' names column '{column}' ({column_zh}), but '{stray}' is neither its name nor its "
+        "unit ({unit}); write the header as '{column}' or '{column_zh}' (the unit may follow in brackets), with "
+        "the values in {unit}",
+        "表头“{value}”指列“{column}”（{column_zh}），但“{stray}”既不是该列的名称也不是其单位（{unit_zh}）；"
+        "请将表头写为“{column}”或“{column_zh}”（可在括号中注明单位），数值以 {unit_zh} 填写",
     ),
     "duplicate_column": (
         "column '{column}' appears more than once in the header; keep one",
         "表头中列“{column}”出现多次；只保留一列",
     ),
     "missing_column": (
-        "required column '{column}' is missing from table '{table}'; add it to the header",
-        "表“{table}”缺少必填列“{column}”；请在表头中加上该列",
+        "required column '{column}' ({column_zh}) is missing from table '{table}'; add it to the header (as "
+        "'{column}' or '{column_zh}')",
+        "表“{table}”缺少必填列“{column}”（{column_zh}）；请在表头中加上该列（写作“{column_zh}”或“{column}”）",
     ),
     "ragged_row": (
         "the row has {value} cells but the header has {expected}; check for stray commas or quotes",
@@ -268,6 +288,8 @@ class Finding:
     message_en: str
     message_zh: str
     file: str | None = None
+    #: the header cell as the file wrote it, where it differs from ``column`` (e.g. ``月用电量`` for ``kwh``)
+    header: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -282,6 +304,7 @@ def finding(
     value: object = None,
     severity: Severity = "error",
     file: str | None = None,
+    header: str | None = None,
     **detail: object,
 ) -> Finding:
     """Build a finding from the message catalogue, filling the templates from ``detail``."""
@@ -289,4 +312,5 @@ def finding(
     fields = {"table": table, "column": column, "value": value, **detail}
     fields.setdefault("reason_zh", fields.get("reason"))
     text = None if value is None else str(value)
-    return Finding(code, severity, table, row, column, text, en.format(**fields), zh.format(**fields), file)
+    return Finding(code, severity, table, row, column, text, en.format(**fields), zh.format(**fields), file,
+                   None if header == column else header)

@@ -50,6 +50,8 @@ class FindingPublic(BaseModel):
     message_en: str
     message_zh: str
     file: str | None = None
+    #: the header cell as the file wrote it, where it differs from ``column`` (e.g. 月用电量 for kwh)
+    header: str | None = None
 
     @field_validator("message_en", "message_zh", "file")
     @classmethod

@@ -10,12 +10,16 @@ security-header middleware only fills headers a response does not already have, 
 
 from __future__ import annotations
 
+import gzip
+import os
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
+from starlette.datastructures import Headers
 from starlette.responses import Response
-from starlette.staticfiles import StaticFiles
+from starlette.staticfiles import NotModifiedResponse, StaticFiles
 from starlette.types import Scope
 
 import dianta
@@ -32,9 +36,37 @@ DOCS_CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-u
             "frame-ancestors 'none'")
 
 
+#: the static files sent gzip-compressed to a client that accepts it (text; the images are SVG at most)
+COMPRESSIBLE = (".js", ".css", ".html", ".svg", ".json", ".txt")
+#: smaller files are sent as they are: compressing them saves less than a packet [bytes]
+MIN_COMPRESS_BYTES = 1024
+
+
+@lru_cache(maxsize=64)
+def gzipped(path: str, mtime_ns: int, size: int) -> bytes:
+    """The file compressed once (level 9, no timestamp: the same bytes on every server) and kept while the
+    file's modification time and size stay the same."""
+    return gzip.compress(Path(path).read_bytes(), compresslevel=9, mtime=0)
+
+
+def accepts_gzip(headers: Headers) -> bool:
+    """Whether ``Accept-Encoding`` allows gzip (``gzip`` or ``*``, without ``q=0``)."""
+    for part in headers.get("accept-encoding", "").split(","):
+        coding, *params = (p.strip().lower() for p in part.split(";"))
+        if coding in ("gzip", "x-gzip", "*"):
+            q = next((p.removeprefix("q=") for p in params if p.startswith("q=")), "1")
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
+
+
 class DashboardFiles(StaticFiles):
     """Static files with their CSP (the dashboard's unless told); revalidated on each load (ETag) rather than
-    never stored."""
+    never stored. Text files of at least ``MIN_COMPRESS_BYTES`` go gzip-compressed to a client that accepts
+    it (``Content-Encoding: gzip``, an ETag of their own, ``Vary: Accept-Encoding`` on every answer); a range
+    or HEAD request gets the file as it is."""
 
     def __init__(self, *, directory: Path, html: bool = False, csp: str = DASHBOARD_CSP) -> None:
         super().__init__(directory=directory, html=html)
@@ -44,7 +76,24 @@ class DashboardFiles(StaticFiles):
         response = await super().get_response(path, scope)
         response.headers["Content-Security-Policy"] = self.csp
         response.headers["Cache-Control"] = "no-cache"
+        response.headers["Vary"] = "Accept-Encoding"
         return response
+
+    def file_response(self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        request = Headers(scope=scope)
+        if (status_code != 200 or scope.get("method") != "GET" or "range" in request
+                or not str(full_path).endswith(COMPRESSIBLE) or stat_result.st_size < MIN_COMPRESS_BYTES
+                or not accepts_gzip(request)):
+            return super().file_response(full_path, stat_result, scope, status_code)
+        identity = FileResponse(full_path, stat_result=stat_result)
+        headers = {"Content-Type": identity.headers["content-type"], "Last-Modified": identity.headers["last-modified"],
+                   "ETag": identity.headers["etag"].removesuffix('"') + '-gzip"', "Content-Encoding": "gzip",
+                   "Vary": "Accept-Encoding"}
+        if self.is_not_modified(Headers(headers=headers), request):
+            return NotModifiedResponse(Headers(headers=headers))
+        body = gzipped(str(full_path), stat_result.st_mtime_ns, stat_result.st_size)
+        return Response(body, headers=headers)
 
 
 def mount_docs(app: FastAPI) -> None:

@@ -40,7 +40,8 @@ def print_findings(findings: list[Finding], db: str) -> None:
         table.add_column(header, overflow="fold")
     for f in ordered[:MAX_PRINTED]:
         mark = "[red]error[/]" if f.severity == "error" else "[yellow]warning[/]"
-        table.add_row(mark, f.file or f.table, "" if f.row is None else str(f.row), f.column or "",
+        column = (f.column or "") + (f"\n({f.header})" if f.header else "")  # the header as written, if other
+        table.add_row(mark, f.file or f.table, "" if f.row is None else str(f.row), column,
                       (f.value or "")[:40], f"{f.message_en}\n{f.message_zh}")
     err.print(table)
     if len(ordered) > MAX_PRINTED:
@@ -55,7 +56,8 @@ def write_findings_csv(findings: list[Finding], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
-        fields = ["severity", "code", "file", "table", "row", "column", "value", "message_en", "message_zh"]
+        fields = ["severity", "code", "file", "table", "row", "column", "value", "message_en", "message_zh",
+                  "header"]
         w.writerow(fields)
         for x in findings:
             w.writerow([getattr(x, k) for k in fields])

@@ -327,7 +327,7 @@ class _Batch:
                        "ORDER BY _row")
 
     def reasons(self, name: str, row: int) -> list[dict[str, str | None]]:
-        return [{"code": f.code, "column": f.column, "en": f.message_en, "zh": f.message_zh}
+        return [{"code": f.code, "column": f.column, "header": f.header, "en": f.message_en, "zh": f.message_zh}
                 for f in self.by_row.get((name, row), [])]
 
 
@@ -484,9 +484,10 @@ class _LakeStage:
         if not n_bad:
             return
         kept = self.files.stage(bad_rows, f"_quarantine/b{{batch}}-{name}.parquet")
-        unique = {(f.code, f.column, f.message_en, f.message_zh)
+        unique = {(f.code, f.column, f.header or "", f.message_en, f.message_zh)
                   for (t, _), fs in sorted(self.batch.by_row.items()) if t == name for f in fs}
-        reasons = [{"code": c, "column": col, "en": en, "zh": zh} for c, col, en, zh in sorted(unique)[:50]]
+        reasons = [{"code": c, "column": col, "header": head or None, "en": en, "zh": zh}
+                   for c, col, head, en, zh in sorted(unique)[:50]]
         file = self.batch.sources[name].file
         self.files.on_record(lambda tx, batch_id: tx.execute(schema.quarantine.insert().values(
             batch_id=batch_id, table_name=name, row=None, file=file, values_json=None,

@@ -11,7 +11,7 @@ import codecs
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,7 +20,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from dianta.findings import Finding, finding
-from dianta.glossary import TABLES, TableSpec
+from dianta.glossary import TABLES, Column, TableSpec
+from dianta.ingest.headers import bilingual, closest, resolve
 
 ROW = "_row"  # row number as a spreadsheet shows it (header = 1); Parquet: 1-based record number
 
@@ -36,6 +37,8 @@ class SourceTable:
     data: pa.Table | None = None
     parquet: Path | None = None
     columns: tuple[str, ...] = ()
+    #: canonical column name -> its header cell as the file wrote it (``月用电量`` for ``kwh``): findings show it
+    headers: dict[str, str] = field(default_factory=dict)
     #: a large-table CSV (UTF-8) not read yet: DuckDB streams it (validate.py); ``read_csv_rows`` reads it
     #: whole, with row numbers, when a row fails
     csv: Path | None = None
@@ -59,21 +62,61 @@ def _detect_encoding(path: Path) -> str | None:
         return None
 
 
-def _check_header(names: list[str], spec: TableSpec, file: str) -> list[Finding]:
+def _unit(col: Column) -> tuple[str, str]:
+    """A column's unit as the header messages name it: (English, Chinese)."""
+    return (col.unit, col.unit) if col.unit else ("no unit", "无单位")
+
+
+@dataclass(slots=True)
+class Header:
+    """A file's header resolved (headers.py): ``names`` the canonical column of each header cell, in the file's
+    order; ``written`` canonical name -> the cell as written; ``problems`` the findings that refuse the file."""
+
+    names: list[str]
+    written: dict[str, str]
+    problems: list[Finding]
+
+
+def _check_header(cells: list[str], spec: TableSpec, file: str) -> Header:
+    """Each header cell named as the glossary has it (English, Chinese, both, with the unit: headers.py); a cell
+    naming no column, or several, or a column given twice, or a required column left out is a finding."""
     problems: list[Finding] = []
-    expected = ", ".join(spec.column_names)
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            problems.append(finding("duplicate_column", table=spec.name, row=1, column=name, value=name, file=file))
-        seen.add(name)
-        if name not in spec.column_names:
-            problems.append(finding("extra_column", table=spec.name, row=1, column=name, value=name, file=file,
-                                    expected=expected))
+    written: dict[str, str] = {}
+    names: list[str] = []
+    expected = ", ".join(bilingual(c) for c in spec.columns)
+    for cell in cells:
+        found = resolve(cell, spec)
+        column = found.column
+        names.append(column or cell)
+
+        def problem(code: str, column: str, cell: str = cell, **detail: object) -> None:
+            problems.append(finding(code, table=spec.name, row=1, column=column, value=cell, file=file,
+                                    **detail))  # type: ignore[arg-type]
+
+        if column is None and len(found.named) == 1:
+            col = spec.column(found.named[0])
+            unit = _unit(col)
+            problem("header_words", col.name, header=cell, column_zh=col.zh, stray=", ".join(found.stray),
+                    unit=unit[0], unit_zh=unit[1])
+        elif column is None and found.named:
+            problem("header_two_columns", cell, named=", ".join(bilingual(spec.column(c)) for c in found.named))
+        elif column is None:
+            near = closest(cell, spec)
+            problem("extra_column", cell, expected=expected,
+                    suggest=f"did you mean {' or '.join(near)}? " if near else "",
+                    suggest_zh=f"是否应为{'或'.join(near)}？" if near else "")
+        elif column in written and written[column] == cell:
+            problem("duplicate_column", column)
+        elif column in written:
+            problem("column_named_twice", column, header=cell, first=written[column], second=cell,
+                    column_zh=spec.column(column).zh)
+        else:
+            written[column] = cell
     for col in spec.columns:
-        if col.required and col.name not in seen:
-            problems.append(finding("missing_column", table=spec.name, row=1, column=col.name, file=file))
-    return problems
+        if col.required and col.name not in written and not any(f.column == col.name for f in problems):
+            problems.append(finding("missing_column", table=spec.name, row=1, column=col.name, file=file,
+                                    column_zh=col.zh))
+    return Header(names, written, problems)
 
 
 def _complete(table: pa.Table, spec: TableSpec) -> pa.Table:
@@ -101,22 +144,21 @@ def read_csv(path: Path, spec: TableSpec) -> tuple[SourceTable | None, list[Find
         return None, [finding("encoding", table=spec.name, file=file)]
     with path.open(encoding="utf-8-sig" if encoding == "utf-8" else encoding, errors="replace", newline="") as f:
         header = next(csv.reader(io.StringIO(f.readline())), [])
-    names = [h.strip().lstrip("\ufeff") for h in header]
-    problems = _check_header(names, spec, file)
-    if problems:
-        return None, problems
+    head = _check_header([h.strip().lstrip("\ufeff") for h in header], spec, file)
+    if head.problems:
+        return None, head.problems
     if spec.name in STREAMED_CSV and encoding == "utf-8":
-        return SourceTable(spec.name, file, csv=path, columns=tuple(names)), []
-    return _read_rows(path, spec, encoding, names)
+        return SourceTable(spec.name, file, csv=path, columns=tuple(head.names), headers=head.written), []
+    return _read_rows(path, spec, encoding, head.names, head.written)
 
 
 def read_csv_rows(source: SourceTable, spec: TableSpec) -> tuple[SourceTable | None, list[Finding]]:
     """The rows of a streamed CSV (``source.csv``), read whole as strings with their row numbers."""
     assert source.csv is not None
-    return _read_rows(source.csv, spec, "utf-8", list(source.columns))
+    return _read_rows(source.csv, spec, "utf-8", list(source.columns), source.headers)
 
 
-def _read_rows(path: Path, spec: TableSpec, encoding: str, names: list[str]
+def _read_rows(path: Path, spec: TableSpec, encoding: str, names: list[str], written: dict[str, str]
                ) -> tuple[SourceTable | None, list[Finding]]:
     file = path.name
     try:
@@ -136,7 +178,7 @@ def _read_rows(path: Path, spec: TableSpec, encoding: str, names: list[str]
     # every record is a spreadsheet row (blank lines too), so numbering comes before dropping blank rows
     rows = pa.array(range(2, table.num_rows + 2), pa.int64())
     table = table.append_column(ROW, rows)
-    return SourceTable(spec.name, file, data=_drop_blank(table, names), columns=tuple(names)), []
+    return SourceTable(spec.name, file, data=_drop_blank(table, names), columns=tuple(names), headers=written), []
 
 
 def _parse_csv(path: Path, encoding: str, names: list[str], *, numbered: bool
@@ -254,10 +296,11 @@ def read_xlsx(path: Path) -> tuple[list[SourceTable], list[Finding]]:
             while header and header[-1] == "":
                 header.pop()
             where = f"{file}!{sheet.title}"
-            header_problems = _check_header(header, spec, where)
-            if header_problems:
-                problems.extend(header_problems)
+            head = _check_header(header, spec, where)
+            if head.problems:
+                problems.extend(head.problems)
                 continue
+            header = head.names
             columns: list[list[str]] = [[] for _ in header]
             numbers: list[int] = []
             kinds = [spec.column(h).type for h in header]
@@ -276,7 +319,7 @@ def read_xlsx(path: Path) -> tuple[list[SourceTable], list[Finding]]:
                 numbers.append(number)
             table = pa.table({name: pa.array(col, pa.string()) for name, col in zip(header, columns, strict=True)})
             table = _complete(table, spec).append_column(ROW, pa.array(numbers, pa.int64()))
-            tables.append(SourceTable(spec.name, where, data=table, columns=tuple(header)))
+            tables.append(SourceTable(spec.name, where, data=table, columns=tuple(header), headers=head.written))
     finally:
         book.close()
     return tables, problems
@@ -289,10 +332,10 @@ def read_parquet_source(path: Path, spec: TableSpec) -> tuple[SourceTable | None
     except (pa.ArrowException, OSError) as exc:
         return None, [finding("unreadable", table=spec.name, file=path.name, reason=str(exc).splitlines()[0],
                               expected="Parquet")]
-    problems = _check_header(list(schema.names), spec, path.name)
-    if problems:
-        return None, problems
-    return SourceTable(spec.name, path.name, parquet=path, columns=tuple(schema.names)), []
+    head = _check_header(list(schema.names), spec, path.name)
+    if head.problems:
+        return None, head.problems
+    return SourceTable(spec.name, path.name, parquet=path, columns=tuple(head.names), headers=head.written), []
 
 
 def read_batch(folder: Path) -> tuple[list[SourceTable], list[Finding]]:

@@ -201,6 +201,10 @@ class BatchCheck:
         src = self.sources[spec.name]
         if src.parquet is not None:
             rel = self.con.read_parquet(str(src.parquet), file_row_number=True)
+            # a header written in Chinese (or with its unit) read under its canonical name (readers._check_header)
+            renamed = {w: c for c, w in src.headers.items() if w != c and w in rel.columns}
+            if renamed:
+                rel = rel.project(", ".join(f"{q(n)} AS {q(renamed.get(n, n))}" for n in rel.columns))
             rel.create_view(f"raw_{spec.name}", replace=True)
             types = dict(zip(rel.columns, (str(t) for t in rel.types), strict=True))
             row = "file_row_number + 1"
@@ -685,7 +689,16 @@ class BatchCheck:
             self._check_references(spec)
             merged = self._check_across_rows(name) or merged
         self._warnings()
+        self._name_headers()
         return self.findings
+
+    def _name_headers(self) -> None:
+        """Each finding on a column also shows the column's header as the file wrote it, where it differs."""
+        for i, f in enumerate(self.findings):
+            src = self.sources.get(f.table)
+            written = src.headers.get(f.column) if src is not None and f.column else None
+            if f.header is None and written is not None and written != f.column:
+                self.findings[i] = replace(f, header=written)
 
     def _parse(self, spec: TableSpec) -> bool:
         """Stage 1 for one table: read and parse it into ``typed_<table>``. False when the table's rows all

@@ -2,8 +2,8 @@
 
 Everything comes from the glossary (:data:`dianta.glossary.TABLES`): one sheet per table in
 ``TABLE_ORDER``, named as the ingest reader expects (``ingest/readers.py``: the sheet name is the table
-name, the header is row 1), each header cell with a note on its column, and one example row from the
-versioned file ``requirements_examples.toml`` (one coherent, valid enterprise).
+name, the header is row 1, each cell ``中文名 (column_name)``), each header cell with a note on its column,
+and one example row from the versioned file ``requirements_examples.toml`` (one coherent, valid enterprise).
 
 The reader passes over a sheet named ``README…`` with a warning (it holds notes, not data), so the workbook
 as downloaded and filled in ingests as it is.
@@ -162,11 +162,21 @@ HOW_TO: tuple[tuple[str, str], ...] = (
      "sheets."),
     (f"“{README_SHEET}”工作表只是说明，导入时不读取，可保留也可删除。",
      f"The '{README_SHEET}' sheet holds these notes: ingest passes over it, keep or delete it."),
-    ("第 1 行是表头，即规范列名，请勿修改，也不要在其上方插入行；鼠标移到表头单元格上可看到该列的说明（中英文含义、单"
-     "位、类型、是否必填、可选值、引用的表）。橙色表头为必填列，灰色为选填列；选填列可以整列删除，但不能增加列。",
-     "Row 1 is the header of canonical column names: keep it as is and insert nothing above it; hover over a header "
-     "cell for the column's note (meaning, unit, type, required or optional, allowed values, referenced table). Orange "
-     "headers are required columns, grey ones optional; an optional column may be deleted, no column may be added."),
+    ("第 1 行是表头，每列写作“中文名 (英文列名)”，如“月用电量 (kwh)”；不要在其上方插入行；鼠标移到表头单元格上可看到该"
+     "列的说明（中英文含义、单位、类型、是否必填、可选值、引用的表）。橙色表头为必填列，灰色为选填列；选填列可以整列删除"
+     "，但不能增加列。",
+     "Row 1 is the header, each column written as 'Chinese name (column name)', e.g. '月用电量 (kwh)'; insert nothing "
+     "above it; hover over a header cell for the column's note (meaning, unit, type, required or optional, allowed "
+     "values, referenced table). Orange headers are required columns, grey ones optional; an optional column may be "
+     "deleted, no column may be added."),
+    ("表头也可以只写中文名（如“月用电量”）或只写英文列名（如 kwh），或写作“kwh (月用电量)”（平台导出的 Excel 即如此）"
+     "，并可在括号中注明该列的单位（如“月用电量（kWh）”）；全角括号、大小写和空格不影响识别。CSV 和 Parquet 文件的表头"
+     "同样如此。同一列只能出现一次：既写“kwh”又写“月用电量”会被拒绝；单位与该列不符（如“月用电量 (MWh)”）也会被拒绝。",
+     "A header may also be the Chinese name alone (e.g. '月用电量') or the column name alone (e.g. kwh), or "
+     "'kwh (月用电量)' as the platform's Excel exports write it, and may give the column's unit in brackets (e.g. "
+     "'月用电量（kWh）'); full-width brackets, case and blanks do not matter. The same holds for the headers of CSV "
+     "and Parquet files. A column may appear once: 'kwh' and '月用电量' side by side are refused, and so is a unit "
+     "other than the column's (e.g. '月用电量 (MWh)')."),
     ("第 2 行是一家虚构企业的示例，请用贵方数据覆盖或删除；从第 2 行起每行一条记录，空行会被忽略。",
      "Row 2 is an example (a fictional enterprise): overwrite or delete it. From row 2 on, one record per row; empty "
      "rows are ignored."),
@@ -346,8 +356,14 @@ def _readme_sheet(sheet: Worksheet) -> None:
     sheet.freeze_panes = "A2"
 
 
+def header_cell(col: Column) -> str:
+    """A column's header in the template: its Chinese name, then its column name, e.g. ``月用电量 (kwh)`` (ingest
+    reads either name alone too: ingest/headers.py)."""
+    return f"{col.zh} ({col.name})"
+
+
 def _table_sheet(sheet: Worksheet, spec: TableSpec, example: dict[str, Value]) -> None:
-    sheet.append(list(spec.column_names))
+    sheet.append([header_cell(c) for c in spec.columns])
     sheet.append([example[c] for c in spec.column_names])
     for i, col in enumerate(spec.columns, start=1):
         letter = get_column_letter(i)
@@ -358,7 +374,8 @@ def _table_sheet(sheet: Worksheet, spec: TableSpec, example: dict[str, Value]) -
         head.comment = Comment(note, "Dianta", width=420, height=24 * (note.count("\n") + 2))
         dim = sheet.column_dimensions[letter]
         value = example[col.name]
-        dim.width = min(max(_display_width(col.name), _display_width("" if value is None else str(value)), 8) + 3, 40)
+        dim.width = min(max(_display_width(header_cell(col)), _display_width("" if value is None else str(value)), 8)
+                        + 3, 40)
         if col.type in _TEXT_TYPES:  # typed entries stay text: leading zeros, months, timestamps
             dim.number_format = "@"
             sheet.cell(row=2, column=i).number_format = "@"
@@ -374,8 +391,9 @@ def _table_sheet(sheet: Worksheet, spec: TableSpec, example: dict[str, Value]) -
 
 def requirements_xlsx(*, readme: bool = True) -> bytes:
     """The template workbook: a README sheet (unless ``readme`` is false), then one sheet per table in
-    ``TABLE_ORDER`` named as the table, its header row the canonical column names (each with a note on
-    the column) and one example row. It ingests as it is (the reader passes over the README sheet)."""
+    ``TABLE_ORDER`` named as the table, its header row each column's Chinese and canonical name
+    (:func:`header_cell`, with a note on the column) and one example row. It ingests as it is (the reader
+    passes over the README sheet)."""
     book = Workbook()
     book.properties.title = "碳测算数据需求表 Carbon-calculation data requirement table"
     book.properties.creator = "Dianta"

@@ -25,7 +25,7 @@ export function findingColumns({ withBatch = true } = {}) {
     { key: "code", label: t("finding.code") },
     { key: "file", label: t("finding.file"), value: (f) => f.file || f.table },
     { key: "row", label: t("finding.row"), numeric: true },
-    { key: "column", label: t("finding.column") },
+    { key: "column", label: t("finding.column"), value: (f) => (f.header ? `${f.column} (${f.header})` : f.column) },
     { key: "value", label: t("finding.value") },
     { key: msg, label: t("finding.message") },
   ].filter(Boolean);

@@ -49,7 +49,7 @@ export async function batchPage(ctx) {
 
 function reasonsText(reasons) {
   const l = lang();
-  return (reasons || []).map((r) => (r && typeof r === "object" ? `${r.code}${r.column ? ` (${r.column})` : ""}: ${r[l] || r.en || ""}` : String(r))).join("; ");
+  return (reasons || []).map((r) => (r && typeof r === "object" ? `${r.code}${r.column ? ` (${r.column}${r.header ? ` · ${r.header}` : ""})` : ""}: ${r[l] || r.en || ""}` : String(r))).join("; ");
 }
 
 function quarantineTable(rows) {
