@@ -328,7 +328,8 @@ async function submitBatch(form, path, json, result, id) {
     // no batch when the row changed nothing (status unchanged)
     const text = blank(r.batch_id) ? t("park.unchanged") : t("park.accepted", { id: r.batch_id,
       status: translated("status", r.status) });
-    result.replaceChildren(message("ok", text), (r.findings || []).length ? findingsTable(r.findings, id) : null);
+    result.replaceChildren(...[message("ok", text), (r.findings || []).length ? findingsTable(r.findings, id) : null]
+      .filter(Boolean));
     toast(text);
     return true;
   } catch (exc) {
