@@ -22,7 +22,7 @@ def test_login_logout_and_bad_credentials(service: Service):
                        data={"username": "bank_a", "password": PASSWORD}).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     me = httpx.get(service.url + "/api/v1/me", headers=headers).json()
-    assert me == {"actor": "bank_a", "role": "bank", "org_id": "BANK-A", "credit_code": None}
+    assert me == {"actor": "bank_a", "role": "bank", "org_id": "BANK-A", "credit_code": None, "park_id": None}
     assert httpx.post(service.url + "/api/v1/auth/logout", headers=headers).status_code == 204
     revoked = httpx.get(service.url + "/api/v1/me", headers=headers)
     assert revoked.status_code == 401 and revoked.headers["WWW-Authenticate"] == "Bearer"

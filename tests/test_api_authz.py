@@ -1,8 +1,8 @@
 """Every role against every route of the API, through a real HTTP server (issue: multi-user service).
 
 Roles: the operator; bank A (enterprise A granted it a live `summary` consent); bank B (no consent);
-enterprise A and enterprise B (their own staff); the regulator. Each row says which roles are allowed;
-every other role must get 403, and an anonymous caller 401.
+enterprise A and enterprise B (their own staff); the regulator; the management of park PK-T (members A and B).
+Each row says which roles are allowed; every other role must get 403, and an anonymous caller 401.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from province import A, B
-from service import ROLES, Service
+from province import A, B, D
+from service import PARK, ROLES, Service
 
 ALL = set(ROLES)
 _counter = itertools.count()
@@ -93,7 +93,7 @@ def _finance_route(path: str, **kw: object) -> Callable[[Service, str], tuple[st
 ENTERPRISE_ROW = "credit_code,name,industry_code,region_code,opened_on\n{A},测试企业0,C3216,630100,2022-01-01\n"
 ROUTES = [
     Route("GET", "/api/v1/me", frozenset(ALL), _fixed("/api/v1/me")),
-    Route("GET", "/api/v1/accounts", frozenset(ALL - {"regulator"}), _fixed("/api/v1/accounts?year=2023")),
+    Route("GET", "/api/v1/accounts", frozenset(ALL - {"regulator", "park"}), _fixed("/api/v1/accounts?year=2023")),
     Route("GET", "/api/v1/years", frozenset(ALL), _fixed("/api/v1/years")),
     # the factor table in use: reference data, not an enterprise's (any signed-in role)
     Route("GET", "/api/v1/factors", frozenset(ALL), _fixed("/api/v1/factors?year=2023&area=630000")),
@@ -106,6 +106,22 @@ ROUTES = [
           _fixed(f"/api/v1/enterprises/{A}/monthly?year=2023")),
     Route("GET", "/api/v1/enterprises/{credit_code}/findings", frozenset({"operator", "ent_a"}),
           _fixed(f"/api/v1/enterprises/{A}/findings")),
+    # a data centre's green-computing certificate is a report: bank A's `summary` consent is not enough
+    Route("GET", "/api/v1/enterprises/{credit_code}/green-computing", frozenset({"operator", "ent_a"}),
+          _fixed(f"/api/v1/enterprises/{A}/green-computing?year=2023")),
+    # parks (GREEN-POWER.md §10): accounts for the operator, the regulator and the park's own management; another
+    # park answers its management as an unknown one does; only the operator defines parks and memberships
+    Route("GET", "/api/v1/parks", frozenset({"operator", "regulator", "park"}), _fixed("/api/v1/parks?year=2023")),
+    Route("GET", "/api/v1/parks/years", frozenset({"operator", "regulator", "park"}), _fixed("/api/v1/parks/years")),
+    Route("GET", "/api/v1/parks/{park_id}", frozenset({"operator", "regulator", "park"}),
+          _fixed(f"/api/v1/parks/{PARK}?year=2023")),
+    Route("GET", "/api/v1/parks/{park_id}", frozenset({"operator", "regulator"}),
+          _fixed("/api/v1/parks/PK-U?year=2023"), hidden=frozenset({"park"})),
+    Route("POST", "/api/v1/parks", frozenset({"operator"}),
+          lambda _s, _w: ("/api/v1/parks", {"json": {"park_id": _unique("PK-X"), "name": "新园区",
+                                                     "region_code": "630100"}})),
+    Route("POST", "/api/v1/parks/{park_id}/members", frozenset({"operator"}),
+          _fixed(f"/api/v1/parks/{PARK}/members", json={"credit_code": D, "valid_from": "2024-01-01"})),
     # reports need a consent of scope `reports` or `full` (bank A holds `summary`); the label and advice go
     # with the account (listed before the consent routes, which grant bank B consents from A)
     Route("GET", "/api/v1/accounts/{credit_code}/{year}/report", frozenset({"operator", "ent_a"}),
@@ -137,9 +153,9 @@ ROUTES = [
           _finance_route(f"/api/v1/accounts/{A}/2023/what-if", params={"base_rate_pct": 3.45})),
     Route("GET", "/api/v1/financed-emissions", frozenset({"operator", "bank_a", "bank_b"}),
           _fixed("/api/v1/financed-emissions?year=2023")),
-    Route("GET", "/api/v1/alerts", frozenset(ALL - {"regulator"}), _fixed("/api/v1/alerts")),
-    Route("GET", "/api/v1/alerts/digest", frozenset(ALL - {"regulator"}), _fixed("/api/v1/alerts/digest")),
-    Route("GET", "/api/v1/exports/accounts", frozenset(ALL - {"regulator"}),
+    Route("GET", "/api/v1/alerts", frozenset(ALL - {"regulator", "park"}), _fixed("/api/v1/alerts")),
+    Route("GET", "/api/v1/alerts/digest", frozenset(ALL - {"regulator", "park"}), _fixed("/api/v1/alerts/digest")),
+    Route("GET", "/api/v1/exports/accounts", frozenset(ALL - {"regulator", "park"}),
           _fixed("/api/v1/exports/accounts?year=2023&format=csv")),
     Route("GET", "/api/v1/batches", frozenset({"operator"}), _fixed("/api/v1/batches")),
     Route("GET", "/api/v1/batches/{batch_id}", frozenset({"operator"}), _fixed("/api/v1/batches/1")),

@@ -163,11 +163,14 @@ def test_demo_runs_end_to_end(tmp_path: Path):
     assert len([n for n in reports if n.startswith("report-") and n.endswith(".pdf")]) >= 2
     assert (folder / "logins.txt").stat().st_mode & 0o077 == 0  # readable by its owner only
     logins = [line.split("\t") for line in (folder / "logins.txt").read_text().splitlines()[1:]]
-    assert [role for role, _, _ in logins] == ["operator", "bank", "enterprise", "regulator"]
     from dianta.ledger.store import Store
-    from dianta.security.users import authenticate
+    from dianta.security.users import authenticate, list_organisations
 
     store = Store(folder / "store")
+    # the demo park's management logs in too when the demo defines that park (issue 16)
+    parks = {o["park_id"] for o in list_organisations(store, kind="park")}
+    assert [role for role, _, _ in logins] == ["operator", "bank", "enterprise", "regulator"] + (
+        ["park"] if "QH-GEM-ZCP" in parks else [])
     assert all(authenticate(store, username=user, password=pw).role == role for role, user, pw in logins)
     store.close()
     # a second run rebuilds the same demo folder; a foreign folder is refused

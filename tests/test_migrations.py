@@ -63,3 +63,29 @@ def test_unreachable_postgres_is_a_clear_error(tmp_path: Path):
 
     with pytest.raises(StoreError, match="cannot open the ledger of 127.0.0.1:1/none"):
         Store("postgresql://nobody:secret@127.0.0.1:1/none", lake=tmp_path / "lake")
+
+
+def test_organisations_with_users_gain_a_park_column(tmp_path: Path):
+    """Revision 0013 adds ``organisations.park_id`` (unique, null for every existing organisation) without rebuilding
+    the table that users and consents refer to: a store at 0012 with an organisation and its user upgrades."""
+    from alembic import command
+
+    folder = tmp_path / "at-0012"
+    folder.mkdir()
+    engine = sa.create_engine(f"sqlite:///{folder / 'ledger.sqlite'}")
+    with engine.begin() as con:
+        command.upgrade(migrate._config(con), "0012")
+        con.execute(sa.text("INSERT INTO organisations (org_id, kind, name, created_at) VALUES "
+                            "('BANK-A', 'bank', '甲银行', 'now')"))
+        con.execute(sa.text("INSERT INTO users (username, role, org_id, active, created_at, token_generation) VALUES "
+                            "('bank_a', 'bank', 'BANK-A', 1, 'now', 0)"))
+    engine.dispose()
+    store = Store(folder)
+    try:
+        with store.engine.connect() as con:
+            assert MigrationContext.configure(con).get_current_revision() == migrate.head()
+            assert con.execute(sa.select(schema.organisations.c.org_id, schema.organisations.c.park_id)).all() == [
+                ("BANK-A", None)]
+            assert con.execute(sa.select(schema.users.c.username)).scalars().all() == ["bank_a"]
+    finally:
+        store.close()

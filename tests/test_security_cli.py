@@ -56,6 +56,27 @@ def test_bootstrap_from_prompt(cli, store: Store):
     assert "password_hash" not in entry["detail"]
 
 
+def test_park_organisation_from_the_command_line(cli, store: Store, tmp_path: Path):
+    """A park organisation (issue 16) names a park the ledger defines; its users act for that park; enterprises grant
+    it consent as to a bank."""
+    out = cli("admin", "org-add", "PARK-1", "--kind", "park", "--name", "格尔木园区管委会", "--park-id", "QH-GEM-ZCP",
+              code=1)
+    assert "define the park first" in out.stderr
+    write_table(tmp_path / "b", "enterprises", ["credit_code", "name", "industry_code", "region_code"],
+                [(A, "青海甲铝业有限公司", "C3216", "632801")])
+    write_table(tmp_path / "b", "parks", ["park_id", "name", "region_code"],
+                [("QH-GEM-ZCP", "格尔木零碳产业园", "632801")])
+    ingest_batch(store, tmp_path / "b", user="test")
+    assert "--park-id" in cli("admin", "org-add", "PARK-1", "--kind", "park", "--name", "园区", code=2).stderr
+    cli("admin", "org-add", "PARK-1", "--kind", "park", "--name", "格尔木园区管委会", "--park-id", "QH-GEM-ZCP")
+    assert "QH-GEM-ZCP" in cli("admin", "org-list", "--kind", "park").stdout
+    cli("admin", "user-add", "park", "--role", "park", "--org", "PARK-1", stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    assert authenticate(store, username="park", password=PASSWORD).park_id == "QH-GEM-ZCP"
+    cli("admin", "consent-grant", "--credit-code", A, "--bank", "PARK-1", "--scope", "summary", "--expires-on",
+        (today_cst() + dt.timedelta(days=9)).isoformat())
+    assert live_scopes(store, credit_code=A, bank_org_id="PARK-1") == {"summary"}
+
+
 def test_bootstrap_password_from_env(cli, store: Store, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DIANTA_ADMIN_PASSWORD", PASSWORD)
     cli("admin", "bootstrap", "--username", "admin")

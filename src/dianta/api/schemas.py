@@ -20,15 +20,17 @@ from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from dianta.accounts import record
-from dianta.accounts.record import Account, nested_records
+from dianta.accounts.record import Account, ComputingCertificate, ParkAccount, nested_records
 from dianta.api.redact import redact_paths
-from dianta.glossary import FACTOR_COLUMNS, OUTPUTS, Quantity
+from dianta.glossary import CERTIFICATE_FIELDS, FACTOR_COLUMNS, OUTPUTS, Quantity
 
-Role = Literal["operator", "bank", "enterprise", "regulator"]
+Role = Literal["operator", "bank", "enterprise", "regulator", "park"]
 Scope = Literal["summary", "full", "reports"]
 CreditCode = str
 ORG_ID = r"^[A-Za-z0-9_.\-]{1,64}$"
 CREDIT_CODE = r"^[0-9A-Z]{18}$"
+#: a park id (the parks table's key as the API takes it)
+PARK_ID = r"^[A-Za-z0-9_.\-]{1,64}$"
 
 
 class ErrorPublic(BaseModel):
@@ -90,6 +92,7 @@ class PrincipalPublic(BaseModel):
     role: Role
     org_id: str | None
     credit_code: str | None
+    park_id: str | None = Field(default=None, description="the park a park organisation's user manages")
 
 
 class OrganisationCreate(BaseModel):
@@ -97,6 +100,8 @@ class OrganisationCreate(BaseModel):
     kind: Role
     name: str = Field(min_length=1, max_length=200)
     credit_code: str | None = Field(default=None, pattern=CREDIT_CODE)
+    park_id: str | None = Field(default=None, pattern=PARK_ID,
+                                description="a park organisation: the park it manages (defined in the ledger)")
 
 
 class OrganisationPublic(BaseModel):
@@ -104,6 +109,7 @@ class OrganisationPublic(BaseModel):
     kind: Role
     name: str
     credit_code: str | None
+    park_id: str | None = None
     created_at: str
 
 
@@ -222,10 +228,12 @@ def _describe(q: Quantity) -> str:
     return f"{q.zh} · {q.en}{unit}: {q.description}"
 
 
-def _record_models(root: type, name: str, names: dict[type, str]) -> type[BaseModel]:
+def _record_models(root: type, name: str, names: dict[type, str],
+                   glossary: dict[str, Quantity] = OUTPUTS) -> type[BaseModel]:
     """The pydantic model of the record TypedDict ``root`` (accounts/record.py): every field declared, each
-    described from the glossary (zh · en [unit]: meaning) so the OpenAPI document shows it; nested TypedDicts
-    become the models ``names`` gives (a TypedDict used at several places describes every place)."""
+    described from the glossary (zh · en [unit]: meaning; ``glossary``: the output quantities, or the certificate's
+    fields) so the OpenAPI document shows it; nested TypedDicts become the models ``names`` gives (a TypedDict used
+    at several places describes every place)."""
     paths: dict[type, list[str]] = {root: [""]}
 
     def walk(td: type, prefix: str) -> None:
@@ -241,7 +249,7 @@ def _record_models(root: type, name: str, names: dict[type, str]) -> type[BaseMo
         if td not in models:
             fields: dict[str, Any] = {}
             for key, tp in get_type_hints(td).items():
-                text = " / ".join(dict.fromkeys(_describe(OUTPUTS[p + key]) for p in paths[td]))
+                text = " / ".join(dict.fromkeys(_describe(glossary[p + key]) for p in paths[td]))
                 required = key in td.__required_keys__  # type: ignore[attr-defined]  # td is a TypedDict class
                 fields[key] = (swap(tp), Field(... if required else None, description=text))
             models[td] = create_model(names.get(td, name), __doc__=td.__doc__, **fields)
@@ -271,6 +279,22 @@ else:
         record.Alert: "Alert", record.FactorUsed: "FactorUsed", record.Factors: "Factors",
         record.TimeOfUse: "TimeOfUse", record.Electricity: "Electricity", record.GreenInstrument: "GreenInstrument",
         record.UnbackedTrade: "UnbackedTrade"})
+
+
+if TYPE_CHECKING:
+    class ParkAccountPublic(BaseModel):
+        """A park's account: the fields of :class:`dianta.accounts.record.ParkAccount`."""
+
+        def __init__(self, **data: Any) -> None: ...
+
+    class ComputingCertificatePublic(BaseModel):
+        """A green-computing certificate: the fields of :class:`dianta.accounts.record.ComputingCertificate`."""
+
+        def __init__(self, **data: Any) -> None: ...
+else:
+    ParkAccountPublic = _record_models(ParkAccount, "ParkAccountPublic", {})
+    ComputingCertificatePublic = _record_models(ComputingCertificate, "ComputingCertificatePublic",
+                                                {record.TraceEntry: "TraceEntry"}, CERTIFICATE_FIELDS)
 
 
 class AccountList(BaseModel):
@@ -650,3 +674,105 @@ class FactorPublic(BaseModel):
     published_on: str | None = Field(description=_factor_column("published_on"))
     source: str = Field(description=_factor_column("source"))
     status: Literal["confirmed", "single-source"] | None = Field(description=_factor_column("status"))
+
+
+# -- parks (GREEN-POWER.md §10, issue 16) ----------------------------------------------------------------------
+
+class ParkCreate(BaseModel):
+    """A park as the operator defines it: one row of the `parks` table (DATA-REQUIREMENTS.md), ingested as a
+    batch with that table's checks."""
+
+    park_id: str = Field(pattern=PARK_ID)
+    name: str = Field(min_length=1, max_length=200)
+    region_code: str = Field(min_length=1, max_length=12, description="GB/T 2260 region code")
+    target_green_share: float | None = Field(default=None, allow_inf_nan=False, description="0–1; default 1")
+    target_year: int | None = Field(default=None, ge=1901, le=2199)
+    supplier_credit_code: str | None = Field(default=None, pattern=CREDIT_CODE,
+                                             description="the park's energy supplier (an enterprise in the ledger)")
+
+
+class ParkMemberCreate(BaseModel):
+    """A membership: one row of the `park_members` table, ingested as a batch with that table's checks."""
+
+    credit_code: str = Field(pattern=CREDIT_CODE)
+    valid_from: dt.date = Field(description="member from (inclusive)")
+    valid_to: dt.date | None = Field(default=None, description="member to (inclusive); null: open")
+
+
+class ParkBatchPublic(BaseModel):
+    """What writing a park or a membership did: the batch it was ingested as (null when it changed nothing:
+    ``unchanged``), its status and its warnings."""
+
+    batch_id: int | None
+    status: str
+    findings: list[FindingPublic]
+
+
+class ParkPublic(BaseModel):
+    """A park as defined (the parks table), with its members in the year and its account of the year (null
+    before the year is computed)."""
+
+    park_id: str
+    name: str
+    region_code: str
+    supplier_credit_code: str | None
+    target_green_share: float = Field(description=_describe(OUTPUTS["target_green_share"]))
+    target_year: int | None
+    members: int = Field(description="enterprises with a membership on the first day of a month of the year")
+    account: ParkAccountPublic | None
+
+
+class ParkList(BaseModel):
+    year: int
+    items: list[ParkPublic]
+
+
+class ParkYearsPublic(BaseModel):
+    years: list[int] = Field(description="years with a published park account, oldest first")
+
+
+class ParkDefinition(BaseModel):
+    """A park as defined, with the number of its members in the year."""
+
+    park_id: str
+    name: str
+    region_code: str
+    supplier_credit_code: str | None
+    target_green_share: float
+    target_year: int | None
+    members: int
+
+
+class ParkMemberFigures(BaseModel):
+    """A member's own figures of the year (from its published account), shown only to those allowed."""
+
+    green_share: float | None
+    cfe_score: float | None
+    kwh_total: float | None
+    emissions_location_t: float | None
+    emissions_market_t: float | None
+    intensity: float | None
+    grade: int | None
+    score: float | None
+
+
+class ParkMember(BaseModel):
+    credit_code: str
+    name: str | None
+    region_code: str | None
+    industry_code: str | None
+    valid_from: str | None
+    valid_to: str | None
+    consent: bool = Field(description="whether the member's figures may be shown to the caller")
+    account: ParkMemberFigures | None
+
+
+class ParkDetailPublic(BaseModel):
+    """One park: its definition, its account of the year, the years it has accounts and (not for the regulator,
+    who sees aggregates only) its members, each member's figures only where the caller may see them."""
+
+    year: int | None
+    park: ParkDefinition
+    account: ParkAccountPublic | None
+    years: list[int]
+    members: list[ParkMember] | None = None

@@ -94,17 +94,19 @@ def bootstrap(username: Annotated[str, typer.Option("--username", help="the firs
 
 @admin_app.command("org-add")
 def org_add(org_id: Annotated[str, typer.Argument(help="e.g. BANK-QH-001, PBOC-QH")],
-            kind: Annotated[str, typer.Option("--kind", help="operator, bank, enterprise or regulator")],
+            kind: Annotated[str, typer.Option("--kind", help="operator, bank, enterprise, regulator or park")],
             name: Annotated[str, typer.Option("--name", help="the organisation's name")],
             credit_code: Annotated[str | None, typer.Option("--credit-code", help="enterprises only: "
-                                                            "unified social credit code")] = None) -> None:
-    """Register an organisation (a bank is a tenant)."""
+                                                            "unified social credit code")] = None,
+            park_id: Annotated[str | None, typer.Option("--park-id", help="park organisations only: the park it "
+                                                        "manages (defined in the ledger first)")] = None) -> None:
+    """Register an organisation (a bank is a tenant; a park organisation manages one park)."""
     from dianta.security.users import create_organisation
 
     with store_session() as store:
         with store.engine.begin() as con:
             org = create_organisation(store, org_id=org_id, kind=kind, name=name, credit_code=credit_code,
-                                      connection=con)
+                                      park_id=park_id, connection=con)
             audit(store, "organisation.create", f"organisation:{org_id}", detail=org, connection=con)
     typer.echo(f"{org['kind']} organisation {org['org_id']} ({org['name']}) created")
 
@@ -116,9 +118,9 @@ def org_list(kind: Annotated[str | None, typer.Option("--kind", help="only this 
 
     with store_session() as store:
         orgs = list_organisations(store, kind=kind)
-    table = Table("org", "kind", "name", "credit code", "created")
+    table = Table("org", "kind", "name", "credit code", "park", "created")
     for o in orgs:
-        table.add_row(o["org_id"], o["kind"], o["name"], o["credit_code"] or "", o["created_at"])
+        table.add_row(o["org_id"], o["kind"], o["name"], o["credit_code"] or "", o["park_id"] or "", o["created_at"])
     console.print(table)
 
 

@@ -26,12 +26,15 @@ BANKS = {"BANK-QH-001": "青海示范银行", "BANK-QH-002": "高原商业银行
          "BANK-QH-004": "柴达木村镇银行"}
 DEMO_BANK = "BANK-QH-001"
 REGULATOR = ("PBOC-QH", "中国人民银行青海省分行")
+#: the demo park whose management logs in (park id, organisation id, organisation name)
+DEMO_PARK = ("QH-GEM-ZCP", "PARK-QH-GEM-ZCP", "格尔木零碳产业园管理委员会")
 
 
 def set_up_tenants(store: Store, *, year: int, records: Sequence[Account]) -> dict[str, tuple[str, str]]:
     """Organisations, one user per role with a fresh random password, and consents: every enterprise with a
     loan from the demo bank grants it `full`, every fifth other enterprise `summary`. Returns
-    ``{role: (username, password)}``; the enterprise user belongs to the best-rated enterprise."""
+    ``{role: (username, password)}``; the enterprise user belongs to the best-rated enterprise. When the ledger
+    defines the demo park, its management organisation and user ``park`` too (:func:`set_up_park`)."""
     logins = {role: (name, secrets.token_urlsafe(9)) for role, name in (
         ("operator", "operator"), ("bank", "bank"), ("enterprise", "enterprise"), ("regulator", "regulator"))}
     users.bootstrap_admin(store, username=logins["operator"][0], password=logins["operator"][1])
@@ -54,7 +57,31 @@ def set_up_tenants(store: Store, *, year: int, records: Sequence[Account]) -> di
         if scope:
             consents.grant_consent(store, credit_code=code, bank_org_id=DEMO_BANK, scope=scope, expires_on=expires,
                                    granted_by="demo")
+    park_login = set_up_park(store, expires_on=expires)
+    if park_login is not None:
+        logins["park"] = park_login
     return logins
+
+
+def set_up_park(store: Store, *, expires_on: str) -> tuple[str, str] | None:
+    """The demo park's management: organisation :data:`DEMO_PARK` (kind park) and its user ``park``, and the
+    members' consents to it: every member of the park in the ledger but the last (by credit code) grants it
+    `summary`, so the park sees one member without figures. None (nothing made) when the ledger does not define
+    the park. Returns the login (user name, fresh random password)."""
+    park_id, org_id, name = DEMO_PARK
+    parks, members = schema.data_tables["parks"], schema.data_tables["park_members"]
+    with store.engine.connect() as con:
+        if con.execute(sa.select(parks.c.park_id).where(parks.c.park_id == park_id)).first() is None:
+            return None
+        codes = sorted(set(con.execute(sa.select(members.c.credit_code).where(members.c.park_id == park_id))
+                           .scalars()))
+    users.create_organisation(store, org_id=org_id, kind="park", name=name, park_id=park_id)
+    login = ("park", secrets.token_urlsafe(9))
+    users.create_user(store, username=login[0], password=login[1], role="park", org_id=org_id)
+    for code in codes[:-1]:
+        consents.grant_consent(store, credit_code=code, bank_org_id=org_id, scope="summary", expires_on=expires_on,
+                               granted_by="demo")
+    return login
 
 
 def price_loans(store: Store, *, programme_start: dt.date = dt.date(2023, 1, 1)) -> int:

@@ -55,16 +55,23 @@ def ingest_upload(store: Store, files: Iterable[tuple[str, BinaryIO]], *, partia
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def record_loan(store: Store, loan: dict[str, object], *, user: str, reason: str | None,
-                in_transaction: InTransaction | None = None) -> IngestResult:
-    """A bank's loan recorded through the same checks as the `loans` table of a batch."""
-    columns = TABLES["loans"].column_names
-    folder = Path(tempfile.mkdtemp(prefix="loan-", dir=store.temp_dir()))
+def record_row(store: Store, table: str, row: dict[str, object], *, user: str, reason: str | None,
+               in_transaction: InTransaction | None = None) -> IngestResult:
+    """One row of ``table`` (a loan, a park, a park membership, …) ingested as a one-file batch with exactly the
+    checks of that table in a batch: the batch is kept like any other, a refusal raises InputRefused."""
+    columns = TABLES[table].column_names
+    folder = Path(tempfile.mkdtemp(prefix=f"{table}-", dir=store.temp_dir()))
     try:
-        with (folder / "loans.csv").open("w", encoding="utf-8", newline="") as f:
+        with (folder / f"{table}.csv").open("w", encoding="utf-8", newline="") as f:
             w = csv.writer(f)
             w.writerow(columns)
-            w.writerow(["" if loan.get(c) is None else loan[c] for c in columns])
+            w.writerow(["" if row.get(c) is None else row[c] for c in columns])
         return ingest_batch(store, folder, reason=reason, user=user, in_transaction=in_transaction)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def record_loan(store: Store, loan: dict[str, object], *, user: str, reason: str | None,
+                in_transaction: InTransaction | None = None) -> IngestResult:
+    """A bank's loan recorded through the same checks as the `loans` table of a batch."""
+    return record_row(store, "loans", loan, user=user, reason=reason, in_transaction=in_transaction)

@@ -222,18 +222,21 @@ alert_events = sa.Table(
 organisations = sa.Table(
     "organisations", metadata,
     sa.Column("org_id", sa.String, primary_key=True),  # e.g. "operator", "BANK-QH-001", "PBOC-QH", a credit code
-    sa.Column("kind", sa.String, nullable=False),  # operator | bank | enterprise | regulator
+    sa.Column("kind", sa.String, nullable=False),  # operator | bank | enterprise | regulator | park
     sa.Column("name", sa.String, nullable=False),
     sa.Column("credit_code", sa.String, unique=True),  # enterprise organisations only
     sa.Column("created_at", sa.String, nullable=False),
+    sa.Column("park_id", sa.String),  # park organisations only: the park (data_parks) it manages (migration 0013)
 )
+# one organisation per park (a unique index: SQLite adds it without rebuilding the table its users refer to)
+sa.Index("ux_organisations_park_id", organisations.c.park_id, unique=True)
 
 users = sa.Table(
     "users", metadata,
     sa.Column("user_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("username", sa.String, nullable=False, unique=True),
     sa.Column("password_hash", sa.String),  # argon2id; null for machine users that only use API keys
-    sa.Column("role", sa.String, nullable=False),  # operator | bank | enterprise | regulator
+    sa.Column("role", sa.String, nullable=False),  # operator | bank | enterprise | regulator | park
     sa.Column("org_id", sa.String, sa.ForeignKey("organisations.org_id"), nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.String, nullable=False),

@@ -22,6 +22,9 @@ from dianta.security.audit import transaction
 
 #: what a consent lets a bank read: the account summary, the full account, or reports
 SCOPES = ("summary", "full", "reports")
+#: the organisations consents are granted to: banks, and parks' management organisations (issue 16: "with members'
+#: consent as for banks"), with the same scopes; ``bank_org_id`` names either
+GRANTEE_KINDS = ("bank", "park")
 
 
 def is_live(*, revoked_at: str | None, expires_on: str | dt.date, on: dt.date) -> bool:
@@ -47,8 +50,9 @@ def grant_consent(store: Store, *, credit_code: str, bank_org_id: str, scope: st
                   granted_by: str, connection: sa.Connection | None = None) -> dict[str, Any]:
     """Record that enterprise ``credit_code`` lets bank ``bank_org_id`` read ``scope`` until ``expires_on``
     (ISO date, inclusive, not before today in China Standard Time). ``granted_by``: the actor who granted.
-    UsageError for a bad scope or date or an organisation that is not a bank; NotFound for an unknown bank
-    or an enterprise not in the ledger. Granting again adds a consent (the live ones count together)."""
+    UsageError for a bad scope or date or an organisation that is not a bank or a park organisation (a park's
+    management is granted consents as a bank is); NotFound for an unknown organisation or an enterprise not in
+    the ledger. Granting again adds a consent (the live ones count together)."""
     _check_scope(scope)
     try:
         expiry = dt.date.fromisoformat(expires_on)
@@ -61,8 +65,11 @@ def grant_consent(store: Store, *, credit_code: str, bank_org_id: str, scope: st
         kind = con.execute(sa.select(o.c.kind).where(o.c.org_id == bank_org_id)).scalar()
         if kind is None:
             raise NotFound(f"no organisation {bank_org_id}")
-        if kind != "bank":
-            raise UsageError(f"organisation {bank_org_id} is a {kind}, not a bank: consents are granted to banks")
+        if kind not in GRANTEE_KINDS:
+            raise UsageError(f"organisation {bank_org_id} is a {kind}, not a bank or a park: consents are granted to "
+                             "banks and to parks' management organisations",
+                             zh=f"机构 {bank_org_id} 是 {kind} 类机构，不是银行或园区管理机构："
+                                "授权只能授予银行和园区管理机构")
         if con.execute(sa.select(ent.c.credit_code).where(ent.c.credit_code == credit_code)).first() is None:
             raise NotFound(f"no enterprise {credit_code} in the ledger")
         values = {"credit_code": credit_code, "bank_org_id": bank_org_id, "scope": scope, "granted_at": now_iso(),

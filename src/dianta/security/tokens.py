@@ -4,8 +4,9 @@
 Tokens are JWTs signed with HS256. The signing secret is made once per store (``secrets.token_hex(32)``)
 and kept in the store's secrets file under ``token_secret`` (:mod:`dianta.ledger.secrets`, readable by its
 owner only); it is never in the ledger, the code, the repository or the configuration. Claims: ``sub`` (user
-id, as text), ``name`` (user name), ``role``, ``org``, ``cc`` (credit code of an enterprise user), ``jti``
-(random id, for revocation), ``gen`` (the user's token generation), ``iat`` and ``exp``. The claims about
+id, as text), ``name`` (user name), ``role``, ``org``, ``cc`` (credit code of an enterprise user), ``park``
+(park of a park organisation's user), ``jti`` (random id, for revocation), ``gen`` (the user's token generation),
+``iat`` and ``exp``. The claims about
 the user are informational: every use re-reads the user, so a deactivated user or a changed role takes effect
 at once; a token whose ``gen`` is not the user's generation now (deactivation bumps it) is refused for good.
 """
@@ -48,8 +49,8 @@ def issue_token(store: Store, principal: Principal, *, ttl_seconds: int = DEFAUL
     now = int(time.time())
     expires_at = now + ttl_seconds
     claims = {"sub": str(principal.user_id), "name": principal.actor, "role": principal.role,
-              "org": principal.org_id, "cc": principal.credit_code, "jti": secrets.token_urlsafe(16),
-              "gen": generation, "iat": now, "exp": expires_at}
+              "org": principal.org_id, "cc": principal.credit_code, "park": principal.park_id,
+              "jti": secrets.token_urlsafe(16), "gen": generation, "iat": now, "exp": expires_at}
     return jwt.encode(claims, store_secret(store, SECRET_KEY), algorithm=ALGORITHM), expires_at
 
 

@@ -2,9 +2,10 @@
 login with argon2 hashes"; "an admin bootstrap command").
 
 Every organisation has a kind (one of :data:`~dianta.security.principal.ROLES`) and every user belongs to
-one organisation and has its kind as role. Enterprise organisations carry their unified social credit code;
-the others have none. Functions that change something take an optional ``connection`` so that the change
-and its audit entry (:func:`dianta.security.audit.record`) commit together.
+one organisation and has its kind as role. Enterprise organisations carry their unified social credit code,
+park organisations (a park's management, issue 16) the id of their park; the others have neither. Functions
+that change something take an optional ``connection`` so that the change and its audit entry
+(:func:`dianta.security.audit.record`) commit together.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _check_role(value: str, what: str) -> Role:
 
 
 def _org_public(row: Mapping[Any, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("org_id", "kind", "name", "credit_code", "created_at")}
+    return {k: row[k] for k in ("org_id", "kind", "name", "credit_code", "park_id", "created_at")}
 
 
 def _user_public(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -70,18 +71,18 @@ def _user_public(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 def user_select() -> sa.Select:
-    """Users with their organisation's ``credit_code`` (what :func:`principal_for_user` needs)."""
+    """Users with their organisation's ``credit_code`` and ``park_id`` (what :func:`principal_for_user` needs)."""
     u, o = schema.users, schema.organisations
-    return sa.select(u, o.c.credit_code).join(o, o.c.org_id == u.c.org_id)
+    return sa.select(u, o.c.credit_code, o.c.park_id).join(o, o.c.org_id == u.c.org_id)
 
 
 def principal_for_user(row: Mapping[Any, Any], *, actor: str | None = None) -> Principal:
     """The principal of a user row as selected by :func:`user_select` (it must carry ``credit_code``, the
-    credit code of the user's enterprise organisation, None for other kinds). ``actor`` defaults to the
-    user name (API keys act as ``key:<key_id>``)."""
+    credit code of the user's enterprise organisation, and ``park_id``, the park of a park organisation; None for
+    other kinds). ``actor`` defaults to the user name (API keys act as ``key:<key_id>``)."""
     return Principal(actor=actor or row["username"], role=_check_role(row["role"], "role"), org_id=row["org_id"],
                      credit_code=row["credit_code"] if row["role"] == "enterprise" else None,
-                     user_id=row["user_id"])
+                     user_id=row["user_id"], park_id=row["park_id"] if row["role"] == "park" else None)
 
 
 def active_user_principal(con: sa.Connection, user_id: int, *, actor: str | None = None) -> Principal | None:
@@ -107,25 +108,21 @@ def token_generation(con: sa.Connection, user_id: int) -> int | None:
 
 
 def create_organisation(store: Store, *, org_id: str, kind: str, name: str, credit_code: str | None = None,
-                        connection: sa.Connection | None = None) -> dict[str, Any]:
-    """Register an organisation: a bank (a tenant), an enterprise (with its credit code), the regulator or
-    the operator. Enterprise organisations need a valid GB 32100 ``credit_code``, the others must not have
-    one. UsageError for a bad kind, id, name or code; Conflict when ``org_id`` or the credit code is taken."""
+                        park_id: str | None = None, connection: sa.Connection | None = None) -> dict[str, Any]:
+    """Register an organisation: a bank (a tenant), an enterprise (with its credit code), a park's management
+    (with the id of its park), the regulator or the operator. Enterprise organisations need a valid GB 32100
+    ``credit_code`` and park organisations the ``park_id`` of a park defined in the ledger (the parks table:
+    define the park first); the other kinds have neither. UsageError for a bad kind, id, name or code; NotFound
+    for a park the ledger does not define; Conflict when ``org_id``, the credit code or the park is taken."""
     _check_role(kind, "organisation kind")
     if not _ORG_ID.fullmatch(org_id):
         raise UsageError(f"organisation id {org_id!r} must be 1–64 characters of A–Z, a–z, 0–9, _ . - "
                          "starting with a letter or digit")
     if not name.strip():
         raise UsageError("an organisation needs a name")
-    if kind == "enterprise":
-        if not credit_code:
-            raise UsageError("an enterprise organisation needs its unified social credit code (--credit-code)")
-        if not (len(credit_code) == 18 and uscc.is_valid(credit_code)):
-            raise UsageError(f"{credit_code!r} is not a valid unified social credit code (GB 32100)")
-    elif credit_code is not None:
-        raise UsageError(f"only enterprise organisations have a credit code, not a {kind}")
+    _check_identity(kind, credit_code, park_id)
     o = schema.organisations
-    values = {"org_id": org_id, "kind": kind, "name": name.strip(), "credit_code": credit_code,
+    values = {"org_id": org_id, "kind": kind, "name": name.strip(), "credit_code": credit_code, "park_id": park_id,
               "created_at": now_iso()}
     with transaction(store, connection) as con:
         if con.execute(sa.select(o.c.org_id).where(o.c.org_id == org_id)).first() is not None:
@@ -134,11 +131,45 @@ def create_organisation(store: Store, *, org_id: str, kind: str, name: str, cred
             holder = con.execute(sa.select(o.c.org_id).where(o.c.credit_code == credit_code)).scalar()
             if holder is not None:
                 raise Conflict(f"credit code {credit_code} already belongs to organisation {holder}")
+        if park_id is not None:
+            _check_park(con, park_id)
         try:
             con.execute(o.insert().values(**values))
         except sa.exc.IntegrityError:
-            raise Conflict(f"organisation {org_id} or credit code {credit_code} exists") from None
+            raise Conflict(f"organisation {org_id}, credit code {credit_code} or park {park_id} exists") from None
     return values
+
+
+def _check_identity(kind: str, credit_code: str | None, park_id: str | None) -> None:
+    """An enterprise has a valid credit code, a park organisation a park id; no other kind has either."""
+    if kind == "enterprise":
+        if not credit_code:
+            raise UsageError("an enterprise organisation needs its unified social credit code (--credit-code)")
+        if not (len(credit_code) == 18 and uscc.is_valid(credit_code)):
+            raise UsageError(f"{credit_code!r} is not a valid unified social credit code (GB 32100)")
+    elif credit_code is not None:
+        raise UsageError(f"only enterprise organisations have a credit code, not a {kind}")
+    if kind == "park":
+        if not park_id:
+            raise UsageError("a park organisation needs the id of the park it manages (--park-id)",
+                             zh="园区管理机构须注明其管理的园区编号（--park-id）")
+    elif park_id is not None:
+        raise UsageError(f"only park organisations have a park id, not a {kind}",
+                         zh=f"只有园区管理机构（park）有园区编号，{kind} 类机构没有")
+
+
+def _check_park(con: sa.Connection, park_id: str) -> None:
+    """The park is defined in the ledger and no other organisation manages it."""
+    p, o = schema.data_tables["parks"], schema.organisations
+    if con.execute(sa.select(p.c.park_id).where(p.c.park_id == park_id)).first() is None:
+        raise NotFound(f"no park {park_id} in the ledger: define the park first (a parks batch, or POST "
+                       "/api/v1/parks), then its organisation",
+                       zh=f"账本中没有园区 {park_id}：请先定义园区（园区数据批次或 POST /api/v1/parks），"
+                          "再创建其管理机构")
+    holder = con.execute(sa.select(o.c.org_id).where(o.c.park_id == park_id)).scalar()
+    if holder is not None:
+        raise Conflict(f"park {park_id} is managed by organisation {holder} already",
+                       zh=f"园区 {park_id} 已由机构 {holder} 管理")
 
 
 def list_organisations(store: Store, *, kind: str | None = None) -> list[dict[str, Any]]:

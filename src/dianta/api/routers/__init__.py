@@ -16,6 +16,7 @@ from dianta.api.routers import (
     factors,
     finance,
     loans,
+    parks,
     portfolio,
     programme,
     reports,
@@ -34,4 +35,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     finance.policies_router, finance.quotes_router, finance.interest_router, finance.financed_router,
     finance.alerts_router,
     factors.router,
+    parks.router,
 )

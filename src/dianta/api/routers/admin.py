@@ -28,13 +28,14 @@ api_keys_router = APIRouter(prefix="/api-keys", tags=["api keys"], responses=sig
 
 
 @organisations_router.post("", response_model=OrganisationPublic, status_code=201,
-                           responses=errors(400, 409, 413))
+                           responses=errors(400, 404, 409, 413))
 def create_organisation(store: StoreDep, principal: PrincipalDep, body: OrganisationCreate) -> OrganisationPublic:
-    """A tenant: a bank, an enterprise (with its credit code), the regulator."""
+    """A tenant: a bank, an enterprise (with its credit code), a park's management (with its park, defined in
+    the ledger first: 404 otherwise), the regulator."""
     authorize(store, principal, "organisations.manage", resource=f"organisation:{body.org_id}")
     with store.engine.begin() as con:  # the change and its audit entry commit together
         org = users.create_organisation(store, org_id=body.org_id, kind=body.kind, name=body.name,
-                                        credit_code=body.credit_code, connection=con)
+                                        credit_code=body.credit_code, park_id=body.park_id, connection=con)
         audit.record(store, principal=principal, action="organisation.create",
                      resource=f"organisation:{body.org_id}", detail=body.model_dump(), connection=con)
     return OrganisationPublic.model_validate(org)
@@ -43,12 +44,12 @@ def create_organisation(store: StoreDep, principal: PrincipalDep, body: Organisa
 @organisations_router.get("", response_model=list[OrganisationPublic])
 def list_organisations(store: StoreDep, principal: PrincipalDep,
                        kind: Annotated[Role | None, Query()] = None) -> list[OrganisationPublic]:
-    """Tenants. Other roles than the operator see the banks and the regulator (to grant consent), and their
-    own organisation; never other enterprises."""
+    """Tenants. Other roles than the operator see the banks, the parks' organisations (to grant consent) and the
+    regulator, and their own organisation; never other enterprises."""
     authorize(store, principal, "organisations.read", resource="organisations")
     orgs = users.list_organisations(store, kind=kind)
     if principal.role != "operator":
-        orgs = [o for o in orgs if o["kind"] in ("bank", "regulator") or o["org_id"] == principal.org_id]
+        orgs = [o for o in orgs if o["kind"] in ("bank", "park", "regulator") or o["org_id"] == principal.org_id]
     return [OrganisationPublic.model_validate(o) for o in orgs]
 
 

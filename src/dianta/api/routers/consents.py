@@ -15,7 +15,8 @@ router = APIRouter(prefix="/consents", tags=["consents"], responses=signed_in(40
 
 @router.post("", response_model=ConsentPublic, status_code=201, responses=errors(400, 413))
 def grant(store: StoreDep, principal: PrincipalDep, body: ConsentCreate) -> ConsentPublic:
-    """Grant a bank consent to see this enterprise's account summary, full data or reports, until a date."""
+    """Grant a bank consent to see this enterprise's account summary, full data or reports, until a date; or a
+    park organisation (`bank_org_id` names it) consent to see the enterprise's figures in its park."""
     code = principal.credit_code if principal.role == "enterprise" else body.credit_code
     if code is None:
         raise UsageError("name the enterprise (credit_code) the consent is granted for")
@@ -50,11 +51,12 @@ def revoke(store: StoreDep, principal: PrincipalDep, consent_id: Id) -> ConsentP
 @router.get("", response_model=list[ConsentPublic])
 def list_consents(store: StoreDep, principal: PrincipalDep, credit_code: CreditCodeQuery = None,
                   live_only: bool = False) -> list[ConsentPublic]:
-    """An enterprise sees the consents it granted, a bank those granted to it, the operator all."""
+    """An enterprise sees the consents it granted, a bank (or a park organisation) those granted to it, the
+    operator all."""
     authorize(store, principal, "consent.read", resource="consents", credit_code=credit_code)
     if principal.role == "enterprise":
         found = consents.list_consents(store, credit_code=principal.credit_code, live_only=live_only)
-    elif principal.role == "bank":
+    elif principal.role in ("bank", "park"):
         found = consents.list_consents(store, credit_code=credit_code, bank_org_id=principal.org_id,
                                        live_only=live_only)
     else:

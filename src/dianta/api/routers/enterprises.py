@@ -1,13 +1,21 @@
-"""Enterprises: master data and meters, monthly meter data and data-quality findings; what each role may
-read, every read audited."""
+"""Enterprises: master data and meters, monthly meter data, data-quality findings and a data centre's
+green-computing certificate; what each role may read, every read audited."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from dianta.accounts import query
-from dianta.api.deps import CreditCode, PrincipalDep, StoreDep, Year, signed_in
-from dianta.api.schemas import EnterpriseFindingPublic, EnterprisePublic, MonthlyPublic
+from dianta.accounts.computing import compute_certificate, issue_certificate
+from dianta.api.deps import CreditCode, PrincipalDep, ProfileId, StoreDep, Year, errors, signed_in
+from dianta.api.schemas import (
+    ComputingCertificatePublic,
+    EnterpriseFindingPublic,
+    EnterprisePublic,
+    MonthlyPublic,
+)
 from dianta.security import audit
 from dianta.security.authz import authorize
 
@@ -45,3 +53,22 @@ def enterprise_findings(store: StoreDep, principal: PrincipalDep, credit_code: C
     found = query.enterprise_findings(store, credit_code=credit_code)
     audit.record(store, principal=principal, action="data.read", resource=resource)
     return [EnterpriseFindingPublic.model_validate(f) for f in found]
+
+
+@router.get("/{credit_code}/green-computing", response_model=ComputingCertificatePublic, responses=errors(400))
+def green_computing(store: StoreDep, principal: PrincipalDep, credit_code: CreditCode, year: Year,
+                    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$",
+                                                       description="a month YYYY-MM of the year")] = None,
+                    profile: ProfileId = "default") -> ComputingCertificatePublic:
+    """The data centre's green-computing certificate (绿电绿算溯源证书, GREEN-POWER.md §11) of a year or one of
+    its months, with its trace, as `dianta green-computing --format json` gives it: computed and issued (its
+    verification code, when it reaches a level). As a report: the enterprise itself, a bank with a live consent
+    of scope `reports` or `full`, the operator. 404 when the enterprise is not a data centre."""
+    resource = f"certificate:{credit_code}:{month or year}"
+    authorize(store, principal, "report.read", resource=resource, credit_code=credit_code)
+    cert = issue_certificate(store, compute_certificate(store, credit_code=credit_code, year=year, month=month,
+                                                        profile=profile))
+    audit.record(store, principal=principal, action="report.read", resource=resource,
+                 detail={"certificate": True, "level": cert["level"], "code": cert["verification_code"],
+                         "profile": profile})
+    return ComputingCertificatePublic.model_validate(cert)
