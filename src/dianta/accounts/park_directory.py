@@ -15,6 +15,7 @@ from dianta.accounts.record import ParkAccount
 from dianta.errors import NotFound
 from dianta.ledger import schema
 from dianta.ledger.store import Store
+from dianta.reference.tables import region_codes
 
 #: the figures of a member's own account shown in its park (INTERFACE.md park routes)
 MEMBER_FIGURES = ("green_share", "cfe_score", "kwh_total", "emissions_location_t", "emissions_market_t",
@@ -22,7 +23,8 @@ MEMBER_FIGURES = ("green_share", "cfe_score", "kwh_total", "emissions_location_t
 
 
 def park_definitions(store: Store, *, park_id: str | None = None) -> list[dict[str, Any]]:
-    """The parks as the parks table defines them (``target_green_share`` 1 where it is empty), ordered by id;
+    """The parks as the parks table defines them (``target_green_share`` 1 where it is empty, ``region_name`` the
+    GB/T 2260 name of the region code), ordered by id;
     with ``park_id`` only that one (NotFound when the ledger does not define it)."""
     p = schema.data_tables["parks"]
     query = sa.select(p.c.park_id, p.c.name, p.c.region_code, p.c.supplier_credit_code, p.c.target_green_share,
@@ -33,8 +35,10 @@ def park_definitions(store: Store, *, park_id: str | None = None) -> list[dict[s
         rows = [dict(r) for r in con.execute(query).mappings()]
     if park_id is not None and not rows:
         raise NotFound(f"no park {park_id}", zh=f"没有园区 {park_id}")
+    names = region_codes()
     for r in rows:
         r["target_green_share"] = 1.0 if r["target_green_share"] is None else float(r["target_green_share"])
+        r["region_name"] = names.get(r["region_code"])  # the dashboard shows a region as words (GB/T 2260 name)
     return rows
 
 

@@ -744,6 +744,7 @@ class ParkPublic(BaseModel):
     park_id: str
     name: str
     region_code: str
+    region_name: str | None = Field(default=None, description="the region's GB/T 2260 name")
     supplier_credit_code: str | None
     target_green_share: float = Field(description=_describe(OUTPUTS["target_green_share"]))
     target_year: int | None
@@ -766,6 +767,7 @@ class ParkDefinition(BaseModel):
     park_id: str
     name: str
     region_code: str
+    region_name: str | None = Field(default=None, description="the region's GB/T 2260 name")
     supplier_credit_code: str | None
     target_green_share: float
     target_year: int | None

@@ -5,10 +5,12 @@ const BASE = "/api/v1";
 const TOKEN_KEY = "dianta.token";
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  /** `body`: the answer's JSON when it had one (a refused batch's findings), else null. */
+  constructor(status, detail, body = null) {
     super(detail || `HTTP ${status}`);
     this.status = status;
     this.detail = detail || `HTTP ${status}`;
+    this.body = body;
   }
 }
 
@@ -37,15 +39,17 @@ export function withQuery(path, params = {}) {
   return text ? `${path}?${text}` : path;
 }
 
+/** The reason of a failed call, and its JSON body (null when it has none). */
 async function errorDetail(response) {
+  let body;
   try {
-    const body = await response.json();
-    if (typeof body.detail === "string") return body.detail;
-    if (Array.isArray(body.detail)) return body.detail.map((d) => d.msg || JSON.stringify(d)).join("; ");
-    return JSON.stringify(body);
+    body = await response.json();
   } catch {
-    return response.statusText;
+    return { detail: response.statusText, body: null };
   }
+  if (body && typeof body.detail === "string") return { detail: body.detail, body };
+  if (body && Array.isArray(body.detail)) return { detail: body.detail.map((d) => d.msg || JSON.stringify(d)).join("; "), body };
+  return { detail: JSON.stringify(body), body };
 }
 
 /** Call the API; JSON in and out (`raw: true` returns the Response for binary downloads). */
@@ -67,9 +71,9 @@ export async function api(path, { method = "GET", json, form, raw = false, beare
     throw new ApiError(0, exc.message);
   }
   if (!response.ok) {
-    const detail = await errorDetail(response);
+    const { detail, body: answer } = await errorDetail(response);
     if (response.status === 401 && auth && !bearer) onUnauthorised();
-    throw new ApiError(response.status, detail);
+    throw new ApiError(response.status, detail, answer);
   }
   if (raw) return response;
   if (response.status === 204) return null;

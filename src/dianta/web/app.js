@@ -9,6 +9,7 @@ import { consentsPage, findingsPage, improvePage, myAccountPage } from "./enterp
 import { batchPage, batchesPage, computePage, correctionsPage, quarantinePage } from "./operator.js";
 import { alertsPage, financedPage, loansPage, pricingPage } from "./finance.js";
 import { programmePage, statisticsPage } from "./regulator.js";
+import { myParkPage, parkPage, parksPage } from "./park.js";
 
 /** Each role's pages, in navigation order; the first is the role's home. */
 const NAV = {
@@ -16,10 +17,11 @@ const NAV = {
     ["financed-emissions", "nav.financed"], ["alerts", "nav.alerts"]],
   enterprise: [["my-account", "nav.myAccount"], ["improve", "nav.improve"], ["findings", "nav.findings"],
     ["consents", "nav.consents"]],
-  regulator: [["statistics", "nav.statistics"], ["programme", "nav.programme"]],
+  regulator: [["statistics", "nav.statistics"], ["programme", "nav.programme"], ["parks", "nav.parks"]],
   operator: [["batches", "nav.batches"], ["quarantine", "nav.quarantine"], ["corrections", "nav.corrections"],
     ["compute", "nav.compute"], ["search", "nav.accounts"], ["statistics", "nav.statistics"],
-    ["programme", "nav.programme"]],
+    ["programme", "nav.programme"], ["parks", "nav.parks"]],
+  park: [["my-park", "nav.myPark"]],
 };
 
 /** Page name → renderer and the roles that may open it (the API decides in the end). */
@@ -42,10 +44,13 @@ const PAGES = {
   quarantine: { render: quarantinePage, roles: ["operator"] },
   corrections: { render: correctionsPage, roles: ["operator"] },
   compute: { render: computePage, roles: ["operator"] },
+  parks: { render: parksPage, roles: ["regulator", "operator"] },
+  park: { render: parkPage, roles: ["regulator", "operator"] },
+  "my-park": { render: myParkPage, roles: ["park"] },
 };
 
 /** Pages reached from a navigation entry: the entry stays highlighted. */
-const PARENT = { account: "search", batch: "batches" };
+const PARENT = { account: "search", batch: "batches", park: "parks" };
 
 const YEAR_KEY = "dianta.year";
 const state = { me: null, year: null, renderId: 0 };
