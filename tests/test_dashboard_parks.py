@@ -185,7 +185,7 @@ def test_park_sees_its_park_and_consenting_members(browser: Browser, service: Se
     expect(e_row).to_contain_text("未授权")
     expect(e_row).to_contain_text("2023-12-01")
     assert set(e_row.locator("td").all_inner_texts()[6:]) == {"–"}  # grade and every figure blank
-    expect(page.locator("#park-downloads button")).to_have_count(5)  # report and label (their routes come later)
+    expect(page.locator("#park-downloads button")).to_have_count(5)  # report (PDF zh/en, HTML) and label (SVG, PNG)
     _no_blanks(page)
     s.shot("park-zh")
     page.click("#lang")

@@ -205,7 +205,7 @@ function membersPanel(ctx, body, year) {
     rowClass: (r) => (r.shared ? null : "no-consent") })));
 }
 
-/** The park report and label (routes wired with the park report: until then the buttons say so). */
+/** The park report and label (GET /parks/{id}/report and /label; a year without a park account answers 404). */
 function downloads(id, year) {
   const status = el("div", { class: "report-status", id: "park-report-status" });
   const unavailable = t("park.reportUnavailable");
