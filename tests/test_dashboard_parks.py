@@ -25,6 +25,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -186,6 +187,14 @@ def test_park_sees_its_park_and_consenting_members(browser: Browser, service: Se
     expect(e_row).to_contain_text("2023-12-01")
     assert set(e_row.locator("td").all_inner_texts()[6:]) == {"–"}  # grade and every figure blank
     expect(page.locator("#park-downloads button")).to_have_count(5)  # report (PDF zh/en, HTML) and label (SVG, PNG)
+    with page.expect_download() as download:  # the label, fetched with the park's token, as the API answers it
+        page.click("#park-downloads button:nth-child(4)")
+    assert download.value.suggested_filename == f"park-label-{GEM}-{YEAR}.svg"  # the server's file name
+    label = Path(download.value.path()).read_text()
+    assert a["verification_code"] in label and "格尔木零碳产业园" in label
+    with page.expect_download() as download:
+        page.click("#park-downloads button:nth-child(1)")
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     _no_blanks(page)
     s.shot("park-zh")
     page.click("#lang")
