@@ -70,8 +70,9 @@ def compute(year: Annotated[int, typer.Option("--year", help="activity year")],
                                                              "spark://host:7077")] = None,
             spark_log_level: Annotated[str | None, typer.Option(help="with --engine spark: show Spark's log on the "
                                                                 "console at this level (WARN, INFO, DEBUG, …; "
-                                                                "default: none, it goes to the store's _tmp/"
-                                                                "spark-driver.log; or $DIANTA_SPARK_LOG_LEVEL)")
+                                                                "default: none, it goes to spark-driver.log in the "
+                                                                "store's temporary folder; or "
+                                                                "$DIANTA_SPARK_LOG_LEVEL)")
                                        ] = None
             ) -> None:
     """Compute and publish every account of a year (METHODOLOGY.md)."""
