@@ -23,8 +23,10 @@ import re
 import socket
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyarrow as pa
 
@@ -145,11 +147,14 @@ class SparkEngine:
             conf[key] = f"{java} {value}" if key == "spark.driver.extraJavaOptions" else value
         return conf
 
-    def _jvm_output(self, level: str | None) -> dict[str, Any]:
-        """Where the driver JVM's standard output and error go: the console's standard error when the user
-        asked for Spark's log, else a log file (in the store's temporary folder)."""
+    @contextmanager
+    def _jvm_output(self, level: str | None) -> Iterator[dict[str, Any]]:
+        """Where the driver JVM's standard output and error go (Popen's arguments): the console's standard
+        error when the user asked for Spark's log, else a log file (in the store's temporary folder), which the
+        JVM keeps open once started."""
         if level is not None:
-            return {"stdout": 2}
+            yield {"stdout": 2}
+            return
         if self.temp_dir is not None:
             self.temp_dir.mkdir(parents=True, exist_ok=True)
             self.log_path = self.temp_dir / "spark-driver.log"
@@ -157,8 +162,8 @@ class SparkEngine:
             fd, name = tempfile.mkstemp(prefix="dianta-spark-", suffix=".log")
             os.close(fd)
             self.log_path = Path(name)
-        out: IO[bytes] = self.log_path.open("wb")
-        return {"stdout": out, "stderr": out}
+        with self.log_path.open("wb") as out:
+            yield {"stdout": out, "stderr": out}
 
     def _log_hint(self) -> tuple[str, str]:
         if self.log_path is None:
@@ -185,8 +190,9 @@ class SparkEngine:
         conf = self.settings(level)
         try:
             if SparkContext._gateway is None:  # start the driver JVM with its output where it belongs
-                SparkContext._ensure_initialized(gateway=launch_gateway(
-                    SparkConf(loadDefaults=False).setAll(list(conf.items())), popen_kwargs=self._jvm_output(level)))
+                with self._jvm_output(level) as output:
+                    SparkContext._ensure_initialized(gateway=launch_gateway(
+                        SparkConf(loadDefaults=False).setAll(list(conf.items())), popen_kwargs=output))
             builder = SparkSession.builder.master(self.master).appName("dianta")
             for key, value in conf.items():
                 builder = builder.config(key, value)
