@@ -12,7 +12,8 @@ Spark's log is not the user's console: the driver JVM Dianta starts writes its s
 ``spark-driver.log`` in the store's temporary folder (the file errors name), with the logging of
 ``spark-log4j2.properties`` (no start-up notes). ``$DIANTA_SPARK_LOG_LEVEL`` (``--spark-log-level``) asks for
 it on the console at that level. A master is checked before anything starts: a malformed URL is a usage
-error, an unreachable one fails within ``CONNECT_TIMEOUT_S``, a master that gives no executor within
+error, an unreachable one fails within ``CONNECT_TIMEOUT_S``; an address that answers but never registers the
+application fails after Spark's own retries (about a minute), a master that gives no executor within
 ``EXECUTOR_WAIT_S`` fails too (:class:`~dianta.errors.EngineUnavailable`, in English and Chinese).
 """
 
@@ -198,13 +199,23 @@ class SparkEngine:
                 builder = builder.config(key, value)
             spark = builder.getOrCreate()
         except Exception as exc:  # whatever stopped Spark (no Java, a refused application), the log says
-            en, zh = self._log_hint()
-            raise EngineUnavailable(f"Spark did not start with master {self.master} ({type(exc).__name__}): {en}",
-                                    f"Spark 未能以主节点 {self.master} 启动（{type(exc).__name__}）：{zh}") from None
+            raise self._did_not_start(exc) from None
         spark.sparkContext.setLogLevel(level or "WARN")
         if not self.master.startswith("local"):
             self._wait_for_executor(spark)
         return spark
+
+    def _did_not_start(self, exc: Exception) -> EngineUnavailable:
+        en, zh = self._log_hint()
+        if self.master.startswith("spark://"):  # reachable (checked), yet it never registered the application
+            return EngineUnavailable(
+                f"the Spark master {self.master} accepted the connection but did not register the application "
+                f"({type(exc).__name__}; Spark tries for about a minute): is a Spark master of the version of "
+                f"the installed PySpark listening there? {en}",
+                f"Spark 主节点 {self.master} 接受了连接，但未登记本应用（{type(exc).__name__}；Spark 约尝试一分钟）："
+                f"请确认该地址上运行的是与已安装 PySpark 版本相同的 Spark 主节点。{zh}", retry_after=60)
+        return EngineUnavailable(f"Spark did not start with master {self.master} ({type(exc).__name__}): {en}",
+                                 f"Spark 未能以主节点 {self.master} 启动（{type(exc).__name__}）：{zh}")
 
     def _wait_for_executor(self, spark: Any, wait_s: float = EXECUTOR_WAIT_S) -> None:
         """Wait (at most ``wait_s`` [s]) until the master has given the application an executor."""
