@@ -20,7 +20,7 @@ from stdnum.cn import uscc
 from dianta.ledger.store import Store
 
 BACKENDS = ("sqlite", "postgresql")
-pytest_plugins = ["service"]  # the `service` fixture: a real API server per test module
+pytest_plugins = ["service", "spark_cluster"]  # fixtures: a real API server per module; a Spark standalone cluster
 
 
 # headers of the batch tables most tests write (the columns of DATA-REQUIREMENTS.md, optional ones included)
@@ -148,17 +148,35 @@ def _need_spark() -> None:
         pytest.skip(why)
 
 
+
+def same_record(a: object, b: object, path: str) -> None:
+    """Equal records, numbers to 1e-9 relative (run ids and label codes aside: they differ by run)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        for key in a:
+            if key not in ("run_id", "verification_code"):
+                same_record(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            same_record(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert b == pytest.approx(a, rel=1e-9, abs=1e-12), path
+    else:
+        assert a == b, path
+
+
 # The `slow` marker (issue 14): a developer's inner loop runs `pytest -m "not slow"` (under a minute), CI runs
 # everything. Slow are: the PostgreSQL and Spark variants of every test (the SQLite and DuckDB variants stay in the
 # loop), every test of a real `dianta serve` or browser, and the modules of crash, load, fuzz and scale tests.
 SLOW_PARAMS = {"postgresql", "spark"}
-SLOW_FIXTURES = {"pg_server", "spark_engine_name", "service", "page", "browser"}
+SLOW_FIXTURES = {"pg_server", "spark_engine_name", "spark_cluster", "service", "page", "browser"}
 SLOW_MODULES = {"test_api_schemathesis", "test_crash_safety", "test_concurrency", "test_dashboard",
                 "test_security_throttle", "test_operational_errors", "test_ingest_fast_path", "test_lake_integrity",
                 "test_cli_errors", "test_security_secrets", "test_security_audit_chain", "test_properties",
                 "test_architecture", "test_cli", "test_cli_finance", "test_reports", "test_demo_province",
                 "test_security_cli", "test_backup", "test_requirements_template", "test_incremental", "test_recalc",
-                "test_ingest_files", "test_cli_factors"}
+                "test_ingest_files", "test_cli_factors", "test_spark_cluster"}
 SLOW_TESTS = {"test_mypy_is_clean_on_the_whole_package", "test_warnings_fail_the_suite_only_from_diantas_own_code",
               "test_cli_exit_codes", "test_password_hash_round_trip", "test_expired_token"}
 

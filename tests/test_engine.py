@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 import sqlglot
+from conftest import same_record
 from numpy.testing import assert_allclose
 
 from dianta.calc import matching
@@ -171,22 +172,42 @@ def test_accounts_computed_on_spark_equal_the_embedded_engines(tmp_path, spark_e
     spark = compute_year(store, 2023, engine=spark_engine_name).records
     assert len(duck) == len(spark) == 8
     for a, b in zip(duck, spark, strict=True):
-        _same(a, b, path=str(a["credit_code"]))
+        same_record(a, b, path=str(a["credit_code"]))
     store.close()
 
 
-def _same(a: object, b: object, path: str) -> None:
-    """Equal records, numbers to 1e-9 relative (run ids and label codes aside: they differ by run)."""
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), path
-        for key in a:
-            if key not in ("run_id", "verification_code"):
-                _same(a[key], b[key], f"{path}.{key}")
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float):
-        assert b == pytest.approx(a, rel=1e-9, abs=1e-12), path
-    else:
-        assert a == b, path
+@pytest.mark.parametrize(("master", "addresses"), [
+    ("local", []), ("local[2]", []), ("local[*]", []), ("local[4,2]", []), ("local-cluster[2, 1, 1024]", []),
+    ("yarn", []), ("k8s://https://10.0.0.1:6443", []),
+    ("spark://127.0.0.1:7077", [("127.0.0.1", 7077)]),
+    ("spark://m1.example:7077,m2.example:17077", [("m1.example", 7077), ("m2.example", 17077)]),
+    ("spark://[::1]:7077", [("::1", 7077)]),
+])
+def test_spark_master_urls_name_the_addresses_to_check(master, addresses):
+    from dianta.engine.spark_engine import master_addresses
+
+    assert master_addresses(master) == addresses
+
+
+@pytest.mark.parametrize("master", ["spark://127.0.0.1", "spark://:7077", "spark://h:99999", "spark://h:7077,",
+                                    "local[0]", "local[two]", "127.0.0.1:7077", "sc://h:15002", "", "mesos://h:5050"])
+def test_a_malformed_spark_master_is_a_usage_error_in_both_languages(master):
+    from dianta.engine.spark_engine import master_addresses
+
+    with pytest.raises(UsageError, match=r"is not a Spark master URL: give local\[2\]") as caught:
+        master_addresses(master)
+    assert caught.value.message_zh is not None and "不是有效的 Spark 主节点地址" in caught.value.message_zh
+
+
+def test_a_closed_port_is_refused_before_spark_starts():
+    """No JVM is started for a master nothing listens on: the check fails at once, in English and Chinese."""
+    import socket
+
+    from dianta.engine.spark_engine import check_master
+    from dianta.errors import EngineUnavailable
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: a connection is refused
+        with pytest.raises(EngineUnavailable, match=rf"cannot reach the Spark master spark://127.0.0.1:{port} "):
+            check_master(f"spark://127.0.0.1:{port}", timeout_s=2)

@@ -100,6 +100,11 @@ class StorageFailure(StoreUnavailable):
     """A disk reported an I/O error, is mounted read-only, or a file of the store may not be read or written."""
 
 
+class EngineUnavailable(StoreUnavailable):
+    """The engine a computation was sent to cannot be used now: the Spark master is unreachable, gave the
+    application no executor in time, or the Spark driver did not start (engine/spark_engine.py)."""
+
+
 class LakeCorrupt(StoreError):
     """A lake file the ledger refers to is missing, or differs in size or SHA-256 from what was recorded when
     it was published (or has no digest recorded yet): nothing is read from it (issue 13, dianta.ledger.lake)."""

@@ -67,13 +67,21 @@ def compute(year: Annotated[int, typer.Option("--year", help="activity year")],
             incremental: Annotated[bool, typer.Option(help="recompute only the accounts marked by corrections "
                                                       "since the last run (the result equals a full run)")] = False,
             spark_master: Annotated[str | None, typer.Option(help="with --engine spark: local[2], local[*] or "
-                                                             "spark://host:7077")] = None
+                                                             "spark://host:7077")] = None,
+            spark_log_level: Annotated[str | None, typer.Option(help="with --engine spark: show Spark's log on the "
+                                                                "console at this level (WARN, INFO, DEBUG, …; "
+                                                                "default: none, it goes to spark-driver.log in the "
+                                                                "store's temporary folder; or "
+                                                                "$DIANTA_SPARK_LOG_LEVEL)")
+                                       ] = None
             ) -> None:
     """Compute and publish every account of a year (METHODOLOGY.md)."""
     from dianta.accounts.compute import compute_year
 
     if spark_master:
         os.environ["DIANTA_SPARK_MASTER"] = spark_master
+    if spark_log_level:
+        os.environ["DIANTA_SPARK_LOG_LEVEL"] = spark_log_level
 
     notes: list[str] = []
     with store_session() as store, progress() as step:
