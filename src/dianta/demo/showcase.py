@@ -121,21 +121,21 @@ def write_samples(store: Store, folder: Path, *, year: int, records: Sequence[Ac
     return written
 
 
-#: the month of the last year the demo's first data centre also gets a monthly certificate for
+#: the month of the last year a sub-metered data centre also gets a monthly certificate for
 CERTIFICATE_MONTH = 7
 
 
 def issue_certificates(store: Store, folder: Path, *, year: int) -> list[tuple[ComputingCertificate, list[Path]]]:
-    """Green-computing certificates (GREEN-POWER.md §11) of every data centre for ``year``, and of the first (by
-    credit code) also for July of it, issued and audited as ``dianta green-computing`` does, each written as JSON
-    (INTERFACE.md's order) and Chinese HTML. Returns each certificate with its files."""
+    """Green-computing certificates (GREEN-POWER.md §11) of every data centre for ``year``, and of those with an
+    IT-load sub-meter also for July of it, issued and audited as ``dianta green-computing`` does, each written as
+    JSON (INTERFACE.md's order) and Chinese HTML. Returns each certificate with its files."""
     folder.mkdir(parents=True, exist_ok=True)
     dc = schema.data_tables["data_centres"].c
     with store.engine.connect() as con:
-        codes = sorted(con.execute(sa.select(dc.credit_code)).scalars())
+        sites = con.execute(sa.select(dc.credit_code, dc.it_meter_id).order_by(dc.credit_code)).all()
     issued: list[tuple[ComputingCertificate, list[Path]]] = []
-    for i, code in enumerate(codes):
-        for month in (None, f"{year}-{CERTIFICATE_MONTH:02d}") if i == 0 else (None,):
+    for code, it_meter in sites:
+        for month in (None, f"{year}-{CERTIFICATE_MONTH:02d}") if it_meter else (None,):
             cert = issue_certificate(store, compute_certificate(store, credit_code=code, year=year, month=month))
             record(store, principal=local_operator("demo"), action="certificate.issue",
                    resource=f"certificate:{code}:{cert['period']}",
