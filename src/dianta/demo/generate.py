@@ -6,11 +6,16 @@ with deliberate patterns that the platform must catch: a stoppage month, sharp d
 one meter-month whose 15-minute sum disagrees with its monthly total, a gap in 15-minute data, meters that
 move between enterprises, enterprises opened or closed during the period, green shares above 80 %, green
 instruments traced to plants in Qinghai, elsewhere in the northwest grid (Gansu, Xinjiang) and outside it
-(Sichuan), and a few trade months not backed by their bundled certificates (证电合一).
+(Sichuan), and a few trade months not backed by their bundled certificates (证电合一). It also has two parks
+(GREEN-POWER.md §10): Golmud's zero-carbon industrial park (格尔木零碳产业园) of Haixi's smelters and chemical
+plants with an energy company (PV, wind, a battery, a hydro contract) that brings it close to 100 % green, and
+Xining's 甘河 industrial park far from its target; and two data centres (§11), one green around the clock, one
+matched annually only.
 ``build_demo_province`` does the same and also says where those patterns are.
 ``write_interval_benchmark`` writes one large batch of 15-minute data for benchmarks.
 
-Everything is drawn from one seeded ``numpy.random.Generator``: the same arguments give the same files.
+Everything is drawn from seeded numpy generators: the same arguments give the same files (the parks and
+data centres from a generator of their own, so that the rest of the province draws what it drew before them).
 Time stamps are China Standard Time without an offset (METHODOLOGY.md §1).
 """
 
@@ -1327,8 +1332,8 @@ def _add_data_centres(rng: np.random.Generator, batch: _Batch, ids: _Certificate
         batch.add(first, "data_centres", credit_code=codes[1 + d], site_name=site.site_name,
                   it_meter_id=add.meter_ids[2] if d == 0 else "")
     monthly = np.ceil(add.grid_kwh[0])
-    flat = {y: np.repeat(monthly[12 * yi:12 * yi + 12] / _clock(y, 60).counts, _clock(y, 60).counts)
-            for yi, y in enumerate(years) if y in years[-2:]}
+    counts = {y: _clock(y, 60).counts for y in years[-2:]}
+    flat = {y: np.repeat(monthly[12 * (y - first):12 * (y - first) + 12] / n, n) for y, n in counts.items()}
     _add_contract(batch, ids, years, f"QH-DC-GT-{first}-001", codes[1], _PLANTS[_HYDRO_PLANT], monthly, flat)
     for t in range(add.grid_kwh.shape[1]):
         year, k = years[t // 12], t % 12 + 1
@@ -1472,7 +1477,9 @@ def write_demo_province(root: Path, *, n_enterprises: int = 500, years: tuple[in
     its year's data: monthly consumption of every held meter-month, 15-minute readings of the
     ``interval_share`` of enterprises for the last two years (``interval_readings.parquet``), on-site
     generation, green trades and their hourly profiles, green certificates (by vintage year), economics and
-    loans (by the year drawn). Table files of an earlier run in those folders are replaced."""
+    loans (by the year drawn); the parks, their members and the data centres in the first folder, the park
+    supplier's hourly generation and storage in each year's. Table files of an earlier run in those folders are
+    replaced."""
     return build_demo_province(root, n_enterprises=n_enterprises, years=years, interval_share=interval_share,
                                seed=seed).folders
 
