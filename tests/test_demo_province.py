@@ -110,23 +110,24 @@ def test_golmud_zero_carbon_park_is_near_its_target(province):
     assert park["hours_fully_green_share"] is not None and 0 < park["hours_fully_green_share"] < 1
     shortfall = np.array(park["shortfall_map_mwh"])  # (month, hour of day) [MWh]
     assert shortfall[:, 0:6].sum() > 10 * shortfall[:, 11:15].sum()
-    # the trajectory (linear from the first account year, 2022, to 1.0 in 2030): s0 + (1 − s0) × 2 / 8
-    s0 = parks[2022]["QH-GEM-ZCP"]["green_share"]
-    assert park["expected_green_share"] == pytest.approx(s0 + (1 - s0) * 2 / 8)
-    assert park["alerts"] == [] and s0 < parks[2023]["QH-GEM-ZCP"]["green_share"] < park["green_share"]
-    assert parks[2022]["QH-GEM-ZCP"]["cfe_score"] is None  # no 15-minute data before 2023: all load uncovered
+    # the parks start in 2023 (with the 15-minute data); the trajectory is linear from the first account year,
+    # 2023, to 1.0 in 2030: s0 + (1 − s0) × (2024 − 2023) / (2030 − 2023)
+    assert parks[2022] == {}
+    s0 = parks[2023]["QH-GEM-ZCP"]["green_share"]
+    assert parks[2023]["QH-GEM-ZCP"]["cfe_score"] is not None and s0 < park["green_share"]
+    assert park["expected_green_share"] == pytest.approx(s0 + (1 - s0) * 1 / 7) and park["alerts"] == []
 
 
 def test_xining_park_is_far_from_target(province):
     """GREEN-POWER.md §10: members without any green power: green share 0 every year; the trajectory from 0 in
-    2022 to 1.0 in 2035 expects 1 × (2024 − 2022) / (2035 − 2022) = 2/13 in 2024 and 1/13 in 2023, so
-    park_below_target fires then, not in the first year (which starts the trajectory)."""
+    2023 (the first account year) to 1.0 in 2035 expects 0 + (1 − 0) × (2024 − 2023) / (2035 − 2023) = 1/12 in
+    2024, so park_below_target fires then, not in the first year (which starts the trajectory)."""
     demo, _, _, parks, _ = province
     assert len(demo.parks["QH-XN-GHP"]) >= 2
-    for year, expected in ((2022, 0.0), (2023, 1 / 13), (2024, 2 / 13)):
+    for year, expected in ((2023, 0.0), (2024, 1 / 12)):
         park = parks[year]["QH-XN-GHP"]
         assert park["green_share"] == 0.0 and park["expected_green_share"] == pytest.approx(expected)
-        assert park["alerts"] == ([] if year == 2022 else ["park_below_target"])
+        assert park["alerts"] == ([] if year == 2023 else ["park_below_target"])
         assert park["shortfall_mwh"] == pytest.approx(park["kwh_total"] / 1000)  # (1.0 × E_total − 0) / 1000
 
 

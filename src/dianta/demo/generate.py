@@ -1115,12 +1115,19 @@ class _Additions:
     readings: _ExtraReadings
 
 
+def _park_start(years: Sequence[int]) -> dt.date:
+    """The day the parks' memberships start: 1 January of the first year with 15-minute data (the last two years),
+    so that their first account year already has the pooled hourly figures."""
+    return dt.date(years[-2] if len(years) > 1 else years[0], 1, 1)
+
+
 def _golmud_members(ents: _Enterprises, roles: _Roles, ent_kwh: FloatArray, years: Sequence[int]
                     ) -> tuple[tuple[tuple[int, dt.date], ...], tuple[int, ...]]:
-    """The Golmud park's members: steady smelters and chemical plants of Haixi (海西, 6328xx) without a deliberate
-    pattern, those with 15-minute data first (largest first, 3–6 of them; when fewer, the largest others are given
-    15-minute data), then up to 3 of the smallest others while they carry at most 5 % of the members' load. The smallest
-    member with 15-minute data joins on 1 July of the last year. Returns the members and those given data."""
+    """The Golmud park's members from the parks' start (:func:`_park_start`): steady smelters and chemical plants of
+    Haixi (海西, 6328xx) without a deliberate pattern, those with 15-minute data first (largest first, 3–6 of them;
+    when fewer, the largest others are given 15-minute data), then up to 3 of the smallest others while they carry
+    at most 5 % of the members' load. The smallest member with 15-minute data joins on 1 July of the last year.
+    Returns the members and those given data."""
     skip = {roles.mismatch, roles.gap, *roles.champions}
     candidates = [e for e in roles.quiet if e not in skip and ents.region_code[e].startswith("6328")
                   and ents.industry[e].code in _PARK_INDUSTRIES]
@@ -1135,7 +1142,7 @@ def _golmud_members(ents: _Enterprises, roles: _Roles, ent_kwh: FloatArray, year
         if len(uncovered) < _PARK_UNCOVERED and e not in covered and (sum(size[uncovered]) + size[e]) <= \
                 _UNCOVERED_SHARE * (sum(size[covered]) + sum(size[uncovered]) + size[e]):
             uncovered.append(e)
-    first = dt.date(years[0], 1, 1)
+    first = _park_start(years)
     joiner = min(covered, key=lambda e: (size[e], e)) if len(covered) > 1 else -1
     members = sorted(covered + uncovered)
     return (tuple((e, dt.date(years[-1], 7, 1) if e == joiner else first) for e in members),
@@ -1263,7 +1270,8 @@ def _add_supplier(rng: np.random.Generator, batch: _Batch, ids: _CertificateIds,
     battery (``storage_interval``, §9c), hourly, and a hydro contract with its profile in the interval years,
     sized each year so that the park's green share reaches its goal (95 % in the last year, 7 points less each
     year before): what the park lacks (goal × load − its members' own green), a quarter by contract, the rest
-    supplied by PV, wind and battery (their green supply calibrated by simulating the battery). ``load``: the
+    supplied by PV, wind and battery (their green supply calibrated by simulating the battery), from the parks'
+    start (nothing before: the company is set up with the park). ``load``: the
     members' grid kWh by month in their months of membership. Returns its green supply by month [kWh]."""
     n_months = 12 * len(years)
     supplied = np.zeros(n_months)
@@ -1271,6 +1279,8 @@ def _add_supplier(rng: np.random.Generator, batch: _Batch, ids: _CertificateIds,
     profiles: dict[int, FloatArray] = {}
     hydro_plant = _PLANTS[_HYDRO_PLANT]
     for yi, y in enumerate(years):
+        if y < _park_start(years).year:
+            continue
         y0 = 12 * yi
         clock = _clock(y, 60)
         goal = _GOLMUD_GOAL - _GOLMUD_RISE * (years[-1] - y)
@@ -1376,7 +1386,7 @@ def _add_parks(rng: np.random.Generator, batch: _Batch, years: Sequence[int], en
                   supplier_credit_code=supplier if park_id == _GOLMUD_PARK[0] else "", target_green_share="1",
                   target_year=str(target_year))
     for park_id, members in ((_GOLMUD_PARK[0], add.golmud),
-                             (_XINING_PARK[0], [(e, dt.date(first, 1, 1)) for e in xining])):
+                             (_XINING_PARK[0], [(e, _park_start(years)) for e in xining])):
         for e, start in members:
             batch.add(first, "park_members", park_id=park_id, credit_code=ents.credit_code[e],
                       valid_from=start.isoformat(), valid_to="")
