@@ -161,6 +161,15 @@ def test_demo_runs_end_to_end(tmp_path: Path):
     reports = {p.name for p in (folder / "reports").iterdir()}
     assert "data_requirements.xlsx" in reports and "portfolio-BANK-QH-001-2024.pdf" in reports
     assert len([n for n in reports if n.startswith("report-") and n.endswith(".pdf")]) >= 2
+    # the park accounts next to the accounts, and the data centres' certificates (GREEN-POWER.md §10, §11)
+    parks = json.loads((folder / "exports" / "parks-2024.json").read_text(encoding="utf-8"))
+    assert {p["park_id"]: p["alerts"] for p in parks} == {"QH-GEM-ZCP": [], "QH-XN-GHP": ["park_below_target"]}
+    certificates = [json.loads((folder / "reports" / n).read_text(encoding="utf-8")) for n in sorted(reports)
+                    if n.startswith("green-computing-") and n.endswith(".json")]
+    assert sorted((c["period"], c["level"]) for c in certificates) == [("2024", "A"), ("2024", "annual"),
+                                                                        ("2024-07", "A")]
+    assert all(f"green-computing-{c['credit_code']}-{c['period']}.html" in reports for c in certificates)
+    assert all(c["verification_code"] in proc.stdout for c in certificates) and "QH-XN-GHP" in proc.stdout
     assert (folder / "logins.txt").stat().st_mode & 0o077 == 0  # readable by its owner only
     logins = [line.split("\t") for line in (folder / "logins.txt").read_text().splitlines()[1:]]
     from dianta.ledger.store import Store

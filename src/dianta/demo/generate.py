@@ -6,11 +6,16 @@ with deliberate patterns that the platform must catch: a stoppage month, sharp d
 one meter-month whose 15-minute sum disagrees with its monthly total, a gap in 15-minute data, meters that
 move between enterprises, enterprises opened or closed during the period, green shares above 80 %, green
 instruments traced to plants in Qinghai, elsewhere in the northwest grid (Gansu, Xinjiang) and outside it
-(Sichuan), and a few trade months not backed by their bundled certificates (证电合一).
+(Sichuan), and a few trade months not backed by their bundled certificates (证电合一). It also has two parks
+(GREEN-POWER.md §10): Golmud's zero-carbon industrial park (格尔木零碳产业园) of Haixi's smelters and chemical
+plants with an energy company (PV, wind, a battery, a hydro contract) that brings it close to 100 % green, and
+Xining's 甘河 industrial park far from its target; and two data centres (§11), one green around the clock, one
+matched annually only.
 ``build_demo_province`` does the same and also says where those patterns are.
 ``write_interval_benchmark`` writes one large batch of 15-minute data for benchmarks.
 
-Everything is drawn from one seeded ``numpy.random.Generator``: the same arguments give the same files.
+Everything is drawn from seeded numpy generators: the same arguments give the same files (the parks and
+data centres from a generator of their own, so that the rest of the province draws what it drew before them).
 Time stamps are China Standard Time without an offset (METHODOLOGY.md §1).
 """
 
@@ -21,7 +26,7 @@ import csv
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -370,6 +375,11 @@ class _Batch:
         for name, values in columns.items():
             existing[name].extend(values)
 
+    def rows(self, folder_year: int, table: str) -> list[dict[str, str]]:
+        """The rows of the table of a year's folder added so far."""
+        columns = self._tables.get((folder_year, table), {})
+        return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
     def write(self, year: int, folder: Path) -> None:
         """Write the year's tables as ``<table>.csv`` (UTF-8, header row, comma) into folder."""
         for (table_year, table), columns in self._tables.items():
@@ -569,6 +579,9 @@ class DemoProvince:
     plants_outside: dict[str, str]  # plant_id -> region code of the plants outside Qinghai
     opened_mid_period: tuple[str, ...]
     closed: tuple[str, ...]
+    parks: dict[str, tuple[str, ...]]  # park_id -> its members' credit codes (GREEN-POWER.md §10)
+    park_supplier: str  # the Golmud park's energy company (PV, wind, storage, a hydro contract)
+    data_centres: tuple[str, str]  # (24/7 green, annually matched only) data centres (§11)
 
 
 @dataclass(frozen=True)
@@ -664,15 +677,18 @@ def _enterprise_months(holder: IntArray, kwh: FloatArray, n: int) -> tuple[Float
 
 def _write_demo_intervals(rng: np.random.Generator, folders: dict[int, Path], years: Sequence[int],
                           ents: _Enterprises, meters: _Meters, holder: IntArray, kwh: FloatArray, roles: _Roles,
+                          extra: _ExtraReadings,
                           ) -> tuple[FloatArray, tuple[str, str, str] | None, tuple[str, str, int] | None]:
     """Write 15-minute readings of the interval enterprises' meters for the last two years and make ``kwh``
     agree with them (updated in place: each month is its readings' sum rounded to 0.1 kWh), except one
     meter-month set 5 % above its sum. One meter misses four hours of readings (the month's total is the
     sum of the readings present). Returns the kWh of each meter, month and time-of-use period (NaN where
-    there are no readings), the mismatch and the gap."""
+    there are no readings), the mismatch and the gap. ``extra``: readings of the park members given interval data
+    and of the data centres, drawn from its own generator after the others (what ``rng`` draws is unchanged)."""
     tou = np.full((*kwh.shape, 3), np.nan)
     interval_meters = np.flatnonzero(np.isin(meters.owner, roles.interval))
-    if interval_meters.size == 0:
+    extra_meters = np.flatnonzero(np.isin(meters.owner, extra.members))
+    if interval_meters.size + extra_meters.size == 0 and not extra.series:
         return tou, None, None
     last = 12 * (len(years) - 1)
     gap_meter = int(meters.of(roles.gap)[0]) if roles.gap is not None else -1
@@ -685,11 +701,11 @@ def _write_demo_intervals(rng: np.random.Generator, folders: dict[int, Path], ye
         period = _TOU_PERIOD[clock.hour.astype(np.int64)]
         profiles: dict[str, FloatArray] = {}
         with _IntervalWriter(folders[y] / "interval_readings.parquet") as out:
-            for m in interval_meters:
+            for m, draw in [(m, rng) for m in interval_meters] + [(m, extra.rng) for m in extra_meters]:
                 name = ents.industry[meters.owner[m]].shape
                 if name not in profiles:
                     profiles[name] = _load_profile(_SHAPES[name], clock)
-                raw = profiles[name] * (1 + _SHAPES[name].noise * rng.standard_normal(clock.ts.size))
+                raw = profiles[name] * (1 + _SHAPES[name].noise * draw.standard_normal(clock.ts.size))
                 x = clock.scale_to_months(np.clip(raw, 0, None), kwh[m, y0:y0 + 12])
                 active = holder[m, y0:y0 + 12] >= 0
                 keep = np.repeat(active, clock.counts)
@@ -702,6 +718,8 @@ def _write_demo_intervals(rng: np.random.Generator, folders: dict[int, Path], ye
                 tou[m, y0:y0 + 12] = np.bincount(clock.month * 3 + period, weights=present, minlength=36
                                                  ).reshape(12, 3)
                 out.add([meters.meter_id[m]], np.array([keep.sum()]), ts_us[keep], x[keep])
+            for meter_id, readings in extra.series.get(y, []):
+                out.add([meter_id], np.array([readings.size]), ts_us, readings)
     mismatch: tuple[str, str, str] | None = None
     if roles.mismatch is not None:
         meter = int(meters.of(roles.mismatch)[0])
@@ -1029,6 +1047,353 @@ def _apply_patterns(rng: np.random.Generator, roles: _Roles, holder: IntArray, k
     return stoppage, sharp
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Golmud's zero-carbon park, a park far from its target (GREEN-POWER.md §10) and two data centres (§11).
+# Everything here is drawn from a generator of its own, after the rest: the province's other figures stay.
+
+#: smelters and chemical plants, the industries of Golmud's zero-carbon industrial park (格尔木零碳产业园)
+_PARK_INDUSTRIES = frozenset({"C3216", "C3217", "C3150", "C2622", "C2619", "C2613"})
+#: (park_id, name, region code, target year); both target a green share of 1.0
+_GOLMUD_PARK = ("QH-GEM-ZCP", "格尔木零碳产业园", "632801", 2030)
+_XINING_PARK = ("QH-XN-GHP", "西宁甘河工业园区", "630106", 2035)  # 甘河工业园区 lies in 湟中区
+_PARK_COVERED = (3, 6)  # the Golmud park's members with 15-minute data: at least (given data if need be), at most
+_PARK_UNCOVERED = 3  # the most members without 15-minute data
+_UNCOVERED_SHARE = 0.05  # the most of its members' load those without 15-minute data may carry (limit: 10 %)
+_XINING_MEMBERS = 5
+#: the Golmud park's annual green share its supplier is sized for in the last year, and the rise each year to it
+_GOLMUD_GOAL, _GOLMUD_RISE = 0.95, 0.07
+_SUPPLIER_TRADE_SHARE = 0.25  # of the green supply the park lacks: a hydro contract the supplier signed
+_BATTERY = (0.25, 4.0, 0.88)  # power [share of the mean park load], hours at full power, charge efficiency
+_HYDRO_PLANT = 5  # 龙羊峡水电站 in _PLANTS: the supplier's and the 24/7 data centre's contracts
+_CERT_PLANTS = (1, 4)  # 共和塔拉滩光伏电站, 共和切吉风电场: the annual-only data centre's certificates
+
+
+@dataclass(frozen=True)
+class _Site:
+    """An enterprise the additions bring: the park's energy company or a data centre."""
+
+    name: str
+    industry: _Industry
+    region_code: str
+    opened_on: dt.date
+    annual_kwh: float  # grid kWh a year at the start of the period (0 for the supplier)
+    site_name: str = ""  # a data centre's site
+
+
+_DATA_CENTRE_INDUSTRY = next(i for i in _INDUSTRIES if i.code == "I6450")
+_SITES = (
+    _Site("格尔木零碳产业园综合能源有限公司", _Industry("D4420", ("综合能源",), 0.0, 0.0, 0.0, 2500, "continuous",
+                                                     ("632801",)), "632801", dt.date(2020, 9, 1), 0.0),
+    _Site("青海共和绿算数据科技有限公司", _DATA_CENTRE_INDUSTRY, "632521", dt.date(2019, 4, 15), 60e6,
+          "海南州共和绿色算力基地一号数据中心"),
+    _Site("西宁云谷大数据有限公司", _DATA_CENTRE_INDUSTRY, "630105", dt.date(2018, 11, 1), 35e6,
+          "西宁城北云谷数据中心"),
+)
+_PUE = (1.18, 0.6)  # the 24/7 data centre's PUE: base + slope × (season − 0.95) (cooling follows the summer)
+
+
+@dataclass(frozen=True)
+class _ExtraReadings:
+    """15-minute readings the additions bring, written after the province's others: the park members given
+    interval data (drawn from ``rng``) and the data centres' (meter_id, kWh of each 15 minutes of the year)."""
+
+    rng: np.random.Generator
+    members: tuple[int, ...] = ()
+    series: dict[int, list[tuple[str, FloatArray]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Additions:
+    """The new enterprises (supplier, 24/7 data centre, annual-only data centre), their meters (grid meter of each
+    data centre, then the 24/7 one's IT sub-meter) and the data centres' grid and IT kWh by month."""
+
+    ents: _Enterprises
+    meter_ids: tuple[str, str, str]
+    grid_kwh: FloatArray  # (2, months): the data centres' grid kWh
+    it_kwh: FloatArray  # (months,): the 24/7 data centre's IT sub-meter
+    golmud: tuple[tuple[int, dt.date], ...]  # (member, member from)
+    readings: _ExtraReadings
+
+
+def _park_start(years: Sequence[int]) -> dt.date:
+    """The day the parks' memberships start: 1 January of the first year with 15-minute data (the last two years),
+    so that their first account year already has the pooled hourly figures."""
+    return dt.date(years[-2] if len(years) > 1 else years[0], 1, 1)
+
+
+def _golmud_members(ents: _Enterprises, roles: _Roles, ent_kwh: FloatArray, years: Sequence[int]
+                    ) -> tuple[tuple[tuple[int, dt.date], ...], tuple[int, ...]]:
+    """The Golmud park's members from the parks' start (:func:`_park_start`): steady smelters and chemical plants of
+    Haixi (海西, 6328xx) without a deliberate pattern, those with 15-minute data first (largest first, 3–6 of them;
+    when fewer, the largest others are given 15-minute data), then up to 3 of the smallest others while they carry
+    at most 5 % of the members' load. The smallest member with 15-minute data joins on 1 July of the last year.
+    Returns the members and those given data."""
+    skip = {roles.mismatch, roles.gap, *roles.champions}
+    candidates = [e for e in roles.quiet if e not in skip and ents.region_code[e].startswith("6328")
+                  and ents.industry[e].code in _PARK_INDUSTRIES]
+    size = ent_kwh[:, -12:].sum(axis=1)
+    by_size = sorted(candidates, key=lambda e: (-size[e], e))
+    covered = [e for e in by_size if e in roles.interval][:_PARK_COVERED[1]]
+    given = [e for e in by_size if e not in roles.interval and e not in roles.onsite
+             ][:max(0, _PARK_COVERED[0] - len(covered))]
+    covered += given
+    uncovered: list[int] = []
+    for e in reversed(by_size):
+        if len(uncovered) < _PARK_UNCOVERED and e not in covered and (sum(size[uncovered]) + size[e]) <= \
+                _UNCOVERED_SHARE * (sum(size[covered]) + sum(size[uncovered]) + size[e]):
+            uncovered.append(e)
+    first = _park_start(years)
+    joiner = min(covered, key=lambda e: (size[e], e)) if len(covered) > 1 else -1
+    members = sorted(covered + uncovered)
+    return (tuple((e, dt.date(years[-1], 7, 1) if e == joiner else first) for e in members),
+            tuple(sorted(given)))
+
+
+def _plan_additions(seed: int, years: Sequence[int], ents: _Enterprises, meters: _Meters, roles: _Roles,
+                    holder: IntArray, kwh: FloatArray) -> _Additions:
+    """The new enterprises and the data centres' electricity, drawn from their own generator; the Golmud park's
+    members, chosen from the province by the monthly model (before 15-minute readings round it)."""
+    rng = np.random.default_rng([seed, 16])
+    used = set(ents.credit_code)
+    regions = [s.region_code for s in _SITES]
+    codes = _credit_codes(rng, regions)
+    while used & set(codes):
+        codes = _credit_codes(rng, regions)
+    new = _Enterprises(codes, [s.name for s in _SITES], [s.industry for s in _SITES], regions,
+                       [s.opened_on for s in _SITES], [None] * len(_SITES),
+                       np.array([s.annual_kwh for s in _SITES]), np.full(len(_SITES), 0.06), np.ones(len(_SITES)),
+                       np.zeros(len(_SITES), dtype=bool))
+    ids = set(meters.meter_id)
+    meter_ids: list[str] = []
+    while len(meter_ids) < 3:
+        meter_id = f"6300{int(rng.integers(10**9)):09d}"
+        if meter_id not in ids:
+            ids.add(meter_id)
+            meter_ids.append(meter_id)
+    shape = _SHAPES["data_centre"]
+    n_months = 12 * len(years)
+    days = np.array([calendar.monthrange(y, m)[1] for y in years for m in range(1, 13)], dtype=float)
+    season = np.tile(shape.monthly, len(years))
+    trend = 1.06 ** (np.arange(n_months) / 12)
+    grid = np.array([s.annual_kwh for s in _SITES[1:]])[:, None] * days / 365 * season / np.mean(shape.monthly) \
+        * trend * rng.uniform(0.99, 1.01, (2, n_months))
+    series: dict[int, list[tuple[str, FloatArray]]] = {}
+    for y in years[-2:]:
+        y0 = 12 * (y - years[0])
+        clock = _clock(y, 15)
+        profile = _load_profile(shape, clock)
+        for d in range(2):
+            raw = profile * (1 + shape.noise * rng.standard_normal(clock.ts.size))
+            x = clock.scale_to_months(np.clip(raw, 0, None), grid[d, y0:y0 + 12])
+            grid[d, y0:y0 + 12] = np.round(clock.monthly_sums(x), 1)
+            series.setdefault(y, []).append((meter_ids[d], x))
+    grid = np.round(grid, 1)
+    it_kwh = np.round(grid[0] / (_PUE[0] + _PUE[1] * (season - 0.95)), 1)
+    ent_kwh, _ = _enterprise_months(holder, kwh, len(ents))
+    golmud, given = _golmud_members(ents, roles, ent_kwh, years)
+    return _Additions(new, (meter_ids[0], meter_ids[1], meter_ids[2]), grid, it_kwh, golmud,
+                      _ExtraReadings(rng, given, series))
+
+
+def _battery(load: FloatArray, generated: FloatArray, other_green: FloatArray, power: float, energy: float,
+             efficiency: float) -> tuple[FloatArray, FloatArray]:
+    """Hourly charge and discharge [kWh] of the park's battery: it charges from the generation that the load,
+    less the other green supply, leaves over (so every charge is green, §9c), up to its power and room, holding
+    charge × efficiency, and discharges into the load the green supply leaves unmet."""
+    surplus = generated + other_green - load
+    charged, discharged = np.zeros_like(load), np.zeros_like(load)
+    held = 0.0
+    for h in range(load.size):
+        if surplus[h] > 0:
+            charged[h] = min(surplus[h], generated[h], power, (energy - held) / efficiency)
+            held += charged[h] * efficiency
+        elif held > 0:
+            discharged[h] = min(-surplus[h], power, held)
+            held -= discharged[h]
+    return charged, discharged
+
+
+def _park_green(batch: _Batch, years: Sequence[int], codes: dict[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
+    """The members' own on-site self-consumption and green instruments (trades, unbundled certificates) by month
+    of the period [kWh], counted in their months of membership (``codes``: credit code -> (months,) bool)."""
+    n_months = 12 * len(years)
+    onsite, instruments = np.zeros(n_months), np.zeros(n_months)
+    for table, target, column, factor in (("onsite_generation", onsite, "kwh_self_consumed", 1.0),
+                                          ("green_trades", instruments, "kwh", 1.0),
+                                          ("green_certificates", instruments, "mwh", 1000.0)):
+        for y in years:
+            for row in batch.rows(y, table):
+                month = row.get("month") or row["vintage_month"]
+                t = 12 * (int(month[:4]) - years[0]) + int(month[5:7]) - 1
+                if row["credit_code"] in codes and row.get("bundled") != "true" and 0 <= t < n_months \
+                        and codes[row["credit_code"]][t]:
+                    target[t] += float(row[column]) * factor
+    return onsite, instruments
+
+
+class _CertificateIds:
+    """Certificate numbers of the additions, none already in the batch."""
+
+    def __init__(self, rng: np.random.Generator, batch: _Batch, years: Sequence[int]) -> None:
+        self.rng = rng
+        self.used = {row["certificate_id"] for y in years for row in batch.rows(y, "green_certificates")}
+
+    def __call__(self, plant: str, month: str, bundled: bool) -> str:
+        serial = int(self.rng.integers(10**7))
+        while (number := _certificate_id(plant, month, serial, bundled)) in self.used:
+            serial += 1
+        self.used.add(number)
+        return number
+
+
+def _add_contract(batch: _Batch, ids: _CertificateIds, years: Sequence[int], contract_id: str, code: str,
+                  plant: _Plant, monthly: FloatArray, hourly: dict[int, FloatArray]) -> None:
+    """A green-power contract of one buyer over the period: settled kWh by month, the hourly profile of the given
+    years, and its bundled certificates (证电合一, settled kWh / 1,000 rounded up, retired the month after)."""
+    for t in np.flatnonzero(monthly > 0):
+        year, k = years[int(t) // 12], int(t) % 12 + 1
+        month = f"{year}-{k:02d}"
+        batch.add(year, "green_trades", contract_id=contract_id, credit_code=code, month=month,
+                  kwh=_text(monthly[t], 1), technology=plant.trade_technology, plant_id=plant.filing_code)
+        batch.add(year, "green_certificates", certificate_id=ids(plant.filing_code, month, True), credit_code=code,
+                  vintage_month=month, mwh=str(math.ceil(monthly[t] / 1000)), technology=plant.trade_technology,
+                  retired_on=(_month_end(year, k) + dt.timedelta(days=20)).isoformat(), bundled="true",
+                  plant_id=plant.filing_code)
+    for y, values in hourly.items():
+        _hourly_rows(batch, y, "green_trade_profiles", "contract_id", contract_id, _clock(y, 60), values,
+                     np.ones(12, dtype=bool))
+
+
+def _add_supplier(rng: np.random.Generator, batch: _Batch, ids: _CertificateIds, years: Sequence[int], code: str,
+                  load: FloatArray, onsite: FloatArray, instruments: FloatArray) -> FloatArray:
+    """The Golmud park's energy company: PV and wind (60:40 by energy, ``onsite_generation_interval``) and a
+    battery (``storage_interval``, §9c), hourly, and a hydro contract with its profile in the interval years,
+    sized each year so that the park's green share reaches its goal (95 % in the last year, 7 points less each
+    year before): what the park lacks (goal × load − its members' own green), a quarter by contract, the rest
+    supplied by PV, wind and battery (their green supply calibrated by simulating the battery), from the parks'
+    start (nothing before: the company is set up with the park). ``load``: the
+    members' grid kWh by month in their months of membership. Returns its green supply by month [kWh]."""
+    n_months = 12 * len(years)
+    supplied = np.zeros(n_months)
+    trade = np.zeros(n_months)
+    profiles: dict[int, FloatArray] = {}
+    hydro_plant = _PLANTS[_HYDRO_PLANT]
+    for yi, y in enumerate(years):
+        if y < _park_start(years).year:
+            continue
+        y0 = 12 * yi
+        clock = _clock(y, 60)
+        goal = _GOLMUD_GOAL - _GOLMUD_RISE * (years[-1] - y)
+        lacking = goal * (load[y0:y0 + 12].sum() + onsite[y0:y0 + 12].sum()) - onsite[y0:y0 + 12].sum() \
+            - instruments[y0:y0 + 12].sum()
+        lacking = max(lacking, 0.05 * load[y0:y0 + 12].sum())
+        weights = _HYDRO_MONTHLY * clock.counts
+        trade[y0:y0 + 12] = np.round(_SUPPLIER_TRADE_SHARE * lacking * weights / weights.sum(), 1)
+        trade_hourly = clock.scale_to_months(_generation_shape(rng, "hydro", clock), trade[y0:y0 + 12])
+        if y in years[-2:]:
+            profiles[y] = trade_hourly
+        pv = clock.scale_to_months(_generation_shape(rng, "solar", clock), _SOLAR_KWH_PER_KW)
+        wind = clock.scale_to_months(_generation_shape(rng, "wind", clock), _WIND_KWH_PER_KW)
+        base = 0.6 * pv / pv.sum() + 0.4 * wind / wind.sum()
+        hourly_load = np.repeat(load[y0:y0 + 12] / clock.counts, clock.counts)
+        power = _BATTERY[0] * hourly_load.mean()
+        target = (1 - _SUPPLIER_TRADE_SHARE) * lacking
+        scale = target
+        for _ in range(3):
+            generated = np.round(scale * base, 3)
+            charged, discharged = _battery(hourly_load, generated, trade_hourly, power, _BATTERY[1] * power,
+                                           _BATTERY[2])
+            supply = generated - charged + discharged
+            scale *= target / supply.sum()
+        charged, discharged = np.round(charged, 3), np.round(discharged, 3)
+        supplied[y0:y0 + 12] = clock.monthly_sums(generated - charged + discharged)
+        _hourly_rows(batch, y, "onsite_generation_interval", "credit_code", code, clock, generated,
+                     np.ones(12, dtype=bool))
+        batch.extend(y, "storage_interval", credit_code=[code] * clock.ts.size,
+                     ts=np.datetime_as_string(clock.ts, unit="s").tolist(),
+                     kwh_charged=np.char.mod("%.3f", charged + 0.0).tolist(),
+                     kwh_discharged=np.char.mod("%.3f", discharged + 0.0).tolist())
+    _add_contract(batch, ids, years, f"QH-ZCP-GT-{years[0]}-001", code, hydro_plant, trade, profiles)
+    return supplied + trade
+
+
+def _add_data_centres(rng: np.random.Generator, batch: _Batch, ids: _CertificateIds, years: Sequence[int],
+                      add: _Additions) -> None:
+    """The two data centres' meters, monthly kWh (their 15-minute readings are in ``add.readings``) and green power:
+    the 24/7 one (共和) buys its whole load from a hydro contract with a flat hourly profile (bundled certificates
+    with it) and has an IT sub-meter; the annual-only one (西宁) retires unbundled certificates of solar and wind
+    plants a little above its load each month, which no hour matches."""
+    codes = add.ents.credit_code
+    first = years[0]
+    grid_meters = add.meter_ids[:2]
+    for d, meter_id in enumerate(grid_meters):
+        batch.add(first, "meters", meter_id=meter_id, credit_code=codes[1 + d], valid_from=add.ents.opened_on[1 + d]
+                  .isoformat(), valid_to="")
+    batch.add(first, "meters", meter_id=add.meter_ids[2], credit_code=codes[1],
+              valid_from=add.ents.opened_on[1].isoformat(), valid_to="")
+    for t in range(add.grid_kwh.shape[1]):
+        year, month = years[t // 12], f"{years[t // 12]}-{t % 12 + 1:02d}"
+        for d, meter_id in enumerate(grid_meters):
+            batch.add(year, "consumption_monthly", meter_id=meter_id, month=month, kwh=_text(add.grid_kwh[d, t], 1),
+                      kwh_peak="", kwh_flat="", kwh_valley="")
+        batch.add(year, "consumption_monthly", meter_id=add.meter_ids[2], month=month, kwh=_text(add.it_kwh[t], 1),
+                  kwh_peak="", kwh_flat="", kwh_valley="")
+    for d, site in enumerate(_SITES[1:]):
+        batch.add(first, "data_centres", credit_code=codes[1 + d], site_name=site.site_name,
+                  it_meter_id=add.meter_ids[2] if d == 0 else "")
+    monthly = np.ceil(add.grid_kwh[0])
+    counts = {y: _clock(y, 60).counts for y in years[-2:]}
+    flat = {y: np.repeat(monthly[12 * (y - first):12 * (y - first) + 12] / n, n) for y, n in counts.items()}
+    _add_contract(batch, ids, years, f"QH-DC-GT-{first}-001", codes[1], _PLANTS[_HYDRO_PLANT], monthly, flat)
+    for t in range(add.grid_kwh.shape[1]):
+        year, k = years[t // 12], t % 12 + 1
+        left = math.ceil(add.grid_kwh[1, t] * rng.uniform(1.01, 1.04) / 1000)
+        for plant_index in _CERT_PLANTS:
+            plant = _PLANTS[plant_index]
+            mwh = left // 2 if plant_index == _CERT_PLANTS[0] else left - left // 2
+            batch.add(year, "green_certificates", certificate_id=ids(plant.filing_code, f"{year}-{k:02d}", False),
+                      credit_code=codes[2], vintage_month=f"{year}-{k:02d}", mwh=str(mwh),
+                      technology=plant.trade_technology,
+                      retired_on=(_month_end(year, k) + dt.timedelta(days=int(rng.integers(10, 90)))).isoformat(),
+                      bundled="false", plant_id=plant.filing_code)
+
+
+def _add_parks(rng: np.random.Generator, batch: _Batch, years: Sequence[int], ents: _Enterprises, roles: _Roles,
+               ent_kwh: FloatArray, add: _Additions) -> tuple[str, ...]:
+    """The two parks and their memberships, the Golmud park's supplier and the data centres (with economics for
+    the new enterprises). The Xining park's members are its steady industrial enterprises (西宁, 6301xx) without
+    any green power, so that it stays far from its target. Returns the Xining park's members."""
+    first, n_months = years[0], 12 * len(years)
+    ids = _CertificateIds(rng, batch, years)
+    supplier = add.ents.credit_code[0]
+    _add_enterprises(batch, first, add.ents)
+    park_months = {ents.credit_code[e]: np.array([dt.date(years[t // 12], t % 12 + 1, 1) >= start
+                                                  for t in range(n_months)]) for e, start in add.golmud}
+    load = np.zeros(n_months)
+    for e, _ in add.golmud:
+        load += np.where(park_months[ents.credit_code[e]], ent_kwh[e], 0.0)
+    onsite, instruments = _park_green(batch, years, park_months)
+    supply = _add_supplier(rng, batch, ids, years, supplier, load, onsite, instruments)
+    _add_data_centres(rng, batch, ids, years, add)
+    green = {row["credit_code"] for y in years for table in ("onsite_generation", "green_trades", "green_certificates")
+             for row in batch.rows(y, table)}
+    golmud = {e for e, _ in add.golmud}
+    xining = sorted((e for e in roles.quiet if ents.region_code[e].startswith("6301") and e not in golmud
+                     and ents.industry[e].code[0] == "C" and ents.credit_code[e] not in green
+                     and e not in (roles.mismatch, roles.gap)), key=lambda e: (-ent_kwh[e].sum(), e))[:_XINING_MEMBERS]
+    for park_id, name, region, target_year in (_GOLMUD_PARK, _XINING_PARK):
+        batch.add(first, "parks", park_id=park_id, name=name, region_code=region,
+                  supplier_credit_code=supplier if park_id == _GOLMUD_PARK[0] else "", target_green_share="1",
+                  target_year=str(target_year))
+    for park_id, members in ((_GOLMUD_PARK[0], add.golmud),
+                             (_XINING_PARK[0], [(e, _park_start(years)) for e in xining])):
+        for e, start in members:
+            batch.add(first, "park_members", park_id=park_id, credit_code=ents.credit_code[e],
+                      valid_from=start.isoformat(), valid_to="")
+    _add_economics(rng, batch, years, add.ents, np.vstack([supply, add.grid_kwh]))
+    return tuple(ents.credit_code[e] for e in xining)
+
+
 def check_size(n_enterprises: int) -> None:
     """UsageError unless the province has at least :data:`MIN_ENTERPRISES` enterprises: each deliberate pattern
     (two meters moved between enterprises, a stoppage, a sharp drop, a sustained decline, green champions, the
@@ -1073,7 +1438,8 @@ def build_demo_province(root: Path, *, n_enterprises: int = 500, years: tuple[in
     holder = _holders(meters, month_first)
     kwh = _monthly_model(rng, ents, meters, holder, years)
     stoppage, sharp = _apply_patterns(rng, roles, holder, kwh, len(years))
-    tou, mismatch, gap = _write_demo_intervals(rng, folders, years, ents, meters, holder, kwh, roles)
+    add = _plan_additions(seed, years, ents, meters, roles, holder, kwh)
+    tou, mismatch, gap = _write_demo_intervals(rng, folders, years, ents, meters, holder, kwh, roles, add.readings)
 
     batch = _Batch()
     _add_enterprises(batch, years[0], ents)
@@ -1089,6 +1455,7 @@ def build_demo_province(root: Path, *, n_enterprises: int = 500, years: tuple[in
     unbacked = _add_bundled(rng, certs, years, ents, trades)
     totals = _add_economics(rng, batch, years, ents, ent_kwh)
     _add_loans(rng, batch, years, ents, roles, totals)
+    xining = _add_parks(add.readings.rng, batch, years, ents, roles, ent_kwh, add)
     for y, folder in folders.items():
         batch.write(y, folder)
 
@@ -1098,7 +1465,7 @@ def build_demo_province(root: Path, *, n_enterprises: int = 500, years: tuple[in
     code = ents.credit_code
     return DemoProvince(
         folders=list(folders.values()),
-        interval_enterprises=tuple(code[e] for e in roles.interval),
+        interval_enterprises=tuple(code[e] for e in sorted(roles.interval + add.readings.members)),
         stoppage={code[e]: month(t) for e, t in stoppage.items()},
         sharp_drop={code[e]: tuple(month(t) for t in ts) for e, ts in sharp.items()},
         sustained_decline=tuple(code[e] for e in roles.decline),
@@ -1107,7 +1474,9 @@ def build_demo_province(root: Path, *, n_enterprises: int = 500, years: tuple[in
         unbacked_trades=unbacked,
         plants_outside={p.filing_code: p.region_code for p in _PLANTS if not p.region_code.startswith("63")},
         opened_mid_period=tuple(code[e] for e in range(n_enterprises) if ents.opened_on[e].year >= years[0]),
-        closed=tuple(code[e] for e in range(n_enterprises) if ents.closed_on[e] is not None))
+        closed=tuple(code[e] for e in range(n_enterprises) if ents.closed_on[e] is not None),
+        parks={_GOLMUD_PARK[0]: tuple(code[e] for e, _ in add.golmud), _XINING_PARK[0]: xining},
+        park_supplier=add.ents.credit_code[0], data_centres=(add.ents.credit_code[1], add.ents.credit_code[2]))
 
 
 def write_demo_province(root: Path, *, n_enterprises: int = 500, years: tuple[int, ...] = (2022, 2023, 2024),
@@ -1118,7 +1487,9 @@ def write_demo_province(root: Path, *, n_enterprises: int = 500, years: tuple[in
     its year's data: monthly consumption of every held meter-month, 15-minute readings of the
     ``interval_share`` of enterprises for the last two years (``interval_readings.parquet``), on-site
     generation, green trades and their hourly profiles, green certificates (by vintage year), economics and
-    loans (by the year drawn). Table files of an earlier run in those folders are replaced."""
+    loans (by the year drawn); the parks, their members and the data centres in the first folder, the park
+    supplier's hourly generation and storage in each year's. Table files of an earlier run in those folders are
+    replaced."""
     return build_demo_province(root, n_enterprises=n_enterprises, years=years, interval_share=interval_share,
                                seed=seed).folders
 

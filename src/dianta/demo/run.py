@@ -16,8 +16,10 @@ from rich.table import Table
 
 from dianta.accounts.compute import RunResult, compute_year
 from dianta.accounts.export import write_export
+from dianta.accounts.parks import read_park_accounts
+from dianta.accounts.record import ComputingCertificate, ParkAccount
 from dianta.demo.generate import MIN_ENTERPRISES, write_demo_province
-from dianta.demo.showcase import price_loans, set_up_tenants, write_samples
+from dianta.demo.showcase import issue_certificates, price_loans, set_up_tenants, write_samples
 from dianta.errors import UsageError
 from dianta.ingest.apply import ingest_batch
 from dianta.ledger.store import Store
@@ -29,13 +31,16 @@ GRADE_NAMES = {1: "1 深绿 dark green", 2: "2 浅绿 light green", 3: "3 黄 ye
 
 @dataclass(frozen=True)
 class _Built:
-    """What the demo made: the years, each year's computation, the logins, loans priced and sample files."""
+    """What the demo made: the years, each year's computation, the logins, loans priced, sample files, the last
+    year's park accounts as exported and the green-computing certificates issued (with their files)."""
 
     years: list[int]
     results: dict[int, RunResult]
     logins: dict[str, tuple[str, str]]
     priced: int
     samples: list[Path]
+    parks: list[ParkAccount]
+    certificates: list[tuple[ComputingCertificate, list[Path]]]
 
 
 def run_demo(folder: Path, *, enterprises: int, console: Console, err: Console) -> None:
@@ -70,8 +75,9 @@ def _prepare(folder: Path) -> None:
 
 
 def _build(folder: Path, enterprises: int, err: Console) -> _Built:
-    """Generate the batches, ingest them, compute every year, export the last one, set up tenants, price the
-    loans and write the sample reports, with a progress bar on ``err``."""
+    """Generate the batches, ingest them, compute every year, export the last one's accounts and park accounts,
+    set up tenants, price the loans, write the sample reports and issue the data centres' green-computing
+    certificates, with a progress bar on ``err``."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err) as progress:
         task = progress.add_task("generating the sample province", total=None)
@@ -90,15 +96,18 @@ def _build(folder: Path, enterprises: int, err: Console) -> _Built:
                 progress.advance(task)
             progress.update(task, description="exporting")
             last = years[-1]
+            parks = read_park_accounts(store, last)  # what `dianta export parks` writes
             for fmt in ("json", "csv", "xlsx"):
                 write_export(results[last].records, fmt, folder / "exports" / f"accounts-{last}.{fmt}")
+                write_export(parks, fmt, folder / "exports" / f"parks-{last}.{fmt}", parks=True)
             progress.advance(task)
-            progress.update(task, description="reports, labels and logins")
+            progress.update(task, description="reports, labels, certificates and logins")
             logins = set_up_tenants(store, year=last, records=results[last].records)
             priced = price_loans(store)
             samples = write_samples(store, folder / "reports", year=last, records=results[last].records)
+            certificates = issue_certificates(store, folder / "reports", year=last)
             progress.advance(task)
-    return _Built(years, results, logins, priced, samples)
+    return _Built(years, results, logins, priced, samples, parks, certificates)
 
 
 def _print_results(built: _Built, console: Console) -> None:
@@ -124,6 +133,33 @@ def _print_results(built: _Built, console: Console) -> None:
         console.print(t)
     alerts = Counter(a["code"] for r in results[last].records for a in _alerts(r))
     console.print(f"credit-risk alerts {last}: " + (", ".join(f"{k} {v}" for k, v in sorted(alerts.items())) or "none"))
+    _print_parks(built, console)
+
+
+def _share(value: object) -> str:
+    return "—" if value is None else f"{float(value):.1%}"  # type: ignore[arg-type]
+
+
+def _print_parks(built: _Built, console: Console) -> None:
+    """The last year's park accounts against their targets (GREEN-POWER.md §10) and the green-computing
+    certificates issued (§11)."""
+    last = built.years[-1]
+    parks = Table("park 园区", "members 成员", "green share 绿电占比", "trajectory 目标轨迹", "target 目标",
+                  "hourly CFE 逐时匹配", "uncovered 未覆盖负荷", "shortfall 缺口 MWh", "alerts 预警",
+                  title=f"{last} parks 园区账户")
+    for p in built.parks:
+        target = f"{_share(p['target_green_share'])} ({p['target_year'] or '—'})"
+        parks.add_row(f"{p['park_name']}\n{p['park_id']}", str(p["members"]), _share(p["green_share"]),
+                      _share(p["expected_green_share"]), target,
+                      _share(p["cfe_score"]), _share(p["uncovered_load_share"]), f"{p['shortfall_mwh']:,.0f}",
+                      ", ".join(p["alerts"]) or "—")
+    console.print(parks)
+    certs = Table("data centre 数据中心", "period 期间", "level 等级", "hourly CFE 逐时匹配", "green share 绿电占比",
+                  "verification code 验证码", title="green-computing certificates 绿电绿算溯源证书")
+    for cert, _ in built.certificates:
+        certs.add_row(f"{cert['site_name']}\n{cert['credit_code']}", cert["period"], cert["level"] or "— 无",
+                      _share(cert["cfe_score"]), _share(cert["green_share"]), cert["verification_code"] or "—")
+    console.print(certs)
 
 
 def _alerts(record: Mapping[str, object]) -> list[dict[str, str]]:
@@ -136,10 +172,11 @@ def _print_where(folder: Path, built: _Built, console: Console) -> None:
     last = built.years[-1]
     console.print(f"loans:   {built.priced} priced by their banks' example policy (dianta policy list --bank "
                   "BANK-QH-001; dianta interest-saved; dianta programme totals)")
+    n_files = len(built.samples) + sum(len(paths) for _, paths in built.certificates)
     console.print(f"batches: {folder / 'batches'}\nstore:   {folder / 'store'}\n"
-                  f"exports: {folder / 'exports'}/accounts-{last}.json|csv|xlsx\n"
-                  f"reports: {folder / 'reports'} ({len(built.samples)} files: account reports, labels, a bank "
-                  f"portfolio, the data requirement template)")
+                  f"exports: {folder / 'exports'}/accounts-{last}.json|csv|xlsx, parks-{last}.json|csv|xlsx\n"
+                  f"reports: {folder / 'reports'} ({n_files} files: account reports, labels, a bank "
+                  f"portfolio, the data requirement template, green-computing certificates)")
     logins_table = Table("role 角色", "user 用户", "password 密码", title="dashboard logins 看板登录")
     for role, (user, pw) in built.logins.items():
         logins_table.add_row(role, user, pw)

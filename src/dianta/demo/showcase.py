@@ -5,21 +5,26 @@ API and the CLI use."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from dianta.accounts.record import Account
+from dianta.accounts.computing import compute_certificate, interface_order, issue_certificate
+from dianta.accounts.record import Account, ComputingCertificate
 from dianta.ledger import schema
 from dianta.ledger.store import Store
+from dianta.reports.certificates import render_certificate
 from dianta.reports.content import gather_account_report
 from dianta.reports.labels import label_image
 from dianta.reports.portfolio import bank_portfolio, portfolio_codes, render_portfolio
 from dianta.reports.render import render_account_report
 from dianta.reports.requirements import XLSX_NAME, requirements_xlsx
 from dianta.security import consents, users
+from dianta.security.audit import record
+from dianta.security.principal import local_operator
 
 #: the demo's banks (the loans of the sample province name them), regulator and the dashboard's logins
 BANKS = {"BANK-QH-001": "青海示范银行", "BANK-QH-002": "高原商业银行", "BANK-QH-003": "西宁农商银行",
@@ -141,3 +146,31 @@ def write_samples(store: Store, folder: Path, *, year: int, records: Sequence[Ac
         write(f"portfolio-{DEMO_BANK}-{year}.{fmt}", render_portfolio(portfolio, fmt=fmt, lang="zh"))
     write(XLSX_NAME, requirements_xlsx())
     return written
+
+
+#: the month of the last year a sub-metered data centre also gets a monthly certificate for
+CERTIFICATE_MONTH = 7
+
+
+def issue_certificates(store: Store, folder: Path, *, year: int) -> list[tuple[ComputingCertificate, list[Path]]]:
+    """Green-computing certificates (GREEN-POWER.md §11) of every data centre for ``year``, and of those with an
+    IT-load sub-meter also for July of it, issued and audited as ``dianta green-computing`` does, each written as
+    JSON (INTERFACE.md's order) and Chinese HTML. Returns each certificate with its files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dc = schema.data_tables["data_centres"].c
+    with store.engine.connect() as con:
+        sites = con.execute(sa.select(dc.credit_code, dc.it_meter_id).order_by(dc.credit_code)).all()
+    issued: list[tuple[ComputingCertificate, list[Path]]] = []
+    for code, it_meter in sites:
+        for month in (None, f"{year}-{CERTIFICATE_MONTH:02d}") if it_meter else (None,):
+            cert = issue_certificate(store, compute_certificate(store, credit_code=code, year=year, month=month))
+            record(store, principal=local_operator("demo"), action="certificate.issue",
+                   resource=f"certificate:{code}:{cert['period']}",
+                   detail={"format": "json+html", "level": cert["level"], "code": cert["verification_code"]})
+            stem = folder / f"green-computing-{code}-{cert['period']}"
+            paths = [stem.with_suffix(".json"), stem.with_suffix(".html")]
+            paths[0].write_text(json.dumps(interface_order(cert), ensure_ascii=False, indent=2) + "\n",
+                                encoding="utf-8")
+            paths[1].write_bytes(render_certificate(cert, fmt="html", lang="zh"))
+            issued.append((cert, paths))
+    return issued
