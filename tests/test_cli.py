@@ -176,10 +176,9 @@ def test_demo_runs_end_to_end(tmp_path: Path):
     from dianta.security.users import authenticate, list_organisations
 
     store = Store(folder / "store")
-    # the demo park's management logs in too when the demo defines that park (issue 16)
-    parks = {o["park_id"] for o in list_organisations(store, kind="park")}
-    assert [role for role, _, _ in logins] == ["operator", "bank", "enterprise", "regulator"] + (
-        ["park"] if "QH-GEM-ZCP" in parks else [])
+    # the demo park's management logs in too (issue 16)
+    assert [o["park_id"] for o in list_organisations(store, kind="park")] == ["QH-GEM-ZCP"]
+    assert [role for role, _, _ in logins] == ["operator", "bank", "enterprise", "regulator", "park"]
     assert all(authenticate(store, username=user, password=pw).role == role for role, user, pw in logins)
     store.close()
     # a second run rebuilds the same demo folder; a foreign folder is refused
