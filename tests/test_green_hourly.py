@@ -320,7 +320,7 @@ def test_green_power_accounts_on_spark_equal_the_embedded_engines(tmp_path: Path
     """The hourly method under the regional-grid boundary on both engines (1e-9 relative): GT (P-GS, northwest)
     is settled 1,500 to ENT (Qinghai: inside) and 500 to OTHER (Jiangsu: outside, yet its 1/4 share is taken
     from the profile first); GT2 from P-JS lies outside ENT's grid; 2022 has interval data (Y−1 hourly)."""
-    from test_engine import _same
+    from conftest import same_record as _same
 
     folder = worked_batch(tmp_path / "batch", plant="P-GS", cert_month="2023-03",
                           trades=[("GT", OTHER, "2023-03", 500, "solar", "P-GS"),

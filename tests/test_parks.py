@@ -395,7 +395,7 @@ def test_a_park_of_one_member_equals_its_account(tmp_path_factory: pytest.TempPa
 
 def test_park_accounts_on_spark_equal_the_embedded_engines(tmp_path: Path, spark_engine_name: str):
     """The supplier with storage and a member from March on, on both engines (1e-9 relative)."""
-    from test_engine import _same
+    from conftest import same_record as _same
 
     folder = supplier_batch(tmp_path / "batch")
     write_table(folder, "park_members", MEMBERS, [("PS", B, "2023-03-01", ""), ("PS", A, "", "2023-02-28")])

@@ -333,7 +333,7 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("unbacked_trades.kwh_bundled", "Bundled certificates", "随附绿证电量", "kWh",
        "bundled certificate MWh × 1000 of the plant and production month"),
     # GREEN-POWER.md §10: park accounts (a park's members and supplier pooled as one enterprise)
-    _q("park_id", "Park", "园区编号", "", "the park (园区) of a park account"),
+    _q("park_id", "Park ID", "园区编号", "", "the park (园区) of a park account"),
     _q("park_name", "Park name", "园区名称", "", "the park's name"),
     _q("members", "Park members", "园区成员数", "", "enterprises counted as members of the park in the year (§10)"),
     _q("supplier_credit_code", "Park energy supplier", "园区供能企业", "",

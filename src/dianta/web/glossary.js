@@ -293,7 +293,7 @@ export const QUANTITIES = {
   },
   "park_id": {
     "zh": "园区编号",
-    "en": "Park",
+    "en": "Park ID",
     "unit": "",
     "unitZh": ""
   },

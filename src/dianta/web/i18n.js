@@ -947,7 +947,7 @@ export const CATALOGUE = {
     "park.hour": "Hour",
     "park.hourLabel": "{h}:00",
     "park.month": "Month",
-    "park.members": "Park members",
+    "park.members": "Members of the park",
     "park.membersIntroPark": "A member's figures are shown once it grants your park consent; the others show their name only.",
     "park.membersIntroOperator": "The platform operator sees every member's figures.",
     "park.regulatorNote": "The regulator sees the park's aggregates only, never a member's figures.",
