@@ -58,6 +58,7 @@ def render_js() -> str:
     quantities = {q.name: {"zh": q.zh, "en": q.en, "unit": q.unit, "unitZh": q.zh_unit} for q in OUTPUTS.values()}
     body = json.dumps(quantities, ensure_ascii=False, indent=2)
     flags = {lang: {f"flag.{f.code}": getattr(f, lang) for f in FLAGS.values()} for lang in ("zh", "en")}
+    inputs = {t.name: {"zh": t.zh, "columns": {c.name: c.zh for c in t.columns}} for t in TABLES.values()}
     return (
         "// Generated from src/dianta/glossary.py (OUTPUTS) by scripts/build_glossary.py: do not edit by hand.\n"
         "// tests/test_tooling.py checks it is current. Every output quantity's one Chinese and one English name\n"
@@ -68,7 +69,10 @@ def render_js() -> str:
         "export const FIELD_TEXT = { zh: fieldText(\"zh\"), en: fieldText(\"en\") };\n\n"
         "// Every account flag's text (flag.<code>), and the flags that qualify a grade: shown wherever it is.\n"
         f"export const FLAG_TEXT = {json.dumps(flags, ensure_ascii=False, indent=2)};\n\n"
-        f"export const QUALIFYING_FLAGS = {json.dumps(list(QUALIFYING_FLAGS))};\n"
+        f"export const QUALIFYING_FLAGS = {json.dumps(list(QUALIFYING_FLAGS))};\n\n"
+        "// The input tables of the data requirement table (TABLES): each table's and column's Chinese name (the\n"
+        "// English name is the table's or column's own), for the operator's intake pages.\n"
+        f"export const INPUT_TABLES = {json.dumps(inputs, ensure_ascii=False, indent=2)};\n"
     )
 
 

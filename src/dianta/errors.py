@@ -52,6 +52,8 @@ class InputRefused(DiantaError):
     def __init__(self, message: str, findings: list[Finding]):
         super().__init__(message)
         self.findings = findings
+        #: the id the refused batch is kept under (an upload's, dianta.ingest.refused), else None
+        self.batch_id: int | None = None
 
 
 class ReferenceDataError(DiantaError, ValueError):

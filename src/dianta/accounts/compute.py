@@ -10,9 +10,12 @@ batches up to that one set: a batch committed while the run computed keeps its m
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +24,7 @@ import sqlalchemy as sa
 from dianta.accounts.alerts import record_alert_events
 from dianta.accounts.build import build_accounts, evaluate_accounts, measure_accounts
 from dianta.accounts.computing import refresh_certificates
-from dianta.accounts.inputs import aggregate_year, read_year
+from dianta.accounts.inputs import YearInputs, aggregate_year, read_year
 from dianta.accounts.labels import issue_labels, label_secret
 from dianta.accounts.park_labels import issue_park_labels
 from dianta.accounts.parks import compute_parks, publish_parks, read_parks
@@ -62,31 +65,11 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
     rows are not corrections, so they set no marks). ``in_transaction(tx, run_id, mode)`` (e.g. the audit
     entry) runs in the publishing transaction. Raises :class:`Conflict` (nothing published) when accounts of
     the year computed from newer data were published while this run computed."""
-    if not 1900 < year < 2200:
-        raise UsageError(f"--year {year} is not a calendar year")
     step = progress or (lambda _msg: None)
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     started = now_iso()
-    with store.snapshot() as view:  # the plan and every input as of one moment
-        todo = _incremental_plan(view, year, prof.profile_id, step) if incremental else None
-        inputs = read_year(view, store, year, prof, only=None if todo is None else todo[0])
-        park_inputs = read_parks(view, store, year, prof)
-    mode = "full" if todo is None else "incremental"
-    step("aggregating interval data" if todo is None else f"aggregating the interval data of {len(todo[0])} "
-         "enterprise(s)")
-    runner = get_engine(engine, temp_dir=store.temp_dir())
-    aggregate_year(inputs, runner)
-    crash_point("compute.aggregated")
-    step("calculating accounts")
-    if todo is None:
-        records = build_accounts(inputs, prof)
-    else:
-        codes, published = todo
-        kept = [r for r in published if r["credit_code"] not in codes]
-        fresh = measure_accounts(inputs, prof, only=codes)
-        records = evaluate_accounts(sorted(kept + fresh, key=lambda r: str(r["credit_code"])), prof)
-    step("calculating park accounts")  # GREEN-POWER.md §10: every park of the year, from the accounts above
-    parks = compute_parks(park_inputs, records, prof, runner)
+    c = _compute(store, year, prof, engine, incremental, step)
+    inputs, records, parks, mode, todo = c.inputs, c.records, c.parks, c.mode, c.todo
     step("publishing")
     factor_ids = sorted({f"{r['factors'][role]['kind']}:{r['factors'][role]['area']}:{r['factors'][role]['year']}"
                          for r in records for role in ("location", "residual")})
@@ -127,6 +110,164 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
         step(f"{superseded} green-computing certificate(s) of {year} superseded by changed figures")
     return RunResult(run_id, year, prof.profile_id, records, mode, len(records) if todo is None else len(todo[0]),
                      parks)
+
+
+@dataclass(slots=True)
+class _Computed:
+    inputs: YearInputs
+    records: list[Account]
+    parks: list[ParkAccount]
+    mode: str
+    todo: tuple[set[str], list[Account]] | None
+
+
+def _compute(store: Store, year: int, prof: Profile, engine: str, incremental: bool, step: Callable[[str], None]
+             ) -> _Computed:
+    """Load → aggregate → calculate → evaluate a year's accounts (and its parks' accounts), publishing nothing."""
+    if not 1900 < year < 2200:
+        raise UsageError(f"--year {year} is not a calendar year", zh=f"--year {year} 不是公历年份")
+    with store.snapshot() as view:  # the plan and every input as of one moment
+        todo = _incremental_plan(view, year, prof.profile_id, step) if incremental else None
+        inputs = read_year(view, store, year, prof, only=None if todo is None else todo[0])
+        park_inputs = read_parks(view, store, year, prof)
+    mode = "full" if todo is None else "incremental"
+    step("aggregating interval data" if todo is None else f"aggregating the interval data of {len(todo[0])} "
+         "enterprise(s)")
+    runner = get_engine(engine, temp_dir=store.temp_dir())
+    aggregate_year(inputs, runner)
+    crash_point("compute.aggregated")
+    step("calculating accounts")
+    if todo is None:
+        records = build_accounts(inputs, prof)
+    else:
+        codes, published = todo
+        kept = [r for r in published if r["credit_code"] not in codes]
+        fresh = measure_accounts(inputs, prof, only=codes)
+        records = evaluate_accounts(sorted(kept + fresh, key=lambda r: str(r["credit_code"])), prof)
+    step("calculating park accounts")  # GREEN-POWER.md §10: every park of the year, from the accounts above
+    parks = compute_parks(park_inputs, records, prof, runner)
+    return _Computed(inputs, records, parks, mode, todo)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChange:
+    """One enterprise whose published account a computation would change: grade and score before (None: no
+    account published) and after (None: no account computed)."""
+
+    credit_code: str
+    name: str | None
+    old_grade: int | None
+    new_grade: int | None
+    old_score: float | None
+    new_score: float | None
+    published: bool
+    computed: bool
+
+    @property
+    def grade_changed(self) -> bool:
+        return self.old_grade != self.new_grade or self.published != self.computed
+
+
+@dataclass(slots=True)
+class DryRun:
+    """A year computed and not published (:func:`dry_run_year`): what publishing it would change."""
+
+    year: int
+    profile_id: str
+    accounts: int  # the accounts computed
+    unchanged: int  # computed with the published grade and score
+    changes: list[AccountChange]
+    last_batch_id: int  # the newest batch in the inputs
+    by_grade: Counter[int | None] = field(default_factory=Counter)
+
+
+def _changes(published: list[Account], computed: list[Account]) -> tuple[list[AccountChange], int]:
+    """The enterprises whose grade or score differs (or whose account appears or goes), by credit code; and the
+    number of accounts computed with the published grade and score (scores compared to 1e-9)."""
+    old = {str(r["credit_code"]): r for r in published}
+    new = {str(r["credit_code"]): r for r in computed}
+    out, same = [], 0
+    for code in sorted(old.keys() | new.keys()):
+        o, n = old.get(code), new.get(code)
+        og, ng = (o["grade"] if o else None), (n["grade"] if n else None)
+        os_, ns = (o["score"] if o else None), (n["score"] if n else None)
+        score_same = (os_ is None and ns is None) or (os_ is not None and ns is not None
+                                                       and abs(float(os_) - float(ns)) <= 1e-9)
+        if o is not None and n is not None and og == ng and score_same:
+            same += 1
+            continue
+        either = n or o
+        name = either["name"] if either else None
+        out.append(AccountChange(code, None if name is None else str(name), og, ng,
+                                 None if os_ is None else float(os_), None if ns is None else float(ns),
+                                 o is not None, n is not None))
+    return out, same
+
+
+def dry_run_year(store: Store, year: int, *, profile: str | Path | Profile = "default", engine: str = "duckdb",
+                 incremental: bool = False) -> DryRun:
+    """Compute ``year`` exactly as :func:`compute_year` would and publish nothing: which enterprises' grades
+    and scores would change (old → new) against the accounts published now. Nothing is written: no run, no
+    label, no alert, no mark is touched."""
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    c = _compute(store, year, prof, engine, incremental, lambda _msg: None)
+    changes, same = _changes(read_accounts(store, year, prof.profile_id), c.records)
+    return DryRun(year, prof.profile_id, len(c.records), same, changes, c.inputs.last_batch_id,
+                  Counter(r["grade"] for r in c.records))
+
+
+def published_changes(before: list[Account], after: list[Account]) -> list[AccountChange]:
+    """What a publication changed: the accounts of a year before and after it (the same comparison as a dry
+    run's, so that a dry run can be checked against the real run)."""
+    return _changes(before, after)[0]
+
+
+#: key of the PostgreSQL advisory lock held while a computation of the service runs ("dianta" + 0x0003)
+PG_COMPUTE_LOCK = 0x6469616E74610003
+
+
+@contextmanager
+def one_computation(store: Store, *, what: str, user: str) -> Iterator[None]:
+    """Hold the store's computation slot while a computation (or its dry run) of the service runs; a second one
+    asked for meanwhile is refused at once with :class:`Conflict`, naming the one running. A file lock in the
+    store's temp folder (one host), and on PostgreSQL also a session advisory lock (every host of the ledger).
+    Commands run from the shell are not held back: their publications are still serialised by the write lock."""
+    folder = store.temp_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / "compute.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    pg: sa.Connection | None = None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _busy(os.pread(fd, 4096, 0)) from None
+        if store.engine.dialect.name == "postgresql":
+            pg = store.engine.connect()
+            if not pg.execute(sa.select(sa.func.pg_try_advisory_lock(PG_COMPUTE_LOCK))).scalar():
+                raise _busy(b"")
+        holder = json.dumps({"what": what, "user": user, "since": now_iso()}).encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, holder, 0)
+        yield
+    finally:
+        if pg is not None:
+            pg.execute(sa.select(sa.func.pg_advisory_unlock(PG_COMPUTE_LOCK)))
+            pg.close()
+        os.close(fd)  # releases the flock
+
+
+def _busy(holder: bytes) -> Conflict:
+    try:
+        info = json.loads(holder.decode() or "{}")
+    except ValueError:
+        info = {}
+    what, user, since = info.get("what", "?"), info.get("user", "?"), info.get("since", "?")
+    if not info:
+        return Conflict("another computation is running; nothing was started: wait for it to finish and ask again",
+                        zh="另一项计算正在运行，本次未启动：请等待其完成后再试")
+    return Conflict(f"a computation is running ({what}, started by {user} at {since}); nothing was started: wait "
+                    "for it to finish and ask again",
+                    zh=f"一项计算正在运行（{what}，由 {user} 于 {since} 开始），本次未启动：请等待其完成后再试")
 
 
 def _refuse_if_overtaken(tx: sa.Connection, year: int, profile_id: str, last_batch_id: int) -> None:

@@ -102,8 +102,9 @@ def enterprise_findings(store: Store, *, credit_code: str) -> list[dict[str, obj
     b = schema.batches
     out: list[dict[str, object]] = []
     with store.engine.connect() as con:
-        for batch_id, received_at, summary in con.execute(sa.select(b.c.batch_id, b.c.received_at, b.c.summary_json)
-                                                          .order_by(b.c.batch_id.desc())):
+        for batch_id, received_at, summary in con.execute(  # a refused batch changed nothing of the enterprise's
+                sa.select(b.c.batch_id, b.c.received_at, b.c.summary_json).where(b.c.status != "refused")
+                .order_by(b.c.batch_id.desc())):
             for f in json.loads(summary).get("findings", []):
                 if f.get("value") in names:
                     out.append({**f, "batch_id": batch_id, "received_at": received_at})

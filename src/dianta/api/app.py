@@ -48,7 +48,8 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_UPLOAD_BYTES = int(os.environ.get("DIANTA_MAX_BODY_MB", "512")) * 1024 * 1024
 #: the routes that may take a large body (method, path as the router matches it), each with the action and resource
 #: its caller must be authorised for (as the route itself does) before a byte of the body is read
-LARGE_BODY_ROUTES = {("POST", "/api/v1/batches"): ("batch.upload", "batches")}
+LARGE_BODY_ROUTES = {("POST", "/api/v1/batches"): ("batch.upload", "batches"),
+                     ("POST", "/api/v1/batches/preview"): ("batch.upload", "batches")}
 #: what a client is told while the ledger is locked or its server unreachable (503 with Retry-After): trying again
 #: shortly may succeed, and the operator's remedies (dianta status, pg_isready) are not the client's
 BUSY = ("the ledger is busy or unreachable; try again shortly", "账本繁忙或暂时无法连接，请稍后重试")
@@ -224,6 +225,8 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None, max_body_
         if isinstance(exc, InputRefused):
             # each finding's texts redacted there
             body["findings"] = [FindingPublic.model_validate(f.as_dict()).model_dump() for f in exc.findings]
+            if exc.batch_id is not None:  # kept as a refused batch (dianta.ingest.refused)
+                body["batch_id"] = exc.batch_id
         return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(sa.exc.DataError)

@@ -170,18 +170,86 @@ class BatchUploadPublic(BaseModel):
     findings: list[FindingPublic]
 
 
+class BatchFilePublic(BaseModel):
+    """A file of a refused batch: its name, size and SHA-256 as sent, and whether it is kept for download."""
+
+    name: str
+    size_bytes: int
+    sha256: str
+    kept: bool
+
+
 class BatchPublic(BaseModel):
     batch_id: int
     received_at: str
     received_by: str
     reason: str | None
-    status: str
+    status: str  # applied | partial | refused
     counts: dict[str, TableCounts]
     warnings: int
+    errors: int = 0  # the findings that refused the batch (a refused batch's)
+    files: list[BatchFilePublic] = Field(default_factory=list)  # a refused batch's files
 
 
 class BatchList(BaseModel):
     items: list[BatchPublic]
+
+
+# -- the operator's intake (issue 17): a batch checked before it is applied, a year computed before it is published
+class TablePreviewPublic(BaseModel):
+    """What applying the batch would do to one table: rows read, rows rejected (quarantined with ``partial``),
+    and for a ledger table its valid rows that are new, unchanged or corrections (null for an interval table:
+    compared with the stored files only when applied)."""
+
+    rows: int
+    rejected: int
+    new: int | None
+    unchanged: int | None
+    corrected: int | None
+
+
+class BatchPreviewPublic(BaseModel):
+    """A batch checked and not applied. ``status``: applicable (every row passes), partial (rows would be
+    quarantined: applied so only when sent with ``partial``) or refused."""
+
+    status: Literal["applicable", "partial", "refused"]
+    errors: int
+    warnings: int
+    tables: dict[str, TablePreviewPublic]
+    findings: list[FindingPublic]
+
+
+class AccountChangePublic(BaseModel):
+    credit_code: str
+    name: str | None
+    old_grade: int | None
+    new_grade: int | None
+    old_score: float | None
+    new_score: float | None
+    published: bool  # an account of the year is published now
+    computed: bool  # the computation gives one
+    grade_changed: bool
+
+
+class DryRunPublic(BaseModel):
+    """A year computed and not published: the enterprises whose grade or score publishing it would change."""
+
+    year: int
+    profile_id: str
+    accounts: int
+    unchanged: int
+    last_batch_id: int
+    by_grade: dict[str, int]
+    changes: list[AccountChangePublic]
+
+
+class CorrectionChangePublic(BaseModel):
+    """One column a correction changed: its name (the glossary's, zh and en), the old and the new value."""
+
+    column: str
+    column_zh: str
+    old: object
+    new: object
 
 
 class QuarantinePublic(BaseModel):
@@ -205,6 +273,8 @@ class CorrectionPublic(BaseModel):
     old: dict[str, object]
     new: dict[str, object]
     note: str
+    table_zh: str = ""
+    changes: list[CorrectionChangePublic] = Field(default_factory=list)  # the columns changed, old → new
 
 
 class ComputeRunCreate(BaseModel):

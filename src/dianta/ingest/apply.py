@@ -15,8 +15,8 @@ import json
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -495,6 +495,35 @@ class _LakeStage:
             n_rows=n_bad, state="open", size_bytes=kept.digest.size_bytes, sha256=kept.digest.sha256)))
 
 
+def ledger_diff(con: duckdb.DuckDBPyConnection, view: sa.Connection, spec: TableSpec, source: SourceTable
+                ) -> list[tuple[str, dict[str, object] | None, dict[str, object]]]:
+    """Each valid row of ledger table ``spec`` in the checked batch (``con``'s ``typed_``/``bad_`` tables) with its
+    row key, its stored values read in ``view`` (None: a new row) and the values it would be stored with (an
+    optional column the file leaves out keeps its stored value; an empty cell clears it)."""
+    t = schema.data_tables[spec.name]
+    names = list(spec.column_names)
+    rows = con.sql(f"SELECT {', '.join(q(n) for n in names)} FROM typed_{spec.name} "
+                   f"WHERE _row NOT IN (SELECT _row FROM bad_{spec.name}) ORDER BY _row").fetchall()
+    incoming: dict[str, dict[str, object]] = {}
+    for r in rows:
+        values = {n: _plain(v) for n, v in zip(names, r, strict=True)}
+        incoming[_key_json([values[k] for k in spec.key])] = values
+    keys = list(incoming)
+    stored: dict[str, dict[str, object]] = {}
+    for i in range(0, len(keys), 500):
+        for row in view.execute(sa.select(t).where(t.c.row_key.in_(keys[i:i + 500]))).mappings():
+            stored[row["row_key"]] = {n: row[n] for n in names}
+    given = set(source.columns) or set(names)
+    kept = [n for n in names if n not in given and n not in spec.key]
+    out: list[tuple[str, dict[str, object] | None, dict[str, object]]] = []
+    for key, values in incoming.items():
+        old = stored.get(key)
+        if old is not None:
+            values.update({n: old[n] for n in kept})
+        out.append((key, old, values))
+    return out
+
+
 class _LedgerStage:
     """Second stage, in the batch's transaction ``tx`` (under the write lock): each ledger table's valid rows
     against the stored rows of their keys (new rows inserted, corrected ones updated with a history row and
@@ -511,22 +540,13 @@ class _LedgerStage:
 
     def table(self, spec: TableSpec) -> None:
         t = schema.data_tables[spec.name]
-        names = list(spec.column_names)
-        incoming = self._incoming(spec, names)
-        stored = self._stored(t, names, list(incoming))
         counts = self.batch.counts_of(spec.name)
-        # an optional column the file leaves out keeps its stored value (an empty cell clears it)
-        given = set(self.batch.sources[spec.name].columns) or set(names)
-        kept = [n for n in names if n not in given and n not in spec.key]
         inserts, updates = [], []
-        for key, values in incoming.items():
-            old = stored.get(key)
+        for key, old, values in ledger_diff(self.con, self.tx, spec, self.batch.sources[spec.name]):
             if old is None:
                 inserts.append({"row_key": key, **values, "batch_id": self.batch_id})
                 counts.new += 1
-                continue
-            values.update({n: old[n] for n in kept})
-            if old != values:
+            elif old != values:
                 updates.append({"b_row_key": key, **values, "batch_id": self.batch_id})
                 self._correct(spec.name, key, old, values)
                 counts.corrected += 1
@@ -536,24 +556,6 @@ class _LedgerStage:
             self.tx.execute(t.insert(), inserts)
         if updates:
             self.tx.execute(t.update().where(t.c.row_key == sa.bindparam("b_row_key")), updates)
-
-    def _incoming(self, spec: TableSpec, names: list[str]) -> dict[str, dict[str, object]]:
-        """The table's valid rows in the batch by row key (the key's values as JSON)."""
-        rows = self.con.sql(f"SELECT {', '.join(q(n) for n in names)} FROM typed_{spec.name} "
-                            f"WHERE _row NOT IN (SELECT _row FROM bad_{spec.name}) ORDER BY _row").fetchall()
-        incoming = {}
-        for r in rows:
-            values = {n: _plain(v) for n, v in zip(names, r, strict=True)}
-            incoming[_key_json([values[k] for k in spec.key])] = values
-        return incoming
-
-    def _stored(self, t: sa.Table, names: list[str], keys: list[str]) -> dict[str, dict[str, object]]:
-        """The stored rows of ``keys``, by row key."""
-        stored: dict[str, dict[str, object]] = {}
-        for i in range(0, len(keys), 500):
-            for row in self.tx.execute(sa.select(t).where(t.c.row_key.in_(keys[i:i + 500]))).mappings():
-                stored[row["row_key"]] = {n: row[n] for n in names}
-        return stored
 
     def _correct(self, table: str, key: str, old: dict[str, object], new: dict[str, object]) -> None:
         """A corrected row's history (old and new values) and the accounts it makes stale."""
@@ -593,6 +595,27 @@ def ingest_batch(store: Store, folder: Path, *, partial: bool = False, reason: s
     one that another batch overtook in what it was checked against raises :class:`Conflict` (nothing
     applied: send it again)."""
     step = progress or (lambda _msg: None)
+    with _checked(store, folder, step) as (checked, view, seen_batch):
+        if any(f.severity == "error" for f in checked.findings) and not partial:
+            raise InputRefused(f"batch {folder} refused: nothing was applied", checked.findings)
+        step("applying")
+        return _apply(store, checked.con, checked.sources, checked.findings, checked.check, folder, reason,
+                      user or current_user(), in_transaction, view=view, seen_batch=seen_batch)
+
+
+@dataclass(slots=True)
+class _Checked:
+    con: duckdb.DuckDBPyConnection
+    sources: dict[str, SourceTable]
+    check: BatchCheck
+    findings: list[Finding]
+
+
+@contextmanager
+def _checked(store: Store, folder: Path, step: Progress) -> Iterator[tuple[_Checked, sa.Connection, int]]:
+    """The batch in ``folder`` read and checked against one snapshot of the ledger: (the checks' results, the
+    snapshot, the newest batch id in it). Raises :class:`InputRefused` when its files cannot be read as the data
+    requirement table."""
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder; give the folder that holds the batch's files")
     step("reading files")
@@ -614,14 +637,71 @@ def ingest_batch(store: Store, folder: Path, *, partial: bool = False, reason: s
             except InputRefused as unreadable:  # a streamed CSV that could not be read after all
                 raise InputRefused(f"batch {folder} refused: its files cannot be read as the data requirement "
                                    "table", file_findings + unreadable.findings) from None
-            if any(f.severity == "error" for f in findings) and not partial:
-                raise InputRefused(f"batch {folder} refused: nothing was applied", findings)
-            step("applying")
-            return _apply(store, con, sources, findings, check, folder, reason, user or current_user(),
-                          in_transaction, view=view, seen_batch=seen_batch)
+            yield _Checked(con, sources, check, findings), view, seen_batch
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+@dataclass(slots=True)
+class TablePreview:
+    """What a batch would do to one table: rows read, rows rejected (quarantined with ``partial``), and for a
+    ledger table the valid rows that are new, unchanged or corrections (None for a lake table: its rows are
+    compared with the stored files only when applied)."""
+
+    rows: int
+    rejected: int
+    new: int | None = None
+    unchanged: int | None = None
+    corrected: int | None = None
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {"rows": self.rows, "rejected": self.rejected, "new": self.new, "unchanged": self.unchanged,
+                "corrected": self.corrected}
+
+
+@dataclass(slots=True)
+class BatchPreview:
+    """A batch checked, not applied. ``status``: ``applicable`` (every row passes), ``partial`` (rows would be
+    quarantined: applied so only with ``partial``) or ``refused`` (it would be refused as a whole)."""
+
+    status: str
+    findings: list[Finding]
+    tables: dict[str, TablePreview] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+
+def preview_batch(store: Store, folder: Path, *, partial: bool = False) -> BatchPreview:
+    """The findings of the batch in ``folder`` and what applying it would do, table by table, with exactly the
+    checks of :func:`ingest_batch`; nothing is written (the ledger is only read, in one snapshot)."""
+    try:
+        with _checked(store, folder, lambda _msg: None) as (checked, view, _seen):
+            tables: dict[str, TablePreview] = {}
+            for name, spec in TABLES.items():
+                if name not in checked.sources:
+                    continue
+                con = checked.con
+                rows = int(con.sql(f"SELECT count(*) FROM typed_{name}").fetchall()[0][0])
+                rejected = int(con.sql(f"SELECT count(DISTINCT _row) FROM bad_{name}").fetchall()[0][0])
+                tp = tables[name] = TablePreview(rows, rejected)
+                if not spec.lake:
+                    diff = ledger_diff(con, view, spec, checked.sources[name])
+                    tp.new = sum(old is None for _, old, _v in diff)
+                    tp.corrected = sum(old is not None and old != v for _, old, v in diff)
+                    tp.unchanged = len(diff) - tp.new - tp.corrected
+            findings = checked.findings
+    except InputRefused as refused:
+        return BatchPreview("refused", refused.findings)
+    if not any(f.severity == "error" for f in findings):
+        return BatchPreview("applicable", findings, tables)
+    return BatchPreview("partial" if partial else "refused", findings, tables)
 
 
 def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, SourceTable], findings: list[Finding],

@@ -21,7 +21,7 @@ class BatchRecord:
     received_by: str
     reason: str | None
     source: str
-    status: str  # applied | partial
+    status: str  # applied | partial | refused (dianta.ingest.refused)
     summary: dict[str, Any]
 
     @property
@@ -35,6 +35,16 @@ class BatchRecord:
         return int(self.summary.get("warnings", 0))
 
     @property
+    def errors(self) -> int:
+        return int(self.summary.get("errors", 0))
+
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        """A refused batch's files: name, size_bytes, sha256 and where it is kept (``kept``, when it is)."""
+        files: list[dict[str, Any]] = self.summary.get("files", [])
+        return files
+
+    @property
     def findings(self) -> list[dict[str, Any]]:
         """The warnings of the batch and the reasons its quarantined rows were rejected (as finding dicts)."""
         findings: list[dict[str, Any]] = self.summary.get("findings", [])
@@ -46,11 +56,14 @@ def _record(row: sa.Row[Any]) -> BatchRecord:
                        reason=row.reason, source=row.source, status=row.status, summary=json.loads(row.summary_json))
 
 
-def list_batches(store: Store, *, limit: int | None = None) -> list[BatchRecord]:
-    """The batches received, newest first (the ``limit`` newest)."""
+def list_batches(store: Store, *, limit: int | None = None, status: str | None = None) -> list[BatchRecord]:
+    """The batches received, newest first (the ``limit`` newest; only those of ``status`` when given)."""
     b = schema.batches
+    query = sa.select(b).order_by(b.c.batch_id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(b.c.status == status)
     with store.engine.connect() as con:
-        rows = con.execute(sa.select(b).order_by(b.c.batch_id.desc()).limit(limit)).all()
+        rows = con.execute(query).all()
     return [_record(r) for r in rows]
 
 

@@ -6,7 +6,7 @@ import { applyStatic, lang, setLang, t } from "./i18n.js";
 import { disposeCharts, el, errorMessage, message } from "./ui.js";
 import { accountPage, portfolioPage, searchPage } from "./bank.js";
 import { consentsPage, findingsPage, improvePage, myAccountPage } from "./enterprise.js";
-import { batchPage, batchesPage, computePage, correctionsPage, quarantinePage } from "./operator.js";
+import { batchPage, batchesPage, computePage, correctionsPage, intakePage, quarantinePage } from "./operator.js";
 import { alertsPage, financedPage, loansPage, pricingPage } from "./finance.js";
 import { programmePage, statisticsPage } from "./regulator.js";
 import { myParkPage, parkPage, parksPage } from "./park.js";
@@ -18,7 +18,8 @@ const NAV = {
   enterprise: [["my-account", "nav.myAccount"], ["improve", "nav.improve"], ["findings", "nav.findings"],
     ["consents", "nav.consents"]],
   regulator: [["statistics", "nav.statistics"], ["programme", "nav.programme"], ["parks", "nav.parks"]],
-  operator: [["batches", "nav.batches"], ["quarantine", "nav.quarantine"], ["corrections", "nav.corrections"],
+  operator: [["batches", "nav.batches"], ["intake", "nav.intake"], ["quarantine", "nav.quarantine"],
+    ["corrections", "nav.corrections"],
     ["compute", "nav.compute"], ["search", "nav.accounts"], ["statistics", "nav.statistics"],
     ["programme", "nav.programme"], ["parks", "nav.parks"]],
   park: [["my-park", "nav.myPark"]],
@@ -39,6 +40,7 @@ const PAGES = {
   consents: { render: consentsPage, roles: ["enterprise"] },
   statistics: { render: statisticsPage, roles: ["regulator", "operator"] },
   programme: { render: programmePage, roles: ["regulator", "operator"] },
+  intake: { render: intakePage, roles: ["operator"] },
   batches: { render: batchesPage, roles: ["operator"] },
   batch: { render: batchPage, roles: ["operator"] },
   quarantine: { render: quarantinePage, roles: ["operator"] },

@@ -875,3 +875,170 @@ export const FLAG_TEXT = {
 };
 
 export const QUALIFYING_FLAGS = ["intensity_basis_revenue", "partial_year", "factor_year_fallback", "factor_area_fallback", "annual_method_fallback", "basis_changed"];
+
+// The input tables of the data requirement table (TABLES): each table's and column's Chinese name (the
+// English name is the table's or column's own), for the operator's intake pages.
+export const INPUT_TABLES = {
+  "enterprises": {
+    "zh": "企业",
+    "columns": {
+      "credit_code": "统一社会信用代码",
+      "name": "企业名称",
+      "industry_code": "行业代码",
+      "region_code": "行政区划代码",
+      "opened_on": "开户日期",
+      "closed_on": "销户日期"
+    }
+  },
+  "meters": {
+    "zh": "户号",
+    "columns": {
+      "meter_id": "户号",
+      "credit_code": "统一社会信用代码",
+      "valid_from": "起始日期",
+      "valid_to": "截止日期"
+    }
+  },
+  "consumption_monthly": {
+    "zh": "月度用电",
+    "columns": {
+      "meter_id": "户号",
+      "month": "月份",
+      "kwh": "月用电量",
+      "kwh_peak": "峰时电量",
+      "kwh_flat": "平时电量",
+      "kwh_valley": "谷时电量"
+    }
+  },
+  "interval_readings": {
+    "zh": "15 分钟用电",
+    "columns": {
+      "meter_id": "户号",
+      "ts": "时间",
+      "kwh": "15 分钟电量"
+    }
+  },
+  "onsite_generation": {
+    "zh": "分布式发电",
+    "columns": {
+      "credit_code": "统一社会信用代码",
+      "month": "月份",
+      "kwh_generated": "发电量",
+      "kwh_self_consumed": "自发自用电量",
+      "technology": "技术类型"
+    }
+  },
+  "onsite_generation_interval": {
+    "zh": "分布式发电曲线",
+    "columns": {
+      "credit_code": "统一社会信用代码",
+      "ts": "时间",
+      "kwh": "自用绿电量"
+    }
+  },
+  "parks": {
+    "zh": "园区",
+    "columns": {
+      "park_id": "园区编号",
+      "name": "园区名称",
+      "region_code": "行政区划代码",
+      "supplier_credit_code": "园区供能企业",
+      "target_green_share": "绿电占比目标",
+      "target_year": "目标年份"
+    }
+  },
+  "park_members": {
+    "zh": "园区成员",
+    "columns": {
+      "park_id": "园区编号",
+      "credit_code": "统一社会信用代码",
+      "valid_from": "入园日期",
+      "valid_to": "出园日期"
+    }
+  },
+  "plants": {
+    "zh": "电站",
+    "columns": {
+      "plant_id": "电站编号",
+      "name": "电站名称",
+      "technology": "技术类型",
+      "region_code": "所在省份代码",
+      "capacity_mw": "装机容量",
+      "commissioned_on": "投产日期"
+    }
+  },
+  "green_trades": {
+    "zh": "绿电交易",
+    "columns": {
+      "contract_id": "绿电交易合同",
+      "credit_code": "统一社会信用代码",
+      "month": "月份",
+      "kwh": "结算绿电量",
+      "technology": "技术类型",
+      "plant_id": "电站编号"
+    }
+  },
+  "green_trade_profiles": {
+    "zh": "绿电交易曲线",
+    "columns": {
+      "contract_id": "绿电交易合同",
+      "ts": "小时",
+      "kwh": "小时绿电量"
+    }
+  },
+  "green_certificates": {
+    "zh": "绿证",
+    "columns": {
+      "certificate_id": "绿证编号",
+      "credit_code": "统一社会信用代码",
+      "vintage_month": "生产月份",
+      "mwh": "对应电量",
+      "technology": "技术类型",
+      "retired_on": "注销日期",
+      "bundled": "随绿电交易",
+      "plant_id": "电站编号"
+    }
+  },
+  "storage_interval": {
+    "zh": "储能充放电曲线",
+    "columns": {
+      "credit_code": "统一社会信用代码",
+      "ts": "时间",
+      "kwh_charged": "充电量",
+      "kwh_discharged": "放电量"
+    }
+  },
+  "economics": {
+    "zh": "经济数据",
+    "columns": {
+      "credit_code": "统一社会信用代码",
+      "year": "年份",
+      "value_added_10k_cny": "工业增加值",
+      "revenue_10k_cny": "营业收入",
+      "total_equity_plus_debt_cny": "权益与负债合计"
+    }
+  },
+  "loans": {
+    "zh": "贷款",
+    "columns": {
+      "loan_id": "贷款编号",
+      "bank_id": "银行",
+      "credit_code": "统一社会信用代码",
+      "principal_cny": "本金",
+      "outstanding_cny": "贷款余额",
+      "as_of": "余额日期",
+      "drawn_on": "放款日期",
+      "maturity_on": "到期日期",
+      "base_rate_pct": "基准利率",
+      "product": "贷款产品"
+    }
+  },
+  "data_centres": {
+    "zh": "数据中心",
+    "columns": {
+      "credit_code": "统一社会信用代码",
+      "site_name": "数据中心名称",
+      "it_meter_id": "IT 负载分表户号"
+    }
+  }
+};

@@ -4,11 +4,14 @@ import { api, withQuery } from "./api.js";
 import { lang, t } from "./i18n.js";
 import { findingColumns } from "./enterprise.js";
 import { barChart, card, cards, el, errorMessage, fmt, GRADE_COLOURS, message, section, table, translated } from "./ui.js";
+// the operator's intake (issue 17): upload with a preview, refused batches, quarantine re-sent, diffs, dry run
+import { correctionsDiffPage, dryRunPanel, intakePage } from "./intake.js";
+
+export { intakePage };
 
 const COUNT_KINDS = ["new", "unchanged", "corrected", "quarantined"];
 const totalOf = (batch, kind) => Object.values(batch.counts || {}).reduce((s, c) => s + (c[kind] || 0), 0);
 const batchHash = (b) => `#/batch/${b.batch_id}`;
-const compact = (value) => (value && typeof value === "object" ? JSON.stringify(value) : value);
 
 export async function batchesPage() {
   const body = await api(withQuery("/batches", { limit: 1000 }));
@@ -71,19 +74,7 @@ export async function quarantinePage() {
 }
 
 export async function correctionsPage() {
-  const rows = await api("/corrections");
-  return section(t("op.correctionsTitle"), table([
-    { key: "batch_id", label: t("finding.batch"), numeric: true,
-      format: (c) => el("a", { href: `#/batch/${c.batch_id}` }, String(c.batch_id)) },
-    { key: "received_at", label: t("op.receivedAt"), format: (c) => fmt.time(c.received_at) },
-    { key: "received_by", label: t("op.receivedBy") },
-    { key: "reason", label: t("op.reason") },
-    { key: "table", label: t("finding.table") },
-    { key: "row_key", label: t("op.rowKey") },
-    { key: "old", label: t("op.old"), value: (c) => compact(c.old) },
-    { key: "new", label: t("op.new_values"), value: (c) => compact(c.new) },
-    { key: "note", label: t("op.note") },
-  ], rows, { csvName: "corrections.csv", empty: t("op.noCorrections") }));
+  return correctionsDiffPage(); // each changed column as old → new, with who, when and why (intake.js)
 }
 
 /** The accounts marked for recalculation (GET /accounts/stale). */
@@ -128,5 +119,6 @@ export async function computePage(ctx) {
   } }, field(t("common.year"), year), field(t("field.profile_id"), profile),
   el("button", { type: "submit", class: "btn btn-primary" }, t("op.run")));
   let stale = await stalePanel();
-  return [section(t("op.computeTitle"), el("p", { class: "muted" }, t("op.computeIntro")), form, result), stale];
+  return [dryRunPanel(ctx.year), section(t("op.computeTitle"), el("p", { class: "muted" }, t("op.computeIntro")), form, result),
+    stale];
 }
