@@ -67,6 +67,15 @@ def _throwaway_user(s: Service, _who: str) -> tuple[str, dict]:
 POLICY = {"name": "matrix", "effective_from": "2020-01-01", "cap_bp": 100, "grade_discount_bp": {"1": 50, "2": 30}}
 
 
+def _refused_file(s: Service, _who: str) -> tuple[str, dict]:
+    """A refused upload kept with what was sent (issue 17): the operator sends a month that is not a month."""
+    bad = b"meter_id,month,kwh\nM-A1,2023-13,100\n"
+    with s.client("operator") as c:
+        r = c.post("/api/v1/batches", files=[("files", ("consumption_monthly.csv", bad))])
+    assert r.status_code == 422, r.text
+    return f"/api/v1/batches/{r.json()['batch_id']}/files/consumption_monthly.csv", {}
+
+
 def _finance(s: Service) -> None:
     """Once per service: pricing policies of both banks and a loan of bank A to enterprise A."""
     if getattr(s, "_finance_ready", False):
@@ -169,6 +178,13 @@ ROUTES = [
     Route("POST", "/api/v1/batches", frozenset({"operator"}),
           _fixed("/api/v1/batches", files=[("files", ("enterprises.csv", ENTERPRISE_ROW.format(A=A).encode()))])),
     Route("GET", "/api/v1/quarantine", frozenset({"operator"}), _fixed("/api/v1/quarantine")),
+    Route("GET", "/api/v1/quarantine/csv", frozenset({"operator"}),
+          _fixed("/api/v1/quarantine/csv?table=consumption_monthly")),
+    Route("POST", "/api/v1/batches/preview", frozenset({"operator"}), _fixed(
+        "/api/v1/batches/preview", files=[("files", ("enterprises.csv", ENTERPRISE_ROW.format(A=A).encode()))])),
+    Route("GET", "/api/v1/batches/{batch_id}/files/{name}", frozenset({"operator"}), _refused_file),
+    Route("POST", "/api/v1/compute/dry-run", frozenset({"operator"}), _fixed("/api/v1/compute/dry-run",
+                                                                           json={"year": 2023})),
     Route("GET", "/api/v1/corrections", frozenset({"operator"}), _fixed("/api/v1/corrections")),
     Route("POST", "/api/v1/compute", frozenset({"operator"}), _fixed("/api/v1/compute", json={"year": 2023})),
     Route("GET", "/api/v1/users", frozenset({"operator"}), _fixed("/api/v1/users")),
