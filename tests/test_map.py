@@ -5,10 +5,10 @@ Worked figures (2023, default profile, residual factor 0.6096 kgCO2/kWh; tests/t
   630100 西宁市 holds A–H: C = 512.064 + 365.76 + 731.52 + 182.88 + 73.152 + 1463.04 + 585.216 + 160.20288
   = 4073.83488 t; E_total = 1,140,000 + 600,000 + 1,200,000 + 300,000 + 120,000 + 2,400,000 + 1,080,000 + 350,400
   = 7,190,400 kWh; E_green = 300,000 (A) + 120,000 (G) + 87,600 (H) = 507,600 -> share 0.0705941
-  I (632801 格尔木市): 100,000 kWh a month = 1,200,000 -> 731.52 t, V 1000; J (632802 德令哈市): 50,000 a month =
-  600,000 -> 365.76 t, V 600; 632800 海西州: C = 1097.28 t, intensity 1097.28 / 1600 = 0.6858, share 0.
+  GOLMUD (632801 格尔木市): 100,000 kWh a month = 1,200,000 -> 731.52 t, V 1000; DELINGHA (632802 德令哈市):
+  50,000 a month = 600,000 -> 365.76 t, V 600; 632800 海西州: C = 1097.28 t, intensity 1097.28 / 1600 = 0.6858, share 0.
 Loans, outstanding on 2023-12-31: L-M1 BANK-A -> A 10,000,000 drawn 2023-03-01, reported 8,000,000 on 2023-09-30
-  -> 8,000,000; L-M2 BANK-A -> B 3,000,000 (B gave BANK-A no consent); L-M3 BANK-B -> I 5,000,000; L-M4 BANK-A -> A
+  -> 8,000,000; L-M2 BANK-A -> B 3,000,000 (B gave BANK-A no consent); L-M3 BANK-B -> GOLMUD 5,000,000; L-M4 BANK-A -> A
   drawn 2024-02-01: not yet drawn on 2023-12-31. 630100: 11,000,000 over 2 loans; 632800: 5,000,000.
 The regulator (min_enterprises 3): 632800 has 2 enterprises -> counts only. BANK-A sees only A (its consent):
   630100 with 512.064 t, intensity 512.064 / 1000, share 300,000 / 1,140,000, 8,000,000 outstanding (L-M1).
@@ -33,7 +33,7 @@ from dianta.ledger import schema
 from dianta.ledger.store import Store
 from dianta.reference.tables import map_provinces, map_regions, region_codes
 
-I, J = credit_code(9, "632800"), credit_code(10, "632800")
+GOLMUD, DELINGHA = credit_code(9, "632800"), credit_code(10, "632800")
 MONTHS = [f"2023-{m:02d}" for m in range(1, 13)]
 
 
@@ -44,17 +44,19 @@ def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     store = Store(s.db, lake=s.lake)
     folder = root / "haixi"
     write_table(folder, "enterprises", ["credit_code", "name", "industry_code", "region_code", "opened_on"],
-                [(I, "格尔木测试企业", "C3011", "632801", "2022-01-01"), (J, "德令哈测试企业", "C3011", "632802", "2022-01-01")])
+                [(GOLMUD, "格尔木测试企业", "C3011", "632801", "2022-01-01"),
+                 (DELINGHA, "德令哈测试企业", "C3011", "632802", "2022-01-01")])
     write_table(folder, "meters", ["meter_id", "credit_code", "valid_from", "valid_to"],
-                [("MI", I, None, None), ("MJ", J, None, None)])
+                [("MI", GOLMUD, None, None), ("MJ", DELINGHA, None, None)])
     write_table(folder, "consumption_monthly", ["meter_id", "month", "kwh"],
                 [("MI", m, 100_000) for m in MONTHS] + [("MJ", m, 50_000) for m in MONTHS])
-    write_table(folder, "economics", ["credit_code", "year", "value_added_10k_cny"], [(I, 2023, 1000), (J, 2023, 600)])
+    write_table(folder, "economics", ["credit_code", "year", "value_added_10k_cny"],
+                [(GOLMUD, 2023, 1000), (DELINGHA, 2023, 600)])
     write_table(folder, "loans", ["loan_id", "bank_id", "credit_code", "principal_cny", "outstanding_cny", "as_of",
                                   "drawn_on", "maturity_on", "base_rate_pct"],
                 [("L-M1", "BANK-A", A, 10_000_000, 10_000_000, "2023-03-01", "2023-03-01", "2026-12-31", 3.45),
                  ("L-M2", "BANK-A", B, 3_000_000, 3_000_000, "2023-01-01", "2023-01-01", "2026-12-31", 3.45),
-                 ("L-M3", "BANK-B", I, 5_000_000, 5_000_000, "2023-06-01", "2023-06-01", "2026-12-31", 3.45),
+                 ("L-M3", "BANK-B", GOLMUD, 5_000_000, 5_000_000, "2023-06-01", "2023-06-01", "2026-12-31", 3.45),
                  ("L-M4", "BANK-A", A, 2_000_000, 2_000_000, "2024-02-01", "2024-02-01", "2026-12-31", 3.45)])
     assert ingest_batch(store, folder).status == "applied"
     report = root / "report"
@@ -144,7 +146,7 @@ def test_the_operator_sees_every_figure(service: Service):
     assert m["min_enterprises"] is None and haixi["suppressed"] is False
     assert_allclose([haixi["emissions_t"], haixi["value"], haixi["green_share"], haixi["outstanding_cny"]],
                     [1097.28, 1097.28 / 1600, 0.0, 5_000_000])
-    assert [e["credit_code"] for e in haixi["enterprise_list"]] == [I, J]  # largest emitter first
+    assert [e["credit_code"] for e in haixi["enterprise_list"]] == [GOLMUD, DELINGHA]  # largest emitter first
 
 
 def test_a_bank_sees_only_its_consented_portfolio_and_its_own_loans(service: Service):
@@ -157,7 +159,7 @@ def test_a_bank_sees_only_its_consented_portfolio_and_its_own_loans(service: Ser
     [a] = xining["enterprise_list"]
     assert (a["credit_code"], a["name"], a["grade"]) == (A, "测试企业0", 2)
     assert_allclose(a["outstanding_cny"], 8_000_000)
-    # BANK-B has lent to I but holds no consent: nothing to show
+    # BANK-B has lent to GOLMUD but holds no consent: nothing to show
     empty = _map(service, "bank_b")
     assert (empty["regions"], empty["province"], empty["provinces"]) == ([], None, [])
     # a bank never names another bank; an enterprise and a park organisation have no map
