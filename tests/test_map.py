@@ -132,7 +132,7 @@ def test_the_regulator_sees_every_region_with_small_ones_as_counts_only(service:
     assert [r["value"] for r in loans["regions"]] == [11_000_000, None] and loans["unit"] == "CNY"
     county = _map(service, "regulator", level="county", metric="accounts")
     assert [(r["code"], r["on_map"], r["value"], r["suppressed"]) for r in county["regions"]] == [
-        ("630100", True, 8, False), ("632801", True, 1, True), ("632802", True, 1, True)]
+        ("630100", False, 8, False), ("632801", True, 1, True), ("632802", True, 1, True)]  # 630100: no county
     with service.store.engine.connect() as con:  # type: ignore[attr-defined]
         log = schema.audit_log
         entries = con.execute(sa.select(log.c.resource, log.c.outcome).where(

@@ -124,7 +124,7 @@ def region_map(store: Store, *, year: int, level: Level, metric: Metric, codes: 
         members[k] |= g["borrowers"]
 
     names = region_codes()
-    shapes = {f["code"]: f for f in map_regions(chosen)} if chosen else {}
+    shapes = {f["code"]: f for f in map_regions(chosen) if f["level"] == level} if chosen else {}
     field = METRICS[metric][0]
     out = []
     for k in sorted(members):
