@@ -599,6 +599,66 @@ class PortfolioPublic(BaseModel):
                                                       "and the borrowers flagged under each")
 
 
+class MapEnterprise(BaseModel):
+    """An enterprise of a map region (a bank's portfolio): its account's figures and the loans outstanding to it."""
+
+    credit_code: str
+    name: str | None
+    region_code: str | None
+    grade: int | None
+    colour: str | None
+    emissions_t: float | None = Field(description="tCO2")
+    intensity: float | None = Field(description="tCO2 per 10k CNY")
+    green_share: float | None = Field(description="fraction 0–1")
+    outstanding_cny: float = Field(description="CNY outstanding on the map's as-of day")
+
+
+class MapRegion(BaseModel):
+    """A prefecture or county (GB/T 2260) of the map with its sums (None where suppressed)."""
+
+    code: str
+    name: str
+    on_map: bool = Field(description="the shipped boundaries have this region (else it is listed only)")
+    enterprises: int = Field(description="enterprises with an account of the year or a loan")
+    accounts: int
+    borrowers: int
+    loans: int
+    emissions_t: float | None = Field(description="Σ emissions [tCO2]")
+    kwh_total: float | None
+    kwh_green: float | None
+    intensity: float | None = Field(description="Σ C / Σ V [tCO2 per 10k CNY]")
+    green_share: float | None = Field(description="Σ E_green / Σ E_total [fraction 0–1]")
+    outstanding_cny: float | None = Field(description="loans outstanding on the as-of day [CNY]")
+    grades: dict[str, int] | None = Field(description="accounts by grade (not_rated: without a grade)")
+    suppressed: bool = Field(description="fewer enterprises than min_enterprises: counts only, no figures")
+    value: float | None = Field(description="the chosen metric's figure, in `unit`")
+    enterprise_list: list[MapEnterprise] | None = Field(default=None, description="a bank's (the operator's) view "
+                                                        "only: the region's enterprises")
+
+
+class MapProvince(BaseModel):
+    code: str
+    name: str
+
+
+class MapPublic(BaseModel):
+    """The electricity-carbon map (电碳地图): a province's prefectures or counties with the chosen metric."""
+
+    year: int
+    level: Literal["prefecture", "county"]
+    metric: Literal["emissions", "intensity", "green_share", "accounts", "loans"]
+    unit: str = Field(description="the unit of each region's `value`: tCO2, tCO2/10k CNY, 1 (a fraction), CNY, "
+                      "or empty for a count")
+    province: str | None
+    province_name: str
+    provinces: list[MapProvince] = Field(description="the provinces with data to show")
+    map_file: str | None = Field(description="the boundaries (GeoJSON) under /app/maps/")
+    as_of: dt.date = Field(description="the day loans are taken outstanding on")
+    min_enterprises: int | None = Field(description="smaller regions show counts only (the regulator's view)")
+    bank_id: str | None
+    regions: list[MapRegion]
+
+
 class StaleAccountPublic(BaseModel):
     """An account marked for recalculation (year 0: every published year of the enterprise)."""
 

@@ -29,6 +29,8 @@ WEB_DIR = Path(dianta.__file__).resolve().parent / "web"
 #: scripts and styles only from the dashboard's own origin (no inline code); images also from blob: and data:
 DASHBOARD_CSP = ("default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'; "
                  "form-action 'self'; frame-ancestors 'none'")
+#: the package folder of the map's boundaries, one GeoJSON per province (scripts/build_maps.py), served at /app/maps/
+MAPS_DIR = Path(dianta.__file__).resolve().parent / "reference" / "maps"
 #: the package folder of the API's own static files: swagger/ holds Swagger UI (see its README.txt)
 API_STATIC_DIR = Path(dianta.__file__).resolve().parent / "api" / "static"
 #: the API docs: everything from our origin; images also from data: (the icons inside swagger-ui.css)
@@ -115,4 +117,6 @@ def mount_dashboard(app: FastAPI) -> None:
     def dashboard_home() -> RedirectResponse:
         return RedirectResponse("/app/", status_code=307)
 
+    # the map's boundaries (reference/maps/, issue 17): public reference data, gzipped like the dashboard's files
+    app.mount("/app/maps", DashboardFiles(directory=MAPS_DIR), name="maps")
     app.mount("/app", DashboardFiles(directory=WEB_DIR, html=True), name="dashboard")

@@ -73,6 +73,8 @@ class Profile:
     hour_bands: tuple[tuple[str, int, int], ...] = (("night", 0, 6), ("morning", 6, 10), ("midday", 10, 16),
                                                     ("evening_peak", 16, 22), ("late_evening", 22, 24))
     storage_round_trip_efficiency: float = 0.85
+    # issue 17, the map [map]: the least number of enterprises of a region whose figures the regulator sees
+    map_min_enterprises: int = 3
 
 
 
@@ -164,6 +166,15 @@ def _role(data: dict[str, Any], role: str, source: str) -> FactorRole:
     return FactorRole(kind, area)
 
 
+def _map_min_enterprises(data: dict[str, Any], source: str) -> int:
+    """Profile ``[map] min_enterprises`` (issue 17) [platform rule]: an integer ≥ 1."""
+    value = _get(data, "map.min_enterprises", source)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ReferenceDataError(f"methodology profile {source}: map.min_enterprises must be an integer ≥ 1",
+                                 zh=f"方法学配置 {source}：map.min_enterprises 须为不小于 1 的整数")
+    return value
+
+
 def load_profile(id_or_path: str | Path = "default") -> Profile:
     """Load a shipped profile by id (``default``) or an operator's profile file by path."""
     path = Path(id_or_path)
@@ -253,6 +264,7 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         uncovered_load_limit=uncovered,
         hour_bands=_hour_bands(g("parks.hour_bands"), source),
         storage_round_trip_efficiency=efficiency,
+        map_min_enterprises=_map_min_enterprises(data, source),
     )
 
 

@@ -7,6 +7,7 @@ Every table is a data file beside this module with its source in its first comme
 from __future__ import annotations
 
 import csv
+import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -227,3 +228,26 @@ def certificate_numbering() -> CertificateNumbering:
     if any(start < 0 or start + width > rule.length for start, width in parts.values()):
         raise ReferenceDataError(f"reference table {path}: a part lies outside the {rule.length} characters")
     return rule
+
+
+# --- the map (issue 17): boundaries of each province's prefectures and counties, built by scripts/build_maps.py
+#: the shipped boundaries: one GeoJSON FeatureCollection per province (``630000.json``), source in SOURCE.md
+MAPS = HERE / "maps"
+
+
+@cache
+def map_provinces() -> dict[str, str]:
+    """The provinces with shipped boundaries: ``{"630000": "630000.json", …}``."""
+    index = json.loads((MAPS / "index.json").read_text(encoding="utf-8"))
+    return {p["province"]: p["file"] for p in index["provinces"]}
+
+
+@cache
+def map_regions(province: str) -> tuple[dict[str, str], ...]:
+    """The map regions of ``province`` (a GB/T 2260 province code): each feature's properties ``code``, ``name``,
+    ``level`` (``prefecture``/``county``) and ``parent``; empty for a province without boundaries."""
+    file = map_provinces().get(province)
+    if file is None:
+        return ()
+    data = json.loads((MAPS / file).read_text(encoding="utf-8"))
+    return tuple({k: v for k, v in f["properties"].items()} for f in data["features"])

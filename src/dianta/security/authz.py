@@ -85,6 +85,9 @@ POLICY: dict[str, Rule] = {
     "park.define": _r("operator"),
     "park.read": _r("operator", "regulator", "park", park_own=True),
     "park.member.read": _r("operator", "park", park_own=True, bank_scopes=SUMMARY_SCOPES),
+    # the map (issue 17): the regulator the programme's region aggregates (counts only in small regions), a bank
+    # its consented portfolio by region, the operator either
+    "map.read": _r("operator", "regulator", "bank", bank_own=True),
 }
 #: the roles a consent is granted to (security.consents.GRANTEE_KINDS): the rules' ``bank_scopes`` apply to them
 CONSENTED: frozenset[Role] = frozenset({"bank", "park"})

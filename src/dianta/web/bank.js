@@ -3,6 +3,7 @@
 
 import { api, ApiError, withQuery } from "./api.js";
 import { lang, monthName, t } from "./i18n.js";
+import { mapPanel } from "./map.js";
 import {
   badge, barChart, card, cards, chart, cols, COLOUR_OF_GRADE, downloadButton, el, errorMessage, field, fmt, GRADE_COLOURS,
   gradeText, gradeWithFlags, industryName, message, section, table, translated,
@@ -324,7 +325,8 @@ export async function portfolioPage(ctx) {
     rowLink: accountHash, rowClass: risk ? risk.rowClass : null }));
   drawDetail();
   const detail = section(t("portfolio.table"), risk ? risk.selector(drawDetail) : null, detailTable);
-  return [head, charts, detail, risk ? risk.panel : null, groups, consentsPanel(consents)].filter(Boolean);
+  return [head, charts, mapPanel(year, "bank"), detail, risk ? risk.panel : null, groups, consentsPanel(consents)]
+    .filter(Boolean);
 }
 
 // ---------------------------------------------------------------- transition risk (carbon-price scenarios)

@@ -3,6 +3,7 @@
 
 import { api, withQuery } from "./api.js";
 import { t } from "./i18n.js";
+import { mapPanel } from "./map.js";
 import {
   barChart, card, cards, cols, disposeChartsIn, el, errorMessage, field, fmt, GRADE_COLOURS, industryName, message,
   pieChart, section, table, todayCst,
@@ -171,5 +172,6 @@ export async function programmePage(ctx) {
     }
   } }, field(t("interest.throughLabel"), through), el("button", { type: "submit", class: "btn btn-primary" },
     t("common.show")));
-  return [section(t("prog.title"), el("p", { class: "muted" }, t("prog.subtitle")), form), body];
+  return [section(t("prog.title"), el("p", { class: "muted" }, t("prog.subtitle")), form), body,
+    mapPanel(ctx.year, "regulator")];
 }

@@ -19,6 +19,7 @@ from dianta.api.routers import (
     parks,
     portfolio,
     programme,
+    regional,
     reports,
 )
 
@@ -36,4 +37,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     finance.alerts_router,
     factors.router,
     parks.router,
+    regional.router,
 )
