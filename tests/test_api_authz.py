@@ -177,6 +177,9 @@ ROUTES = [
     Route("GET", "/api/v1/batches/{batch_id}/findings", frozenset({"operator"}), _fixed("/api/v1/batches/2/findings")),
     Route("POST", "/api/v1/batches", frozenset({"operator"}),
           _fixed("/api/v1/batches", files=[("files", ("enterprises.csv", ENTERPRISE_ROW.format(A=A).encode()))])),
+    # the map (issue 17): programme aggregates for the operator and the regulator, a bank its consented portfolio
+    Route("GET", "/api/v1/map", frozenset({"operator", "regulator", "bank_a", "bank_b"}),
+          _fixed("/api/v1/map?year=2023")),
     Route("GET", "/api/v1/quarantine", frozenset({"operator"}), _fixed("/api/v1/quarantine")),
     Route("GET", "/api/v1/quarantine/csv", frozenset({"operator"}),
           _fixed("/api/v1/quarantine/csv?table=consumption_monthly")),
