@@ -73,6 +73,8 @@ class Profile:
     hour_bands: tuple[tuple[str, int, int], ...] = (("night", 0, 6), ("morning", 6, 10), ("midday", 10, 16),
                                                     ("evening_peak", 16, 22), ("late_evening", 22, 24))
     storage_round_trip_efficiency: float = 0.85
+    # METHODOLOGY.md §8 [programme]: the fewest enterprises behind a breakdown cell the regulator is shown
+    programme_min_group_size: int = 3
 
 
 
@@ -210,6 +212,10 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         raise ReferenceDataError(f"methodology profile {source}: parks.storage_round_trip_efficiency must be a "
                                  "fraction in (0, 1]",
                                  zh=f"方法学配置 {source}：parks.storage_round_trip_efficiency 须为 (0, 1] 内的比例")
+    min_group = int(g("programme.min_group_size"))
+    if min_group < 1:
+        raise ReferenceDataError(f"methodology profile {source}: programme.min_group_size must be at least 1",
+                                 zh=f"方法学配置 {source}：programme.min_group_size 须不小于 1")
     try:
         grades = tuple((float(a), int(b), str(c)) for a, b, c in g("evaluation.grades"))
         grade_else = (int(g("evaluation.grade_else")[0]), str(g("evaluation.grade_else")[1]))
@@ -253,6 +259,7 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         uncovered_load_limit=uncovered,
         hour_bands=_hour_bands(g("parks.hour_bands"), source),
         storage_round_trip_efficiency=efficiency,
+        programme_min_group_size=min_group,
     )
 
 
