@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 from conftest import write_table
 from province import A, B, C, D, E, F, G, H, write_batch_2022, write_batch_2023
+from service import Service
 
 from dianta.accounts.compute import compute_year
 from dianta.finance.interest import programme_totals
@@ -123,7 +124,8 @@ def test_breakdowns_sum_to_the_headline_and_pool_small_cells(programme: Store):
     divisions = {c["group"]: c for c in p["by_industry"]}
     assert set(divisions) == {"C32", "other"} and divisions["C32"]["name"] == "有色金属冶炼和压延加工业"
     assert (divisions["C32"]["accounts_opened"], divisions["C32"]["carbon_loans"]) == (5, 4)
-    assert divisions["C32"]["carbon_loan_amount_cny"] == 18e6 and divisions["C32"]["carbon_loan_outstanding_cny"] == 16e6
+    c32 = divisions["C32"]
+    assert (c32["carbon_loan_amount_cny"], c32["carbon_loan_outstanding_cny"]) == (18e6, 16e6)
     assert (divisions["other"]["groups"], divisions["other"]["accounts_opened"]) == (3, 3)
     assert [(c["group"], c["name"], c["accounts_opened"]) for c in p["by_region"]] == [("630100", "西宁市", 8)]
 
@@ -154,3 +156,39 @@ def test_no_cell_below_the_minimum_group_shows(programme: Store, tmp_path: Path)
     parks = programme_headline(programme, on=ON)["by_park"]
     assert [(c["group"], c["groups"], c["accounts_opened"]) for c in parks] == [("other", 2, 5)]
     assert "park_account" not in parks[0]
+
+
+def test_the_regulator_gets_the_headline_and_one_loan_balance(service: Service):
+    """Through `dianta serve`: bank A records and prices a loan to A (10 M drawn 2024-01-01, 45 bp under its cap
+    45 policy) and an unpriced one to A (4 M drawn 2024-02-01); on 2024-01-31 the statistics and the programme
+    totals show the same 贷款余额 (10 M: the second is not drawn yet) with the same as-of day as the headline,
+    whose interest saved is 10 M × 0.0045 × 31 / 360 = 3,875 CNY."""
+    with service.client("operator") as op:
+        op.post("/api/v1/pricing-policies", params={"bank_id": "BANK-A"}, json=POLICY).raise_for_status()
+    with service.client("bank_a") as c:
+        for loan_id, amount, drawn in (("L-HL-1", 10_000_000, "2024-01-01"), ("L-HL-2", 4_000_000, "2024-02-01")):
+            loan = {"loan_id": loan_id, "credit_code": A, "principal_cny": amount, "outstanding_cny": amount,
+                    "as_of": drawn, "drawn_on": drawn, "maturity_on": "2026-12-31", "base_rate_pct": 3.45}
+            assert c.post("/api/v1/loans", json=loan).status_code == 201
+        assert c.post("/api/v1/loans/L-HL-1/pricing", json={"on": "2024-01-01"}).json()["discount_bp"] == 45
+        assert c.get("/api/v1/programme/headline").status_code == 403
+    with service.client("ent_a") as c:
+        assert c.get("/api/v1/programme/headline").status_code == 403
+    with service.client("regulator") as reg:
+        day = {"on": "2024-01-31"}
+        p = reg.get("/api/v1/programme/headline", params=day).json()
+        h = p["headline"]
+        assert (p["as_of"], h["accounts_opened"], h["carbon_loans"], h["loans"]) == ("2024-01-31", 8, 1, 1)
+        assert (h["carbon_loan_amount_cny"], h["loan_outstanding_cny"]) == (10e6, 10e6)
+        assert h["interest_saved_cny"] == pytest.approx(3_875)
+        stats = reg.get("/api/v1/statistics", params={"year": 2023, **day}).json()
+        totals = reg.get("/api/v1/programme/totals", params={"through": "2024-01-31"}).json()
+        assert stats["loans_as_of"] == totals["through"] == p["as_of"]
+        assert sum(b["outstanding_cny"] for b in stats["loans_by_bank"]) == totals["totals"]["outstanding_cny"] == 10e6
+        # one borrower: no bank, division or park cell shows it; the pool holds it (the sums stay the headline's)
+        for grouping in ("by_bank", "by_industry", "by_park"):
+            assert all(c["enterprises"] >= p["min_group_size"] or c["group"] == "other" for c in p[grouping])
+            assert sum(c["carbon_loans"] for c in p[grouping]) in (0, 1)
+        assert {c["group"] for c in p["by_bank"]} == {"other"}
+        later = reg.get("/api/v1/programme/headline", params={"on": "2024-02-29"}).json()["headline"]
+        assert (later["loans"], later["loan_outstanding_cny"], later["carbon_loan_outstanding_cny"]) == (2, 14e6, 10e6)

@@ -166,6 +166,13 @@ def _role(data: dict[str, Any], role: str, source: str) -> FactorRole:
     return FactorRole(kind, area)
 
 
+def _min_group_size(value: Any, source: str) -> int:
+    if not isinstance(value, int) or value < 1:
+        raise ReferenceDataError(f"methodology profile {source}: programme.min_group_size must be a whole number of "
+                                 "at least 1", zh=f"方法学配置 {source}：programme.min_group_size 须为不小于 1 的整数")
+    return value
+
+
 def load_profile(id_or_path: str | Path = "default") -> Profile:
     """Load a shipped profile by id (``default``) or an operator's profile file by path."""
     path = Path(id_or_path)
@@ -212,10 +219,6 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         raise ReferenceDataError(f"methodology profile {source}: parks.storage_round_trip_efficiency must be a "
                                  "fraction in (0, 1]",
                                  zh=f"方法学配置 {source}：parks.storage_round_trip_efficiency 须为 (0, 1] 内的比例")
-    min_group = int(g("programme.min_group_size"))
-    if min_group < 1:
-        raise ReferenceDataError(f"methodology profile {source}: programme.min_group_size must be at least 1",
-                                 zh=f"方法学配置 {source}：programme.min_group_size 须不小于 1")
     try:
         grades = tuple((float(a), int(b), str(c)) for a, b, c in g("evaluation.grades"))
         grade_else = (int(g("evaluation.grade_else")[0]), str(g("evaluation.grade_else")[1]))
@@ -259,7 +262,7 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         uncovered_load_limit=uncovered,
         hour_bands=_hour_bands(g("parks.hour_bands"), source),
         storage_round_trip_efficiency=efficiency,
-        programme_min_group_size=min_group,
+        programme_min_group_size=_min_group_size(g("programme.min_group_size"), source),
     )
 
 
