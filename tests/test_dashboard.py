@@ -292,8 +292,8 @@ def test_bank_portfolio_and_exports(session: Session, service: Service) -> None:
     assert raw.startswith(b"\xef\xbb\xbf")
     assert table[0] == ["Enterprise", "Credit code", "Industry section", "Region code", "Grade", "Score",
                         "Emissions (tCO₂)", "Carbon intensity (tCO₂/10k CNY)", "Green share (%)",
-                        "Total electricity (kWh)", "Alerts", "Outstanding (CNY)", "Carbon cost at 100 CNY/t (CNY)",
-                        "Carbon cost share of value (%)", "Transition risk"]
+                        "Total electricity (kWh)", "Alerts", "Reported outstanding (CNY)",
+                        "Carbon cost at 100 CNY/t (CNY)", "Carbon cost share of value (%)", "Transition risk"]
     assert table[1][:2] == [records[0]["name"], A] and float(table[1][6]) == records[0]["emissions_t"]
     assert float(table[1][12]) == pytest.approx(51_206.4) and float(table[1][13]) == pytest.approx(0.5121)
     assert table[1][14] == "below threshold"

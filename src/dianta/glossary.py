@@ -455,7 +455,7 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("industry", "Industry section", "行业门类", "", "GB/T 4754 section (the letter) of a group"),
     _q("region", "Region", "地区", "", "prefecture of a group: GB/T 2260 code, first 4 digits + 00"),
     # the programme's headline (§8, issue 17): each figure as of one day (as_of), one definition per name
-    _q("as_of", "As of", "截至日期", "", "the day (China Standard Time) the programme's figures are taken on"),
+    _q("as_of", "As-of day", "截至日期", "", "the day (China Standard Time) the programme's figures are taken on"),
     _q("accounts_opened", "Accounts opened", "累计开立碳账户", "",
        "enterprises on the register whose account opened on or before the as-of day (closed ones included) (§8)"),
     _q("carbon_loans", "Carbon-account loans", "碳账户贷款笔数", "",

@@ -845,7 +845,7 @@ export const QUANTITIES = {
   },
   "as_of": {
     "zh": "截至日期",
-    "en": "As of",
+    "en": "As-of day",
     "unit": "",
     "unitZh": ""
   },

@@ -61,7 +61,7 @@ function cellName(kind, cell, bankName) {
 function breakdown(kind, cells, p, bankName) {
   const name = (c) => cellName(kind, c, bankName);
   const columns = [
-    { key: "group", label: t(`progh.${kind}`), value: name },
+    { key: "group", label: kind === "region" ? t("field.region") : t(`progh.${kind}`), value: name },
     { key: "enterprises", label: t(kind === "bank" ? "prog.borrowers" : "field.enterprises"), numeric: true },
     kind === "bank" ? null : { key: "accounts_opened", label: t("field.accounts_opened"), numeric: true },
     { key: "carbon_loans", label: t("field.carbon_loans"), numeric: true },
