@@ -164,6 +164,8 @@ ROUTES = [
           _finance_route("/api/v1/interest-saved")),
     Route("GET", "/api/v1/programme/totals", frozenset({"operator", "regulator"}),
           _fixed("/api/v1/programme/totals")),
+    Route("GET", "/api/v1/programme/headline", frozenset({"operator", "regulator"}),
+          _fixed("/api/v1/programme/headline")),
     Route("GET", "/api/v1/accounts/{credit_code}/{year}/what-if", frozenset({"operator", "bank_a", "ent_a"}),
           _finance_route(f"/api/v1/accounts/{A}/2023/what-if", params={"base_rate_pct": 3.45})),
     Route("GET", "/api/v1/financed-emissions", frozenset({"operator", "bank_a", "bank_b"}),

@@ -131,6 +131,15 @@ def _cny(value: float) -> str:
     return f"{value:,.2f} CNY"
 
 
+def _yi(value: float) -> str:
+    """CNY as the dashboard shows programme amounts: 亿元 (100 million CNY), two decimals."""
+    return f"{value / 1e8:,.2f} 100 million CNY"
+
+
+def _wan(value: float) -> str:
+    return f"{value / 1e4:,.2f} 10k CNY"
+
+
 def _card(page: Page, field: str):  # noqa: ANN202 - a playwright Locator
     """The value of the headline card `field`."""
     return page.locator(f'.card[data-field="{field}"] .card-value')
@@ -283,8 +292,8 @@ def test_bank_portfolio_and_exports(session: Session, service: Service) -> None:
     assert raw.startswith(b"\xef\xbb\xbf")
     assert table[0] == ["Enterprise", "Credit code", "Industry section", "Region code", "Grade", "Score",
                         "Emissions (tCO₂)", "Carbon intensity (tCO₂/10k CNY)", "Green share (%)",
-                        "Total electricity (kWh)", "Alerts", "Outstanding (CNY)", "Carbon cost at 100 CNY/t (CNY)",
-                        "Carbon cost share of value (%)", "Transition risk"]
+                        "Total electricity (kWh)", "Alerts", "Reported outstanding (CNY)",
+                        "Carbon cost at 100 CNY/t (CNY)", "Carbon cost share of value (%)", "Transition risk"]
     assert table[1][:2] == [records[0]["name"], A] and float(table[1][6]) == records[0]["emissions_t"]
     assert float(table[1][12]) == pytest.approx(51_206.4) and float(table[1][13]) == pytest.approx(0.5121)
     assert table[1][14] == "below threshold"
@@ -633,20 +642,21 @@ def test_regulator_programme_totals(session: Session, service: Service) -> None:
     session.go("programme")
     expect(page.locator("#programme-body")).to_have_attribute("data-through", today["through"])
     expect(_card(page, "loans")).to_have_text(f"{today['totals']['loans']:,.0f}")
-    expect(_card(page, "interest_saved")).to_have_text(_cny(today["totals"]["interest_saved_cny"]))
+    expect(_card(page, "interest_saved")).to_have_text(_wan(today["totals"]["interest_saved_cny"]))
     page.fill("#programme-through", through)
     page.click("#programme-form button[type=submit]")
     expect(page.locator("#programme-body")).to_have_attribute("data-through", through)
     expect(_card(page, "enterprises_with_accounts")).to_have_text(str(totals["enterprises_with_accounts"]))
     expect(_card(page, "loans")).to_have_text(f"{totals['totals']['loans']:,.0f}")
-    expect(_card(page, "principal")).to_have_text(_cny(totals["totals"]["principal_cny"]))
-    expect(_card(page, "outstanding")).to_have_text(_cny(totals["totals"]["outstanding_cny"]))
-    expect(_card(page, "interest_saved")).to_have_text(_cny(totals["totals"]["interest_saved_cny"]))
+    expect(_card(page, "principal")).to_have_text(_yi(totals["totals"]["principal_cny"]))
+    expect(_card(page, "outstanding")).to_have_text(_yi(totals["totals"]["outstanding_cny"]))
+    expect(_card(page, "interest_saved")).to_have_text(_wan(totals["totals"]["interest_saved_cny"]))
     bank_a = next(g for g in totals["by_bank"] if g["group"] == "BANK-A")
     row = page.locator("#programme-by-bank tbody tr", has_text="BANK-A")
     expect(row.locator("td")).to_have_text([
         "甲银行 (BANK-A)", str(bank_a["loans"]), str(bank_a["borrowers"]), str(bank_a["borrowers_with_accounts"]),
-        f"{bank_a['principal_cny']:,.2f}", f"{bank_a['outstanding_cny']:,.2f}", f"{bank_a['interest_saved_cny']:,.2f}"])
+        f"{bank_a['principal_cny'] / 1e8:,.2f}", f"{bank_a['outstanding_cny'] / 1e8:,.2f}",
+        f"{bank_a['interest_saved_cny'] / 1e4:,.2f}"])
     expect(page.locator("#programme-by-month tbody tr")).to_have_count(len(totals["by_month"]))
     session.charts_drawn()
     session.shot("regulator-programme")

@@ -454,6 +454,22 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
     _q("group", "Group", "分组", "", "the group's key: grade, industry section or prefecture"),
     _q("industry", "Industry section", "行业门类", "", "GB/T 4754 section (the letter) of a group"),
     _q("region", "Region", "地区", "", "prefecture of a group: GB/T 2260 code, first 4 digits + 00"),
+    # the programme's headline (§8, issue 17): each figure as of one day (as_of), one definition per name
+    _q("as_of", "As-of day", "截至日期", "", "the day (China Standard Time) the programme's figures are taken on"),
+    _q("accounts_opened", "Accounts opened", "累计开立碳账户", "",
+       "enterprises on the register whose account opened on or before the as-of day (closed ones included) (§8)"),
+    _q("carbon_loans", "Carbon-account loans", "碳账户贷款笔数", "",
+       "loans drawn on or before the as-of day that a bank priced with the borrower's carbon account (§8)"),
+    _q("carbon_loan_amount_cny", "Carbon-account loans issued", "碳账户贷款发放金额", "CNY",
+       "principal of the carbon-account loans drawn on or before the as-of day (§8)", "元"),
+    _q("carbon_loan_outstanding_cny", "Carbon-account loan balance", "碳账户贷款余额", "CNY",
+       "amount the carbon-account loans have outstanding on the as-of day (the last report on or before it "
+       "stands; none after maturity) (§8)", "元"),
+    _q("loan_outstanding_cny", "Loan balance", "贷款余额", "CNY",
+       "amount every reported loan has outstanding on the as-of day (the last report on or before it stands; none "
+       "before draw-down or after maturity) (§8)", "元"),
+    _q("interest_saved_cny", "Interest saved", "节省利息", "CNY",
+       "Σ outstanding × discount × days / 360 over the carbon-account loans through the as-of day (§8)", "元"),
 )}
 
 

@@ -15,14 +15,11 @@ from dianta.reference.tables import industry_sections, region_codes
 
 def programme_statistics(store: Store, *, year: int, profile_id: str = "default") -> dict[str, object]:
     """Accounts by grade, industry section and prefecture; energy, emissions and the kWh-weighted green
-    share of each group; loans and amounts by bank."""
-    acc, loans = schema.accounts, schema.data_tables["loans"]
+    share of each group (the loans by bank, as of a day, are the programme's: finance.interest.programme_totals)."""
+    acc = schema.accounts
     with store.engine.connect() as con:
         records = [json.loads(r) for r in con.execute(sa.select(acc.c.record_json).where(
             acc.c.year == year, acc.c.profile_id == profile_id)).scalars()]
-        loan_rows = con.execute(sa.select(loans.c.bank_id, sa.func.count(), sa.func.sum(loans.c.principal_cny),
-                                          sa.func.sum(loans.c.outstanding_cny)).group_by(loans.c.bank_id)
-                                .order_by(loans.c.bank_id)).all()
     sections, region_names = industry_sections(), region_codes()
 
     kwh_total, kwh_green, emissions = (np.array([float(r[key] or 0) for r in records], dtype=float)
@@ -48,6 +45,4 @@ def programme_statistics(store: Store, *, year: int, profile_id: str = "default"
         "year": year, "profile_id": profile_id, "accounts": len(records),
         "by_grade": group([str(r["grade"] or "not rated") for r in records]),
         "by_industry": by_section, "by_region": by_region,
-        "loans_by_bank": [{"bank_id": b, "loans": n, "principal_cny": float(p or 0), "outstanding_cny": float(o or 0)}
-                          for b, n, p, o in loan_rows],
     }

@@ -452,7 +452,8 @@ class BankLoans(BaseModel):
     bank_id: str
     loans: int
     principal_cny: float
-    outstanding_cny: float
+    outstanding_cny: float = Field(description="贷款余额: outstanding on the statistics' loans_as_of day")
+    interest_saved_cny: float = 0.0
 
 
 class StatisticsPublic(BaseModel):
@@ -462,6 +463,7 @@ class StatisticsPublic(BaseModel):
     by_grade: list[GroupStatistics]
     by_industry: list[GroupStatistics]
     by_region: list[GroupStatistics]
+    loans_as_of: str = Field(description="the day (CST) the loans' balances are taken on")
     loans_by_bank: list[BankLoans]
 
 
@@ -764,6 +766,61 @@ class ProgrammeGroup(BaseModel):
     interest_saved_cny: float
     borrowers: int
     borrowers_with_accounts: int
+
+
+class ProgrammeTrendPoint(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    year: int
+    as_of: str
+    accounts_opened: int
+    accounts_opened_to_date: int
+    carbon_loans: int
+    carbon_loan_amount_cny: float
+    carbon_loan_outstanding_cny: float
+    interest_saved_cny: float
+
+
+class ProgrammeFigures(BaseModel):
+    """The headline's figures (glossary: accounts_opened, carbon_loans, …) and their yearly trend."""
+
+    model_config = ConfigDict(extra="allow")
+    accounts_opened: int
+    carbon_loans: int
+    carbon_loan_amount_cny: float
+    carbon_loan_outstanding_cny: float
+    interest_saved_cny: float
+    borrowers: int
+    trend: list[ProgrammeTrendPoint]
+
+
+class ProgrammeCell(ProgrammeFigures):
+    """One cell of a breakdown: ``group`` a bank id, a division, a prefecture code, a park id, or ``other``
+    (the pooled cells below the minimum group size: ``groups`` of them)."""
+
+    group: str
+    name: str | None = None
+    enterprises: int
+    groups: int | None = None
+
+
+class ProgrammeHeadlineFigures(ProgrammeFigures):
+    loans: int
+    loan_outstanding_cny: float
+
+
+class ProgrammeHeadlinePublic(BaseModel):
+    """The programme's headline as of a day (METHODOLOGY.md §8) and its breakdowns: aggregates only."""
+
+    as_of: str
+    profile_id: str
+    min_group_size: int
+    years: list[int]
+    latest_loan_report_on: str | None
+    headline: ProgrammeHeadlineFigures
+    by_bank: list[ProgrammeCell]
+    by_industry: list[ProgrammeCell]
+    by_region: list[ProgrammeCell]
+    by_park: list[ProgrammeCell]
 
 
 class ProgrammeTotalsPublic(BaseModel):

@@ -73,8 +73,9 @@ class Profile:
     hour_bands: tuple[tuple[str, int, int], ...] = (("night", 0, 6), ("morning", 6, 10), ("midday", 10, 16),
                                                     ("evening_peak", 16, 22), ("late_evening", 22, 24))
     storage_round_trip_efficiency: float = 0.85
-    # issue 17, the map [map]: the least number of enterprises of a region whose figures the regulator sees
-    map_min_enterprises: int = 3
+    # [disclosure] (issue 17): the fewest enterprises behind any figure the regulator is shown (a programme
+    # breakdown cell, a region of the map)
+    disclosure_min_group_size: int = 3
 
 
 
@@ -166,12 +167,10 @@ def _role(data: dict[str, Any], role: str, source: str) -> FactorRole:
     return FactorRole(kind, area)
 
 
-def _map_min_enterprises(data: dict[str, Any], source: str) -> int:
-    """Profile ``[map] min_enterprises`` (issue 17) [platform rule]: an integer ≥ 1."""
-    value = _get(data, "map.min_enterprises", source)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ReferenceDataError(f"methodology profile {source}: map.min_enterprises must be an integer ≥ 1",
-                                 zh=f"方法学配置 {source}：map.min_enterprises 须为不小于 1 的整数")
+def _min_group_size(value: Any, source: str) -> int:
+    if not isinstance(value, int) or value < 1:
+        raise ReferenceDataError(f"methodology profile {source}: disclosure.min_group_size must be a whole number of "
+                                 "at least 1", zh=f"方法学配置 {source}：disclosure.min_group_size 须为不小于 1 的整数")
     return value
 
 
@@ -264,7 +263,7 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         uncovered_load_limit=uncovered,
         hour_bands=_hour_bands(g("parks.hour_bands"), source),
         storage_round_trip_efficiency=efficiency,
-        map_min_enterprises=_map_min_enterprises(data, source),
+        disclosure_min_group_size=_min_group_size(g("disclosure.min_group_size"), source),
     )
 
 

@@ -208,7 +208,7 @@ function interestView(records, through) {
   const months = [...byMonth.keys()].sort();
   return [
     cards(
-      card(t("loan.interestSaved"), fmt.cny(total), t("interest.through", { through }), "interest_saved"),
+      card(t("field.interest_saved_cny"), fmt.cny(total), t("interest.through", { through }), "interest_saved"),
       card(t("interest.loans"), fmt.int(new Set(records.map((r) => r.loan_id)).size), null, "loans_discounted"),
       card(t("interest.months"), fmt.int(months.length), null, "months"),
     ),
@@ -222,7 +222,7 @@ function interestView(records, through) {
       { key: "average", label: t("interest.average"), unit: t("unit.cny"), numeric: true,
         value: (r) => (r.days ? r.outstanding_cny_days / r.days : null),
         format: (r) => fmt.num(r.days ? r.outstanding_cny_days / r.days : null, 2) },
-      cols.cny("interest_saved_cny", t("loan.interestSaved")),
+      cols.cny("interest_saved_cny", t("field.interest_saved_cny")),
     ], records, { csvName: `interest-saved-${through}.csv` }),
   ];
 }

@@ -842,6 +842,48 @@ export const QUANTITIES = {
     "en": "Region",
     "unit": "",
     "unitZh": ""
+  },
+  "as_of": {
+    "zh": "截至日期",
+    "en": "As-of day",
+    "unit": "",
+    "unitZh": ""
+  },
+  "accounts_opened": {
+    "zh": "累计开立碳账户",
+    "en": "Accounts opened",
+    "unit": "",
+    "unitZh": ""
+  },
+  "carbon_loans": {
+    "zh": "碳账户贷款笔数",
+    "en": "Carbon-account loans",
+    "unit": "",
+    "unitZh": ""
+  },
+  "carbon_loan_amount_cny": {
+    "zh": "碳账户贷款发放金额",
+    "en": "Carbon-account loans issued",
+    "unit": "CNY",
+    "unitZh": "元"
+  },
+  "carbon_loan_outstanding_cny": {
+    "zh": "碳账户贷款余额",
+    "en": "Carbon-account loan balance",
+    "unit": "CNY",
+    "unitZh": "元"
+  },
+  "loan_outstanding_cny": {
+    "zh": "贷款余额",
+    "en": "Loan balance",
+    "unit": "CNY",
+    "unitZh": "元"
+  },
+  "interest_saved_cny": {
+    "zh": "节省利息",
+    "en": "Interest saved",
+    "unit": "CNY",
+    "unitZh": "元"
   }
 };
 

@@ -4,6 +4,7 @@
 import { api, withQuery } from "./api.js";
 import { t } from "./i18n.js";
 import { mapPanel } from "./map.js";
+import { headlineView } from "./programme.js";
 import {
   barChart, card, cards, cols, disposeChartsIn, el, errorMessage, field, fmt, GRADE_COLOURS, industryName, message,
   pieChart, section, table, todayCst,
@@ -41,8 +42,9 @@ export async function statisticsPage(ctx) {
     card(t("field.kwh_total"), fmt.energy(kwhTotal), null, "kwh_total"),
     card(t("field.emissions_t"), fmt.tco2(sum("emissions_t")), null, "emissions_t"),
     card(t("field.green_share"), fmt.pct(kwhTotal ? sum("kwh_green") / kwhTotal : 0), null, "green_share"),
-    card(t("loan.outstanding"), fmt.cny(loans.reduce((s, b) => s + b.outstanding_cny, 0)),
-      `${t("loan.count")}: ${fmt.int(loans.reduce((s, b) => s + b.loans, 0))}`, "outstanding"),
+    card(t("field.loan_outstanding_cny"), fmt.yi(loans.reduce((s, b) => s + b.outstanding_cny, 0)),
+      `${t("prog.on", { day: fmt.date(stats.loans_as_of) })}${t("progh.allLoans", {
+        n: fmt.int(loans.reduce((s, b) => s + b.loans, 0)) })}`, "outstanding"),
   ));
   const charts = el("div", { class: "grid-3" },
     section(t("stats.byGrade"), barChart(t("field.accounts"), stats.by_grade.map((g) => ({ name: gradeName(g.group),
@@ -57,9 +59,9 @@ export async function statisticsPage(ctx) {
   const loanColumns = [
     { key: "bank_id", label: t("loan.bank"), value: (b) => (bankName.has(b.bank_id) ? `${bankName.get(b.bank_id)} (${b.bank_id})` : b.bank_id) },
     { key: "loans", label: t("loan.count"), numeric: true },
-    cols.cny("principal_cny", t("loan.principal")),
-    cols.cny("outstanding_cny", t("loan.outstanding")),
-    hasInterest ? cols.cny("interest_saved_cny", t("loan.interestSaved")) : null,
+    cols.yi("principal_cny", t("loan.principal")),
+    cols.yi("outstanding_cny", t("field.loan_outstanding_cny")),
+    hasInterest ? cols.wan("interest_saved_cny", t("field.interest_saved_cny")) : null,
   ].filter(Boolean);
   return [
     head,
@@ -87,9 +89,9 @@ function programmeColumns(group) {
     { key: "loans", label: t("loan.count"), numeric: true },
     { key: "borrowers", label: t("prog.borrowers"), numeric: true },
     { key: "borrowers_with_accounts", label: t("prog.borrowersWithAccounts"), numeric: true },
-    cols.cny("principal_cny", t("loan.principal")),
-    cols.cny("outstanding_cny", t("loan.outstanding")),
-    cols.cny("interest_saved_cny", t("loan.interestSaved")),
+    cols.yi("principal_cny", t("loan.principal")),
+    cols.yi("outstanding_cny", t("field.loan_outstanding_cny")),
+    cols.wan("interest_saved_cny", t("field.interest_saved_cny")),
   ];
 }
 
@@ -100,22 +102,24 @@ function programmeView(p, bankName) {
     card(t("prog.enterprisesWithAccounts"), fmt.int(p.enterprises_with_accounts), null, "enterprises_with_accounts"),
     card(t("loan.count"), fmt.int(tot.loans), t("prog.borrowersText", { n: fmt.int(tot.borrowers),
       m: fmt.int(tot.borrowers_with_accounts) }), "loans"),
-    card(t("loan.principal"), fmt.cny(tot.principal_cny), null, "principal"),
-    card(t("loan.outstanding"), fmt.cny(tot.outstanding_cny), t("prog.on", { day: through }), "outstanding"),
-    card(t("loan.interestSaved"), fmt.cny(tot.interest_saved_cny), t("interest.through", { through }),
+    card(t("loan.principal"), fmt.yi(tot.principal_cny), null, "principal"),
+    card(t("field.loan_outstanding_cny"), fmt.yi(tot.outstanding_cny), t("prog.on", { day: fmt.date(through) }),
+      "outstanding"),
+    card(t("field.interest_saved_cny"), fmt.wan(tot.interest_saved_cny), t("interest.through", { through }),
       "interest_saved"),
   ), el("p", { class: "muted", id: "programme-fingerprint" }, t("prog.fingerprint", { fp: p.fingerprint })));
   if (!tot.loans) return [head, section(null, message("info", t("prog.noLoans", { through })))];
   const bankLabel = (g) => (bankName.has(g.group) ? `${bankName.get(g.group)} (${g.group})` : g.group);
   const regionLabel = (g) => (g.name ? `${g.name} (${g.group})` : g.group);
-  const cny = (v) => +Number(v || 0).toFixed(2);
+  const wan = (v) => +(Number(v || 0) / 1e4).toFixed(2);
+  const yi = (v) => +(Number(v || 0) / 1e8).toFixed(4);
   const charts = el("div", { class: "grid-3" },
-    section(t("prog.byBank"), barChart(`${t("loan.interestSaved")} (${t("unit.cny")})`,
-      p.by_bank.map((g) => ({ name: bankLabel(g), value: cny(g.interest_saved_cny) })))),
-    section(t("prog.byIndustry"), barChart(`${t("loan.outstanding")} (${t("unit.cny")})`,
-      p.by_industry.map((g) => ({ name: industryName(g.group), value: cny(g.outstanding_cny) })), { horizontal: true })),
-    section(t("prog.byMonth"), barChart(`${t("loan.interestSaved")} (${t("unit.cny")})`,
-      p.by_month.map((m) => ({ name: m.month, value: cny(m.interest_saved_cny) })))),
+    section(t("prog.byBank"), barChart(`${t("field.interest_saved_cny")}（${t("unit.wan")}）`,
+      p.by_bank.map((g) => ({ name: bankLabel(g), value: wan(g.interest_saved_cny) })))),
+    section(t("prog.byIndustry"), barChart(`${t("field.loan_outstanding_cny")}（${t("unit.yi")}）`,
+      p.by_industry.map((g) => ({ name: industryName(g.group), value: yi(g.outstanding_cny) })), { horizontal: true })),
+    section(t("prog.byMonth"), barChart(`${t("field.interest_saved_cny")}（${t("unit.wan")}）`,
+      p.by_month.map((m) => ({ name: m.month, value: wan(m.interest_saved_cny) })))),
   );
   return [
     head,
@@ -129,8 +133,8 @@ function programmeView(p, bankName) {
     section(t("prog.byMonth"), el("div", { id: "programme-by-month" }, table([
       { key: "month", label: t("account.month") },
       { key: "loans_drawn", label: t("prog.loansDrawn"), numeric: true },
-      cols.cny("principal_drawn_cny", t("prog.principalDrawn")),
-      cols.cny("interest_saved_cny", t("loan.interestSaved")),
+      cols.yi("principal_drawn_cny", t("prog.principalDrawn")),
+      cols.wan("interest_saved_cny", t("field.interest_saved_cny")),
     ], p.by_month, { csvName: `programme-${through}-month.csv` }))),
   ];
 }
@@ -150,11 +154,13 @@ export async function programmePage(ctx) {
   async function load() {
     const id = ++asked;
     try {
-      const p = await api(withQuery("/programme/totals", { through: through.value }));
+      const [h, p] = await Promise.all([api(withQuery("/programme/headline", { on: through.value })),
+        api(withQuery("/programme/totals", { through: through.value }))]);
       if (ctx.stale() || id !== asked) return;
       lastThrough = through.value;
       disposeChartsIn(body);
-      body.replaceChildren(...programmeView(p, bankName));
+      // the headline and its breakdowns (programme.js), then the loan records' totals by month
+      body.replaceChildren(...headlineView(h, bankName), section(t("prog.details")), ...programmeView(p, bankName));
       body.dataset.through = p.through;
     } catch (exc) {
       if (id === asked) body.replaceChildren(errorMessage(exc));

@@ -110,6 +110,12 @@ export const fmt = {
     return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString(locale(), { hour12: false });
   },
   date: (iso) => (iso ? String(iso).slice(0, 10) : "–"),
+  /** an amount in CNY as 亿元 (100 million CNY) with two decimals: programme-scale amounts */
+  yi: (v) => (blank(v) ? "–" : `${number(v / 1e8, 2, 2)} ${t("unit.yi")}`),
+  /** an amount in CNY as 万元 (10,000 CNY) with two decimals */
+  wan: (v) => (blank(v) ? "–" : `${number(v / 1e4, 2, 2)} ${t("unit.wan")}`),
+  /** tonnes of CO2 as 万吨 (10,000 t) with two decimals */
+  wanTonnes: (v) => (blank(v) ? "–" : `${number(v / 1e4, 2, 2)} ${t("unit.wanTco2")}`),
 };
 
 /** Today in China Standard Time as YYYY-MM-DD: the day the API takes when none is given. */
@@ -180,6 +186,11 @@ export const cols = {
     value: (r) => (blank(r[key]) ? null : +(r[key] * 100).toFixed(4)),
     format: (r) => fmt.num(scaled(r[key], 100), digits) }),
   cny: (key, label) => ({ key, label, unit: t("unit.cny"), numeric: true, format: (r) => fmt.num(r[key], 2) }),
+  /** CNY shown in 亿元 / 万元 (the CSV keeps CNY) */
+  yi: (key, label) => ({ key, label, unit: t("unit.yi"), csvUnit: t("unit.cny"), numeric: true,
+    format: (r) => fmt.num(scaled(r[key], 1e-8), 2) }),
+  wan: (key, label) => ({ key, label, unit: t("unit.wan"), csvUnit: t("unit.cny"), numeric: true,
+    format: (r) => fmt.num(scaled(r[key], 1e-4), 2) }),
   bp: (key, label) => ({ key, label, unit: t("unit.bp"), numeric: true, format: (r) => fmt.dec(r[key], 1) }),
   rate: (key, label) => ({ key, label, unit: "%", numeric: true,
     format: (r) => (blank(r[key]) ? "–" : number(r[key], 3, 2)) }),

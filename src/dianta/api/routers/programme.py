@@ -9,9 +9,10 @@ from fastapi import APIRouter
 
 from dianta.accounts.statistics import programme_statistics
 from dianta.api.deps import PrincipalDep, StoreDep, Year, signed_in
-from dianta.api.schemas import ProgrammeTotalsPublic, StatisticsPublic
+from dianta.api.schemas import ProgrammeHeadlinePublic, ProgrammeTotalsPublic, StatisticsPublic
 from dianta.clock import today_cst
 from dianta.finance.interest import programme_totals
+from dianta.finance.programme import programme_headline
 from dianta.security import audit
 from dianta.security.authz import authorize
 
@@ -20,11 +21,32 @@ programme_router = APIRouter(prefix="/programme", tags=["programme"], responses=
 
 
 @statistics_router.get("", response_model=StatisticsPublic)
-def statistics(store: StoreDep, principal: PrincipalDep, year: Year) -> StatisticsPublic:
-    """Accounts by grade, industry and region, green share, loans by bank: aggregates only."""
+def statistics(store: StoreDep, principal: PrincipalDep, year: Year, on: dt.date | None = None) -> StatisticsPublic:
+    """Accounts by grade, industry and region, green share; loans by bank with their balance (贷款余额) as of
+    ``on`` (default today, China Standard Time), the figure the programme totals show under the same name:
+    aggregates only."""
     authorize(store, principal, "statistics.read", resource=f"statistics:{year}")
-    audit.record(store, principal=principal, action="statistics.read", resource=f"statistics:{year}")
-    return StatisticsPublic.model_validate(programme_statistics(store, year=year))
+    day = on or today_cst()
+    loans = programme_totals(store, through=day)
+    audit.record(store, principal=principal, action="statistics.read", resource=f"statistics:{year}",
+                 detail={"loans_as_of": day.isoformat()})
+    by_bank = [{"bank_id": g["group"], **{k: g[k] for k in ("loans", "principal_cny", "outstanding_cny",
+                                                            "interest_saved_cny")}} for g in loans["by_bank"]]
+    return StatisticsPublic.model_validate({**programme_statistics(store, year=year), "loans_as_of": day.isoformat(),
+                                            "loans_by_bank": by_bank})
+
+
+@programme_router.get("/headline", response_model=ProgrammeHeadlinePublic)
+def headline(store: StoreDep, principal: PrincipalDep, on: dt.date | None = None) -> ProgrammeHeadlinePublic:
+    """The programme's headline as of ``on`` (default today, China Standard Time): accounts opened, carbon-account
+    loans issued and their amount and balance, interest saved, the balance of all loans; then the same by bank,
+    industry division, prefecture and park, each with its yearly trend. Aggregates only: a cell with fewer
+    enterprises than the profile's `disclosure.min_group_size` is pooled into `other`."""
+    authorize(store, principal, "statistics.read", resource="programme-headline")
+    result = programme_headline(store, on=on or today_cst())
+    audit.record(store, principal=principal, action="statistics.read", resource="programme-headline",
+                 detail={"as_of": result["as_of"]})
+    return ProgrammeHeadlinePublic.model_validate(result)
 
 
 @programme_router.get("/totals", response_model=ProgrammeTotalsPublic)

@@ -1,6 +1,6 @@
 """The electricity-carbon map (电碳地图, issue 17): a province's prefectures or counties with emissions,
 intensity, green share, accounts or loans, for the regulator (the whole programme; a region with fewer
-enterprises than the profile's ``[map] min_enterprises`` shows counts only) and a bank (its consented portfolio,
+enterprises than the profile's ``[disclosure] min_group_size`` shows counts only) and a bank (its consented portfolio,
 each region listing its enterprises). Boundaries are static files at /app/maps/ (reference/maps/)."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def region_figures(store: StoreDep, principal: PrincipalDep, year: Year,
     data = region_map(store, year=year, level=level, metric=metric, codes=None if regulator else
                       portfolio_codes(store, bank), bank_id=None if regulator else bank, today=today_cst(),
                       province=province, list_enterprises=not regulator, profile_id=profile,
-                      min_enterprises=load_profile(profile).map_min_enterprises if regulator else None)
+                      min_enterprises=load_profile(profile).disclosure_min_group_size if regulator else None)
     data["map_file"] = map_provinces().get(data["province"] or "")
     detail: dict[str, object] = {"province": data["province"], "metric": metric, "regions": len(data["regions"])}
     if not regulator:
