@@ -75,6 +75,8 @@ class Profile:
     storage_round_trip_efficiency: float = 0.85
     # issue 17, the map [map]: the least number of enterprises of a region whose figures the regulator sees
     map_min_enterprises: int = 3
+    # issue 17 [peers]: the smallest peer distribution an account's rank and percentile are shown over
+    peers_min_group_size: int = 5
 
 
 
@@ -221,6 +223,10 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         raise ReferenceDataError(f"methodology profile {source}: parks.storage_round_trip_efficiency must be a "
                                  "fraction in (0, 1]",
                                  zh=f"方法学配置 {source}：parks.storage_round_trip_efficiency 须为 (0, 1] 内的比例")
+    peers_min = int(g("peers.min_group_size"))
+    if peers_min < 2:
+        raise ReferenceDataError(f"methodology profile {source}: peers.min_group_size must be at least 2",
+                                 zh=f"方法学配置 {source}：peers.min_group_size 须不小于 2")
     try:
         grades = tuple((float(a), int(b), str(c)) for a, b, c in g("evaluation.grades"))
         grade_else = (int(g("evaluation.grade_else")[0]), str(g("evaluation.grade_else")[1]))
@@ -265,6 +271,7 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         hour_bands=_hour_bands(g("parks.hour_bands"), source),
         storage_round_trip_efficiency=efficiency,
         map_min_enterprises=_map_min_enterprises(data, source),
+        peers_min_group_size=peers_min,
     )
 
 
