@@ -59,7 +59,8 @@ def test_a_group_below_the_minimum_reveals_nothing(service: Service):
     for f in peers["figures"]:
         assert f["status"] == "too_small", f
         assert f["rank"] is None and f["percentile"] is None and f["distribution"] is None
-        assert (f["group"], f["group_level"], f["size"]) == ("I", "section", 1)  # G alone (its intensity on value added)
+        # G alone in section I (its intensity is on value added: it forms the distribution, of one)
+        assert (f["group"], f["group_level"], f["size"]) == ("I", "section", 1)
 
 
 @pytest.mark.parametrize("who", ["bank_b", "ent_b", "regulator", "park"])

@@ -56,6 +56,7 @@ class PeerFigure(TypedDict):
     percentile: float | None
     distribution: list[float] | None
     higher_is_better: bool
+    member: bool  # the account's figure is one of the distribution (false: null, or an intensity on revenue)
 
 
 class Peers(TypedDict):
@@ -98,27 +99,31 @@ def _figure(records: list[Account], me: int, metric: Metric, minimum: int) -> Pe
     higher = PEER_METRICS[metric]
     industry = str(records[me]["industry_code"] or "")
     own = _num(records[me][metric])
+    forms = metric != "intensity" or records[me]["value_basis"] == "value_added"
     out = PeerFigure(metric=metric, status="no_industry", group=None, group_level=None, group_name_zh=None, size=0,
-                     excluded=0, value=own, rank=None, percentile=None, distribution=None, higher_is_better=higher)
+                     excluded=0, value=own, rank=None, percentile=None, distribution=None, higher_is_better=higher,
+                     member=own is not None and forms)
     if not industry:
         return out
     codes = np.array([str(r["industry_code"] or "") for r in records])
     values = np.array([np.nan if r[metric] is None else float(r[metric]) for r in records])  # type: ignore[arg-type]
     forming = np.array([metric != "intensity" or r["value_basis"] == "value_added" for r in records])
-    for level, key, names in (("division", industry[:3], industry_divisions()),
-                              ("section", industry[:1], industry_sections())):
+    levels: tuple[tuple[Literal["division", "section"], str, dict[str, str]], ...] = (
+        ("division", industry[:3], industry_divisions()), ("section", industry[:1], industry_sections()))
+    for level, key, names in levels:
         in_group = np.char.startswith(codes, key)
         ranks = peer_ranks(values[in_group], higher_is_better=higher, member=forming[in_group])
-        out.update(group=key, group_level=level, group_name_zh=names.get(key), size=ranks.size,  # type: ignore[typeddict-item]
-                   excluded=int(in_group.sum()) - ranks.size)
+        out["group"], out["group_level"], out["group_name_zh"] = key, level, names.get(key)
+        out["size"], out["excluded"] = ranks.size, int(in_group.sum()) - ranks.size
         if ranks.size >= minimum:
             at = int(np.flatnonzero(np.flatnonzero(in_group) == me)[0])
             percentile = float(ranks.percentile[at])
-            out.update(status="ranked" if own is not None else "no_value",
-                       rank=int(ranks.rank[at]) or None, percentile=None if np.isnan(percentile) else percentile,
-                       distribution=[float(x) for x in ranks.distribution])
+            out["status"] = "ranked" if own is not None else "no_value"
+            out["rank"] = int(ranks.rank[at]) or None
+            out["percentile"] = None if np.isnan(percentile) else percentile
+            out["distribution"] = [float(x) for x in ranks.distribution]
             return out
-    out.update(status="too_small")
+    out["status"] = "too_small"
     return out
 
 
@@ -155,9 +160,9 @@ def account_trend(store: Store, *, credit_code: str, profile_id: str = "default"
     changes = {f: year_on_year(years, column[f], relative=rel) for f, rel in TREND_FIELDS.items()}
     out: list[TrendYear] = []
     for i, (y, r) in enumerate(zip(years, records, strict=True)):
-        out.append(TrendYear(year=y, grade=r.get("grade"), score=_num(r.get("score")), intensity=_num(r.get("intensity")),
-                             emissions_t=_num(r.get("emissions_t")), green_share=_num(r.get("green_share")),
-                             cfe_score=_num(r.get("cfe_score")),
+        out.append(TrendYear(year=y, grade=r.get("grade"), score=_num(r.get("score")),
+                             intensity=_num(r.get("intensity")), emissions_t=_num(r.get("emissions_t")),
+                             green_share=_num(r.get("green_share")), cfe_score=_num(r.get("cfe_score")),
                              changes={f: None if np.isnan(changes[f][i]) else float(changes[f][i])
                                       for f in TREND_FIELDS}))
     return Trend(credit_code=credit_code, profile_id=profile_id, years=out)

@@ -962,6 +962,8 @@ class PeerFigure(BaseModel):
     percentile: float | None = Field(description=_g("peers.percentile"))
     distribution: list[float] | None = Field(description=_g("peers.distribution"))
     higher_is_better: bool
+    member: bool = Field(description="the account's own figure is one of the distribution (false: it has none, or "
+                                     "its intensity is on revenue and is placed against the distribution, §7b)")
 
 
 class PeersPublic(BaseModel):

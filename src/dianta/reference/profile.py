@@ -177,6 +177,15 @@ def _map_min_enterprises(data: dict[str, Any], source: str) -> int:
     return value
 
 
+def _peers_min_group_size(value: Any, source: str) -> int:
+    """Issue 17 [peers]: the smallest peer distribution shown, at least 2 (one peer besides the account)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise ReferenceDataError(f"methodology profile {source}: peers.min_group_size must be a whole number ≥ 2, "
+                                 f"not {value!r}",
+                                 zh=f"方法学配置 {source}：peers.min_group_size 须为不小于 2 的整数，而不是 {value!r}")
+    return value
+
+
 def load_profile(id_or_path: str | Path = "default") -> Profile:
     """Load a shipped profile by id (``default``) or an operator's profile file by path."""
     path = Path(id_or_path)
@@ -223,10 +232,7 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         raise ReferenceDataError(f"methodology profile {source}: parks.storage_round_trip_efficiency must be a "
                                  "fraction in (0, 1]",
                                  zh=f"方法学配置 {source}：parks.storage_round_trip_efficiency 须为 (0, 1] 内的比例")
-    peers_min = int(g("peers.min_group_size"))
-    if peers_min < 2:
-        raise ReferenceDataError(f"methodology profile {source}: peers.min_group_size must be at least 2",
-                                 zh=f"方法学配置 {source}：peers.min_group_size 须不小于 2")
+    peers_min = _peers_min_group_size(g("peers.min_group_size"), source)
     try:
         grades = tuple((float(a), int(b), str(c)) for a, b, c in g("evaluation.grades"))
         grade_else = (int(g("evaluation.grade_else")[0]), str(g("evaluation.grade_else")[1]))

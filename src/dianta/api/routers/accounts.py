@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from dianta.accounts import query
-from dianta.accounts.peers import account_peers, account_trend
 from dianta.accounts.compute import stale_accounts
 from dianta.accounts.export import render
+from dianta.accounts.peers import account_peers, account_trend
 from dianta.api.deps import (
     CreditCode,
     Page,
