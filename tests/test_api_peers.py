@@ -33,7 +33,7 @@ def test_peers_of_a_worked_by_hand(service: Service):
     fig = {f["metric"]: f for f in peers["figures"]}
     i = fig["intensity"]
     assert (i["status"], i["group"], i["group_level"], i["group_name_zh"]) == ("ranked", "C", "section", "制造业")
-    assert (i["size"], i["excluded"], i["rank"], i["higher_is_better"]) == (5, 1, 2, False)
+    assert (i["size"], i["excluded"], i["rank"], i["higher_is_better"], i["member"]) == (5, 1, 2, False, True)
     assert_allclose([i["value"], i["percentile"]], [0.512064, 0.75])
     assert_allclose(i["distribution"], [0.18288, 0.512064, 0.6096, 0.73152, 1.8288])
     s = fig["score"]
@@ -45,6 +45,16 @@ def test_peers_of_a_worked_by_hand(service: Service):
     assert (g["group"], g["rank"], g["size"]) == ("C32", 1, 5)
     assert_allclose(g["distribution"], [300_000 / 1_140_000, 0, 0, 0, 0])
     assert_allclose([g["percentile"]], [1.0])
+
+
+def test_an_intensity_on_revenue_is_placed_against_the_distribution(service: Service):
+    # E 0.146304 (on revenue) never forms the distribution (§7b) but is placed against section C's five: below
+    # D's 0.18288, so rank 1 and better than 5 of the 5 others: 5/5 = 1; it is the section's one excluded account
+    fig = {f["metric"]: f for f in _get(service, "operator", f"/api/v1/accounts/{E}/2023/peers")["figures"]}
+    i = fig["intensity"]
+    assert (i["group"], i["size"], i["excluded"], i["rank"], i["member"]) == ("C", 5, 1, 1, False)
+    assert_allclose([i["value"], i["percentile"]], [0.146304, 1.0])
+    assert fig["score"]["member"] and fig["score"]["group"] == "C32"
 
 
 def test_peers_never_name_another_firm(service: Service):
