@@ -109,6 +109,11 @@ ROUTES = [
     Route("GET", "/api/v1/accounts/stale", frozenset({"operator"}), _fixed("/api/v1/accounts/stale")),
     Route("GET", "/api/v1/accounts/{credit_code}/{year}", frozenset({"operator", "bank_a", "ent_a"}),
           _fixed(f"/api/v1/accounts/{A}/2023")),
+    # issue 17: peers and trend are read as the account is
+    Route("GET", "/api/v1/accounts/{credit_code}/{year}/peers", frozenset({"operator", "bank_a", "ent_a"}),
+          _fixed(f"/api/v1/accounts/{A}/2023/peers")),
+    Route("GET", "/api/v1/accounts/{credit_code}/trend", frozenset({"operator", "bank_a", "ent_a"}),
+          _fixed(f"/api/v1/accounts/{A}/trend")),
     Route("GET", "/api/v1/enterprises/{credit_code}", frozenset({"operator", "bank_a", "ent_a"}),
           _fixed(f"/api/v1/enterprises/{A}")),
     Route("GET", "/api/v1/enterprises/{credit_code}/monthly", frozenset({"operator", "ent_a"}),

@@ -470,6 +470,25 @@ OUTPUTS: dict[str, Quantity] = {q.name: q for q in (
        "before draw-down or after maturity) (§8)", "元"),
     _q("interest_saved_cny", "Interest saved", "节省利息", "CNY",
        "Σ outstanding × discount × days / 360 over the carbon-account loans through the as-of day (§8)", "元"),
+    # an account among its peers and over the years (issue 17; accounts/peers.py, calc/peers.py)
+    _q("peers.metric", "Compared figure", "比较指标", "", "intensity, score or green share of the account"),
+    _q("peers.group", "Peer group", "同业组", "",
+       "the GB/T 4754 division (letter + 2 digits) or section (letter) the figure is compared in (§7b's group)"),
+    _q("peers.group_level", "Peer group level", "同业组层级", "", "division or section"),
+    _q("peers.size", "Peers compared", "参与比较企业数", "",
+       "accounts of the group whose figure forms the distribution (the account included)"),
+    _q("peers.excluded", "Peers without the figure", "未参与比较企业数", "",
+       "accounts of the group left out: a null figure, or an intensity on revenue (§7b)"),
+    _q("peers.rank", "Rank among peers", "同业排名", "",
+       "1 = best (lowest intensity, highest score or green share); ties share the best rank"),
+    _q("peers.percentile", "Peer percentile", "同业百分位", "1",
+       "share of the other peers this account does better than, a tie counting half"),
+    _q("peers.distribution", "Peer distribution", "同业分布", "",
+       "the peers' figures, anonymous, sorted best first; null when the group is too small"),
+    _q("peers.min_group_size", "Minimum peer group", "同业组最小规模", "",
+       "the profile's smallest group shown (profile [peers] min_group_size) [platform rule]"),
+    _q("trend.change", "Year-on-year change", "同比变化", "",
+       "against the calendar year before: relative for intensity and emissions, a difference for the others"),
 )}
 
 

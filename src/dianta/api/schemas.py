@@ -994,3 +994,55 @@ class ParkDetailPublic(BaseModel):
     account: ParkAccountPublic | None
     years: list[int]
     members: list[ParkMember] | None = None
+
+
+# ---------------------------------------------------------------- an account among its peers, over the years (issue 17)
+
+def _g(name: str) -> str:
+    return _describe(OUTPUTS[name])
+
+
+class PeerFigure(BaseModel):
+    """One figure of the account among its peers (accounts/peers.py): never another firm's name or code."""
+
+    metric: Literal["intensity", "score", "green_share"] = Field(description=_g("peers.metric"))
+    status: Literal["ranked", "no_value", "too_small", "no_industry"] = Field(
+        description="ranked; no_value (the account has no such figure: the distribution alone); too_small (no "
+                    "group of the minimum size: nothing revealed); no_industry")
+    group: str | None = Field(description=_g("peers.group"))
+    group_level: Literal["division", "section"] | None = Field(description=_g("peers.group_level"))
+    group_name_zh: str | None = Field(description="GB/T 4754 name of the group (Chinese)")
+    size: int = Field(description=_g("peers.size"))
+    excluded: int = Field(description=_g("peers.excluded"))
+    value: float | None = Field(description="the account's own figure")
+    rank: int | None = Field(description=_g("peers.rank"))
+    percentile: float | None = Field(description=_g("peers.percentile"))
+    distribution: list[float] | None = Field(description=_g("peers.distribution"))
+    higher_is_better: bool
+    member: bool = Field(description="the account's own figure is one of the distribution (false: it has none, or "
+                                     "its intensity is on revenue and is placed against the distribution, §7b)")
+
+
+class PeersPublic(BaseModel):
+    credit_code: CreditCode
+    year: int
+    profile_id: str
+    min_group_size: int = Field(description=_g("peers.min_group_size"))
+    figures: list[PeerFigure]
+
+
+class TrendYear(BaseModel):
+    year: int
+    grade: int | None = Field(description=_g("grade"))
+    score: float | None = Field(description=_g("score"))
+    intensity: float | None = Field(description=_g("intensity"))
+    emissions_t: float | None = Field(description=_g("emissions_t"))
+    green_share: float | None = Field(description=_g("green_share"))
+    cfe_score: float | None = Field(description=_g("cfe_score"))
+    changes: dict[str, float | None] = Field(description=_g("trend.change"))
+
+
+class TrendPublic(BaseModel):
+    credit_code: CreditCode
+    profile_id: str
+    years: list[TrendYear]

@@ -76,6 +76,8 @@ class Profile:
     # [disclosure] (issue 17): the fewest enterprises behind any figure the regulator is shown (a programme
     # breakdown cell, a region of the map)
     disclosure_min_group_size: int = 3
+    # issue 17 [peers]: the smallest peer distribution an account's rank and percentile are shown over
+    peers_min_group_size: int = 5
 
 
 
@@ -174,6 +176,15 @@ def _min_group_size(value: Any, source: str) -> int:
     return value
 
 
+def _peers_min_group_size(value: Any, source: str) -> int:
+    """Issue 17 [peers]: the smallest peer distribution shown, at least 2 (one peer besides the account)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise ReferenceDataError(f"methodology profile {source}: peers.min_group_size must be a whole number ≥ 2, "
+                                 f"not {value!r}",
+                                 zh=f"方法学配置 {source}：peers.min_group_size 须为不小于 2 的整数，而不是 {value!r}")
+    return value
+
+
 def load_profile(id_or_path: str | Path = "default") -> Profile:
     """Load a shipped profile by id (``default``) or an operator's profile file by path."""
     path = Path(id_or_path)
@@ -220,6 +231,7 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         raise ReferenceDataError(f"methodology profile {source}: parks.storage_round_trip_efficiency must be a "
                                  "fraction in (0, 1]",
                                  zh=f"方法学配置 {source}：parks.storage_round_trip_efficiency 须为 (0, 1] 内的比例")
+    peers_min = _peers_min_group_size(g("peers.min_group_size"), source)
     try:
         grades = tuple((float(a), int(b), str(c)) for a, b, c in g("evaluation.grades"))
         grade_else = (int(g("evaluation.grade_else")[0]), str(g("evaluation.grade_else")[1]))
@@ -264,6 +276,7 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         hour_bands=_hour_bands(g("parks.hour_bands"), source),
         storage_round_trip_efficiency=efficiency,
         disclosure_min_group_size=_min_group_size(g("disclosure.min_group_size"), source),
+        peers_min_group_size=peers_min,
     )
 
 

@@ -120,3 +120,23 @@ def shortfall_heatmap(mwh: Sequence[Sequence[object]]) -> str:
         bar.ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.1f}"))
         bar.set_label("MWh")
         return _svg(fig)
+
+
+def peer_strip(distribution: Sequence[float], value: float | None, *, higher_is_better: bool,
+               percent: bool = False) -> str:
+    """A strip of a peer group's values (grey dots, anonymous) with this account's marked (a green diamond), the best
+    end to the right (issue 17); numbers only, the figure's name and unit are in the page."""
+    v = _values(distribution)
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(3.0, 0.55))
+        ax.scatter(v, np.zeros(v.size), s=22, color="#9aa5a2", alpha=0.7, linewidths=0)
+        if value is not None:
+            ax.scatter([value], [0], s=60, marker="D", color=ACCENT, zorder=3)
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(False)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0) if percent
+                                     else matplotlib.ticker.StrMethodFormatter("{x:,.2f}"))
+        if not higher_is_better:
+            ax.invert_xaxis()
+        return _svg(fig)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from dianta.accounts import query
+from dianta.accounts.peers import Peers, Trend, account_peers, account_trend
 from dianta.accounts.record import Account
 from dianta.calc import regions
 from dianta.errors import NotFound
@@ -38,6 +39,9 @@ class AccountReport:
     plant_names: dict[str, str] = field(default_factory=dict)
     #: GB/T 2260 code → name of the provinces those plants lie in
     place_names: dict[str, str] = field(default_factory=dict)
+    #: the account among its peers and the enterprise's figures over the years (issue 17; accounts/peers.py)
+    peers: Peers | None = None
+    trend: Trend | None = None
 
     @property
     def boundary_area(self) -> str | None:
@@ -112,4 +116,6 @@ def gather_account_report(store: Store, *, credit_code: str, year: int, profile_
                                  "inputs_fingerprint", "finished_at", "factor_ids_json")},
         certificates=certificates, contracts=contracts, onsite_technologies=technologies,
         findings=findings[:MAX_FINDINGS], findings_total=len(findings), plant_names=plant_names,
-        place_names={c: region_name(c) or c for c in sorted(places)})
+        place_names={c: region_name(c) or c for c in sorted(places)},
+        peers=account_peers(store, credit_code=credit_code, year=year, profile_id=profile_id),
+        trend=account_trend(store, credit_code=credit_code, profile_id=profile_id))

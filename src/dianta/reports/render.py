@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from dianta.accounts.peers import TREND_FIELDS, PeerFigure, Peers, Trend
 from dianta.accounts.record import Account
 from dianta.calc import evaluation
 from dianta.glossary import OUTPUTS
@@ -74,6 +75,68 @@ def advice(record: Account, profile: Profile | None, w: Words) -> list[str]:
     return out or [w.advice("top")]
 
 
+def _peer_value(f: PeerFigure, x: float | None, w: Words) -> str:
+    """A compared figure as the report shows it: intensity with 4 decimals, score with 1, shares in per cent."""
+    if f["metric"] == "green_share":
+        return w.pct(x)
+    return w.num(x, 4 if f["metric"] == "intensity" else 1)
+
+
+def peer_lines(peers: Peers | None, w: Words) -> list[dict[str, object]]:
+    """The account's intensity, score and green share among its peers, in words, with a strip of the distribution
+    (issue 17; accounts/peers.py)."""
+    out: list[dict[str, object]] = []
+    for f in peers["figures"] if peers else []:
+        assert peers is not None
+        group = "" if f["group"] is None else w.t(f"peers_{f['group_level']}", group=f["group"],
+                                                  name=f["group_name_zh"] or "")
+        notes: list[str] = []
+        strip = None
+        if f["status"] in ("no_industry", "too_small"):
+            text = w.t("peers_no_industry") if f["status"] == "no_industry" else \
+                w.t("peers_too_small", min=peers["min_group_size"])
+        else:
+            pct = w.pct(f["percentile"], 0) if f["percentile"] is not None else w.t("not_available")
+            text = w.t("peers_rank", value=_peer_value(f, f["value"], w), rank=f["rank"], size=f["size"], pct=pct) \
+                if f["status"] == "ranked" else w.t("peers_no_value")
+            if f["status"] == "ranked" and not f["member"]:
+                notes.append(w.t("peers_placed"))
+            if f["excluded"]:
+                notes.append(w.t("peers_excluded", n=f["excluded"]))
+            strip = charts.peer_strip(f["distribution"] or [], f["value"], higher_is_better=f["higher_is_better"],
+                                      percent=f["metric"] == "green_share")
+        out.append({"metric": f["metric"], "name": w.q(f["metric"]), "group": group.strip(), "text": text,
+                    "notes": notes, "strip": strip,
+                    "better": w.t("peers_higher_better" if f["higher_is_better"] else "peers_lower_better")})
+    return out
+
+
+def _change(field: str, c: float | None, w: Words) -> str:
+    """A year-on-year change as the report shows it (the arrow, then the change), empty without one."""
+    if c is None:
+        return ""
+    arrow = "▲" if c > 0 else "▼" if c < 0 else "＝"
+    if field == "grade":
+        text = w.t("trend_grade_change", v=f"{c:+.0f}")
+    elif field in ("intensity", "emissions_t"):
+        text = f"{c * 100:+.1f} %"
+    elif field == "score":
+        text = f"{c:+.1f}"
+    else:
+        text = w.t("trend_points", v=f"{c * 100:+.1f}")
+    return f"{arrow} {text}"
+
+
+def trend_rows(trend: Trend | None, w: Words) -> list[dict[str, object]]:
+    """Every year on record with its figures and their changes against the year before (issue 17)."""
+    shown = {"grade": lambda x: str(int(x)) if x is not None else w.t("not_rated"),
+             "score": lambda x: w.num(x, 1), "intensity": lambda x: w.num(x, 4), "emissions_t": lambda x: w.num(x, 1),
+             "green_share": lambda x: w.pct(x), "cfe_score": lambda x: w.pct(x)}
+    return [{"year": y["year"], "cells": [(shown[f](y[f]), _change(f, y["changes"].get(f), w))  # type: ignore[literal-required]
+                                          for f in TREND_FIELDS]}
+            for y in (trend["years"] if trend else [])]
+
+
 def account_report_html(report: AccountReport, lang: str, *, generated_at: dt.datetime | None = None) -> str:
     """The account report (the issue's fixed template) as one self-contained HTML page."""
     w = Words(check_lang(lang))
@@ -101,6 +164,9 @@ def account_report_html(report: AccountReport, lang: str, *, generated_at: dt.da
             area=area_name(area, w) if area else w.t("not_available")),
         "chart_colours": (charts.THIS_YEAR, charts.LAST_YEAR),
         "messages_version": catalogue()["version"],
+        "peer_lines": peer_lines(report.peers, w), "min_group_size": report.peers["min_group_size"] if report.peers
+        else None, "trend_rows": trend_rows(report.trend, w),
+        "trend_fields": [(f, shown_unit(f) if f not in ("grade", "score") else "") for f in TREND_FIELDS],
     }
     return environment().get_template("account.html.j2").render(**context)
 

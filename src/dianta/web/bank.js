@@ -4,6 +4,7 @@
 import { api, ApiError, withQuery } from "./api.js";
 import { lang, monthName, t } from "./i18n.js";
 import { mapPanel } from "./map.js";
+import { peersAndTrend } from "./peers.js";
 import {
   badge, barChart, card, cards, chart, cols, COLOUR_OF_GRADE, downloadButton, el, errorMessage, field, fmt, GRADE_COLOURS,
   gradeText, gradeWithFlags, industryName, message, section, table, translated,
@@ -160,7 +161,8 @@ export async function accountView(ctx, code, year, { back = false } = {}) {
       status, { notFound: unavailable, forbidden }),
     downloadButton(t("account.reportHtml"), path(code, year, `/report?format=html&lang=${lang()}`),
       reportName("html", lang()), status, { notFound: unavailable, forbidden })), status);
-  return [header, indicators, traceability(a), el("div", { class: "two-col" }, trend, alerts), evaluation, reports];
+  return [header, indicators, traceability(a), el("div", { class: "two-col" }, trend, alerts), evaluation,
+    ...peersAndTrend(code, year), reports]; // issue 17: peers and the trend over the years (peers.js)
 }
 
 /** Green-power traceability (GREEN-POWER.md §9–§9b): the annual and the hourly market-based figures side by side

@@ -884,6 +884,66 @@ export const QUANTITIES = {
     "en": "Interest saved",
     "unit": "CNY",
     "unitZh": "元"
+  },
+  "peers.metric": {
+    "zh": "比较指标",
+    "en": "Compared figure",
+    "unit": "",
+    "unitZh": ""
+  },
+  "peers.group": {
+    "zh": "同业组",
+    "en": "Peer group",
+    "unit": "",
+    "unitZh": ""
+  },
+  "peers.group_level": {
+    "zh": "同业组层级",
+    "en": "Peer group level",
+    "unit": "",
+    "unitZh": ""
+  },
+  "peers.size": {
+    "zh": "参与比较企业数",
+    "en": "Peers compared",
+    "unit": "",
+    "unitZh": ""
+  },
+  "peers.excluded": {
+    "zh": "未参与比较企业数",
+    "en": "Peers without the figure",
+    "unit": "",
+    "unitZh": ""
+  },
+  "peers.rank": {
+    "zh": "同业排名",
+    "en": "Rank among peers",
+    "unit": "",
+    "unitZh": ""
+  },
+  "peers.percentile": {
+    "zh": "同业百分位",
+    "en": "Peer percentile",
+    "unit": "1",
+    "unitZh": "1"
+  },
+  "peers.distribution": {
+    "zh": "同业分布",
+    "en": "Peer distribution",
+    "unit": "",
+    "unitZh": ""
+  },
+  "peers.min_group_size": {
+    "zh": "同业组最小规模",
+    "en": "Minimum peer group",
+    "unit": "",
+    "unitZh": ""
+  },
+  "trend.change": {
+    "zh": "同比变化",
+    "en": "Year-on-year change",
+    "unit": "",
+    "unitZh": ""
   }
 };
 

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from dianta.accounts import query
 from dianta.accounts.compute import stale_accounts
 from dianta.accounts.export import render
+from dianta.accounts.peers import account_peers, account_trend
 from dianta.api.deps import (
     CreditCode,
     Page,
@@ -23,7 +24,7 @@ from dianta.api.deps import (
     signed_in,
 )
 from dianta.api.files import file_formats, file_response
-from dianta.api.schemas import AccountList, AccountPublic, StaleAccountPublic
+from dianta.api.schemas import AccountList, AccountPublic, PeersPublic, StaleAccountPublic, TrendPublic
 from dianta.security import audit
 from dianta.security.authz import authorize, visible_codes
 
@@ -65,6 +66,33 @@ def stale(store: StoreDep, principal: PrincipalDep) -> list[StaleAccountPublic]:
     audit.record(store, principal=principal, action="batch.read", resource="stale-accounts",
                  detail={"credit_codes": sorted({code for code, _ in found})})
     return [StaleAccountPublic(credit_code=code, year=year) for code, year in found]
+
+
+@router.get("/{credit_code}/trend", response_model=TrendPublic)
+def get_trend(store: StoreDep, principal: PrincipalDep, credit_code: CreditCode,
+              profile: ProfileId = "default") -> TrendPublic:
+    """The enterprise's grade, score, intensity, emissions, green share and hourly CFE in every year on record,
+    with the change against the year before (the same rule as its account: a bank needs a live consent)."""
+    resource = f"trend:{credit_code}"
+    authorize(store, principal, "account.read", resource=resource, credit_code=credit_code)
+    trend = account_trend(store, credit_code=credit_code, profile_id=profile)
+    audit.record(store, principal=principal, action="account.read", resource=resource,
+                 detail={"years": [y["year"] for y in trend["years"]]})
+    return TrendPublic.model_validate(trend)
+
+
+@router.get("/{credit_code}/{year}/peers", response_model=PeersPublic)
+def get_peers(store: StoreDep, principal: PrincipalDep, credit_code: CreditCode, year: YearPath,
+              profile: ProfileId = "default") -> PeersPublic:
+    """The account's intensity, score and green share among its peers (the benchmark group of §7b): rank,
+    percentile and the distribution as an anonymous sorted list; "too small" below the profile's minimum group
+    size. Read as the account is (a bank needs a live consent)."""
+    resource = f"peers:{credit_code}:{year}"
+    authorize(store, principal, "account.read", resource=resource, credit_code=credit_code)
+    peers = account_peers(store, credit_code=credit_code, year=year, profile_id=profile)
+    audit.record(store, principal=principal, action="account.read", resource=resource,
+                 detail={"groups": sorted({f["group"] for f in peers["figures"] if f["group"]})})
+    return PeersPublic.model_validate(peers)
 
 
 @router.get("/{credit_code}/{year}", response_model=AccountPublic)
