@@ -12,6 +12,7 @@ from dianta.api.routers import (
     auth,
     batches,
     consents,
+    credit,
     enterprises,
     factors,
     finance,
@@ -33,7 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     loans.router, audit.router,
     reports.labels_router, reports.certificates_router, reports.reference_router, portfolio.router,
     finance.policies_router, finance.quotes_router, finance.interest_router, finance.financed_router,
-    finance.alerts_router,
+    finance.alerts_router, credit.router,
     factors.router,
     parks.router,
 )
