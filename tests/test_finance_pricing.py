@@ -103,7 +103,7 @@ def test_a_quote_shows_the_flags_that_qualify_the_grade():
     # 40 bp for grade 2 + (73 − 70) × 1 = 43 bp
     assert q.discount_bp == 43 and ("grade 2 (account 2023; qualified by: intensity on revenue, not "
                                     "value added; fewer than 12 months of data) → 40 bp") in q.reasons
-    assert "等级2级（2023年账户；等级附注：强度按营业收入计算（非增加值）；数据不满 12 个月）→ 优惠40 bp" in [
+    assert "评级2级（2023年账户；等级附注：强度按营业收入计算（非增加值）；数据不满 12 个月）→ 优惠40基点" in [
         r["message_zh"] for r in q.explained]
     assert quote(policy, {**account, "flags": []}, credit_code=A, base_rate_pct=4.0, on=dt.date(2024, 1, 1)).flags == []
 
@@ -212,10 +212,10 @@ def test_every_reason_is_a_sentence_in_both_languages(bank: Store):
     assert [r["code"] for r in q.explained] == ["policy", "grade", "score", "cap", "rate"]
     assert [r["message_zh"] for r in q.explained] == [
         "BANK-A定价政策第1版“绿色信贷定价 2024”（自2024-01-01起生效）",
-        "等级2级（2023年账户）→ 优惠40 bp",
-        "得分80.0，高于基准分70的部分每分1 bp → 优惠10 bp",
-        "以政策上限45 bp为限",
-        "3.45 % − 45 bp = 3 %"]
+        "评级2级（2023年账户）→ 优惠40基点",
+        "得分80.0，高于基准分70的部分每分1基点 → 优惠10基点",
+        "以政策上限45基点为限",
+        "3.45% − 45基点 = 3%"]
     late = make_quote(bank, bank_id="BANK-A", credit_code=A, base_rate_pct=3.45, on=dt.date(2026, 3, 1))
     assert late.explained[1]["message_zh"] == "最新账户为2023年，早于2025年：政策要求有当期账户，不予优惠"
     none = make_quote(bank, bank_id="BANK-A", credit_code="91630000000000099X", base_rate_pct=3.45,

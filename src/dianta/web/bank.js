@@ -2,6 +2,7 @@
 // The account page is shared with the enterprise (its own account) and the operator.
 
 import { api, ApiError, withQuery } from "./api.js";
+import { creditView } from "./credit.js";
 import { lang, monthName, t } from "./i18n.js";
 import {
   badge, barChart, card, cards, chart, cols, COLOUR_OF_GRADE, downloadButton, el, errorMessage, field, fmt, GRADE_COLOURS,
@@ -82,11 +83,16 @@ export async function searchPage(ctx) {
 
 export async function accountPage(ctx) {
   const [code, year] = ctx.args;
+  // a bank's account page is its credit view (credit.js), the account's own sections below the decision
+  if (ctx.me.role === "bank") {
+    const y = Number(year) || ctx.year;
+    return creditView(ctx, code, y, () => accountView(ctx, code, y, { detailOnly: true }));
+  }
   return accountView(ctx, code, Number(year) || ctx.year, { back: ctx.me.role !== "enterprise" });
 }
 
 /** The account page of `code` for `year`: indicators, evaluation, label, alerts, trend, reports. */
-export async function accountView(ctx, code, year, { back = false } = {}) {
+export async function accountView(ctx, code, year, { back = false, detailOnly = false } = {}) {
   let a;
   try {
     a = await api(path(code, year));
@@ -159,6 +165,7 @@ export async function accountView(ctx, code, year, { back = false } = {}) {
       status, { notFound: unavailable, forbidden }),
     downloadButton(t("account.reportHtml"), path(code, year, `/report?format=html&lang=${lang()}`),
       reportName("html", lang()), status, { notFound: unavailable, forbidden })), status);
+  if (detailOnly) return [indicators, traceability(a), trend, evaluation];
   return [header, indicators, traceability(a), el("div", { class: "two-col" }, trend, alerts), evaluation, reports];
 }
 
