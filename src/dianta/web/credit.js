@@ -183,7 +183,7 @@ function alertsPanel(v, reload, status) {
       who, el("button", { type: "button", class: "btn btn-small", dataset: { action: "assign" },
         onclick: () => act(a, "assign", who.value) }, t("credit.assign")));
   };
-  return section(t("credit.alerts"), status, el("div", { id: "credit-alerts" }, table([
+  return section(t("field.alerts"), status, el("div", { id: "credit-alerts" }, table([
     { key: "month", label: t("credit.alertMonth") },
     { key: "code", label: t("credit.alertKind"), value: (a) => translated("alert", a.code) },
     { key: "seen_on", label: t("credit.alertSeen") },
