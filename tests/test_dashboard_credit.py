@@ -118,8 +118,8 @@ def test_the_decision_comes_first_and_matches_the_api(browser: Browser, service:
     expect(page.locator("#decision-verdict")).to_contain_text("建议给予利率优惠 50 基点，执行利率 2.95 %。")
     expect(page.locator("#decision-discount")).to_have_text("50 基点")
     expect(page.locator("#decision-rate")).to_have_text("2.95 %")
-    expect(page.locator("#credit-grade")).to_have_text("2级 · 浅绿")
-    expect(page.locator("#credit-score")).to_have_text("80.0")
+    expect(page.locator("#account-grade")).to_have_text("2级 · 浅绿")
+    expect(page.locator("#account-score")).to_have_text("80.0")
     expect(page.locator('.card[data-field="rate"] .card-extra')).to_have_text(
         "基准利率 3.45 %，取自本行对该企业最新的在贷贷款")
     expect(page.locator("#decision-reasons li")).to_have_text([r["message_zh"] for r in q["explained"]])

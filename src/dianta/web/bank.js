@@ -250,7 +250,7 @@ function trendChart(a) {
   }, { tall: true });
 }
 
-async function loadLabel(code, year, box) {
+export async function loadLabel(code, year, box) {
   try {
     const response = await api(path(code, year, "/label?format=svg"), { raw: true });
     const url = URL.createObjectURL(await response.blob());

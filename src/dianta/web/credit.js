@@ -5,6 +5,7 @@
 // download with its progress, and the account's details below.
 
 import { api, ApiError, fileName, withQuery } from "./api.js";
+import { loadLabel } from "./bank.js";
 import { lang, locale, t } from "./i18n.js";
 import {
   badge, card, cards, downloadBlob, el, errorMessage, field, fmt, gradeText, industryName, message, section, table,
@@ -32,8 +33,9 @@ const bytes = (n) => (n < 1024 ? `${n} B` : `${fmt.num(n / 1024, 1)} KB`);
 function decisionPanel(v, reload) {
   const q = v.quote;
   const flags = v.flags.length ? v.flags.map((f) => translated("flag", f)).join("；") : t("credit.flagsNone");
-  const meta = el("p", { class: "muted", id: "credit-who" }, [v.credit_code, industryName(v.industry_code),
-    v.account_year ? t("credit.account", { year: v.account_year }) : t("credit.noAccount")].join(" · "));
+  const meta = el("p", { class: "muted", id: "credit-who" }, el("span", { id: "account-code" }, v.credit_code),
+    ` · ${industryName(v.industry_code)} · `,
+    v.account_year ? t("credit.account", { year: v.account_year }) : t("credit.noAccount"));
   let verdict;
   let kind;
   if (!q) {
@@ -58,16 +60,19 @@ function decisionPanel(v, reload) {
     reload(rateInput.value === "" ? null : Number(rateInput.value));
   } }, field(t("credit.baseRate"), rateInput),
   el("button", { type: "submit", class: "btn btn-small" }, t("credit.recompute")));
-  return el("section", { class: "panel decision", id: "decision", "aria-labelledby": "decision-title" },
-    el("h1", { id: "account-name" }, v.name || v.credit_code),
-    meta,
+  const label = el("div", { class: "label-box", id: "label-box" }, message("info", t("common.loading")));
+  if (v.account_year) loadLabel(v.credit_code, v.account_year, label);
+  else label.replaceChildren(message("info", t("account.labelUnavailable")));
+  return el("section", { class: "panel decision", id: "decision", "aria-labelledby": "account-name" },
+    el("div", { class: "decision-head" }, el("div", {}, el("h1", { id: "account-name" }, v.name || v.credit_code), meta),
+      label),
     el("p", { class: `msg msg-${kind} decision-verdict`, id: "decision-verdict", role: "status" },
       el("strong", { id: "decision-eligible" }, q && q.eligible ? t("credit.eligible") : t("credit.notEligible")),
       " ", verdict),
     cards(
-      card(t("field.grade"), el("span", { id: "credit-grade", class: `grade grade-${v.grade || 0}` },
+      card(t("field.grade"), el("span", { id: "account-grade", class: `grade grade-${v.grade || 0}` },
         gradeText(v.grade, v.colour)), el("span", { id: "credit-flags" }, flags), "grade"),
-      card(t("field.score"), el("span", { id: "credit-score" }, fmt.score(v.score)), null, "score"),
+      card(t("field.score"), el("span", { id: "account-score" }, fmt.score(v.score)), null, "score"),
       card(t("credit.discount"), el("span", { id: "decision-discount" }, q ? fmt.bp(q.discount_bp) : "–"),
         q ? t("credit.policy", { version: q.policy_version, day: q.on }) : null, "discount"),
       card(t("credit.rate"), el("span", { id: "decision-rate" }, q ? fmt.rate(q.final_rate_pct) : "–"), base, "rate"),
