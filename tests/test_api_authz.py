@@ -177,6 +177,16 @@ ROUTES = [
           _fixed("/api/v1/financed-emissions?year=2023")),
     Route("GET", "/api/v1/alerts", frozenset(ALL - {"regulator", "park"}), _fixed("/api/v1/alerts")),
     Route("GET", "/api/v1/alerts/digest", frozenset(ALL - {"regulator", "park"}), _fixed("/api/v1/alerts/digest")),
+    # issue 17: the officer's credit view (bank A, or the operator naming it; bank B lacks A's consent) and a bank's
+    # handling of the alerts it sees (its own credit work: banks only, with the enterprise's consent)
+    Route("GET", "/api/v1/credit/{credit_code}", frozenset({"operator", "bank_a"}),
+          _finance_route(f"/api/v1/credit/{A}", params={"on": "2024-03-01"})),
+    Route("POST", "/api/v1/alerts/acknowledge", frozenset({"bank_a"}),
+          _fixed("/api/v1/alerts/acknowledge", json={"credit_code": A, "year": 2023, "code": "sharp_drop",
+                                                     "month": "2023-06"})),
+    Route("POST", "/api/v1/alerts/assign", frozenset({"bank_a"}),
+          _fixed("/api/v1/alerts/assign", json={"credit_code": A, "year": 2023, "code": "sharp_drop",
+                                                "month": "2023-06", "assignee": "bank_a"})),
     Route("GET", "/api/v1/exports/accounts", frozenset(ALL - {"regulator", "park"}),
           _fixed("/api/v1/exports/accounts?year=2023&format=csv")),
     Route("GET", "/api/v1/batches", frozenset({"operator"}), _fixed("/api/v1/batches")),

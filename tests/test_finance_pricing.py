@@ -82,7 +82,12 @@ def test_alerts_named_by_the_policy_withhold_the_discount():
                "alerts": [{"code": "sharp_drop", "month": "2023-05"}, {"code": "stoppage", "month": "2023-06"}]}
     q = quote(policy, account, credit_code=A, base_rate_pct=4.0, on=dt.date(2024, 1, 1))
     assert (q.eligible, q.discount_bp, q.final_rate_pct) == (False, 0, 4.0)
-    assert "stoppage 2023-06" in " ".join(q.reasons) and "sharp_drop" not in " ".join(q.reasons)
+    # the alert named by its kind, not its code, in both languages; sharp_drop is not in the policy's list
+    assert q.explained[1] == {"code": "alerts",
+                              "message_en": "alerts Stoppage (2023-06) in the account of 2023: the policy gives no "
+                                            "discount",
+                              "message_zh": "2023年账户有预警停产（2023-06）：按政策不予优惠"}
+    assert "Sharp drop" not in " ".join(q.reasons) and q.reasons == [r["message_en"] for r in q.explained]
     ok = quote(policy, {**account, "alerts": account["alerts"][:1]}, credit_code=A, base_rate_pct=4.0,
                on=dt.date(2024, 1, 1))
     assert ok.discount_bp == 45  # 60 + 20 capped
@@ -96,8 +101,10 @@ def test_a_quote_shows_the_flags_that_qualify_the_grade():
     q = quote(policy, account, credit_code=A, base_rate_pct=4.0, on=dt.date(2024, 1, 1))
     assert q.flags == ["intensity_basis_revenue", "partial_year"]
     # 40 bp for grade 2 + (73 − 70) × 1 = 43 bp
-    assert q.discount_bp == 43 and ("grade 2 (light_green, account 2023; qualified by: intensity on revenue, not "
+    assert q.discount_bp == 43 and ("grade 2 (account 2023; qualified by: intensity on revenue, not "
                                     "value added; fewer than 12 months of data) → 40 bp") in q.reasons
+    assert "评级2级（2023年账户；等级附注：强度按营业收入计算（非增加值）；数据不满 12 个月）→ 优惠40基点" in [
+        r["message_zh"] for r in q.explained]
     assert quote(policy, {**account, "flags": []}, credit_code=A, base_rate_pct=4.0, on=dt.date(2024, 1, 1)).flags == []
 
 
@@ -194,3 +201,36 @@ def test_interest_saved_is_linear(outstanding, bp, days, k):
 def test_discount_never_exceeds_the_cap(grade_bp, score, base, per, cap):
     d = float(pricing.rate_discount_bp(grade_bp, score, score_base=base, bp_per_point=per, cap_bp=cap))
     assert 0 <= d <= cap
+
+
+def test_every_reason_is_a_sentence_in_both_languages(bank: Store):
+    """Issue 17: each reason of a quote comes from the catalogue with its Chinese sentence (full-width punctuation,
+    no raw code); A on 2024-01-01 under v1: policy, grade 2 → 40 bp, score 80 − 70 → 10 bp, capped at 45 bp, the
+    rate 3.45 % − 45 bp = 3 %."""
+    save_policy(bank, bank_id="BANK-A", body=POLICY, actor="bank_a")
+    q = make_quote(bank, bank_id="BANK-A", credit_code=A, base_rate_pct=3.45, on=dt.date(2024, 1, 1))
+    assert [r["code"] for r in q.explained] == ["policy", "grade", "score", "cap", "rate"]
+    assert [r["message_zh"] for r in q.explained] == [
+        "BANK-A定价政策第1版“绿色信贷定价 2024”（自2024-01-01起生效）",
+        "评级2级（2023年账户）→ 优惠40基点",
+        "得分80.0，高于基准分70的部分每分1基点 → 优惠10基点",
+        "以政策上限45基点为限",
+        "3.45% − 45基点 = 3%"]
+    late = make_quote(bank, bank_id="BANK-A", credit_code=A, base_rate_pct=3.45, on=dt.date(2026, 3, 1))
+    assert late.explained[1]["message_zh"] == "最新账户为2023年，早于2025年：政策要求有当期账户，不予优惠"
+    none = make_quote(bank, bank_id="BANK-A", credit_code="91630000000000099X", base_rate_pct=3.45,
+                      on=dt.date(2024, 1, 1))
+    assert none.explained[1]["message_zh"] == "91630000000000099X截至2024年没有已发布的电碳账户：不予优惠"
+
+
+def test_a_matured_loan_is_not_priced(bank: Store):
+    """L2 to D matures 2025-01-31: priced on 2025-01-31 it is (its last day), on 2025-02-01 it is refused in
+    English and Chinese and nothing is recorded."""
+    save_policy(bank, bank_id="BANK-A", body=POLICY, actor="bank_a")
+    assert price_loan(bank, bank_id="BANK-A", loan_id="L2", actor="bank_a", on=dt.date(2025, 1, 31))[
+        "effective_on"] == "2025-01-31"
+    with pytest.raises(UsageError, match="loan L2 matured on 2025-01-31: a matured loan is not priced") as refused:
+        price_loan(bank, bank_id="BANK-A", loan_id="L2", actor="bank_a", on=dt.date(2025, 2, 1))
+    assert refused.value.message_zh == ("贷款L2已于2025-01-31到期：到期贷款不再定价（定价日2025-02-01）；"
+                                        "请选择到期日及之前的定价日")
+    assert [p["effective_on"] for p in list_pricings(bank, loan_id="L2")] == ["2025-01-31"]

@@ -561,6 +561,25 @@ FLAGS: dict[str, Flag] = {f.code: f for f in (
          "a trade month's bundled certificates fall short of its settled kWh (GREEN-POWER.md §9)"),
 )}
 
+@dataclass(frozen=True, slots=True)
+class AlertKind:
+    """A kind of §6 credit-risk alert (``alerts.code``): its code, English and Chinese name, and what raises it."""
+
+    code: str
+    en: str
+    zh: str
+    description: str
+
+
+#: The §6 alert kinds, by code (calc/electricity.py ALERT_CODES): the one source of their names in reports and in
+#: the server's sentences (a quote's reasons).
+ALERTS: dict[str, AlertKind] = {a.code: a for a in (
+    AlertKind("sharp_drop", "Sharp drop", "用电骤降", "a month below 50 % of the same month last year (§6)"),
+    AlertKind("sustained_decline", "Sustained decline", "持续下降",
+              "a run of months each below the same month a year before (§6)"),
+    AlertKind("stoppage", "Stoppage", "停产", "a month at 0 kWh (§6)"),
+)}
+
 #: The flags that qualify a grade (METHODOLOGY.md §7b): shown wherever a grade is shown (label, lists,
 #: portfolio, reports, dashboard), in this order.
 QUALIFYING_FLAGS: tuple[str, ...] = ("intensity_basis_revenue", "partial_year", "factor_year_fallback",

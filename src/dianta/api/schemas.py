@@ -702,6 +702,14 @@ class QuoteCreate(BaseModel):
     policy_version: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
+class ReasonPublic(BaseModel):
+    """One reason of a quote or pricing as a sentence in English and Chinese (finance/pricing.py REASONS)."""
+
+    code: str = Field(description="the reason's code in the catalogue (empty for a pricing recorded before it)")
+    message_en: str
+    message_zh: str
+
+
 class QuotePublic(BaseModel):
     """A rate quote and why: each part of the discount, the cap, or the rule that withheld it."""
 
@@ -709,18 +717,20 @@ class QuotePublic(BaseModel):
     bank_id: str
     policy_version: int
     on: str
-    base_rate_pct: float
+    base_rate_pct: float | None = Field(description="null only in a credit view without a base rate")
     account_year: int | None
     grade: int | None
     score: float | None
     grade_bp: float
     score_bp: float
     discount_bp: float
-    final_rate_pct: float
+    final_rate_pct: float | None = Field(description="null only in a credit view without a base rate")
     eligible: bool
     reasons: list[str]
     flags: list[str] = Field(default_factory=list, description="the account's flags that qualify its grade "
                              "(METHODOLOGY.md §7b), shown with it")
+    explained: list[ReasonPublic] = Field(default_factory=list, description="the reasons in English and Chinese "
+                                          "(``reasons`` holds their English sentences)")
 
 
 class PricingCreate(BaseModel):
@@ -745,6 +755,7 @@ class PricingPublic(BaseModel):
     priced_at: str
     priced_by: str
     reasons: list[str]
+    explained: list[ReasonPublic] = Field(default_factory=list)
 
 
 class InterestRecordPublic(BaseModel):
@@ -867,6 +878,67 @@ class AlertEventPublic(BaseModel):
     month: str
     first_seen_at: str
     seen_on: str
+    # how the calling bank handles it (issue 17; null for other callers): acknowledged by whom and when, assigned to
+    acknowledged_at: str | None = None
+    acknowledged_by: str | None = None
+    assignee: str | None = None
+
+
+class AlertActionCreate(BaseModel):
+    """Acknowledge one alert, or assign it to a user of the same bank (``assignee``, a username)."""
+
+    credit_code: str = Field(pattern=CREDIT_CODE)
+    year: int = Field(ge=1900, le=2200)
+    code: Literal["sharp_drop", "sustained_decline", "stoppage"]
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    assignee: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class CreditLoanPublic(BaseModel):
+    """One of the bank's loans to the enterprise: outstanding today, the pricing in force and the interest saved."""
+
+    loan_id: str
+    product: str | None
+    principal_cny: float
+    outstanding_cny: float
+    drawn_on: str
+    maturity_on: str
+    matured: bool
+    base_rate_pct: float
+    discount_bp: float | None
+    final_rate_pct: float | None
+    priced_on: str | None
+    policy_version: int | None
+    interest_saved_cny: float
+
+
+class CreditAssignee(BaseModel):
+    username: str
+
+
+class CreditViewPublic(BaseModel):
+    """A bank officer's one-page credit view of an enterprise (issue 17): the decision first (the quote under the
+    bank's policy in effect today and why), then the bank's loans to it, the alerts and who handles them."""
+
+    credit_code: str
+    name: str | None
+    industry_code: str | None
+    region_code: str | None
+    bank_id: str
+    on: str
+    account_year: int | None
+    grade: int | None
+    score: float | None
+    colour: str | None
+    flags: list[str]
+    base_rate_source: Literal["given", "loan", "none"]
+    quote: QuotePublic | None
+    no_policy: ReasonPublic | None
+    loans: list[CreditLoanPublic]
+    outstanding_cny: float
+    interest_saved_cny: float
+    alerts: list[AlertEventPublic]
+    assignees: list[CreditAssignee]
 
 
 def _factor_column(name: str) -> str:

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from dianta.calc import electricity, pricing
 from dianta.clock import now_iso, today_cst
 from dianta.errors import Conflict, NotFound, UsageError
-from dianta.glossary import FLAGS, qualifying_flags
+from dianta.glossary import ALERTS, FLAGS, qualifying_flags
 from dianta.ledger import schema
 from dianta.ledger.store import Store
 
@@ -159,6 +159,38 @@ def policy_in_effect(store: Store, *, bank_id: str, on: dt.date, version: int | 
     return max(live, key=lambda p: (p.effective_from, p.version))
 
 
+#: Why a quote gives the discount it does (§8), each reason a sentence in English and Chinese: the one place they
+#: are written. Fields in both; ``{x_en}``/``{x_zh}`` are given per language (lists of names).
+REASONS: dict[str, tuple[str, str]] = {
+    "policy": ("policy {bank} v{version} '{name}' (in effect from {since})",
+               "{bank}定价政策第{version}版“{name}”（自{since}起生效）"),
+    "no_account": ("no published account of {credit_code} up to {year}: no discount",
+                   "{credit_code}截至{year}年没有已发布的电碳账户：不予优惠"),
+    "not_current": ("the newest account is of {year}, older than {oldest}: the policy requires a current account, "
+                    "no discount", "最新账户为{year}年，早于{oldest}年：政策要求有当期账户，不予优惠"),
+    "not_rated": ("the account of {year} is not rated: no discount", "{year}年账户未评级：不予优惠"),
+    "alerts": ("alerts {alerts_en} in the account of {year}: the policy gives no discount",
+               "{year}年账户有预警{alerts_zh}：按政策不予优惠"),
+    "grade": ("grade {grade} (account {year}{qualified_en}) → {bp} bp",
+              "评级{grade}级（{year}年账户{qualified_zh}）→ 优惠{bp}基点"),
+    "score": ("score {score} vs base {base} × {per_point} bp a point → {bp} bp",
+              "得分{score}，高于基准分{base}的部分每分{per_point}基点 → 优惠{bp}基点"),
+    "cap": ("capped at {cap} bp", "以政策上限{cap}基点为限"),
+    "rate": ("{base} % − {discount} bp = {final} %", "{base}% − {discount}基点 = {final}%"),
+    "no_policy": ("your bank has no pricing policy in effect on {day}: save one to see the discount",
+                  "本行在{day}没有生效的定价政策：请先保存定价政策，再查看利率优惠"),
+}
+
+
+def reason(code: str, en: Mapping[str, object] | None = None, zh: Mapping[str, object] | None = None,
+           **fields: object) -> dict[str, str]:
+    """Reason ``code`` of :data:`REASONS` as ``{code, message_en, message_zh}``: ``fields`` fill both sentences,
+    ``en``/``zh`` the fields written per language."""
+    text_en, text_zh = REASONS[code]
+    return {"code": code, "message_en": text_en.format(**fields, **{f"{k}_en": v for k, v in (en or {}).items()}),
+            "message_zh": text_zh.format(**fields, **{f"{k}_zh": v for k, v in (zh or {}).items()})}
+
+
 @dataclass(slots=True)
 class Quote:
     credit_code: str
@@ -174,8 +206,9 @@ class Quote:
     discount_bp: float
     final_rate_pct: float
     eligible: bool
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # the English sentences of ``explained``
     flags: list[str] = field(default_factory=list)  # the account's flags that qualify its grade (§7b)
+    explained: list[dict[str, str]] = field(default_factory=list)  # each reason: code, message_en, message_zh
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -192,54 +225,62 @@ def current_account(store: Store, *, credit_code: str, on: dt.date, profile_id: 
     return None if row is None else json.loads(row)
 
 
+def _eligibility(policy: Policy, account: Mapping[str, Any] | None, *, credit_code: str, on: dt.date
+                 ) -> list[dict[str, str]]:
+    """The reasons the policy withholds any discount (none: eligible)."""
+    if account is None:
+        return [reason("no_account", credit_code=credit_code, year=on.year)]
+    year = account.get("year")
+    out = []
+    if policy.require_current_account and int(year) < on.year - 1:  # type: ignore[arg-type]
+        out.append(reason("not_current", year=year, oldest=on.year - 1))
+    if account.get("grade") is None:
+        out.append(reason("not_rated", year=year))
+    blocking = sorted({(a["code"], a["month"]) for a in account.get("alerts", [])
+                       if a["code"] in policy.no_discount_with_alerts})
+    if blocking:
+        out.append(reason("alerts", year=year,
+                          en={"alerts": ", ".join(f"{ALERTS[c].en} ({m})" for c, m in blocking)},
+                          zh={"alerts": "、".join(f"{ALERTS[c].zh}（{m}）" for c, m in blocking)}))
+    return out
+
+
 def quote(policy: Policy, account: Mapping[str, Any] | None, *, credit_code: str, base_rate_pct: float,
           on: dt.date) -> Quote:
-    """The rate a loan gets under ``policy`` with ``account`` (§8), and why."""
+    """The rate a loan gets under ``policy`` with ``account`` (§8), and why (:data:`REASONS`)."""
     base = _number(base_rate_pct, "base_rate_pct", 0, 100)
-    reasons: list[str] = [f"policy {policy.bank_id} v{policy.version} '{policy.name}' (in effect from "
-                          f"{policy.effective_from})"]
+    explained = [reason("policy", bank=policy.bank_id, version=policy.version, name=policy.name,
+                        since=policy.effective_from)]
     grade = account.get("grade") if account else None
     flags = qualifying_flags(account.get("flags")) if account else []
     score = account.get("score") if account else None
     year = account.get("year") if account else None
-    eligible = True
-    if account is None:
-        eligible = False
-        reasons.append(f"no published account of {credit_code} up to {on.year}: no discount")
-    elif policy.require_current_account and int(year) < on.year - 1:  # type: ignore[arg-type]
-        eligible = False
-        reasons.append(f"the newest account is of {year}, older than {on.year - 1}: the policy requires a current "
-                       "account, no discount")
-    if account is not None and grade is None:
-        eligible = False
-        reasons.append(f"the account of {year} is not rated: no discount")
-    blocking = sorted({(a["code"], a["month"]) for a in (account or {}).get("alerts", [])
-                       if a["code"] in policy.no_discount_with_alerts})
-    if blocking:
-        eligible = False
-        reasons.append("alerts " + ", ".join(f"{c} {m}" for c, m in blocking) + f" in the account of {year}: "
-                       "the policy gives no discount")
+    withheld = _eligibility(policy, account, credit_code=credit_code, on=on)
+    explained += withheld
+    eligible = not withheld
     grade_bp = policy.grade_discount_bp.get(int(grade), 0.0) if eligible and grade else 0.0
     score_bp = 0.0
     if eligible:
-        qualified = f"; qualified by: {'; '.join(FLAGS[f].en for f in flags)}" if flags else ""
-        reasons.append(f"grade {grade} ({account['label']['colour'] if account and account.get('label') else ''}, "  # type: ignore[index]
-                       f"account {year}{qualified}) → {grade_bp:g} bp")
+        explained.append(reason("grade", grade=grade, year=year, bp=f"{grade_bp:g}",
+                                en={"qualified": f"; qualified by: {'; '.join(FLAGS[f].en for f in flags)}"
+                                    if flags else ""},
+                                zh={"qualified": f"；等级附注：{'；'.join(FLAGS[f].zh for f in flags)}"
+                                    if flags else ""}))
         if policy.score_base is not None and score is not None:
             score_bp = max(float(score) - policy.score_base, 0.0) * policy.bp_per_point
-            reasons.append(f"score {float(score):.1f} vs base {policy.score_base:g} × {policy.bp_per_point:g} bp a "
-                           f"point → {score_bp:g} bp")
+            explained.append(reason("score", score=f"{float(score):.1f}", base=f"{policy.score_base:g}",
+                                    per_point=f"{policy.bp_per_point:g}", bp=f"{score_bp:g}"))
     discount = float(pricing.rate_discount_bp(grade_bp, score if score is not None else math.nan,
                                               score_base=policy.score_base if eligible else None,
                                               bp_per_point=policy.bp_per_point, cap_bp=policy.cap_bp))
     if eligible and grade_bp + score_bp > policy.cap_bp:
-        reasons.append(f"capped at {policy.cap_bp:g} bp")
+        explained.append(reason("cap", cap=f"{policy.cap_bp:g}"))
     final = float(pricing.final_rate_pct(base, discount))
-    reasons.append(f"{base:g} % − {discount:g} bp = {final:g} %")
+    explained.append(reason("rate", base=f"{base:g}", discount=f"{discount:g}", final=f"{final:g}"))
     return Quote(credit_code=credit_code, bank_id=policy.bank_id, policy_version=policy.version, on=on.isoformat(),
                  base_rate_pct=base, account_year=year, grade=grade, score=score, grade_bp=grade_bp,
-                 score_bp=score_bp, discount_bp=discount, final_rate_pct=final, eligible=eligible, reasons=reasons,
-                 flags=flags)
+                 score_bp=score_bp, discount_bp=discount, final_rate_pct=final, eligible=eligible,
+                 reasons=[r["message_en"] for r in explained], flags=flags, explained=explained)
 
 
 def make_quote(store: Store, *, bank_id: str, credit_code: str, base_rate_pct: float, on: dt.date | None = None,
@@ -260,19 +301,24 @@ def price_loan(store: Store, *, bank_id: str, loan_id: str, actor: str, on: dt.d
     if loan is None or loan["bank_id"] != bank_id:
         raise NotFound(f"bank {bank_id} has no loan {loan_id}")
     day = max(on or today_cst(), dt.date.fromisoformat(str(loan["drawn_on"])))
+    matured = dt.date.fromisoformat(str(loan["maturity_on"]))
+    if day > matured:
+        raise UsageError(f"loan {loan_id} matured on {matured}: a matured loan is not priced (pricing day {day}); "
+                         "price a loan on a day up to its maturity",
+                         zh=f"贷款{loan_id}已于{matured}到期：到期贷款不再定价（定价日{day}）；请选择到期日及之前的定价日")
     q = make_quote(store, bank_id=bank_id, credit_code=loan["credit_code"], base_rate_pct=float(loan["base_rate_pct"]),
                    on=day, version=version, profile_id=profile_id)
     values = {"loan_id": loan_id, "bank_id": bank_id, "credit_code": loan["credit_code"],
               "policy_version": q.policy_version, "account_year": q.account_year, "profile_id": profile_id,
               "grade": q.grade, "score": q.score, "base_rate_pct": q.base_rate_pct, "discount_bp": q.discount_bp,
-              "final_rate_pct": q.final_rate_pct, "reasons_json": json.dumps(q.reasons, ensure_ascii=False),
+              "final_rate_pct": q.final_rate_pct, "reasons_json": json.dumps(q.explained, ensure_ascii=False),
               "effective_on": day.isoformat(), "priced_at": now_iso(), "priced_by": actor}
     with store.engine.begin() as con:
         inserted = con.execute(schema.loan_pricings.insert().values(**values)).inserted_primary_key
     assert inserted is not None  # a one-row insert always has its key
     pricing_id = inserted[0]
     return {"pricing_id": pricing_id, **{k: v for k, v in values.items() if k != "reasons_json"},
-            "reasons": q.reasons}
+            "reasons": q.reasons, "explained": q.explained}
 
 
 def list_pricings(store: Store, *, bank_id: str | None = None, loan_id: str | None = None) -> list[dict[str, Any]]:
@@ -285,5 +331,14 @@ def list_pricings(store: Store, *, bank_id: str | None = None, loan_id: str | No
     with store.engine.connect() as con:
         rows = [dict(r) for r in con.execute(query).mappings()]
     for r in rows:
-        r["reasons"] = json.loads(r.pop("reasons_json"))
+        r["explained"] = [_stored_reason(x) for x in json.loads(r.pop("reasons_json"))]
+        r["reasons"] = [x["message_en"] for x in r["explained"]]
     return rows
+
+
+def _stored_reason(item: object) -> dict[str, str]:
+    """A stored reason: ``{code, message_en, message_zh}``; a pricing recorded before the reasons had their Chinese
+    (issue 17) kept its English sentence only, which stands for both."""
+    if isinstance(item, dict):
+        return {k: str(item[k]) for k in ("code", "message_en", "message_zh")}
+    return {"code": "", "message_en": str(item), "message_zh": str(item)}

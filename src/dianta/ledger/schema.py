@@ -323,3 +323,24 @@ park_labels = sa.Table(
     sa.Column("superseded_at", sa.String),
     sa.Index("ix_park_labels_park", "park_id", "year", "profile_id"),
 )
+
+# how each bank handles the §6 alerts it sees (issue 17, migration 0015): one row per acknowledgement or assignment
+# to one of the bank's users (``assignee``, a username), never changed; the newest assignment is the one that holds
+alert_actions = sa.Table(
+    "alert_actions", metadata,
+    sa.Column("action_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("bank_id", sa.String, sa.ForeignKey("organisations.org_id"), nullable=False),
+    sa.Column("credit_code", sa.String, nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("profile_id", sa.String, nullable=False),
+    sa.Column("code", sa.String, nullable=False),
+    sa.Column("month", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False),  # acknowledge | assign
+    sa.Column("assignee", sa.String),  # assign: the username of a user of the same bank
+    sa.Column("at", sa.String, nullable=False),
+    sa.Column("actor", sa.String, nullable=False),
+    sa.ForeignKeyConstraint(["credit_code", "year", "profile_id", "code", "month"],
+                            ["alert_events.credit_code", "alert_events.year", "alert_events.profile_id",
+                             "alert_events.code", "alert_events.month"]),
+    sa.Index("ix_alert_actions_bank", "bank_id", "credit_code"),
+)

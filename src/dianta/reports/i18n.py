@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from dianta.glossary import FLAGS, OUTPUTS
+from dianta.glossary import ALERTS, FLAGS, OUTPUTS
 from dianta.lang import Lang
 
 
@@ -41,6 +41,10 @@ class Words:
         return self.q(key), self._pick(catalogue()["indicators"][key])
 
     def alert(self, code: str) -> str:
+        """An alert's name: a §6 kind from the glossary (:data:`dianta.glossary.ALERTS`), a park's from the messages."""
+        kind = ALERTS.get(code)
+        if kind is not None:
+            return kind.zh if self.lang == "zh" else kind.en
         return self._pick(catalogue()["alerts"][code])
 
     def flag(self, code: str) -> str:

@@ -73,6 +73,9 @@ POLICY: dict[str, Rule] = {
     "finance.read": _r("operator", "bank", bank_own=True),
     # §6 credit-risk alerts: to the banks with a live consent, the enterprise itself, the operator
     "alerts.read": _r("operator", "enterprise", "bank", enterprise_own=True, bank_scopes=SUMMARY_SCOPES),
+    # issue 17: a bank acknowledges the alerts it sees and assigns them to its own users (its credit work, not the
+    # operator's)
+    "alerts.handle": _r("bank", bank_scopes=SUMMARY_SCOPES),
     # the regulator sees programme statistics, never an enterprise's raw data
     "statistics.read": _r("operator", "regulator"),
     # each bank's own loans

@@ -2,6 +2,7 @@
 // The account page is shared with the enterprise (its own account) and the operator.
 
 import { api, ApiError, withQuery } from "./api.js";
+import { creditView } from "./credit.js";
 import { lang, monthName, t } from "./i18n.js";
 import { mapPanel } from "./map.js";
 import { peersAndTrend } from "./peers.js";
@@ -84,11 +85,16 @@ export async function searchPage(ctx) {
 
 export async function accountPage(ctx) {
   const [code, year] = ctx.args;
+  // a bank's account page is its credit view (credit.js), the account's own sections below the decision
+  if (ctx.me.role === "bank") {
+    const y = Number(year) || ctx.year;
+    return creditView(ctx, code, y, () => accountView(ctx, code, y, { detailOnly: true }));
+  }
   return accountView(ctx, code, Number(year) || ctx.year, { back: ctx.me.role !== "enterprise" });
 }
 
 /** The account page of `code` for `year`: indicators, evaluation, label, alerts, trend, reports. */
-export async function accountView(ctx, code, year, { back = false } = {}) {
+export async function accountView(ctx, code, year, { back = false, detailOnly = false } = {}) {
   let a;
   try {
     a = await api(path(code, year));
@@ -161,6 +167,7 @@ export async function accountView(ctx, code, year, { back = false } = {}) {
       status, { notFound: unavailable, forbidden }),
     downloadButton(t("account.reportHtml"), path(code, year, `/report?format=html&lang=${lang()}`),
       reportName("html", lang()), status, { notFound: unavailable, forbidden })), status);
+  if (detailOnly) return [indicators, traceability(a), trend, evaluation, ...peersAndTrend(code, year)];
   return [header, indicators, traceability(a), el("div", { class: "two-col" }, trend, alerts), evaluation,
     ...peersAndTrend(code, year), reports]; // issue 17: peers and the trend over the years (peers.js)
 }
@@ -246,7 +253,7 @@ function trendChart(a) {
   }, { tall: true });
 }
 
-async function loadLabel(code, year, box) {
+export async function loadLabel(code, year, box) {
   try {
     const response = await api(path(code, year, "/label?format=svg"), { raw: true });
     const url = URL.createObjectURL(await response.blob());

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, cast
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from dianta.accounts.alerts import alert_events
+from dianta.accounts.alerts import act_on_alert, alert_events
 from dianta.accounts.export import safe_text
 from dianta.api.deps import (
     BankId,
@@ -29,6 +29,7 @@ from dianta.api.deps import (
 )
 from dianta.api.files import file_formats, file_response
 from dianta.api.schemas import (
+    AlertActionCreate,
     AlertEventPublic,
     InterestRecordPublic,
     PolicyCreate,
@@ -37,7 +38,7 @@ from dianta.api.schemas import (
     QuotePublic,
     WhatIfPublic,
 )
-from dianta.clock import today_cst
+from dianta.clock import now_iso, today_cst
 from dianta.errors import UsageError
 from dianta.finance.interest import interest_saved_records
 from dianta.finance.loans import load_loans
@@ -169,7 +170,7 @@ def get_alerts(store: StoreDep, principal: PrincipalDep, since: dt.date | None =
     live consent to it, an enterprise its own, the operator all."""
     authorize(store, principal, "alerts.read", resource="alerts")
     events = alert_events(store, codes=visible_codes(store, principal, "alerts.read"), since=since, until=until,
-                          year=year)
+                          year=year, bank_id=str(principal.org_id) if principal.role == "bank" else None)
     audit.record(store, principal=principal, action="alerts.read", resource="alerts",
                  detail={"credit_codes": sorted({e["credit_code"] for e in events})})
     return [AlertEventPublic.model_validate(e) for e in events]
@@ -190,3 +191,29 @@ def alerts_digest(store: StoreDep, principal: PrincipalDep, day: Annotated[dt.da
         values = [getattr(e, f) for f in AlertEventPublic.model_fields]
         writer.writerow(["" if v is None else safe_text(v) for v in values])
     return file_response(buf.getvalue().encode("utf-8-sig"), "csv", name)
+
+
+def _act(store: Store, principal: Principal, body: AlertActionCreate, action: str) -> AlertEventPublic:
+    resource = f"alert:{body.credit_code}:{body.year}:{body.code}:{body.month}"
+    authorize(store, principal, "alerts.handle", resource=resource, credit_code=body.credit_code)
+    act_on_alert(store, bank_id=str(principal.org_id), credit_code=body.credit_code, year=body.year, code=body.code,
+                 month=body.month, action=action, assignee=body.assignee, actor=principal.actor, at=now_iso())
+    audit.record(store, principal=principal, action="alerts.handle", resource=resource,
+                 detail={"action": action, "assignee": body.assignee if action == "assign" else None})
+    events = alert_events(store, codes={body.credit_code}, year=body.year, bank_id=str(principal.org_id))
+    return AlertEventPublic.model_validate(next(e for e in events
+                                                if (e["code"], e["month"]) == (body.code, body.month)))
+
+
+@alerts_router.post("/acknowledge", response_model=AlertEventPublic, responses=errors(413))
+def acknowledge_alert(store: StoreDep, principal: PrincipalDep, body: AlertActionCreate) -> AlertEventPublic:
+    """The bank acknowledges one alert of an enterprise that gave it a live consent (the first acknowledgement is
+    the one shown: who and when)."""
+    return _act(store, principal, body, "acknowledge")
+
+
+@alerts_router.post("/assign", response_model=AlertEventPublic, responses=errors(413))
+def assign_alert(store: StoreDep, principal: PrincipalDep, body: AlertActionCreate) -> AlertEventPublic:
+    """The bank assigns one alert to one of its own active users (``assignee``, a username) to follow it up; the
+    newest assignment holds."""
+    return _act(store, principal, body, "assign")
