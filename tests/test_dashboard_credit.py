@@ -184,16 +184,16 @@ def test_the_officer_prices_a_loan_handles_an_alert_and_downloads_the_report(bro
         assert _check(c.get("/api/v1/loans/L-CR-0/pricing")) == []
     # the alert: acknowledged by this officer, assigned to a colleague
     alert = page.locator("#credit-alerts tbody tr", has_text="2023-06")
-    expect(alert.locator("td").nth(1)).to_have_text("用电骤降(低于上年同月 50%)")
+    expect(alert.locator("td").nth(1)).to_have_text("用电骤降（低于上年同月 50%）")
     expect(alert.locator("td").nth(3)).to_have_text("未确认")
     alert.locator("button[data-action=acknowledge]").click()
-    expect(page.locator("#alert-status .msg")).to_have_text("已确认预警：2023-06 用电骤降(低于上年同月 50%)。")
+    expect(page.locator("#alert-status .msg")).to_have_text("已确认预警：2023-06 用电骤降（低于上年同月 50%）。")
     alert = page.locator("#credit-alerts tbody tr", has_text="2023-06")
     expect(alert.locator("td").nth(3)).to_contain_text("已确认（bank_a，")
     alert.locator("select").select_option("bank_a2")
     alert.locator("button[data-action=assign]").click()
     expect(page.locator("#alert-status .msg")).to_have_text(
-        "已将预警“2023-06 用电骤降(低于上年同月 50%)”指派给 bank_a2。")
+        "已将预警“2023-06 用电骤降（低于上年同月 50%）”指派给 bank_a2。")
     expect(page.locator("#credit-alerts tbody tr", has_text="2023-06").locator("td").nth(4)).to_have_text("bank_a2")
     with service.client("bank_a") as c:
         events = [e for e in _check(c.get("/api/v1/alerts")) if e["credit_code"] == A]

@@ -155,7 +155,7 @@ def test_park_sees_its_park_and_consenting_members(browser: Browser, service: Se
     expect(page.locator("#park-year")).to_have_value(str(YEAR))
     expect(_card(page, "green_share")).to_have_text("24.3 %")  # 87,600 / 360,400
     expect(page.locator('.card[data-field="green_share"] .card-extra')).to_have_text(
-        f"目标 100 %(2030年) · 目标路径 {_pct(a['expected_green_share'])}")
+        f"目标 100 %（2030年） · 目标路径 {_pct(a['expected_green_share'])}")
     expect(_card(page, "cfe_score")).to_have_text(_pct(a["cfe_score"]))
     expect(_card(page, "shortfall_mwh")).to_have_text("272.8 MWh")
     expect(_card(page, "hours_fully_green_share")).to_have_text("16.7 %")
@@ -163,7 +163,7 @@ def test_park_sees_its_park_and_consenting_members(browser: Browser, service: Se
     expect(_card(page, "emissions_location_t")).to_have_text(f"{a['emissions_location_t']:,.2f} tCO₂")
     expect(_card(page, "emissions_market_t")).to_have_text(f"{a['emissions_market_t']:,.2f} tCO₂")
     expect(_card(page, "intensity")).to_have_text(f"{a['intensity']:,.3f} tCO₂/万元")
-    expect(page.locator("#park-alerts")).to_have_text("绿电占比未低于目标路径,无预警。")
+    expect(page.locator("#park-alerts")).to_have_text("绿电占比未低于目标路径，无预警。")
     # the heat map and its text version: January 00:00 short by 1.24 MWh, 10:00 fully green
     s.charts_drawn()
     expect(page.locator("#shortfall-map .chart")).to_have_count(1)
@@ -254,7 +254,7 @@ def test_regulator_sees_every_park_without_members(browser: Browser, service: Se
     _no_member(_no_blanks(page))
     page.click("#lang")
     s.ready("park")
-    expect(page.locator("#park-members-note")).to_have_text("监管机构只查看园区汇总数据,不提供任何成员的数据。")
+    expect(page.locator("#park-members-note")).to_have_text("监管机构只查看园区汇总数据，不提供任何成员的数据。")
     _no_member(_no_blanks(page))
     s.go("parks")
     expect(page.locator(".panel h2").first).to_have_text("零碳园区")
@@ -310,7 +310,7 @@ def test_operator_defines_a_park_and_adds_a_member(browser: Browser, service: Se
     expect(page.locator("#park-define-result .msg-ok")).to_contain_text("下次计算后生效")
     new_row = page.locator("#parks-list tbody tr").filter(has_text="QH-TEST-NEW")
     expect(new_row).to_contain_text("尚未计算")
-    expect(new_row).to_contain_text("目标 80 %(2030年)")
+    expect(new_row).to_contain_text("目标 80 %（2030年）")
     defined = {p["park_id"]: p for p in _api(service, "operator", "/parks", year=YEAR)["items"]}["QH-TEST-NEW"]
     assert defined["name"] == "测试新园区" and defined["target_green_share"] == pytest.approx(0.8)
     # add a member to it

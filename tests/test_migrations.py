@@ -28,7 +28,7 @@ def test_store_made_before_migrations_is_upgraded(tmp_path: Path):
                              "labels", "pricing_policies", "loan_pricings", "alert_events", "data_plants",
                              "data_data_centres", "computing_certificates",
                              "data_parks", "data_park_members", "park_accounts", "park_marks",
-                             "park_labels")]
+                             "park_labels", "alert_actions")]
     schema.metadata.create_all(engine, tables=first)
     with engine.begin() as con:
         for column in ("last_batch_id", "mode"):  # added to runs by revision 0005

@@ -22,7 +22,7 @@ const regionText = (x) => (x.region_name ? `${x.region_name} (${x.region_code})`
 /** The alert codes of a park account (strings, or {code} objects) in words. */
 const alertCodes = (account) => (account && account.alerts ? account.alerts : []).map((a) => (typeof a === "string" ? a : a.code));
 
-/** "100 % by 2030" / "目标 100 %(2030年)": the target of a park definition or account. */
+/** "100 % by 2030" / "目标 100 %（2030年）": the target of a park definition or account. */
 function targetText(x) {
   const share = fmt.pct(blank(x.target_green_share) ? 1 : x.target_green_share, 0);
   return blank(x.target_year) ? t("park.targetNoYear", { target: share })
