@@ -162,5 +162,6 @@ def test_a_superseded_label_says_only_that_it_is_superseded(service: Service):
         answer = anyone.get(f"/api/v1/labels/{code}").json()
     assert (answer["status"], answer["grade"]) == ("superseded", 2)  # what the label states, and no more
     # the qualifying flags are printed on the label (METHODOLOGY.md §7b), so they are part of what it states
-    assert set(answer) == {"code", "status", "credit_code", "name", "year", "profile_id", "grade", "colour", "score",
-                           "issued_at", "flags"}
+    assert answer["kind"] == "enterprise"  # an enterprise's label, not a park's (issue 16)
+    assert set(answer) == {"code", "kind", "status", "credit_code", "name", "year", "profile_id", "grade", "colour",
+                           "score", "issued_at", "flags"}
