@@ -108,6 +108,8 @@ def test_error_bodies_match_their_declared_schema(client: Client) -> None:
     r = client.get("/api/v1/reference/data-requirements", params={"lang": "fr"})
     assert r.status_code == 422
     refusal = RefusalPublic.model_validate(r.json())
-    assert isinstance(refusal.detail, list) and refusal.detail[0].loc == ["query", "lang"]
+    assert refusal.code == "invalid_request" and refusal.errors[0].loc == ["query", "lang"]
+    assert refusal.detail == "the request was refused: query parameter 'lang' must be 'zh' or 'en'"
+    assert refusal.detail_zh == "请求被拒绝：查询参数“lang”须为 zh 或 en"
     r = client.get("/api/v1/labels/not-a-code")
-    assert r.status_code == 422 and isinstance(RefusalPublic.model_validate(r.json()).detail, list)
+    assert r.status_code == 422 and RefusalPublic.model_validate(r.json()).errors

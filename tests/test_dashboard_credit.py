@@ -219,3 +219,22 @@ def test_the_credit_view_reads_at_390_px(browser: Browser, service: Service) -> 
     assert width <= 390 + 1, width  # wide tables scroll inside their own box, the page does not
     s.shot("bank-credit-390")
     s.close()
+
+
+def test_a_refusal_reads_in_the_pages_language(browser: Browser, service: Service) -> None:
+    """Bank B has no consent from A: the Chinese page says why in Chinese (the API's ``detail_zh`` of catalogue
+    entry no_live_consent, shown by the shared errorMessage: "无权访问：…"), the English page in English (issue 17
+    item 5)."""
+    for lang, said in (("zh", f"企业 {A} 未向银行 BANK-B 授予有效的授权（范围 "),
+                       ("en", f"no live consent of scope full/reports/summary from enterprise {A} to bank BANK-B")):
+        s = Session(browser, service, lang)
+        s.expected_failures += [(f"/api/v1/credit/{A}", 403), (f"/api/v1/accounts/{A}/2023", 403)]
+        s.login("bank_b")
+        s.ready("search")
+        s.page.goto(s.service.url + f"/#/account/{A}/2023")
+        refusal = s.page.locator(".msg", has_text=said).first
+        expect(refusal).to_be_visible()
+        text = refusal.inner_text()
+        if lang == "zh":
+            assert "no live consent" not in text and not re.search(r"\b(null|undefined)\b", text), text
+        s.close()

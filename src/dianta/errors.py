@@ -8,7 +8,9 @@ the CLI and the API both use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
+
+from dianta.messages import ERRORS, error_text
 
 if TYPE_CHECKING:
     from dianta.findings import Finding
@@ -16,8 +18,11 @@ if TYPE_CHECKING:
 
 class DiantaError(Exception):
     """Base of every error Dianta reports to a user (never shown as a traceback). ``str()`` is the English
-    message; ``message_zh`` the Chinese one where the error has it (printed below the English one), given as
-    ``zh=`` or set by the class.
+    message; ``message_zh`` the Chinese one (printed below the English one), given as ``zh=`` or set by the class;
+    ``code`` says what went wrong in one word of :data:`dianta.messages.ERRORS` (the API sends it with both
+    texts). Raise an error of the catalogue with :meth:`of` (``NotFound.of("no_user", user_id=7)``); an error
+    whose text is given in place names both languages (``UsageError(en, zh=zh)``) and has its class's ``code``.
+    Every raise of a Dianta error has a Chinese text (tests/test_error_catalogue.py reads the source).
 
     An error that resembles a builtin subclasses it too (STYLE.md 13: :class:`UsageError` and
     :class:`ReferenceDataError` are each a ``ValueError``), so code that catches the builtin keeps working where a
@@ -25,11 +30,27 @@ class DiantaError(Exception):
 
     exit_code = 1
     message_zh: str | None = None
+    #: what went wrong, a code of :data:`dianta.messages.ERRORS` (each class has its own; :meth:`of` sets one)
+    code = "error"
 
-    def __init__(self, *args: object, zh: str | None = None) -> None:
+    def __init__(self, *args: object, zh: str | None = None, code: str | None = None) -> None:
         super().__init__(*args)
         if zh is not None:
             self.message_zh = zh
+        if code is not None:
+            self.code = code
+
+    @classmethod
+    def of(cls, code: str, /, *args: object, **values: object) -> Self:
+        """The error of catalogue entry ``code``: its English and Chinese templates filled from ``values``;
+        ``args`` follow the message (``InputRefused.of("batch_refused", findings, folder=…)``)."""
+        en, zh = error_text(code, **values)
+        return cls(en, *args, zh=zh, code=code)
+
+    def texts(self) -> tuple[str, str]:
+        """The English and the Chinese message; an error raised without a Chinese one (a defect the source test
+        catches) says its class's meaning in Chinese."""
+        return str(self), self.message_zh or ERRORS[type(self).code][1]
 
 
 def report_text(exc: DiantaError) -> str:
@@ -37,11 +58,14 @@ def report_text(exc: DiantaError) -> str:
     ``failed:`` (:class:`StoreUnavailable`: the store cannot be used now), the English message, and the Chinese
     one on the next line where the error has it."""
     heading = "failed" if isinstance(exc, StoreUnavailable) else "refused"
-    return f"{heading}: {exc}" + (f"\n{exc.message_zh}" if exc.message_zh else "")
+    en, zh = exc.texts()
+    return f"{heading}: {en}\n{zh}"
 
 
 class UsageError(DiantaError, ValueError):
     """The command was called wrongly (unknown option value, missing folder, …)."""
+
+    code = "usage"
 
     exit_code = 2
 
@@ -49,8 +73,10 @@ class UsageError(DiantaError, ValueError):
 class InputRefused(DiantaError):
     """A batch (or part of it) was refused; ``findings`` lists every reason."""
 
-    def __init__(self, message: str, findings: list[Finding]):
-        super().__init__(message)
+    code = "input_refused"
+
+    def __init__(self, message: str, findings: list[Finding], *, zh: str | None = None, code: str | None = None):
+        super().__init__(message, zh=zh, code=code)
         self.findings = findings
         #: the id the refused batch is kept under (an upload's, dianta.ingest.refused), else None
         self.batch_id: int | None = None
@@ -59,13 +85,19 @@ class InputRefused(DiantaError):
 class ReferenceDataError(DiantaError, ValueError):
     """A methodology profile, factor table or code table is missing, malformed or incomplete."""
 
+    code = "reference_data"
+
 
 class MissingFactorError(ReferenceDataError):
     """No emission factor for (kind, area) in or before the activity year (METHODOLOGY.md §2)."""
 
+    code = "missing_factor"
+
 
 class StoreError(DiantaError):
     """The store cannot be opened or is inconsistent."""
+
+    code = "store"
 
 
 class StoreUnavailable(StoreError):
@@ -76,11 +108,12 @@ class StoreUnavailable(StoreError):
     code: scripts can tell "try again later" from "the input was refused"); HTTP 503, with Retry-After when
     ``retry_after`` [s] is set (a lock or an unreachable server: trying again shortly may succeed)."""
 
+    code = "store_unavailable"
+
     exit_code = 3
 
-    def __init__(self, message_en: str, message_zh: str, *, retry_after: int | None = None):
-        super().__init__(message_en)
-        self.message_zh = message_zh
+    def __init__(self, message_en: str, message_zh: str, *, retry_after: int | None = None, code: str | None = None):
+        super().__init__(message_en, zh=message_zh, code=code)
         self.retry_after = retry_after
 
 
@@ -88,28 +121,40 @@ class LedgerBusy(StoreUnavailable):
     """Another process held the ledger's lock longer than Dianta waits (SQLite), or PostgreSQL gave up a
     transaction that clashed with another one."""
 
+    code = "ledger_busy"
+
 
 class LedgerUnreachable(StoreUnavailable):
     """The PostgreSQL server of the ledger refused the connection, closed it, or is shutting down."""
+
+    code = "ledger_unreachable"
 
 
 class DiskFull(StoreUnavailable):
     """No space left (or the disk quota used up) where the ledger, the lake, its staging or temporary files
     are written."""
 
+    code = "disk_full"
+
 
 class StorageFailure(StoreUnavailable):
     """A disk reported an I/O error, is mounted read-only, or a file of the store may not be read or written."""
+
+    code = "storage_failure"
 
 
 class EngineUnavailable(StoreUnavailable):
     """The engine a computation was sent to cannot be used now: the Spark master is unreachable, gave the
     application no executor in time, or the Spark driver did not start (engine/spark_engine.py)."""
 
+    code = "engine_unavailable"
+
 
 class LakeCorrupt(StoreError):
     """A lake file the ledger refers to is missing, or differs in size or SHA-256 from what was recorded when
     it was published (or has no digest recorded yet): nothing is read from it (issue 13, dianta.ledger.lake)."""
+
+    code = "lake_corrupt"
 
     message_zh = ("数据湖中有账本引用的文件缺失或已被改动（文件名见上文英文说明），未读取其中任何内容。请从存储的备份中"
                   "取回这些文件（或用 dianta restore 将备份恢复为新的存储），然后重新运行该命令")
@@ -122,14 +167,22 @@ class LakeCorrupt(StoreError):
 class AuthError(DiantaError):
     """Not authenticated: no, a wrong, an expired or a revoked credential (HTTP 401)."""
 
+    code = "not_authenticated"
+
 
 class Forbidden(DiantaError):
     """Authenticated but not allowed: role, tenant or consent says no (HTTP 403)."""
+
+    code = "forbidden"
 
 
 class NotFound(DiantaError):
     """The thing asked for does not exist (HTTP 404)."""
 
+    code = "not_found"
+
 
 class Conflict(DiantaError):
     """The request clashes with what exists (a user name taken, a consent already revoked; HTTP 409)."""
+
+    code = "conflict"

@@ -14,4 +14,4 @@ def check_lang(lang: str) -> Lang:
     """``lang`` when it is zh or en; else :class:`UsageError` naming both."""
     if lang in LANGS:
         return cast(Lang, lang)
-    raise UsageError(f"--lang {lang!r}: choose zh (中文) or en (English)")
+    raise UsageError.of("bad_lang", what="--lang", lang=lang)

@@ -75,8 +75,7 @@ def compute_year(store: Store, year: int, *, profile: str | Path | Profile = "de
                          for r in records for role in ("location", "residual")})
     acc = schema.accounts
     secret = label_secret(store)
-    with duplicates_refused(f"another computation of {year} was published at the same moment; nothing of this "
-                            "one was published: run it again"), store.engine.begin() as tx:
+    with duplicates_refused(Conflict.of("computed_same_moment", year=year)), store.engine.begin() as tx:
         lock_writes(tx)  # first: one batch or publication at a time
         _refuse_if_overtaken(tx, year, prof.profile_id, inputs.last_batch_id)
         inserted = tx.execute(schema.runs.insert().values(
@@ -277,9 +276,7 @@ def _refuse_if_overtaken(tx: sa.Connection, year: int, profile_id: str, last_bat
     newest = tx.execute(sa.select(sa.func.max(runs.c.last_batch_id)).where(
         runs.c.year == year, runs.c.profile_id == profile_id)).scalar()
     if newest is not None and newest > last_batch_id:
-        raise Conflict(f"accounts of {year} computed from newer data (batches up to {newest}) were published while "
-                       f"this computation ran on batches up to {last_batch_id}; nothing of it was published, the "
-                       "newer accounts stand")
+        raise Conflict.of("newer_accounts", year=year, newest=newest, last_batch_id=last_batch_id)
 
 
 def _incremental_plan(con: sa.Connection, year: int, profile_id: str, step: Callable[[str], None]

@@ -73,7 +73,7 @@ def render(records: Sequence[Mapping[str, object]], fmt: str,
         buf = io.BytesIO()
         book.save(buf)
         return buf.getvalue()
-    raise UsageError(f"--format {fmt} is not one of json, csv, xlsx")
+    raise UsageError.of("export_format", fmt=fmt)
 
 
 def write_export(records: Sequence[Mapping[str, object]], fmt: str, out: Path | None, *,

@@ -47,8 +47,7 @@ def label_code(secret: str, *, credit_code: str, year: int, profile_id: str, gra
 def normalise_code(code: str) -> str:
     """Accept a code as typed (lower case, without dashes); refuse anything that cannot be one."""
     if not re.fullmatch(CODE_PATTERN, code.strip()):
-        raise UsageError(f"'{code}' is not a label verification code: it has 16 letters A–Z and digits 2–7, "
-                         "written XXXX-XXXX-XXXX-XXXX as printed on the label")
+        raise UsageError.of("bad_label_code", code=code)
     text = code.strip().replace("-", "").upper()
     return "-".join(text[i:i + 4] for i in range(0, 16, 4))
 

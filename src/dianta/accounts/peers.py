@@ -167,7 +167,7 @@ def account_peers(store: Store, *, credit_code: str, year: int, profile_id: str 
     the account)."""
     accounts = _read_year(store, year, profile_id)
     if credit_code not in accounts.codes:
-        raise NotFound(f"no published account of {credit_code} for {year} under profile '{profile_id}'")
+        raise NotFound.of("no_account", credit_code=credit_code, year=year, profile_id=profile_id)
     me, minimum = accounts.codes.index(credit_code), min_group_size(profile_id)
     return Peers(credit_code=credit_code, year=year, profile_id=profile_id, min_group_size=minimum,
                  figures=[_figure(accounts, me, metric, minimum) for metric in PEER_METRICS])
@@ -183,7 +183,7 @@ def account_trend(store: Store, *, credit_code: str, profile_id: str = "default"
         rows = con.execute(sa.select(acc.c.year, acc.c.record_json).where(
             acc.c.credit_code == credit_code, acc.c.profile_id == profile_id).order_by(acc.c.year)).all()
     if not rows:
-        raise NotFound(f"no published account of {credit_code} under profile '{profile_id}'")
+        raise NotFound.of("no_account_any_year", credit_code=credit_code, profile_id=profile_id)
     years = [int(r[0]) for r in rows]
     records = [json.loads(r[1]) for r in rows]
     column = {f: np.array([np.nan if r.get(f) is None else float(r[f]) for r in records]) for f in TREND_FIELDS}

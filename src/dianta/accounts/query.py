@@ -56,7 +56,7 @@ def get_account(store: Store, *, credit_code: str, year: int, profile_id: str = 
         row = con.execute(sa.select(acc.c.record_json).where(acc.c.credit_code == credit_code, acc.c.year == year,
                                                              acc.c.profile_id == profile_id)).scalar()
     if row is None:
-        raise NotFound(f"no published account of {credit_code} for {year} under profile '{profile_id}'")
+        raise NotFound.of("no_account", credit_code=credit_code, year=year, profile_id=profile_id)
     return json.loads(row)
 
 
@@ -68,7 +68,7 @@ def get_enterprise(store: Store, credit_code: str) -> dict[str, object]:
                                     ent.c.opened_on, ent.c.closed_on).where(ent.c.credit_code == credit_code)
                           ).mappings().first()
         if row is None:
-            raise NotFound(f"no enterprise {credit_code}")
+            raise NotFound.of("no_enterprise", credit_code=credit_code)
         meters = con.execute(sa.select(met.c.meter_id, met.c.valid_from, met.c.valid_to)
                              .where(met.c.credit_code == credit_code).order_by(met.c.meter_id, met.c.valid_from)
                              ).mappings().all()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 import anyio.to_thread
 import duckdb
 import pyarrow as pa
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.datastructures import Headers
@@ -37,6 +40,7 @@ from dianta.errors import (
 )
 from dianta.ledger.failures import translate
 from dianta.ledger.store import Store
+from dianta.messages import error_text
 from dianta.security.authz import authorize
 from dianta.security.throttle import TooManyAttempts, api_key_throttle, login_throttle
 
@@ -53,36 +57,83 @@ LARGE_BODY_ROUTES = {("POST", "/api/v1/batches"): ("batch.upload", "batches"),
 #: what a client is told while the ledger is locked or its server unreachable (503 with Retry-After): trying again
 #: shortly may succeed, and the operator's remedies (dianta status, pg_isready) are not the client's
 BUSY = ("the ledger is busy or unreachable; try again shortly", "账本繁忙或暂时无法连接，请稍后重试")
+#: the parts of a request FastAPI's validation names (``loc[0]``), in words
+WHERE = {"query": ("query parameter", "查询参数"), "path": ("path parameter", "路径参数"),
+         "body": ("body field", "请求体字段"), "header": ("header", "请求头"), "cookie": ("cookie", "Cookie")}
+#: what FastAPI's validation found wrong with a field (its error ``type``; ``{ctx}`` of the error), in words
+WRONG = {
+    "missing": ("is missing", "缺失"), "value_error": ("is not valid", "取值无效"),
+    "int_parsing": ("must be a whole number", "须为整数"), "int_type": ("must be a whole number", "须为整数"),
+    "float_parsing": ("must be a number", "须为数字"), "float_type": ("must be a number", "须为数字"),
+    "bool_parsing": ("must be true or false", "须为 true 或 false"),
+    "greater_than_equal": ("must be ≥ {ge}", "须大于或等于 {ge}"),
+    "less_than_equal": ("must be ≤ {le}", "须小于或等于 {le}"),
+    "greater_than": ("must be > {gt}", "须大于 {gt}"), "less_than": ("must be < {lt}", "须小于 {lt}"),
+    "string_pattern_mismatch": ("does not have the expected form", "格式不符合要求"),
+    "string_too_long": ("is too long", "过长"), "string_too_short": ("is too short", "过短"),
+    "too_long": ("has too many entries", "条目过多"), "too_short": ("has too few entries", "条目过少"),
+    "literal_error": ("must be {expected}", "须为 {expected}"), "enum": ("must be {expected}", "须为 {expected}"),
+    "json_invalid": ("is not valid JSON", "不是有效的 JSON"),
+    "date_parsing": ("must be a date YYYY-MM-DD", "须为 YYYY-MM-DD 格式的日期"),
+    "date_from_datetime_parsing": ("must be a date YYYY-MM-DD", "须为 YYYY-MM-DD 格式的日期"),
+    "string_type": ("must be text", "须为文本"), "dict_type": ("must be an object", "须为对象"),
+    "list_type": ("must be a list", "须为列表"),
+    "extra_forbidden": ("is not a field of this request", "不是此请求的字段"),
+}
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
                     "Cache-Control": "no-store",
                     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'"}
 
 
-async def _answer(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
-    """Send a JSON error answer ``{"detail": ...}`` straight from a middleware."""
-    body = json.dumps({"detail": detail}).encode()
+async def _answer(send: Send, status: int, body: dict[str, object], headers: dict[str, str] | None = None) -> None:
+    """Send a JSON error answer (``code``, ``detail``, ``detail_zh``) straight from a middleware."""
+    data = json.dumps(body).encode()
     extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
                             *extra]})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": data})
+
+
+def coded(code: str, **values: object) -> dict[str, object]:
+    """The JSON body of an answer of catalogue entry ``code`` (:data:`dianta.messages.ERRORS`)."""
+    en, zh = error_text(code, **values)
+    return {"code": code, "detail": en, "detail_zh": zh}
 
 
 def error_answer(exc: DiantaError) -> tuple[int, dict[str, object], dict[str, str] | None]:
-    """The status, JSON body (``detail``, and ``detail_zh`` where the error has a Chinese message) and headers
-    answering ``exc``; never a server path in the body. Operational failures arrive here translated by
+    """The status, JSON body (``code``, ``detail`` in English, ``detail_zh`` in Chinese) and headers answering
+    ``exc``; never a server path in the body. Operational failures arrive here translated by
     :func:`dianta.ledger.failures.translate`, as in the CLI: 503, with Retry-After while the ledger is locked
     or unreachable."""
     status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
     retry_after = getattr(exc, "retry_after", None)
-    detail, detail_zh = BUSY if isinstance(exc, StoreUnavailable) and retry_after else (str(exc), exc.message_zh)
-    body: dict[str, object] = {"detail": redact_paths(detail)}
-    if detail_zh:
-        body["detail_zh"] = redact_paths(detail_zh)
+    detail, detail_zh = BUSY if isinstance(exc, StoreUnavailable) and retry_after else exc.texts()
+    body: dict[str, object] = {"code": exc.code, "detail": redact_paths(detail), "detail_zh": redact_paths(detail_zh)}
     headers = {"Retry-After": str(retry_after)} if retry_after else None
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
     return status, body, headers
+
+
+def _fields(issues: list[dict[str, Any]], zh: int) -> str:
+    """The fields of FastAPI's validation ``issues`` and what is wrong with each, in words (``zh`` 1: in Chinese),
+    e.g. "query parameter 'year' must be ≤ 2199"."""
+    named = []
+    for issue in issues:
+        loc = [str(part) for part in issue["loc"]]
+        where = WHERE.get(loc[0], (loc[0], loc[0]))[zh] if loc else ""
+        field = ".".join(loc[1:]) or (loc[0] if loc else "")
+        ctx = {k: str(v) for k, v in (issue.get("ctx") or {}).items()}
+        if "expected" in ctx and zh:
+            ctx["expected"] = ctx["expected"].replace(" or ", " 或 ").replace("'", "")
+        reason = WRONG.get(issue["type"], (str(issue["msg"]), "取值无效"))[zh]
+        try:
+            reason = reason.format(**ctx)
+        except (KeyError, IndexError):
+            reason = WRONG["value_error"][zh]
+        named.append(f"{where}“{field}”{reason}" if zh else f"{where} '{field}' {reason}")
+    return ("；" if zh else "; ").join(dict.fromkeys(named)) or ("请求无效" if zh else "the request is invalid")
 
 
 def _mb(n_bytes: int) -> str:
@@ -105,14 +156,17 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit, advice = self.max_bytes, "requests other than a batch upload are small; check what is sent"
+        limit, advice = self.max_bytes, ("requests other than a batch upload are small; check what is sent",
+                                         "除批次上传外，请求都很小；请检查所发送的内容")
         gate = LARGE_BODY_ROUTES.get((scope["method"], scope["path"]))
         if gate is not None:
             refusal = await self._check_caller(scope, *gate)
             if refusal is not None:
                 return await _answer(send, *refusal)
-            limit, advice = self.max_upload_bytes, "send the batch in parts (e.g. one file per month)"
-        detail = f"the request is larger than {_mb(limit)}; {advice}"
+            limit, advice = self.max_upload_bytes, ("send the batch in parts (e.g. one file per month)",
+                                                    "请分批发送（如每月一个文件）")
+        detail = coded("too_large", limit=_mb(limit), advice=advice[0])
+        detail["detail_zh"] = error_text("too_large", limit=_mb(limit), advice=advice[1])[1]
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return await _answer(send, 413, detail)
@@ -141,8 +195,8 @@ class BodyLimit:
             raise
 
     async def _check_caller(self, scope: Scope, action: str, resource: str
-                            ) -> tuple[int, str, dict[str, str] | None] | None:
-        """The answer (status, detail, headers) to a caller that may not send a large body to this route, or
+                            ) -> tuple[int, dict[str, object], dict[str, str] | None] | None:
+        """The answer (status, body, headers) to a caller that may not send a large body to this route, or
         None when it may. The ledger is read in a worker thread, off the event loop."""
         headers = Headers(scope=scope)
         scheme, token = get_authorization_scheme_param(headers.get("authorization"))
@@ -161,8 +215,7 @@ class BodyLimit:
             found = translate(exc, store=store)  # a DiantaError, or an operational failure (a locked ledger, …)
             if found is None:
                 raise
-            status, body, answer_headers = error_answer(found)
-            return status, str(body["detail"]), answer_headers
+            return error_answer(found)
         return None
 
 
@@ -232,8 +285,16 @@ def create_app(store: Store, *, cors_origins: list[str] | None = None, max_body_
     @app.exception_handler(sa.exc.DataError)
     def data_error(_request: Request, _exc: sa.exc.DataError) -> JSONResponse:
         # e.g. a NUL character, which PostgreSQL text cannot hold: the input is refused, never a 500
-        return JSONResponse({"detail": "the request holds characters or values the ledger cannot store "
-                                       "(such as a NUL character); correct them"}, status_code=400)
+        return JSONResponse(coded("bad_characters"), status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own 422: the fields that failed, named in both languages; ``errors`` keeps FastAPI's list
+        issues = jsonable_encoder(exc.errors(), exclude={"input", "url"})
+        body = coded("invalid_request", fields=_fields(issues, 0))
+        body["detail_zh"] = error_text("invalid_request", fields=_fields(issues, 1))[1]
+        body["errors"] = [{k: i[k] for k in ("loc", "msg", "type")} for i in issues]
+        return JSONResponse(body, status_code=422)
 
     def operational(request: Request, exc: Exception) -> JSONResponse:
         # the one mapping the CLI uses too: the ledger locked or unreachable for now (503 + Retry-After), a disk

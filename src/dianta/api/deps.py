@@ -58,7 +58,7 @@ def get_principal(store: Annotated[Store, Depends(get_store)],
         return tokens.principal_from_token(store, token)
     if api_key:
         return apikeys.principal_from_api_key(store, api_key, client=client, throttle=throttle)
-    raise AuthError("not authenticated: log in at /api/v1/auth/token or send an X-API-Key header")
+    raise AuthError.of("not_signed_in")
 
 
 def requested_bank(principal: Principal, bank_id: str | None) -> str | None:

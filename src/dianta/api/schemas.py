@@ -34,10 +34,12 @@ PARK_ID = r"^[A-Za-z0-9_.\-]{1,64}$"
 
 
 class ErrorPublic(BaseModel):
-    """An error answer: the English message, and the Chinese one where the error has it."""
+    """An error answer: what went wrong as a code of the catalogue (dianta.messages.ERRORS), the English message
+    and the Chinese one."""
 
+    code: str = Field(description="the error's code in the catalogue, e.g. not_found, no_loan, forbidden")
     detail: str
-    detail_zh: str | None = None
+    detail_zh: str
 
 
 class FindingPublic(BaseModel):
@@ -74,13 +76,16 @@ class ValidationIssue(BaseModel):
 
 
 class RefusalPublic(BaseModel):
-    """A refused request (422): Dianta's refusal names every problem (``detail`` text, ``detail_zh``, the
-    ``findings`` of a batch that was not applied); a parameter or body that failed validation is answered with
-    ``detail`` listing what failed."""
+    """A refused request (422): Dianta's refusal names every problem (``code``, ``detail`` in English,
+    ``detail_zh`` in Chinese, the ``findings`` of a batch that was not applied); a parameter or body that failed
+    validation is answered with code ``invalid_request``, both texts naming each field, and ``errors`` listing
+    what failed as FastAPI says it."""
 
-    detail: str | list[ValidationIssue]
-    detail_zh: str | None = None
+    code: str
+    detail: str
+    detail_zh: str
     findings: list[FindingPublic] = []
+    errors: list[ValidationIssue] = []
 
 
 class TokenPublic(BaseModel):

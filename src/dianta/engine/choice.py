@@ -26,4 +26,4 @@ def get_engine(name: str = "duckdb", *, temp_dir: Path | None = None) -> Engine:
     try:
         return ENGINES[name](temp_dir)
     except KeyError:
-        raise UsageError(f"unknown engine '{name}'; choose one of: {', '.join(ENGINES)}") from None
+        raise UsageError.of("unknown_engine", name=name, engines=", ".join(ENGINES)) from None

@@ -97,7 +97,7 @@ def loan_owner(store: Store, loan_id: str) -> tuple[str, str]:
     with store.engine.connect() as con:
         row = con.execute(sa.select(loans.c.bank_id, loans.c.credit_code).where(loans.c.loan_id == loan_id)).first()
     if row is None:
-        raise NotFound(f"no loan {loan_id}")
+        raise NotFound.of("no_loan", loan_id=loan_id)
     return str(row[0]), str(row[1])
 
 

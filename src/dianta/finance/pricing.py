@@ -69,50 +69,48 @@ class Policy:
 
 def _number(value: object, what: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value) or not low <= value <= high:
-        raise UsageError(f"policy: {what} must be a number from {low:g} to {high:g}, not {value!r}")
+        raise UsageError.of("policy_number", what=what, low=low, high=high, value=value)
     return float(value)
 
 
 def parse_policy(body: dict[str, Any], *, bank_id: str, version: int = 0) -> Policy:
     """Check a policy body (see the module) and make it a :class:`Policy`; every problem names the field."""
     if not isinstance(body, dict):
-        raise UsageError("policy: give an object with name, effective_from, cap_bp, grade_discount_bp")
+        raise UsageError.of("policy_object")
     unknown = set(body) - KNOWN_KEYS
     if unknown:
-        raise UsageError(f"policy: unknown field(s) {', '.join(sorted(unknown))}; "
-                         f"allowed: {', '.join(sorted(KNOWN_KEYS))}")
+        raise UsageError.of("policy_unknown_fields", unknown=", ".join(sorted(unknown)),
+                            allowed=", ".join(sorted(KNOWN_KEYS)))
     name = body.get("name")
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
-        raise UsageError("policy: name must be text of 1 to 100 characters")
+        raise UsageError.of("policy_name")
     try:
         effective = dt.date.fromisoformat(str(body.get("effective_from")))
     except ValueError:
-        raise UsageError("policy: effective_from must be a date YYYY-MM-DD, "
-                         f"not {body.get('effective_from')!r}") from None
+        raise UsageError.of("policy_date", value=body.get("effective_from")) from None
     cap = _number(body.get("cap_bp"), "cap_bp", 0, MAX_CAP_BP)
     grades = body.get("grade_discount_bp")
     if not isinstance(grades, dict) or not grades:
-        raise UsageError("policy: grade_discount_bp must map grades 1–5 to a discount in bp, e.g. {\"1\": 60}")
+        raise UsageError.of("policy_grades")
     by_grade: dict[int, float] = {}
     for g, bp in grades.items():
         if str(g) not in {"1", "2", "3", "4", "5"}:
-            raise UsageError(f"policy: grade_discount_bp has grade {g!r}; grades are 1 to 5")
+            raise UsageError.of("policy_grade", grade=g)
         by_grade[int(g)] = _number(bp, f"grade_discount_bp.{g}", 0, MAX_CAP_BP)
     link = body.get("score_link") or {}
     if not isinstance(link, dict) or set(link) - {"base_score", "bp_per_point"}:
-        raise UsageError("policy: score_link has base_score and bp_per_point")
+        raise UsageError.of("policy_score_link")
     base = _number(link["base_score"], "score_link.base_score", 0, 100) if link else None
     per_point = _number(link.get("bp_per_point", 0), "score_link.bp_per_point", 0, 100) if link else 0.0
     rules = body.get("eligibility") or {}
     if not isinstance(rules, dict) or set(rules) - {"no_discount_with_alerts", "require_current_account"}:
-        raise UsageError("policy: eligibility has no_discount_with_alerts and require_current_account")
+        raise UsageError.of("policy_eligibility")
     alerts = rules.get("no_discount_with_alerts", [])
     if not isinstance(alerts, list) or not set(alerts) <= set(electricity.ALERT_CODES):
-        raise UsageError("policy: no_discount_with_alerts lists alert codes among "
-                         f"{', '.join(electricity.ALERT_CODES)}")
+        raise UsageError.of("policy_alerts", codes=", ".join(electricity.ALERT_CODES))
     current = rules.get("require_current_account", True)
     if not isinstance(current, bool):
-        raise UsageError("policy: require_current_account is true or false")
+        raise UsageError.of("policy_current")
     return Policy(bank_id=bank_id, version=version, name=name.strip(), effective_from=effective, cap_bp=cap,
                   grade_discount_bp=by_grade, score_base=base, bp_per_point=per_point,
                   no_discount_with_alerts=tuple(alerts), require_current_account=current)
@@ -125,7 +123,7 @@ def save_policy(store: Store, *, bank_id: str, body: dict[str, Any], actor: str)
     with store.engine.begin() as con:
         kind = con.execute(sa.select(org.c.kind).where(org.c.org_id == bank_id)).scalar()
         if kind != "bank":
-            raise NotFound(f"no bank organisation {bank_id}")
+            raise NotFound.of("no_bank", bank_id=bank_id)
         version = (con.execute(sa.select(sa.func.max(pp.c.version)).where(pp.c.bank_id == bank_id)).scalar() or 0) + 1
         try:
             con.execute(pp.insert().values(bank_id=bank_id, version=version, name=checked.name,
@@ -133,7 +131,7 @@ def save_policy(store: Store, *, bank_id: str, body: dict[str, Any], actor: str)
                                            body_json=json.dumps(checked.body(), ensure_ascii=False),
                                            created_at=now_iso(), created_by=actor))
         except sa.exc.IntegrityError:
-            raise Conflict("another version of this bank's policy was saved at the same moment; try again") from None
+            raise Conflict.of("policy_same_moment") from None
     return parse_policy(checked.body(), bank_id=bank_id, version=version)
 
 
@@ -151,11 +149,11 @@ def policy_in_effect(store: Store, *, bank_id: str, on: dt.date, version: int | 
     if version is not None:
         found = [p for p in policies if p.version == version]
         if not found:
-            raise NotFound(f"bank {bank_id} has no pricing policy version {version}")
+            raise NotFound.of("no_policy_version", bank_id=bank_id, version=version)
         return found[0]
     live = [p for p in policies if p.effective_from <= on]
     if not live:
-        raise NotFound(f"bank {bank_id} has no pricing policy in effect on {on}; save one first")
+        raise NotFound.of("no_policy", bank_id=bank_id, on=on)
     return max(live, key=lambda p: (p.effective_from, p.version))
 
 
@@ -299,7 +297,7 @@ def price_loan(store: Store, *, bank_id: str, loan_id: str, actor: str, on: dt.d
     with store.engine.connect() as con:
         loan = con.execute(sa.select(loans).where(loans.c.loan_id == loan_id)).mappings().first()
     if loan is None or loan["bank_id"] != bank_id:
-        raise NotFound(f"bank {bank_id} has no loan {loan_id}")
+        raise NotFound.of("bank_has_no_loan", bank_id=bank_id, loan_id=loan_id)
     day = max(on or today_cst(), dt.date.fromisoformat(str(loan["drawn_on"])))
     matured = dt.date.fromisoformat(str(loan["maturity_on"]))
     if day > matured:

@@ -29,8 +29,7 @@ def what_if(store: Any, *, credit_code: str, year: int, bank_id: str | None = No
     record = query.get_account(store, credit_code=credit_code, year=year, profile_id=profile_id)
     profile = shipped_profile(str(record["profile_id"]))
     if profile is None:
-        raise UsageError(f"the account was computed with profile '{record['profile_id']}', which is not shipped: "
-                         "what-if needs the profile's tables")
+        raise UsageError.of("whatif_profile", profile_id=record["profile_id"])
     s = scales(profile)
     grade = int(record["grade"] or 0)
     benchmark = record["benchmark"]

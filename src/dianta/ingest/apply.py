@@ -32,7 +32,7 @@ from dianta.glossary import TABLES, TableSpec
 from dianta.ingest.readers import SourceTable, read_batch
 from dianta.ingest.validate import BatchCheck, StoreSnapshot, q
 from dianta.ledger import integrity, schema
-from dianta.ledger.lake import RESEND, BatchFiles, month_runs, span_months
+from dianta.ledger.lake import BatchFiles, month_runs, span_months
 from dianta.ledger.store import Store, crash_point, current_user, duplicates_refused, lock_writes
 
 Progress = Callable[[str], None]
@@ -597,7 +597,7 @@ def ingest_batch(store: Store, folder: Path, *, partial: bool = False, reason: s
     step = progress or (lambda _msg: None)
     with _checked(store, folder, step) as (checked, view, seen_batch):
         if any(f.severity == "error" for f in checked.findings) and not partial:
-            raise InputRefused(f"batch {folder} refused: nothing was applied", checked.findings)
+            raise InputRefused.of("batch_refused", checked.findings, folder=folder)
         step("applying")
         return _apply(store, checked.con, checked.sources, checked.findings, checked.check, folder, reason,
                       user or current_user(), in_transaction, view=view, seen_batch=seen_batch)
@@ -617,12 +617,11 @@ def _checked(store: Store, folder: Path, step: Progress) -> Iterator[tuple[_Chec
     snapshot, the newest batch id in it). Raises :class:`InputRefused` when its files cannot be read as the data
     requirement table."""
     if not folder.is_dir():
-        raise UsageError(f"{folder} is not a folder; give the folder that holds the batch's files")
+        raise UsageError.of("not_a_folder", folder=folder)
     step("reading files")
     tables, file_findings = read_batch(folder)
     if any(f.severity == "error" for f in file_findings):
-        raise InputRefused(f"batch {folder} refused: its files cannot be read as the data requirement table",
-                           file_findings)
+        raise InputRefused.of("batch_unreadable", file_findings, folder=folder)
     sources = {t.table: t for t in tables}
     con = connect_engine(store)
     store.temp_dir().mkdir(parents=True, exist_ok=True)
@@ -635,8 +634,7 @@ def _checked(store: Store, folder: Path, step: Progress) -> Iterator[tuple[_Chec
             try:
                 findings = file_findings + check.run()
             except InputRefused as unreadable:  # a streamed CSV that could not be read after all
-                raise InputRefused(f"batch {folder} refused: its files cannot be read as the data requirement "
-                                   "table", file_findings + unreadable.findings) from None
+                raise InputRefused.of("batch_unreadable", file_findings + unreadable.findings, folder=folder) from None
             yield _Checked(con, sources, check, findings), view, seen_batch
     finally:
         con.close()
@@ -714,7 +712,7 @@ def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, Sour
         batch = _Batch.of(store, con, sources, findings, view)
         _LakeStage(batch, files, check.lazy, check.converted).run()
         crash_point("ingest.staged")
-        with duplicates_refused(f"another batch wrote the same rows while this one was applied; {RESEND}"), \
+        with duplicates_refused(Conflict.of("same_rows_meanwhile")), \
                 store.engine.begin() as tx:
             lock_writes(tx)  # first: one batch or publication at a time, every check below inside it
             batch_id = _new_batch(tx, folder, reason, user)
@@ -753,8 +751,7 @@ def _refuse_if_overtaken(tx: sa.Connection, seen_batch: int, batch_id: int) -> N
         counts = json.loads(summary).get("counts", {})
         changed = [t for t in CHECKED_AGAINST if counts.get(t, {}).get("new") or counts.get(t, {}).get("corrected")]
         if changed:
-            raise Conflict(f"batch {other} changed {', '.join(changed)} while this one was checked against "
-                           f"them; {RESEND}")
+            raise Conflict.of("changed_meanwhile", other=other, tables=", ".join(changed))
 
 
 def _close(tx: sa.Connection, batch_id: int, marked: int, findings: list[Finding],

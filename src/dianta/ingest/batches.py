@@ -73,5 +73,5 @@ def get_batch(store: Store, batch_id: int) -> BatchRecord:
     with store.engine.connect() as con:
         row = con.execute(sa.select(b).where(b.c.batch_id == batch_id)).first()
     if row is None:
-        raise NotFound(f"no batch {batch_id}")
+        raise NotFound.of("no_batch", batch_id=batch_id)
     return _record(row)

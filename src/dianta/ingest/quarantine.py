@@ -117,7 +117,7 @@ def export_quarantine(store: Store, batch_id: int, folder: Path) -> dict[str, in
     be corrected and ingested again; marks them ``resubmitted``. Returns rows written per table."""
     by_table = _open_rows(store, batch_id=batch_id)
     if not by_table:
-        raise UsageError(f"batch {batch_id} has no open quarantined rows; `dianta quarantine list` shows them")
+        raise UsageError.of("no_open_quarantine", batch_id=batch_id)
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
     for table, records in by_table.items():

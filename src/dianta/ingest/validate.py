@@ -550,7 +550,7 @@ class BatchCheck:
         self.converted.pop(spec.name, None)
         loaded, problems = read_csv_rows(src, spec)
         if loaded is None:
-            raise InputRefused(f"{src.file} cannot be read as the data requirement table", problems)
+            raise InputRefused.of("file_unreadable", problems, file=src.file)
         self.sources[spec.name] = loaded
 
     # -- stage 6: warnings ------------------------------------------------------------------------------

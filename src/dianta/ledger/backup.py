@@ -80,7 +80,8 @@ def backup(store: Store, dest: Path) -> dict[str, Any]:
     its record; nothing is left in ``dest`` then."""
     existed = dest.exists()
     if existed and any(dest.iterdir()):
-        raise UsageError(f"{dest} exists and is not empty; give a new folder for the backup")
+        raise UsageError(f"{dest} exists and is not empty; give a new folder for the backup",
+                         zh=f"{dest} 已存在且不为空；请为备份指定一个新文件夹")
     dest.mkdir(parents=True, exist_ok=True)
     dest.chmod(0o700)  # it holds the store's secrets (token and label keys) and everyone's data
     try:
@@ -159,14 +160,17 @@ def _manifest(src: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((src / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise UsageError(f"{src} is not a Dianta backup (manifest.json: {exc})") from None
+        raise UsageError(f"{src} is not a Dianta backup (manifest.json: {exc})",
+                         zh=f"{src} 不是 Dianta 备份（manifest.json：{exc}）") from None
     if manifest.get("format") not in READABLE:
-        raise UsageError(f"{src}: unknown backup format {manifest.get('format')!r}")
+        raise UsageError(f"{src}: unknown backup format {manifest.get('format')!r}",
+                         zh=f"{src}：未知的备份格式 {manifest.get('format')!r}")
     for rel, digest in manifest["files"].items():
         path = src / rel
         if not path.is_file() or _sha256(path) != digest:
             raise StoreError(f"the backup is damaged: {rel} is missing or changed since the backup was made; "
-                             "nothing was restored")
+                             "nothing was restored",
+                             zh=f"备份已损坏：{rel} 缺失或在备份后被改动；未恢复任何内容")
     return manifest
 
 
@@ -177,14 +181,17 @@ def restore(src: Path, store: Store) -> dict[str, int]:
     manifest = _manifest(src)
     if int(manifest["revision"]) > int(migrate.head()):
         raise UsageError(f"the backup's schema revision {manifest['revision']} is newer than this Dianta's "
-                         f"({migrate.head()}): restore it with the version that made it")
+                         f"({migrate.head()}): restore it with the version that made it",
+                         zh=f"备份的数据库结构版本 {manifest['revision']} 比当前 Dianta 的版本（{migrate.head()}）新："
+                            f"请用生成该备份的版本恢复")
     _refuse_unless_new(store)
     settled = _lake_rows(src, manifest)
     store_secrets.put_secrets(store, _backup_secrets(src, manifest))
     restored = _restore_ledger(src, store, settled)
     _restore_lake(src, store, manifest)
     if restored != {k: v for k, v in manifest["rows"].items() if k in restored}:
-        raise StoreError("the restored row counts differ from the backup's manifest")
+        raise StoreError("the restored row counts differ from the backup's manifest",
+                         zh="恢复后的行数与备份清单不符")
     return restored
 
 
@@ -193,7 +200,8 @@ def _refuse_unless_new(store: Store) -> None:
         used = con.execute(sa.select(sa.func.count()).select_from(schema.batches)).scalar() \
             or con.execute(sa.select(sa.func.count()).select_from(schema.users)).scalar()
     if used:
-        raise Conflict(f"{store.display} already holds data; restore into a new store (a new --db)")
+        raise Conflict(f"{store.display} already holds data; restore into a new store (a new --db)",
+                       zh=f"{store.display} 中已有数据；请恢复到新的存储（新的 --db）")
 
 
 def _restore_ledger(src: Path, store: Store, settled: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
@@ -234,7 +242,8 @@ def _restore_lake(src: Path, store: Store, manifest: dict[str, Any]) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             if _copy_hashed(src / rel, target).sha256 != digest:
                 raise StoreError(f"{rel} changed while it was copied into the store's lake (a failing disk?); "
-                                 "restore into a new store again")
+                                 "restore into a new store again",
+                                 zh=f"{rel} 在复制到存储的数据湖时发生了变化（磁盘故障？）；请重新恢复到新的存储")
 
 
 def _rows(path: Path, table: sa.Table) -> list[dict[str, Any]]:

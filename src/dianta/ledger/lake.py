@@ -49,8 +49,6 @@ if TYPE_CHECKING:
 #: kWh) with Snappy (Spark's default), written in under half the time of v1 with zstd, 12 % larger, and read by
 #: DuckDB, Spark and Arrow (175 M readings: 5.6 s against 13 s)
 LAKE_PARQUET = "FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION v2"
-#: the end of every refusal because another batch got in first (issue 13)
-RESEND = "nothing of this batch was applied: send it again"
 #: ledger work that refers to a batch's staged files, run in its transaction with (transaction, batch id)
 Recording = Callable[[sa.Connection, int], object]
 
@@ -305,7 +303,7 @@ class BatchFiles:
         against, the current files of the months it read (``tx``: under the write lock)."""
         for (table, month), files in self._based_on.items():
             if {str(f) for f in self.store.active_files(table, [month], verify=False, con=tx)} != files:
-                raise Conflict(f"another batch changed {table} of {month} while this one was applied; {RESEND}")
+                raise Conflict.of("lake_changed_meanwhile", table=table, month=month)
 
     def record(self, tx: sa.Connection, batch_id: int) -> None:
         """Give the staged files their names (under the staging folder, as in the lake) and write the ledger

@@ -66,14 +66,20 @@ def check_given(path: Path) -> None:
     except FileNotFoundError:
         return  # made, 0600, when the first secret is
     except OSError as exc:
-        raise StoreError(f"cannot read the secrets file {path} (${ENV}): {exc.strerror}") from None
+        raise StoreError(f"cannot read the secrets file {path} (${ENV}): {exc.strerror}",
+                         zh=f"无法读取密钥文件 {path}（${ENV}）：{exc.strerror}") from None
     if not stat.S_ISREG(mode):
-        raise StoreError(f"${ENV} names {path}, which is not a file; name the file that holds the store's secrets")
+        raise StoreError(f"${ENV} names {path}, which is not a file; name the file that holds the store's secrets",
+                         zh=f"${ENV} 指向的 {path} 不是文件；请指定存放存储密钥的文件")
     if mode & 0o077:
         raise StoreError(f"the secrets file {path} (${ENV}) can be read by other users (mode "
                          f"{stat.S_IMODE(mode):04o}), so its secrets may have leaked; Dianta refuses it. Make it "
                          f"readable by its owner only (chmod 600 {path}), or, if others may have read it, name "
-                         "a new file (everyone then logs in again)")
+                         "a new file (everyone then logs in again)",
+                         zh=f"密钥文件 {path}（${ENV}）可被其他用户读取（权限 {stat.S_IMODE(mode):04o}），"
+                            "其中的密钥可能已泄露；Dianta 拒绝使用。"
+                            f"请将其设为仅所有者可读（chmod 600 {path}），"
+                            "如其他人可能已读取，请指定新文件（所有人需重新登录）")
 
 
 def read_secrets(path: Path) -> dict[str, str]:
@@ -83,14 +89,16 @@ def read_secrets(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise StoreError(f"cannot read the store's secrets file {path}: {exc.strerror}") from None
+        raise StoreError(f"cannot read the store's secrets file {path}: {exc.strerror}",
+                         zh=f"无法读取存储的密钥文件 {path}：{exc.strerror}") from None
     try:
         values = json.loads(text)
     except ValueError:
         values = None
     if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
         raise StoreError(f"the store's secrets file {path} is damaged (not a JSON object of texts); "
-                         "restore it from a backup of the store")
+                         "restore it from a backup of the store",
+                         zh=f"存储的密钥文件 {path} 已损坏（不是由文本组成的 JSON 对象）；请从存储的备份中恢复")
     return values
 
 
@@ -115,7 +123,9 @@ def write_secrets(path: Path, values: dict[str, str]) -> None:
             os.close(folder)
     except OSError as exc:
         raise StoreError(f"cannot write the store's secrets file {path}: {exc.strerror}; Dianta needs to write "
-                         "in its folder (or give it a file that already holds every secret)") from None
+                         "in its folder (or give it a file that already holds every secret)",
+                         zh=f"无法写入存储的密钥文件 {path}：{exc.strerror}；Dianta 需要在其所在文件夹中写入"
+                            f"（或提供已包含全部密钥的文件）") from None
 
 
 @contextmanager
@@ -125,7 +135,8 @@ def _locked(path: Path) -> Iterator[None]:
         fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         raise StoreError(f"cannot lock the store's secrets file {path}: {exc.strerror}; Dianta needs to write "
-                         "in its folder") from None
+                         "in its folder",
+                         zh=f"无法锁定存储的密钥文件 {path}：{exc.strerror}；Dianta 需要在其所在文件夹中写入") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -177,7 +188,9 @@ def move_from_meta(store: Store) -> None:
             if values.setdefault(key, value) != value:
                 raise StoreError(f"the ledger of {store.display} holds a {key} that differs from the one in the "
                                  f"secrets file {store.secrets_file}, which must belong to another store: give each "
-                                 f"store its own secrets file (${ENV})")
+                                 f"store its own secrets file (${ENV})",
+                                 zh=f"{store.display} 的账本中的 {key} 与密钥文件 {store.secrets_file} 中的不同，"
+                                    f"该文件必定属于另一个存储：请为每个存储指定各自的密钥文件（${ENV}）")
         if values != before:
             write_secrets(store.secrets_file, values)
         _delete_from_meta(store, found)

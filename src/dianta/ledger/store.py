@@ -83,15 +83,16 @@ def lock_writes(con: sa.Connection) -> None:
 
 
 @contextmanager
-def duplicates_refused(message: str) -> Iterator[None]:
+def duplicates_refused(conflict: Conflict) -> Iterator[None]:
     """Around a writing transaction: a unique or primary key violation raised in it (PostgreSQL SQLSTATE
     23505, SQLite "UNIQUE constraint failed": a writer outside :func:`lock_writes` inserted the same key
-    first) becomes :class:`Conflict` with ``message``, never a traceback; the transaction has rolled back."""
+    first) becomes ``conflict`` (a :class:`Conflict` of the catalogue), never a traceback; the transaction has
+    rolled back."""
     try:
         yield
     except sa.exc.IntegrityError as exc:
         if getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc.orig):
-            raise Conflict(message) from None
+            raise conflict from None
         raise
 
 
@@ -164,7 +165,7 @@ class Store:
             self.engine.dispose()
             found = failures.translate(exc, store=self)
             if found is None:
-                raise StoreError(f"cannot open the ledger of {self.display}: {str(exc.orig).strip()}") from None
+                raise StoreError.of("cannot_open_ledger", display=self.display, reason=str(exc.orig).strip()) from None
             raise failures.opening(found, self.display) from None
         except BaseException:
             self.engine.dispose()  # a store that is refused keeps no connection

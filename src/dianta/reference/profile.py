@@ -97,10 +97,13 @@ def _computing_levels(data: dict[str, Any], source: str) -> ComputingLevels:
         levels = ComputingLevels(*(float(_get(data, f"green_computing.{k}", source))
                                    for k in ("a_min_cfe", "b_min_cfe", "c_min_cfe", "annual_min_green_share")))
     except (TypeError, ValueError) as exc:
-        raise ReferenceDataError(f"methodology profile {source}: green_computing values must be numbers") from exc
+        raise ReferenceDataError(f"methodology profile {source}: green_computing values must be numbers",
+                                 zh=f"方法学配置 {source}：green_computing 的取值须为数字") from exc
     if not 0 <= levels.c_min_cfe <= levels.b_min_cfe <= levels.a_min_cfe <= 1:
         raise ReferenceDataError(f"methodology profile {source}: green_computing needs 0 ≤ c_min_cfe ≤ b_min_cfe ≤ "
-                                 "a_min_cfe ≤ 1")
+                                 "a_min_cfe ≤ 1",
+                                 zh=f"方法学配置 {source}："
+                                    f"green_computing 须满足 0 ≤ c_min_cfe ≤ b_min_cfe ≤ a_min_cfe ≤ 1")
     return levels
 
 
@@ -132,7 +135,8 @@ def _get(data: dict[str, Any], dotted: str, source: str) -> Any:
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
             raise ReferenceDataError(f"methodology profile {source}: value '{dotted}' is missing; add it "
-                                     "(see the default profile for its meaning)")
+                                     "(see the default profile for its meaning)",
+                                     zh=f"方法学配置 {source}：缺少取值“{dotted}”；请补上（其含义见默认配置）")
         node = node[part]
     return node
 
@@ -142,7 +146,8 @@ def _pairs(value: Any, name: str, source: str) -> tuple[tuple[float, float], ...
         return tuple((float(a), float(b)) for a, b in value)
     except (TypeError, ValueError) as exc:
         raise ReferenceDataError(f"methodology profile {source}: '{name}' must be a list of [bound, score]"
-                                 ) from exc
+                                 ,
+                                 zh=f"方法学配置 {source}：“{name}”须为 [界值, 得分] 的列表") from exc
 
 
 def _hours(value: Any, name: str, source: str) -> tuple[tuple[int, int], ...]:
@@ -150,9 +155,11 @@ def _hours(value: Any, name: str, source: str) -> tuple[tuple[int, int], ...]:
         spans = tuple((int(a), int(b)) for a, b in value)
     except (TypeError, ValueError) as exc:
         raise ReferenceDataError(f"methodology profile {source}: '{name}' must be a list of [start, end) hours"
-                                 ) from exc
+                                 ,
+                                 zh=f"方法学配置 {source}：“{name}”须为 [起始, 结束) 小时的列表") from exc
     if any(not 0 <= a < b <= 24 for a, b in spans):
-        raise ReferenceDataError(f"methodology profile {source}: '{name}' hours must satisfy 0 ≤ start < end ≤ 24")
+        raise ReferenceDataError(f"methodology profile {source}: '{name}' hours must satisfy 0 ≤ start < end ≤ 24",
+                                 zh=f"方法学配置 {source}：“{name}”的小时须满足 0 ≤ 起始 < 结束 ≤ 24")
     return spans
 
 
@@ -162,10 +169,15 @@ def _role(data: dict[str, Any], role: str, source: str) -> FactorRole:
     if kind not in CO2_KINDS:
         raise ReferenceDataError(f"methodology profile {source}: factors.{role}.kind '{kind}' is not a CO2 emission "
                                  f"factor kind ({', '.join(CO2_KINDS)}); carbon-footprint factors are life-cycle "
-                                 "kgCO2e/kWh by technology and take no role of METHODOLOGY.md §4")
+                                 "kgCO2e/kWh by technology and take no role of METHODOLOGY.md §4",
+                                 zh=f"方法学配置 {source}：factors.{role}.kind“{kind}”不是二氧化碳排放因子类别"
+                                    f"（{'、'.join(CO2_KINDS)}）；"
+                                    "碳足迹因子是按技术划分的生命周期 kgCO2e/kWh，不承担 METHODOLOGY.md §4 中的角色")
     if area not in AREAS and not (len(area) == 6 and area.isdigit()):
         raise ReferenceDataError(f"methodology profile {source}: factors.{role}.area '{area}' is not national, "
-                                 "a regional grid, 'province' or a 6-digit province code")
+                                 "a regional grid, 'province' or a 6-digit province code",
+                                 zh=f"方法学配置 {source}：factors.{role}.area“{area}”不是 national、区域电网、"
+                                    f"province 或 6 位省级代码")
     return FactorRole(kind, area)
 
 
@@ -200,7 +212,8 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ReferenceDataError(f"methodology profile {source} is not valid TOML: {exc}") from exc
+        raise ReferenceDataError(f"methodology profile {source} is not valid TOML: {exc}",
+                                 zh=f"方法学配置 {source} 不是有效的 TOML：{exc}") from exc
 
     def g(name: str) -> Any:
         return _get(data, name, source)
@@ -208,24 +221,33 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
     basis = g("accounting.emissions_basis")
     if basis not in ("market", "location"):
         raise ReferenceDataError(f"methodology profile {source}: accounting.emissions_basis must be "
-                                 f"'market' or 'location', not '{basis}'")
+                                 f"'market' or 'location', not '{basis}'",
+                                 zh=f"方法学配置 {source}：accounting.emissions_basis 须为 market 或 location，"
+                                    f"而不是“{basis}”")
     weights = g("evaluation.weights")
     method, boundary = g("green_power.market_method"), g("green_power.market_boundary")
     if method not in ("annual", "hourly"):
         raise ReferenceDataError(f"methodology profile {source}: green_power.market_method must be 'annual' or "
-                                 f"'hourly', not '{method}'")
+                                 f"'hourly', not '{method}'",
+                                 zh=f"方法学配置 {source}：green_power.market_method 须为 annual 或 hourly，"
+                                    f"而不是“{method}”")
     if boundary not in ("national", "regional_grid", "province"):
         raise ReferenceDataError(f"methodology profile {source}: green_power.market_boundary must be 'national', "
-                                 f"'regional_grid' or 'province', not '{boundary}'")
+                                 f"'regional_grid' or 'province', not '{boundary}'",
+                                 zh=f"方法学配置 {source}：green_power.market_boundary 须为 national、"
+                                    f"regional_grid 或 province，而不是“{boundary}”")
     validity = int(g("green_power.certificate_validity_months"))
     tolerance = float(g("green_power.bundled_certificate_tolerance"))
     if validity < 1 or not 0 <= tolerance < 1:
         raise ReferenceDataError(f"methodology profile {source}: green_power.certificate_validity_months must be "
-                                 "≥ 1 and bundled_certificate_tolerance a fraction in [0, 1)")
+                                 "≥ 1 and bundled_certificate_tolerance a fraction in [0, 1)",
+                                 zh=f"方法学配置 {source}：green_power.certificate_validity_months 须 ≥ 1，"
+                                    f"bundled_certificate_tolerance 须为 [0, 1) 之间的比例")
     uncovered = float(g("parks.uncovered_load_limit"))
     if not 0 <= uncovered <= 1:
         raise ReferenceDataError(f"methodology profile {source}: parks.uncovered_load_limit must be a fraction in "
-                                 "[0, 1]")
+                                 "[0, 1]",
+                                 zh=f"方法学配置 {source}：parks.uncovered_load_limit 须为 [0, 1] 之间的比例")
     efficiency = float(g("parks.storage_round_trip_efficiency"))
     if not 0 < efficiency <= 1:
         raise ReferenceDataError(f"methodology profile {source}: parks.storage_round_trip_efficiency must be a "
@@ -238,7 +260,8 @@ def load_profile(id_or_path: str | Path = "default") -> Profile:
         benchmarks = {str(k): float(v) for k, v in g("evaluation.benchmarks").items()}
     except (TypeError, ValueError, IndexError) as exc:
         raise ReferenceDataError(f"methodology profile {source}: evaluation grades/benchmarks malformed: {exc}"
-                                 ) from exc
+                                 ,
+                                 zh=f"方法学配置 {source}：evaluation 的等级或基准格式有误：{exc}") from exc
     return Profile(
         profile_id=str(g("id")),
         version=str(g("version")),

@@ -23,7 +23,8 @@ HERE = Path(__file__).parent
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
     if not path.exists():
-        raise ReferenceDataError(f"reference table {path} is missing")
+        raise ReferenceDataError(f"reference table {path} is missing",
+                                 zh=f"参考表 {path} 缺失")
     with path.open(encoding="utf-8", newline="") as f:
         lines = [line for line in f if not line.startswith("#")]
     return list(csv.DictReader(lines))
@@ -139,9 +140,11 @@ class FactorTable:
             try:
                 f = _factor_row(r)
             except (KeyError, TypeError, ValueError) as exc:
-                raise ReferenceDataError(f"{path}: row {i} is malformed ({exc})") from exc
+                raise ReferenceDataError(f"{path}: row {i} is malformed ({exc})",
+                                         zh=f"{path}：第 {i} 行格式有误（{exc}）") from exc
             if f.factor_id in seen:
-                raise ReferenceDataError(f"{path}: row {i} repeats the factor {f.factor_id}")
+                raise ReferenceDataError(f"{path}: row {i} repeats the factor {f.factor_id}",
+                                         zh=f"{path}：第 {i} 行重复了因子 {f.factor_id}")
             seen.add(f.factor_id)
             factors.append(f)
         return cls(table_id, factors)
@@ -224,9 +227,11 @@ def certificate_numbering() -> CertificateNumbering:
         rule = CertificateNumbering(str(data["version"]), int(data["length"]), str(data["alphabet"]),
                                     int(data["filing_code_length"]), parts)
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise ReferenceDataError(f"reference table {path} cannot be read: {exc}") from exc
+        raise ReferenceDataError(f"reference table {path} cannot be read: {exc}",
+                                 zh=f"参考表 {path} 无法读取：{exc}") from exc
     if any(start < 0 or start + width > rule.length for start, width in parts.values()):
-        raise ReferenceDataError(f"reference table {path}: a part lies outside the {rule.length} characters")
+        raise ReferenceDataError(f"reference table {path}: a part lies outside the {rule.length} characters",
+                                 zh=f"参考表 {path}：有部分超出了 {rule.length} 个字符")
     return rule
 
 

@@ -84,7 +84,7 @@ def gather_account_report(store: Store, *, credit_code: str, year: int, profile_
     with store.engine.connect() as con:
         run = con.execute(sa.select(schema.runs).where(schema.runs.c.run_id == record["run_id"])).mappings().first()
         if run is None:
-            raise NotFound(f"the run {record['run_id']} that computed this account is missing from the ledger")
+            raise NotFound.of("run_missing", run_id=record["run_id"])
         # certificates by vintage month, technology and bundling (an enterprise may hold thousands)
         certificates = [dict(r) for r in con.execute(
             sa.select(cert.c.vintage_month, cert.c.technology, cert.c.bundled, sa.func.count().label("n"),

@@ -26,7 +26,7 @@ def label_svg(record: Account, *, name: str) -> str:
     """The label of a published account record (NotFound when the account is not rated)."""
     label, score = record.get("label"), record["score"]
     if label is None or score is None:
-        raise NotFound(f"the account of {record['credit_code']} for {record['year']} is not rated, so it has no label")
+        raise NotFound.of("not_rated", credit_code=record["credit_code"], year=record["year"])
     fill, ink = colours(label["colour"])
     # §7b: the flags that qualify the grade, one line each in both languages, below the label's body
     flags = [(FLAGS[f].zh, FLAGS[f].en) if f in FLAGS else (f, f) for f in qualifying_flags(record["flags"])]

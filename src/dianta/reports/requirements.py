@@ -249,25 +249,31 @@ def _load_examples() -> tuple[dict[str, object], dict[str, tuple[tuple[str, Valu
         with EXAMPLES_FILE.open("rb") as f:
             data = tomllib.load(f)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ReferenceDataError(f"example rows {EXAMPLES_FILE.name} cannot be read: {exc}") from exc
+        raise ReferenceDataError(f"example rows {EXAMPLES_FILE.name} cannot be read: {exc}",
+                                 zh=f"示例行文件 {EXAMPLES_FILE.name} 无法读取：{exc}") from exc
     meta = data.pop("meta", {})
     if set(data) != set(TABLES):
         missing, unknown = sorted(set(TABLES) - set(data)), sorted(set(data) - set(TABLES))
         raise ReferenceDataError(f"{EXAMPLES_FILE.name} must have one table per data table: missing {missing}, "
-                                 f"unknown {unknown}")
+                                 f"unknown {unknown}",
+                                 zh=f"{EXAMPLES_FILE.name} 须为每张数据表提供一张表：缺少 {missing}，多出 {unknown}")
     rows = {}
     for name in TABLE_ORDER:
         spec, given = TABLES[name], data[name]
         if set(given) != set(spec.column_names):
             raise ReferenceDataError(f"{EXAMPLES_FILE.name} [{name}] must list the columns {list(spec.column_names)}"
-                                     f" (\"\" for an empty cell), not {list(given)}")
+                                     f" (\"\" for an empty cell), not {list(given)}",
+                                     zh=f"{EXAMPLES_FILE.name} [{name}] 须列出以下各列 {list(spec.column_names)}"
+                                        f"（空单元格写 \"\"），而不是 {list(given)}")
         row = []
         for col in spec.columns:
             value = given[col.name]
             if not isinstance(value, str | int | float | bool):
-                raise ReferenceDataError(f"{EXAMPLES_FILE.name} [{name}] {col.name}: write {value!r} as text")
+                raise ReferenceDataError(f"{EXAMPLES_FILE.name} [{name}] {col.name}: write {value!r} as text",
+                                         zh=f"{EXAMPLES_FILE.name} [{name}] {col.name}：请将 {value!r} 写成文本")
             if value == "" and col.required:
-                raise ReferenceDataError(f"{EXAMPLES_FILE.name} [{name}] {col.name} is required: give a value")
+                raise ReferenceDataError(f"{EXAMPLES_FILE.name} [{name}] {col.name} is required: give a value",
+                                         zh=f"{EXAMPLES_FILE.name} [{name}] {col.name} 为必填：请给出取值")
             row.append((col.name, None if value == "" else value))
         rows[name] = tuple(row)
     return meta, rows
@@ -431,7 +437,7 @@ def requirements_html(lang: str) -> str:
     """The data requirement table as a standalone HTML page in ``lang`` ("zh" or "en"): every table with its
     key, storage and columns, its example row and a link to the ``.xlsx`` template (``XLSX_NAME``)."""
     if lang not in LANGS:
-        raise UsageError(f"language {lang!r}: choose zh (中文) or en (English)")
+        raise UsageError.of("bad_lang", what="language", lang=lang)
     rows = examples()
     tables = []
     for name in TABLE_ORDER:

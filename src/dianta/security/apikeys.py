@@ -22,6 +22,7 @@ from dianta.clock import now_iso
 from dianta.errors import AuthError, Conflict, NotFound, UsageError
 from dianta.ledger import schema
 from dianta.ledger.store import Store
+from dianta.messages import ERRORS
 from dianta.security import audit
 from dianta.security.audit import transaction
 from dianta.security.passwords import hash_password, verify_password
@@ -30,7 +31,7 @@ from dianta.security.throttle import Throttle, TooManyAttempts
 from dianta.security.users import active_user_principal
 
 _KEY = re.compile(r"dk_([0-9a-f]{12})_([A-Za-z0-9_-]{32})")
-INVALID_KEY = "invalid or revoked API key"
+INVALID_KEY = ERRORS["invalid_api_key"][0]
 
 
 def parse_api_key(key: str) -> tuple[str, str]:
@@ -38,7 +39,7 @@ def parse_api_key(key: str) -> tuple[str, str]:
     anything else."""
     match = _KEY.fullmatch(key) if isinstance(key, str) else None
     if match is None:
-        raise AuthError(INVALID_KEY)
+        raise AuthError.of("invalid_api_key")
     return match.group(1), match.group(2)
 
 
@@ -47,16 +48,16 @@ def create_api_key(store: Store, *, user_id: int, label: str, connection: sa.Con
     what uses it (1–200 characters). NotFound for an unknown user, Conflict for a deactivated one."""
     label = label.strip()
     if not 1 <= len(label) <= 200:
-        raise UsageError("an API key needs a label of 1–200 characters (what uses it)")
+        raise UsageError.of("key_label")
     secret = secrets.token_urlsafe(24)  # 24 bytes: exactly 32 characters
     secret_hash = hash_password(secret)
     u, k = schema.users, schema.api_keys
     with transaction(store, connection) as con:
         active = con.execute(sa.select(u.c.active).where(u.c.user_id == user_id)).first()
         if active is None:
-            raise NotFound(f"no user {user_id}")
+            raise NotFound.of("no_user", user_id=user_id)
         if not active[0]:
-            raise Conflict(f"user {user_id} is deactivated")
+            raise Conflict.of("user_deactivated", user_id=user_id)
         while True:
             key_id = secrets.token_hex(6)
             if con.execute(sa.select(k.c.key_id).where(k.c.key_id == key_id)).first() is None:
@@ -86,19 +87,19 @@ def principal_from_api_key(store: Store, key: str, *, client: str = "unknown",
         except TooManyAttempts as exc:
             _refuse(store, throttle, key_id, client, exc)
     if key_id is None:
-        _refuse(store, throttle, None, client, AuthError(INVALID_KEY))
+        _refuse(store, throttle, None, client, AuthError.of("invalid_api_key"))
     k = schema.api_keys
     with store.engine.connect() as con:
         row = con.execute(sa.select(k.c.user_id, k.c.secret_hash, k.c.revoked_at).where(k.c.key_id == key_id)).first()
     if row is None or row.revoked_at is not None:  # no argon2 for a key that cannot match
-        _refuse(store, throttle, None, client, AuthError(INVALID_KEY), key_id=key_id)
+        _refuse(store, throttle, None, client, AuthError.of("invalid_api_key"), key_id=key_id)
     # verified with no connection held: argon2 takes ~0.1 s
     if not verify_password(row.secret_hash, secret):
-        _refuse(store, throttle, key_id, client, AuthError(INVALID_KEY))
+        _refuse(store, throttle, key_id, client, AuthError.of("invalid_api_key"))
     with store.engine.connect() as con:
         principal = active_user_principal(con, row.user_id, actor=f"key:{key_id}")
     if principal is None:
-        _refuse(store, throttle, key_id, client, AuthError(INVALID_KEY))
+        _refuse(store, throttle, key_id, client, AuthError.of("invalid_api_key"))
     if throttle is not None:
         throttle.succeeded(key_id, client)
     return principal
@@ -129,8 +130,8 @@ def revoke_api_key(store: Store, *, key_id: str, connection: sa.Connection | Non
                            .values(revoked_at=now_iso())).rowcount
         if done == 0:
             if con.execute(sa.select(k.c.key_id).where(k.c.key_id == key_id)).first() is None:
-                raise NotFound(f"no API key {key_id}")
-            raise Conflict(f"API key {key_id} is revoked already")
+                raise NotFound.of("no_api_key", key_id=key_id)
+            raise Conflict.of("key_revoked_already", key_id=key_id)
 
 
 def list_api_keys(store: Store, *, user_id: int) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from dianta.errors import Forbidden, NotFound
 from dianta.ledger import schema
 from dianta.ledger.store import Store
+from dianta.messages import ERRORS
 from dianta.security import audit, consents
 from dianta.security.principal import Principal, Role
 
@@ -97,35 +98,35 @@ CONSENTED: frozenset[Role] = frozenset({"bank", "park"})
 
 
 def _refusal(store: Store, principal: Principal, action: str, credit_code: str | None, bank_id: str | None,
-             user_id: int | None, on: dt.date | None, park_id: str | None = None) -> tuple[str, str] | None:
-    """Why ``principal`` may not take ``action``, and the kind of refusal (``role``, ``tenant``, ``consent``,
-    ``self``); None: allowed."""
+             user_id: int | None, on: dt.date | None, park_id: str | None = None) -> tuple[Forbidden, str] | None:
+    """Why ``principal`` may not take ``action`` (the error saying it in both languages), and the kind of refusal
+    (``role``, ``tenant``, ``consent``, ``self``); None: allowed."""
     rule = POLICY.get(action)
     if rule is None:
-        return f"unknown action {action}", "role"
+        return Forbidden.of("unknown_action", action=action), "role"
     if principal.role not in rule.roles:
-        return f"the {principal.role} role may not {action}", "role"
+        return Forbidden.of("role_may_not", role=principal.role, action=action), "role"
     if principal.role == "enterprise" and rule.enterprise_own and credit_code is not None \
             and credit_code != principal.credit_code:
-        return "an enterprise may only see and manage its own account", "tenant"
+        return Forbidden.of("enterprise_own_only"), "tenant"
     if principal.role == "bank" and rule.bank_own and bank_id is not None and bank_id != principal.org_id:
-        return "a bank may only see and record its own records", "tenant"
+        return Forbidden.of("bank_own_only"), "tenant"
     if principal.role == "park" and rule.park_own and park_id is not None and park_id != principal.park_id:
-        return "a park organisation may only see its own park", "tenant"
+        return Forbidden.of("park_own_only"), "tenant"
     if principal.role in CONSENTED and rule.bank_scopes and credit_code is not None:
         if not consents.live_scopes(store, credit_code=credit_code, bank_org_id=str(principal.org_id), on=on) \
                 & rule.bank_scopes:
             scopes = "/".join(sorted(rule.bank_scopes))
-            return f"no live consent of scope {scopes} from enterprise {credit_code} to {principal.role} " \
-                f"{principal.org_id}", "consent"
+            return Forbidden.of("no_live_consent", scopes=scopes, credit_code=credit_code, role=principal.role,
+                                org_id=principal.org_id), "consent"
     if rule.self_only and principal.role != "operator" and user_id is not None and user_id != principal.user_id:
-        return "keys are created and revoked for yourself unless you are the operator", "self"
+        return Forbidden.of("keys_for_yourself"), "self"
     return None
 
 
 def authorize(store: Store, principal: Principal, action: str, *, resource: str, credit_code: str | None = None,
               bank_id: str | None = None, user_id: int | None = None, on: dt.date | None = None,
-              hidden: str | None = None, park_id: str | None = None) -> None:
+              hidden: str | NotFound | None = None, park_id: str | None = None) -> None:
     """Allow ``action`` on ``resource`` or raise :class:`Forbidden`; a refusal is audited first.
 
     ``credit_code``: the enterprise whose data it touches; ``bank_id``: the bank a record belongs to;
@@ -134,15 +135,17 @@ def authorize(store: Store, principal: Principal, action: str, *, resource: str,
     not depend on the role.
 
     ``hidden``: the record belongs to someone the caller may not know of (another bank's loan, another
-    enterprise's consent, another park). A refusal for that reason raises :class:`NotFound` with this message, the
-    same answer as for an id that does not exist, so ids cannot be probed (issue 12); it is audited as a refusal."""
+    enterprise's consent, another park). A refusal for that reason raises this :class:`NotFound` (raised for the id
+    that does not exist: ``NotFound.of("no_loan", loan_id=…)``; a text alone is answered with the catalogue's
+    ``not_found`` in Chinese), the same answer as for an id that does not exist, so ids cannot be probed (issue 12);
+    it is audited as a refusal."""
     refusal = _refusal(store, principal, action, credit_code, bank_id, user_id, on, park_id)
     if refusal is not None:
-        why, kind = refusal
-        audit.record(store, principal=principal, action=action, resource=resource, outcome="denied", why=why)
+        error, kind = refusal
+        audit.record(store, principal=principal, action=action, resource=resource, outcome="denied", why=str(error))
         if hidden is not None and kind == "tenant":
-            raise NotFound(hidden)
-        raise Forbidden(why)
+            raise hidden if isinstance(hidden, NotFound) else NotFound(hidden, zh=ERRORS["not_found"][1])
+        raise error
 
 
 def visible_codes(store: Store, principal: Principal, action: str = "account.list", *, on: dt.date | None = None

@@ -42,7 +42,7 @@ def _public(row: Mapping[Any, Any], on: dt.date) -> dict[str, Any]:
 
 def _check_scope(scope: str) -> str:
     if scope not in SCOPES:
-        raise UsageError(f"scope {scope!r} is not one of {', '.join(SCOPES)}")
+        raise UsageError.of("bad_scope", scope=scope, scopes=", ".join(SCOPES))
     return scope
 
 
@@ -57,21 +57,21 @@ def grant_consent(store: Store, *, credit_code: str, bank_org_id: str, scope: st
     try:
         expiry = dt.date.fromisoformat(expires_on)
     except (TypeError, ValueError):
-        raise UsageError(f"expires_on {expires_on!r} is not an ISO date (YYYY-MM-DD)") from None
+        raise UsageError.of("bad_expiry", expires_on=expires_on) from None
     if expiry < today_cst():
-        raise UsageError(f"expires_on {expiry.isoformat()} is in the past")
+        raise UsageError.of("expiry_past", expires_on=expiry.isoformat())
     o, c, ent = schema.organisations, schema.consents, schema.data_tables["enterprises"]
     with transaction(store, connection) as con:
         kind = con.execute(sa.select(o.c.kind).where(o.c.org_id == bank_org_id)).scalar()
         if kind is None:
-            raise NotFound(f"no organisation {bank_org_id}")
+            raise NotFound.of("no_organisation", org_id=bank_org_id)
         if kind not in GRANTEE_KINDS:
             raise UsageError(f"organisation {bank_org_id} is a {kind}, not a bank or a park: consents are granted to "
                              "banks and to parks' management organisations",
                              zh=f"机构 {bank_org_id} 是 {kind} 类机构，不是银行或园区管理机构："
                                 "授权只能授予银行和园区管理机构")
         if con.execute(sa.select(ent.c.credit_code).where(ent.c.credit_code == credit_code)).first() is None:
-            raise NotFound(f"no enterprise {credit_code} in the ledger")
+            raise NotFound.of("no_enterprise_in_ledger", credit_code=credit_code)
         values = {"credit_code": credit_code, "bank_org_id": bank_org_id, "scope": scope, "granted_at": now_iso(),
                   "granted_by": granted_by, "expires_on": expiry.isoformat(), "revoked_at": None,
                   "revoked_by": None}
@@ -89,9 +89,10 @@ def revoke_consent(store: Store, *, consent_id: int, revoked_by: str,
                            .values(revoked_at=now_iso(), revoked_by=revoked_by)).rowcount
         row = con.execute(sa.select(c).where(c.c.consent_id == consent_id)).mappings().first()
     if row is None:
-        raise NotFound(f"no consent {consent_id}")
+        raise NotFound.of("no_consent", consent_id=consent_id)
     if done == 0:
-        raise Conflict(f"consent {consent_id} was revoked already, at {row['revoked_at']} by {row['revoked_by']}")
+        raise Conflict.of("consent_revoked_already", consent_id=consent_id, revoked_at=row["revoked_at"],
+                          revoked_by=row["revoked_by"])
     return _public(row, today_cst())
 
 
@@ -101,7 +102,7 @@ def get_consent(store: Store, consent_id: int) -> dict[str, Any]:
     with store.engine.connect() as con:
         row = con.execute(sa.select(c).where(c.c.consent_id == consent_id)).mappings().first()
     if row is None:
-        raise NotFound(f"no consent {consent_id}")
+        raise NotFound.of("no_consent", consent_id=consent_id)
     return _public(row, today_cst())
 
 

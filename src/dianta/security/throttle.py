@@ -32,7 +32,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dianta.errors import DiantaError
+from dianta.messages import error_text
 
+#: what is counted, and what a subject is (``Throttle.what``, ``Throttle.subject_is``), in Chinese
+WHAT_ZH = {"failed logins": "登录失败", "failed API keys": "API 密钥验证失败"}
+SUBJECT_ZH = {"user name": "用户名", "API key": "API 密钥"}
 #: subjects are counted by their first characters (a valid user name has at most 64): a huge name costs no memory
 MAX_SUBJECT_CHARS = 128
 
@@ -40,8 +44,10 @@ MAX_SUBJECT_CHARS = 128
 class TooManyAttempts(DiantaError):
     """Too many failed attempts: wait ``retry_after`` seconds (HTTP 429 with Retry-After)."""
 
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int, *, zh: str | None = None, code: str | None = None):
+        super().__init__(message, zh=zh, code=code)
         self.retry_after = retry_after
 
 
@@ -108,8 +114,11 @@ class Throttle:
         seconds = max(math.ceil(wait), 1)
         whom = {"pair": f"for this {self.subject_is} from your address", "subject": f"for this {self.subject_is}",
                 "client": "from your address"}[kind]
-        raise TooManyAttempts(f"too many {self.what} {whom}; wait {seconds} s before trying again",
-                              retry_after=seconds)
+        subject_zh = SUBJECT_ZH.get(self.subject_is, self.subject_is)
+        whom_zh = {"pair": f"该{subject_zh}从您的地址", "subject": f"该{subject_zh}", "client": "来自您的地址"}[kind]
+        en, zh = error_text("too_many_failures", what=self.what, whom=whom, seconds=seconds,
+                            what_zh=WHAT_ZH.get(self.what, self.what), whom_zh=whom_zh)
+        raise TooManyAttempts(en, retry_after=seconds, zh=zh, code="too_many_failures")
 
     def failed(self, subject: str | None, client: str) -> None:
         """Count a failed attempt of ``subject`` (None: no usable subject) from ``client``."""

@@ -39,13 +39,13 @@ def issue_token(store: Store, principal: Principal, *, ttl_seconds: int = DEFAUL
     """A signed token for a logged-in user and when it expires (unix time [s]). ``principal`` must be a
     user's (``user_id`` set, as :func:`dianta.security.users.authenticate` returns); ``ttl_seconds`` [s] > 0."""
     if principal.user_id is None:
-        raise UsageError("tokens are issued to users; this principal has no user id")
+        raise UsageError.of("token_needs_user")
     if ttl_seconds <= 0:
-        raise UsageError("a token's lifetime must be positive")
+        raise UsageError.of("token_lifetime")
     with store.engine.connect() as con:
         generation = token_generation(con, principal.user_id)
     if generation is None:
-        raise AuthError("the user no longer exists")
+        raise AuthError.of("user_gone")
     now = int(time.time())
     expires_at = now + ttl_seconds
     claims = {"sub": str(principal.user_id), "name": principal.actor, "role": principal.role,
@@ -72,16 +72,16 @@ def _plausible(claims: dict[str, Any]) -> bool:
 
 def _decode(store: Store, token: str, *, verify_exp: bool = True) -> dict[str, Any]:
     if not isinstance(token, str) or not token:
-        raise AuthError("no token")
+        raise AuthError.of("no_token")
     try:
         claims = jwt.decode(token, store_secret(store, SECRET_KEY), algorithms=[ALGORITHM],
                             options={"require": ["sub", "jti", "iat", "exp"], "verify_exp": verify_exp})
     except jwt.ExpiredSignatureError:
-        raise AuthError("the token has expired; log in again") from None
+        raise AuthError.of("token_expired") from None
     except jwt.InvalidTokenError:
-        raise AuthError("invalid token") from None
+        raise AuthError.of("invalid_token") from None
     if not _plausible(claims):
-        raise AuthError("invalid token")
+        raise AuthError.of("invalid_token")
     return claims
 
 
@@ -93,17 +93,17 @@ def principal_from_token(store: Store, token: str) -> Principal:
     claims = _decode(store, token)
     gen = claims.get("gen", 0)
     if type(gen) is not int:
-        raise AuthError("invalid token")
+        raise AuthError.of("invalid_token")
     rt = schema.revoked_tokens
     with store.engine.connect() as con:
         if con.execute(sa.select(rt.c.jti).where(rt.c.jti == claims["jti"])).first() is not None:
-            raise AuthError("the token has been revoked; log in again")
+            raise AuthError.of("token_revoked")
         principal = active_user_principal(con, int(claims["sub"]))
         current = token_generation(con, int(claims["sub"])) if principal is not None else None
     if principal is None:
-        raise AuthError("the token's user is deactivated or no longer exists")
+        raise AuthError.of("token_user_gone")
     if gen != current:
-        raise AuthError("the token was issued before its user was deactivated; log in again")
+        raise AuthError.of("token_before_deactivation")
     return principal
 
 

@@ -21,6 +21,7 @@ from dianta.clock import now_iso
 from dianta.errors import AuthError, Conflict, NotFound, UsageError
 from dianta.ledger import schema
 from dianta.ledger.store import Store
+from dianta.messages import ERRORS
 from dianta.security.audit import transaction
 from dianta.security.passwords import (
     MIN_PASSWORD_LENGTH,
@@ -37,26 +38,28 @@ _ORG_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 OPERATOR_ORG_ID = "operator"
 OPERATOR_ORG_NAME = "Platform operator 平台运营方"
 #: the one answer to every failed login (unknown user, wrong or no password, deactivated)
-LOGIN_FAILED = "wrong user name or password, or the user is deactivated"
+#: the one answer to a failed login (existence is not revealed)
+LOGIN_FAILED = ERRORS["login_failed"][0]
 
 
 def check_username(username: str) -> str:
     """``username`` when it is 3–64 characters of ``A–Z a–z 0–9 _ . @ -``; UsageError otherwise."""
     if not _USERNAME.fullmatch(username):
-        raise UsageError(f"user name {username!r} must be 3–64 characters of A–Z, a–z, 0–9, _ . @ -")
+        raise UsageError.of("bad_username", username=username)
     return username
 
 
 def check_password(password: str) -> str:
     """``password`` when it has at least :data:`MIN_PASSWORD_LENGTH` characters; UsageError otherwise."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UsageError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise UsageError.of("short_password", length=MIN_PASSWORD_LENGTH)
     return password
 
 
 def _check_role(value: str, what: str) -> Role:
     if value not in ROLES:
-        raise UsageError(f"{what} {value!r} is not one of {', '.join(ROLES)}")
+        raise UsageError.of("bad_role", what=what, value=value, roles=", ".join(ROLES),
+                           what_zh={"role": "角色", "organisation kind": "机构类别"}.get(what, what))
     return cast(Role, value)
 
 
@@ -116,27 +119,26 @@ def create_organisation(store: Store, *, org_id: str, kind: str, name: str, cred
     for a park the ledger does not define; Conflict when ``org_id``, the credit code or the park is taken."""
     _check_role(kind, "organisation kind")
     if not _ORG_ID.fullmatch(org_id):
-        raise UsageError(f"organisation id {org_id!r} must be 1–64 characters of A–Z, a–z, 0–9, _ . - "
-                         "starting with a letter or digit")
+        raise UsageError.of("bad_org_id", org_id=org_id)
     if not name.strip():
-        raise UsageError("an organisation needs a name")
+        raise UsageError.of("org_needs_name")
     _check_identity(kind, credit_code, park_id)
     o = schema.organisations
     values = {"org_id": org_id, "kind": kind, "name": name.strip(), "credit_code": credit_code, "park_id": park_id,
               "created_at": now_iso()}
     with transaction(store, connection) as con:
         if con.execute(sa.select(o.c.org_id).where(o.c.org_id == org_id)).first() is not None:
-            raise Conflict(f"organisation {org_id} exists")
+            raise Conflict.of("org_exists", org_id=org_id)
         if credit_code is not None:
             holder = con.execute(sa.select(o.c.org_id).where(o.c.credit_code == credit_code)).scalar()
             if holder is not None:
-                raise Conflict(f"credit code {credit_code} already belongs to organisation {holder}")
+                raise Conflict.of("credit_code_taken", credit_code=credit_code, holder=holder)
         if park_id is not None:
             _check_park(con, park_id)
         try:
             con.execute(o.insert().values(**values))
         except sa.exc.IntegrityError:
-            raise Conflict(f"organisation {org_id}, credit code {credit_code} or park {park_id} exists") from None
+            raise Conflict.of("org_identity_taken", org_id=org_id, credit_code=credit_code, park_id=park_id) from None
     return values
 
 
@@ -144,11 +146,11 @@ def _check_identity(kind: str, credit_code: str | None, park_id: str | None) -> 
     """An enterprise has a valid credit code, a park organisation a park id; no other kind has either."""
     if kind == "enterprise":
         if not credit_code:
-            raise UsageError("an enterprise organisation needs its unified social credit code (--credit-code)")
+            raise UsageError.of("enterprise_needs_code")
         if not (len(credit_code) == 18 and uscc.is_valid(credit_code)):
-            raise UsageError(f"{credit_code!r} is not a valid unified social credit code (GB 32100)")
+            raise UsageError.of("bad_org_credit_code", credit_code=credit_code)
     elif credit_code is not None:
-        raise UsageError(f"only enterprise organisations have a credit code, not a {kind}")
+        raise UsageError.of("code_for_enterprises", kind=kind)
     if kind == "park":
         if not park_id:
             raise UsageError("a park organisation needs the id of the park it manages (--park-id)",
@@ -188,7 +190,7 @@ def get_organisation(store: Store, org_id: str) -> dict[str, Any]:
     with store.engine.connect() as con:
         row = con.execute(sa.select(o).where(o.c.org_id == org_id)).mappings().first()
     if row is None:
-        raise NotFound(f"no organisation {org_id}")
+        raise NotFound.of("no_organisation", org_id=org_id)
     return _org_public(row)
 
 
@@ -208,17 +210,17 @@ def create_user(store: Store, *, username: str, password: str | None, role: str,
     with transaction(store, connection) as con:
         kind = con.execute(sa.select(o.c.kind).where(o.c.org_id == org_id)).scalar()
         if kind is None:
-            raise NotFound(f"no organisation {org_id}")
+            raise NotFound.of("no_organisation", org_id=org_id)
         if kind != role:
-            raise UsageError(f"organisation {org_id} is a {kind}: its users have role {kind}, not {role}")
+            raise UsageError.of("role_of_org", org_id=org_id, kind=kind, role=role)
         if con.execute(sa.select(u.c.user_id).where(u.c.username == username)).first() is not None:
-            raise Conflict(f"user name {username} is taken")
+            raise Conflict.of("username_taken", username=username)
         values = {"username": username, "password_hash": pw_hash, "role": role, "org_id": org_id, "active": True,
                   "created_at": now_iso()}
         try:
             user_id = con.execute(u.insert().values(**values).returning(u.c.user_id)).scalar_one()
         except sa.exc.IntegrityError:
-            raise Conflict(f"user name {username} is taken") from None
+            raise Conflict.of("username_taken", username=username) from None
     return _user_public({**values, "user_id": user_id})
 
 
@@ -238,7 +240,7 @@ def get_user(store: Store, user_id: int) -> dict[str, Any]:
     with store.engine.connect() as con:
         row = con.execute(sa.select(u).where(u.c.user_id == user_id)).mappings().first()
     if row is None:
-        raise NotFound(f"no user {user_id}")
+        raise NotFound.of("no_user", user_id=user_id)
     return _user_public(row)
 
 
@@ -248,7 +250,7 @@ def find_user(store: Store, *, username: str) -> dict[str, Any]:
     with store.engine.connect() as con:
         row = con.execute(sa.select(u).where(u.c.username == username)).mappings().first()
     if row is None:
-        raise NotFound(f"no user {username}")
+        raise NotFound.of("no_user", user_id=username)
     return _user_public(row)
 
 
@@ -264,7 +266,7 @@ def set_user_active(store: Store, *, user_id: int, active: bool,
         values["token_generation"] = u.c.token_generation + 1
     with transaction(store, connection) as con:
         if con.execute(u.update().where(u.c.user_id == user_id).values(**values)).rowcount == 0:
-            raise NotFound(f"no user {user_id}")
+            raise NotFound.of("no_user", user_id=user_id)
         row = con.execute(sa.select(u).where(u.c.user_id == user_id)).mappings().one()
     return _user_public(row)
 
@@ -281,7 +283,7 @@ def authenticate(store: Store, *, username: str, password: str) -> Principal:
     stored = row["password_hash"] if row is not None else None
     matches = verify_password(stored if stored is not None else dummy, password)
     if row is None or stored is None or not matches or not row["active"]:
-        raise AuthError(LOGIN_FAILED)
+        raise AuthError.of("login_failed")
     if needs_rehash(stored):
         with store.engine.begin() as con:
             con.execute(u.update().where(u.c.user_id == row["user_id"], u.c.password_hash == stored)
@@ -300,13 +302,12 @@ def bootstrap_admin(store: Store, *, username: str, password: str,
     with transaction(store, connection) as con:
         existing = con.execute(sa.select(u.c.username).where(u.c.role == "operator").limit(1)).scalar()
         if existing is not None:
-            raise Conflict(f"an operator user exists already ({existing}); operators add users with "
-                           "`dianta admin user-add`")
+            raise Conflict.of("operator_exists", existing=existing)
         kind = con.execute(sa.select(o.c.kind).where(o.c.org_id == OPERATOR_ORG_ID)).scalar()
         if kind is None:
             create_organisation(store, org_id=OPERATOR_ORG_ID, kind="operator", name=OPERATOR_ORG_NAME,
                                 connection=con)
         elif kind != "operator":
-            raise Conflict(f"organisation {OPERATOR_ORG_ID} exists and is a {kind}, not the operator")
+            raise Conflict.of("operator_org_kind", org_id=OPERATOR_ORG_ID, kind=kind)
         return create_user(store, username=username, password=password, role="operator", org_id=OPERATOR_ORG_ID,
                            connection=con)

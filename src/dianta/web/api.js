@@ -48,7 +48,7 @@ async function errorDetail(response) {
     return { detail: response.statusText, body: null };
   }
   if (body && typeof body.detail === "string") return { detail: body.detail, body };
-  if (body && Array.isArray(body.detail)) return { detail: body.detail.map((d) => d.msg || JSON.stringify(d)).join("; "), body };
+  if (body && Array.isArray(body.errors)) return { detail: body.errors.map((d) => d.msg || JSON.stringify(d)).join("; "), body };
   return { detail: JSON.stringify(body), body };
 }
 

@@ -8,7 +8,7 @@ import { api, ApiError, fileName, withQuery } from "./api.js";
 import { loadLabel } from "./bank.js";
 import { lang, locale, t } from "./i18n.js";
 import {
-  badge, card, cards, downloadBlob, el, errorMessage, field, fmt, gradeText, industryName, message, section, table,
+  badge, card, cards, detailText, downloadBlob, el, errorMessage, field, fmt, gradeText, industryName, message, section, table,
   todayCst, translated,
 } from "./ui.js";
 
@@ -20,10 +20,12 @@ const wan = (cny) => (blank(cny) ? "–" : `${new Intl.NumberFormat(locale(), { 
   maximumFractionDigits: 2 }).format(cny / 10_000)} ${t("credit.wan")}`);
 /** A reason of the server ({code, message_en, message_zh}) in the page's language. */
 const said = (r) => (lang() === "zh" ? r.message_zh : r.message_en);
-/** A refusal of the server in the page's language (the API sends `detail_zh` where it has one). */
+/** A refusal of the server, as it said it in the page's language (a 404 here names what is missing: a loan, a
+ * policy; errorMessage would say "not offered"). */
 function refusal(exc) {
-  const zh = exc instanceof ApiError && exc.body && exc.body.detail_zh;
-  if (lang() === "zh" && zh) return message(exc.status === 403 ? "warn" : "error", zh);
+  if (exc instanceof ApiError && exc.body && exc.status > 0) {
+    return message(exc.status === 403 ? "warn" : "error", detailText(exc));
+  }
   return errorMessage(exc);
 }
 const bytes = (n) => (n < 1024 ? `${n} B` : `${fmt.num(n / 1024, 1)} KB`);
@@ -259,8 +261,7 @@ function reportPanel(v, year) {
         progress.replaceChildren(message("ok", t("credit.received", { file: got.name, size: bytes(got.received) })));
       } catch (exc) {
         progress.replaceChildren(exc instanceof ApiError && exc.status === 403
-          ? message("warn", t("credit.reportForbidden", { detail: lang() === "zh" && exc.body && exc.body.detail_zh
-            ? exc.body.detail_zh : exc.detail })) : refusal(exc));
+          ? message("warn", t("credit.reportForbidden", { detail: detailText(exc) })) : refusal(exc));
       } finally {
         b.disabled = false;
       }

@@ -6,7 +6,7 @@
 import { ApiError, api, token, withQuery } from "./api.js";
 import { INPUT_TABLES } from "./glossary.js";
 import { CATALOGUE, lang, t } from "./i18n.js";
-import { downloadFromApi, el, errorMessage, field, fmt, gradeText, message, section, table, translated } from "./ui.js";
+import { detailText, downloadFromApi, el, errorMessage, field, fmt, gradeText, message, section, table, translated } from "./ui.js";
 
 // ---------------------------------------------------------------- texts (this page's, in both languages)
 
@@ -193,7 +193,7 @@ const columnName = (tbl, column) => {
 const shown = (v) => (v === null || v === undefined || v === "" ? t("corr.empty")
   : typeof v === "number" ? fmt.dec(v, 6) : String(v));
 /** The Chinese reason of a refusal where the server gives one. */
-const detailOf = (exc) => (lang() === "zh" && exc.body && exc.body.detail_zh ? exc.body.detail_zh : exc.detail);
+const detailOf = detailText;
 const failure = (exc) => (exc instanceof ApiError && exc.status >= 400 && exc.status !== 403 && exc.status !== 404
   ? message("error", t("common.error", { detail: detailOf(exc) })) : errorMessage(exc));
 

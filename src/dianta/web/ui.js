@@ -38,13 +38,21 @@ export function message(kind, text) {
   return el("p", { class: `msg msg-${kind}`, role: kind === "error" ? "alert" : "status" }, text);
 }
 
+/** What the server said about a failed call, in the page's language: every error answer carries `detail`
+ * (English) and `detail_zh` (Chinese) with its `code` (dianta.messages). */
+export function detailText(exc) {
+  const body = exc instanceof ApiError ? exc.body : null;
+  if (lang() === "zh" && body && typeof body.detail_zh === "string" && body.detail_zh) return body.detail_zh;
+  return exc.detail;
+}
+
 /** A message for a failed API call: 404 of a route not yet offered, 403, anything else. */
 export function errorMessage(exc, { notFound } = {}) {
   if (exc instanceof ApiError) {
     if (exc.status === 404) return message("info", notFound || t("common.unavailable"));
-    if (exc.status === 403) return message("warn", t("common.forbidden", { detail: exc.detail }));
+    if (exc.status === 403) return message("warn", t("common.forbidden", { detail: detailText(exc) }));
     if (exc.status === 0) return message("error", t("common.networkError"));
-    return message("error", t("common.error", { detail: exc.detail }));
+    return message("error", t("common.error", { detail: detailText(exc) }));
   }
   return message("error", t("common.error", { detail: String(exc && exc.message ? exc.message : exc) }));
 }
@@ -331,7 +339,7 @@ export function downloadButton(label, path, fallbackName, status, { notFound, fo
       status.replaceChildren(message("ok", t("account.downloaded", { file: name })));
     } catch (exc) {
       if (exc instanceof ApiError && exc.status === 403 && forbidden) {
-        status.replaceChildren(message("warn", forbidden(exc.detail)));
+        status.replaceChildren(message("warn", forbidden(detailText(exc))));
       } else {
         status.replaceChildren(errorMessage(exc, { notFound }));
       }

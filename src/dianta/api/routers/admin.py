@@ -88,7 +88,7 @@ def create_api_key(store: StoreDep, principal: PrincipalDep, body: ApiKeyCreate)
     user_id = body.user_id if body.user_id is not None else principal.user_id
     authorize(store, principal, "apikey.manage", resource=f"user:{user_id}", user_id=user_id)
     if user_id is None:
-        raise UsageError("an API key belongs to a user: name one with user_id")
+        raise UsageError.of("key_needs_user")
     users.get_user(store, user_id)
     with store.engine.begin() as con:
         key = apikeys.create_api_key(store, user_id=user_id, label=body.label, connection=con)

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from dianta.api.deps import CreditCodeQuery, Id, PrincipalDep, StoreDep, errors, signed_in
 from dianta.api.schemas import ConsentCreate, ConsentPublic
-from dianta.errors import UsageError
+from dianta.errors import NotFound, UsageError
 from dianta.security import audit, consents
 from dianta.security.authz import authorize
 
@@ -19,7 +19,7 @@ def grant(store: StoreDep, principal: PrincipalDep, body: ConsentCreate) -> Cons
     park organisation (`bank_org_id` names it) consent to see the enterprise's figures in its park."""
     code = principal.credit_code if principal.role == "enterprise" else body.credit_code
     if code is None:
-        raise UsageError("name the enterprise (credit_code) the consent is granted for")
+        raise UsageError.of("consent_needs_enterprise")
     resource = f"consent:{code}:{body.bank_org_id}"
     authorize(store, principal, "consent.manage", resource=resource, credit_code=body.credit_code or code)
     with store.engine.begin() as con:  # the change and its audit entry commit together
@@ -40,7 +40,7 @@ def revoke(store: StoreDep, principal: PrincipalDep, consent_id: Id) -> ConsentP
     existing = consents.get_consent(store, consent_id)
     resource = f"consent:{existing['credit_code']}:{existing['bank_org_id']}"
     authorize(store, principal, "consent.manage", resource=resource, credit_code=str(existing["credit_code"]),
-              hidden=f"no consent {consent_id}")
+              hidden=NotFound.of("no_consent", consent_id=consent_id))
     with store.engine.begin() as con:
         consent = consents.revoke_consent(store, consent_id=consent_id, revoked_by=principal.actor, connection=con)
         audit.record(store, principal=principal, action="consent.revoke", resource=resource,

@@ -66,7 +66,7 @@ def _bank(store: Store, principal: Principal, bank_id: str | None, action: str, 
     bank = bank_id or (str(principal.org_id) if principal.role == "bank" else None)
     authorize(store, principal, action, resource=f"{what}:{bank or '?'}", bank_id=bank)
     if bank is None:
-        raise UsageError("name the bank: bank_id=…")
+        raise UsageError.of("name_the_bank")
     return bank
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path
 
 from dianta.api.deps import CreditCodeQuery, PrincipalDep, StoreDep, errors, signed_in
 from dianta.api.schemas import LoanCreate, LoanPublic, PricingCreate, PricingPublic
+from dianta.errors import NotFound
 from dianta.finance.loans import loan_bank, loan_owner, loan_rows
 from dianta.finance.pricing import list_pricings, price_loan
 from dianta.ingest.upload import record_loan
@@ -60,7 +61,7 @@ def create_pricing(store: StoreDep, principal: PrincipalDep, loan_id: LoanId, bo
     authorize(store, principal, "loan.price", resource=f"loan:{loan_id}")  # the role, before any look-up
     owner, borrower = loan_owner(store, loan_id)
     authorize(store, principal, "loan.price", resource=f"loan:{loan_id}", bank_id=owner, credit_code=borrower,
-              hidden=f"no loan {loan_id}")
+              hidden=NotFound.of("no_loan", loan_id=loan_id))
     record = price_loan(store, bank_id=owner, loan_id=loan_id, actor=principal.actor, on=body.on,
                         version=body.policy_version)
     audit.record(store, principal=principal, action="loan.price", resource=f"loan:{loan_id}",
@@ -74,7 +75,8 @@ def get_pricings(store: StoreDep, principal: PrincipalDep, loan_id: LoanId) -> l
     unknown id does)."""
     authorize(store, principal, "finance.read", resource=f"loan:{loan_id}")  # the role, before any look-up
     owner, _ = loan_owner(store, loan_id)
-    authorize(store, principal, "finance.read", resource=f"loan:{loan_id}", bank_id=owner, hidden=f"no loan {loan_id}")
+    authorize(store, principal, "finance.read", resource=f"loan:{loan_id}", bank_id=owner,
+              hidden=NotFound.of("no_loan", loan_id=loan_id))
     rows = list_pricings(store, loan_id=loan_id)
     audit.record(store, principal=principal, action="finance.read", resource=f"loan:{loan_id}:pricing")
     return [PricingPublic.model_validate(r) for r in rows]

@@ -35,7 +35,7 @@ from dianta.api.schemas import (
     ParkPublic,
     ParkYearsPublic,
 )
-from dianta.errors import InputRefused
+from dianta.errors import InputRefused, NotFound
 from dianta.ingest.apply import IngestResult
 from dianta.ingest.upload import record_row
 from dianta.ledger.store import Store
@@ -126,10 +126,8 @@ def _write(store: Store, principal: Principal, table: str, row: dict[str, Any], 
                                           reason="recorded through the API", in_transaction=audited)
     except InputRefused as refused:  # named for what was sent, not for the batch folder it was written to
         what = {"parks": ("the park", "园区"), "park_members": ("the membership", "园区成员记录")}[table]
-        answer = InputRefused(f"{what[0]} was refused: nothing was applied; correct what the findings name",
-                              refused.findings)
-        answer.message_zh = f"{what[1]}被拒绝，未写入任何数据；请按各条问题说明更正"
-        raise answer from None
+        raise InputRefused(f"{what[0]} was refused: nothing was applied; correct what the findings name",
+                           refused.findings, zh=f"{what[1]}被拒绝，未写入任何数据；请按各条问题说明更正") from None
     if result.batch_id is None:  # re-sent unchanged: nothing to commit, still a write request to record
         audit.record(store, principal=principal, action=action, resource=resource,
                      detail={"unchanged": True, "table": table, "row": row})
@@ -160,7 +158,8 @@ def add_member(store: StoreDep, principal: PrincipalDep, park_id: ParkId, body: 
 
 def _authorize_park(store: Store, principal: Principal, park_id: str, resource: str) -> None:
     authorize(store, principal, "park.read", resource=resource)  # the role, before any look-up
-    authorize(store, principal, "park.read", resource=resource, park_id=park_id, hidden=f"no park {park_id}")
+    authorize(store, principal, "park.read", resource=resource, park_id=park_id,
+              hidden=NotFound.of("no_park", park_id=park_id))
 
 
 @router.get("/{park_id}/report", response_class=Response, responses={**file_formats("pdf", "html"), **errors(404)})
