@@ -228,7 +228,8 @@ function traceability(a) {
 
 function factorsText(factors) {
   if (!factors) return null;
-  const line = (key, f) => el("li", {}, t(key, { value: fmt.num(f.value_kg_per_kwh, 4), year: f.year, area: f.area }));
+  const line = (key, f) => el("li", {}, t(key, { value: fmt.num(f.value_kg_per_kwh, 4), year: f.year,
+    area: translated("area", f.area) }));
   return el("div", {}, el("h3", {}, t("field.factors")), el("ul", { class: "plain" },
     factors.location ? line("account.factorLocation", factors.location) : null,
     factors.residual ? line("account.factorResidual", factors.residual) : null));
@@ -392,10 +393,11 @@ function transitionRisk(p) {
       { key: "cost", label: t("risk.totalCost"), unit: t("unit.cny"), numeric: true,
         value: (sc) => summary.by_scenario[sc.id]?.cost_cny ?? null,
         format: (sc) => fmt.num(summary.by_scenario[sc.id]?.cost_cny, 2) },
-      { key: "source", label: t("risk.source") },
+      // the reference data's citations are English only: marked as such (WCAG 3.1.2) until the data has zh
+      { key: "source", label: t("risk.source"), format: (sc) => el("span", { lang: "en" }, sc.source) },
     ], scenarios, { csvName: `carbon-price-scenarios-${provenance.id}.csv` })),
     el("p", { class: "muted" }, t("risk.provenance", { id: provenance.id, version: provenance.version,
-      source: provenance.source })));
+      source: "" }), el("span", { lang: "en" }, provenance.source)));
   return { card: holder, columns, selector, panel, rowClass: (r) => (flagged(r) ? "flagged" : null) };
 }
 

@@ -628,6 +628,15 @@ export const CATALOGUE = {
     "a11y.chartUntitled": "图表",
     "year.none": "暂无已发布账户的年度",
     "year.noAccounts": "{year}（尚无账户）",
+    // factor areas and regional grids, as reports/messages.toml [areas] names them
+    "area.national": "全国",
+    "area.north": "华北区域电网",
+    "area.northeast": "东北区域电网",
+    "area.east": "华东区域电网",
+    "area.central": "华中区域电网",
+    "area.northwest": "西北区域电网",
+    "area.south": "南方区域电网",
+    "area.southwest": "西南区域电网",
   },
   en: {
     ...FIELD_TEXT.en,
@@ -1252,6 +1261,15 @@ export const CATALOGUE = {
     "a11y.chartUntitled": "Chart",
     "year.none": "No year with published accounts yet",
     "year.noAccounts": "{year} (no accounts yet)",
+    // factor areas and regional grids, as reports/messages.toml [areas] names them
+    "area.national": "national",
+    "area.north": "North China grid",
+    "area.northeast": "Northeast China grid",
+    "area.east": "East China grid",
+    "area.central": "Central China grid",
+    "area.northwest": "Northwest China grid",
+    "area.south": "China Southern grid",
+    "area.southwest": "Southwest China grid",
   },
 };
 

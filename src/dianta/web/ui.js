@@ -307,13 +307,13 @@ export function table(columns, rows, { csvName, empty, rowLink, caption, rowClas
   }, title: server ? t("list.exportAll") : undefined }, t("common.exportCsv"));
   const count = server ? t("list.rows", { total: number(server.total, 0), from: number(server.first, 0),
     to: number(server.first + rows.length - 1, 0) }) : t("common.rows", { n: rows.length });
-  wrap.append(
+  append(wrap, [
     el("div", { class: "table-tools" }, el("span", { class: "muted table-count" }, count), exportButton),
     el("div", { class: "table-scroll", tabIndex: 0, role: "region", "aria-label": caption || t("list.table") },
       el("table", { class: "data" }, caption ? el("caption", {}, caption) : null,
         el("thead", {}, el("tr", {}, headers)), tbody)),
     server && server.pager ? server.pager : null,
-  );
+  ]);
   return wrap;
 }
 
