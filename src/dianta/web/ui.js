@@ -135,7 +135,7 @@ export function badge(text, kind = "info") {
 }
 
 // grade colours (app.css --g1…--g5): the badges' text has a WCAG AA contrast of 4.5:1 or more on each
-// (white on 1 and 5, dark on 2, 3 and 4: tests/test_dashboard_sweep.py computes it)
+// (white on 1 and 5, dark on 2, 3 and 4: tests/test_web_contrast.py computes it)
 export const GRADE_COLOURS = { 1: "#1a7f37", 2: "#7cc36e", 3: "#e3b30b", 4: "#ef8a2c", 5: "#c53030" };
 export const COLOUR_OF_GRADE = { 1: "dark_green", 2: "light_green", 3: "yellow", 4: "orange", 5: "red" };
 
