@@ -17,7 +17,7 @@ export const accountHash = (row) => `#/account/${encodeURIComponent(row.credit_c
 
 // ---------------------------------------------------------------- columns shared by account tables
 
-export function accountColumns({ link = true, regionNames = {} } = {}) {
+export function accountColumns({ link = true, regionNames } = {}) {
   // `sort`: the field the server sorts a paged list by (lists.js); names beside codes (issue 17 item 9)
   return [
     { key: "name", label: t("field.name"), value: (r) => r.name, sort: "name",
@@ -25,8 +25,10 @@ export function accountColumns({ link = true, regionNames = {} } = {}) {
     { key: "credit_code", label: t("field.credit_code"), sort: "credit_code" },
     { key: "industry", label: t("field.industry"), value: (r) => r.industry_code, format: (r) => industryName(r.industry_code),
       sort: "industry_code" },
-    { key: "region_code", label: t("field.region"), sort: "region_code", format: (r) => (regionNames[r.region_code]
-      ? `${regionNames[r.region_code]}（${r.region_code}）` : r.region_code) },
+    // with the names of a page's regions (GET /accounts): the name beside the code; the CSV keeps the code
+    { key: "region_code", label: t(regionNames ? "field.region" : "field.region_code"), sort: "region_code",
+      format: (r) => (regionNames && regionNames[r.region_code]
+        ? `${regionNames[r.region_code]}（${r.region_code}）` : r.region_code) },
     { key: "grade", label: t("field.grade"), numeric: true, value: (r) => r.grade || null, sort: "grade",
       format: (r) => gradeWithFlags(r.grade, r.label && r.label.colour, r.flags) },
     { key: "score", label: t("field.score"), numeric: true, format: (r) => fmt.score(r.score), sort: "score" },
