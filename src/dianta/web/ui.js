@@ -416,8 +416,8 @@ export function chartText(option, box) {
 /** An ECharts chart in a new box; tooltips are drawn on the canvas (no inline HTML styles: strict CSP). The box is
  * an image to assistive technology, its text alternative `label` or chartText's. */
 export function chart(option, { tall = false, label } = {}) {
-  const box = el("div", { class: tall ? "chart chart-tall" : "chart", role: "img",
-    "aria-label": label || chartText(option, null) });
+  const first = label || chartText(option, null);
+  const box = el("div", { class: tall ? "chart chart-tall" : "chart", role: "img", "aria-label": first });
   const full = {
     animation: false,
     color: ["#2f7d6d", "#7cc36e", "#e3b30b", "#ef8a2c", "#4e79a7", "#d64545", "#8c6bb1", "#9aa5a2"],
@@ -434,7 +434,8 @@ export function chart(option, { tall = false, label } = {}) {
       if (++frames < 600) requestAnimationFrame(draw);
       return;
     }
-    box.setAttribute("aria-label", label || chartText(option, box));
+    // with the heading of its panel, unless the caller gave or set its own text
+    if (!label && box.getAttribute("aria-label") === first) box.setAttribute("aria-label", chartText(option, box));
     const instance = echarts.init(box, null, { renderer: "canvas", locale: lang() === "zh" ? "ZH" : "EN" });
     instance.setOption(full);
     charts.add(instance);
