@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -22,11 +23,28 @@ class Page:
     size: int
 
 
+#: the fields an account list may be sorted by (``sort=score``, ``sort=-score`` for descending)
+SORT_FIELDS = ("credit_code", "name", "industry_code", "region_code", "grade", "score")
+
+
+def _order(sort: str | None) -> list[sa.ColumnElement[Any]]:
+    """ORDER BY of ``sort`` (a field of :data:`SORT_FIELDS`, ``-`` first for descending; blanks last either way),
+    then the credit code so that pages never overlap."""
+    acc, ent = schema.accounts, schema.data_tables["enterprises"]
+    columns = {"credit_code": acc.c.credit_code, "name": ent.c.name, "industry_code": ent.c.industry_code,
+               "region_code": ent.c.region_code, "grade": acc.c.grade, "score": acc.c.score}
+    if not sort or sort.lstrip("-") not in columns or sort.lstrip("-") == "credit_code":
+        return [acc.c.credit_code.desc() if sort == "-credit_code" else acc.c.credit_code]
+    column = columns[sort.lstrip("-")]
+    return [column.is_(None), column.desc() if sort.startswith("-") else column.asc(), acc.c.credit_code]
+
+
 def list_accounts(store: Store, *, year: int, visible: set[str] | None, profile_id: str = "default",
                   grade: int | None = None, industry: str | None = None, region: str | None = None,
-                  q: str | None = None, page: int = 1, size: int = 50) -> Page:
+                  q: str | None = None, page: int = 1, size: int = 50, sort: str | None = None) -> Page:
     """Published accounts of a year among ``visible`` enterprises (None: all), filtered by grade, industry
-    code prefix (``C32``), region code prefix (``6301``) and a name or code fragment; ordered by credit code."""
+    code prefix (``C32``), region code prefix (``6301``) and a name or code fragment; ordered by ``sort`` (see
+    :func:`_order`; by credit code without it)."""
     acc, ent = schema.accounts, schema.data_tables["enterprises"]
     where = [acc.c.year == year, acc.c.profile_id == profile_id]
     if visible is not None:
@@ -46,7 +64,7 @@ def list_accounts(store: Store, *, year: int, visible: set[str] | None, profile_
     with store.engine.connect() as con:
         total = con.execute(sa.select(sa.func.count()).select_from(joined).where(*where)).scalar_one()
         rows = con.execute(sa.select(acc.c.record_json).select_from(joined).where(*where)
-                           .order_by(acc.c.credit_code).limit(size).offset((page - 1) * size)).scalars().all()
+                           .order_by(*_order(sort)).limit(size).offset((page - 1) * size)).scalars().all()
     return Page([json.loads(r) for r in rows], total, page, size)
 
 

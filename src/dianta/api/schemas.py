@@ -198,6 +198,9 @@ class BatchPublic(BaseModel):
 
 class BatchList(BaseModel):
     items: list[BatchPublic]
+    total: int  # every batch (of the status asked for), not only this page
+    page: int
+    page_size: int
 
 
 # -- the operator's intake (issue 17): a batch checked before it is applied, a year computed before it is published
@@ -376,9 +379,11 @@ else:
 
 class AccountList(BaseModel):
     items: list[AccountPublic]
-    total: int
+    total: int  # every account the filters find, not only this page
     page: int
     size: int
+    region_names: dict[str, str] = Field(default_factory=dict, description=(
+        "the GB/T 2260 names of the page's region codes (province, prefecture, county), to show beside the codes"))
 
 
 class MeterPublic(BaseModel):

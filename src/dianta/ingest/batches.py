@@ -56,15 +56,35 @@ def _record(row: sa.Row[Any]) -> BatchRecord:
                        reason=row.reason, source=row.source, status=row.status, summary=json.loads(row.summary_json))
 
 
-def list_batches(store: Store, *, limit: int | None = None, status: str | None = None) -> list[BatchRecord]:
-    """The batches received, newest first (the ``limit`` newest; only those of ``status`` when given)."""
+#: the fields a batch list may be sorted by (``-`` first for descending)
+SORT_FIELDS = ("batch_id", "received_at", "received_by", "status")
+
+
+def list_batches(store: Store, *, limit: int | None = None, status: str | None = None, offset: int = 0,
+                 sort: str | None = None) -> list[BatchRecord]:
+    """The batches received, newest first or in ``sort`` order (a field of :data:`SORT_FIELDS`, ``-`` first for
+    descending, then the batch number); the ``limit`` from ``offset``; only those of ``status`` when given."""
     b = schema.batches
-    query = sa.select(b).order_by(b.c.batch_id.desc()).limit(limit)
+    field = (sort or "-batch_id").lstrip("-")
+    column = b.c[field] if field in SORT_FIELDS else b.c.batch_id
+    descending = (sort or "-batch_id").startswith("-")
+    query = sa.select(b).order_by(column.desc() if descending else column.asc(), b.c.batch_id.desc())
+    query = query.limit(limit).offset(offset)
     if status is not None:
         query = query.where(b.c.status == status)
     with store.engine.connect() as con:
         rows = con.execute(query).all()
     return [_record(r) for r in rows]
+
+
+def count_batches(store: Store, *, status: str | None = None) -> int:
+    """How many batches were received (of ``status`` when given)."""
+    b = schema.batches
+    query = sa.select(sa.func.count()).select_from(b)
+    if status is not None:
+        query = query.where(b.c.status == status)
+    with store.engine.connect() as con:
+        return int(con.execute(query).scalar_one())
 
 
 def get_batch(store: Store, batch_id: int) -> BatchRecord:

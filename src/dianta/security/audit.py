@@ -364,21 +364,46 @@ def read_checkpoint(store: Store, text: str, *, source: str) -> ExpectedHead:
     return ExpectedHead(data["entries"], data["head_hash"], f"checkpoint {source} of {data['at']}")
 
 
+#: the fields the audit log may be listed by (``-`` first for descending; newest first without a sort)
+SORT_FIELDS = ("entry_id", "at", "actor", "action", "resource", "outcome")
+
+
+def _filters(actor: str | None, action: str | None, resource_prefix: str | None) -> list[sa.ColumnElement[bool]]:
+    log = schema.audit_log
+    where: list[sa.ColumnElement[bool]] = []
+    if actor is not None:
+        where.append(log.c.actor == actor)
+    if action is not None:
+        where.append(log.c.action == action)
+    if resource_prefix:
+        where.append(log.c.resource.startswith(resource_prefix, autoescape=True))
+    return where
+
+
+def count_entries(store: Store, *, actor: str | None = None, action: str | None = None,
+                  resource_prefix: str | None = None) -> int:
+    """How many entries :func:`list_entries` would find with these filters (all pages)."""
+    log = schema.audit_log
+    with store.engine.connect() as con:
+        return int(con.execute(sa.select(sa.func.count()).select_from(log)
+                               .where(*_filters(actor, action, resource_prefix))).scalar_one())
+
+
 def list_entries(store: Store, *, actor: str | None = None, action: str | None = None,
-                 resource_prefix: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-    """Entries, newest first, optionally only those of one ``actor``, one ``action`` or whose ``resource``
+                 resource_prefix: str | None = None, limit: int = 100, offset: int = 0,
+                 sort: str | None = None) -> list[dict[str, Any]]:
+    """Entries, newest first (or in ``sort`` order: a field of :data:`SORT_FIELDS`, ``-`` first for descending,
+    then the entry number), optionally only those of one ``actor``, one ``action`` or whose ``resource``
     starts with ``resource_prefix``. Each dict has the table's fields and ``detail`` (the parsed
     ``detail_json``)."""
     if limit < 0 or offset < 0:
         raise UsageError("limit and offset must not be negative", zh="limit 和 offset 不能为负数")
     log = schema.audit_log
-    query = sa.select(log).order_by(log.c.entry_id.desc()).limit(limit).offset(offset)
-    if actor is not None:
-        query = query.where(log.c.actor == actor)
-    if action is not None:
-        query = query.where(log.c.action == action)
-    if resource_prefix:
-        query = query.where(log.c.resource.startswith(resource_prefix, autoescape=True))
+    field = (sort or "-entry_id").lstrip("-")
+    column = log.c[field] if field in SORT_FIELDS else log.c.entry_id
+    order = column.desc() if (sort or "-entry_id").startswith("-") else column.asc()
+    query = (sa.select(log).where(*_filters(actor, action, resource_prefix)).order_by(order, log.c.entry_id.desc())
+             .limit(limit).offset(offset))
     with store.engine.connect() as con:
         rows = [dict(r) for r in con.execute(query).mappings()]
     for r in rows:

@@ -55,7 +55,7 @@ const PAGES = {
 const PARENT = { account: "search", batch: "batches", park: "parks" };
 
 const YEAR_KEY = "dianta.year";
-const state = { me: null, year: null, renderId: 0 };
+const state = { me: null, year: null, years: [], renderId: 0 };
 
 const $ = (id) => document.getElementById(id);
 
@@ -64,23 +64,37 @@ function parseHash() {
   return { name: name || "", args };
 }
 
-/** The most recent year with published accounts (GET /years), unless the user picked one this session. */
+/** The years on record (GET /years: those with published accounts, newest first) and the most recent of them,
+ * unless the user picked one this session. */
 async function detectYear() {
+  try {
+    state.years = await api("/years");
+  } catch {
+    state.years = []; // the pages say when a year has no accounts
+  }
   const saved = Number(sessionStorage.getItem(YEAR_KEY));
   if (saved >= 1901 && saved <= 2199) return saved;
-  try {
-    const years = await api("/years");
-    if (years.length) return years[0];
-  } catch {
-    // fall through to last year: the pages say when a year has no accounts
-  }
-  return new Date().getFullYear() - 1;
+  return state.years.length ? state.years[0] : new Date().getFullYear() - 1;
+}
+
+/** The year choice: the years with published accounts, then the later years up to this one (loans and financed
+ * emissions run ahead of the accounts), marked as having no accounts yet (issue 17 item 9). */
+function renderYears() {
+  const select = $("year");
+  const published = new Set(state.years);
+  const newest = state.years.length ? Math.max(...state.years) : state.year;
+  const later = [];
+  for (let y = new Date().getFullYear(); y > newest; y -= 1) later.push(y);
+  const years = [...new Set([...later, ...state.years, state.year])].filter(Boolean).sort((a, b) => b - a);
+  select.replaceChildren(...years.map((y) => el("option", { value: String(y), selected: y === state.year },
+    published.has(y) ? String(y) : t("year.noAccounts", { year: y }))));
+  select.title = state.years.length ? "" : t("year.none");
 }
 
 function setYear(year) {
   state.year = year;
   sessionStorage.setItem(YEAR_KEY, String(year));
-  $("year").value = String(year);
+  renderYears();
 }
 
 function renderNav() {
@@ -156,6 +170,7 @@ function applyLanguage() {
   $("lang").lang = lang() === "zh" ? "en" : "zh";
   if (state.me) {
     renderUser();
+    renderYears();
     route();
   }
 }
@@ -202,6 +217,12 @@ function wire() {
     }
   });
   $("year").addEventListener("change", () => $("year-form").requestSubmit());
+  // the skip link moves the focus to the page (the hash is the router's: it stays as it is)
+  $("skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    const target = state.me ? $("main") : $("username");
+    target.focus();
+  });
   window.addEventListener("hashchange", route);
   setUnauthorisedHandler(() => {
     clearToken();

@@ -6,6 +6,7 @@ import { creditView } from "./credit.js";
 import { lang, monthName, t } from "./i18n.js";
 import { mapPanel } from "./map.js";
 import { peersAndTrend } from "./peers.js";
+import { serverTable } from "./lists.js";
 import {
   badge, barChart, card, cards, chart, cols, COLOUR_OF_GRADE, downloadButton, el, errorMessage, field, fmt, GRADE_COLOURS,
   gradeText, gradeWithFlags, industryName, message, section, table, translated,
@@ -16,16 +17,21 @@ export const accountHash = (row) => `#/account/${encodeURIComponent(row.credit_c
 
 // ---------------------------------------------------------------- columns shared by account tables
 
-export function accountColumns({ link = true } = {}) {
+export function accountColumns({ link = true, regionNames } = {}) {
+  // `sort`: the field the server sorts a paged list by (lists.js); names beside codes (issue 17 item 9)
   return [
-    { key: "name", label: t("field.name"), value: (r) => r.name,
+    { key: "name", label: t("field.name"), value: (r) => r.name, sort: "name",
       format: (r) => (link ? el("a", { href: accountHash(r) }, r.name || r.credit_code) : r.name) },
-    { key: "credit_code", label: t("field.credit_code") },
-    { key: "industry", label: t("field.industry"), value: (r) => r.industry_code, format: (r) => industryName(r.industry_code) },
-    { key: "region_code", label: t("field.region_code") },
-    { key: "grade", label: t("field.grade"), numeric: true, value: (r) => r.grade || null,
+    { key: "credit_code", label: t("field.credit_code"), sort: "credit_code" },
+    { key: "industry", label: t("field.industry"), value: (r) => r.industry_code, format: (r) => industryName(r.industry_code),
+      sort: "industry_code" },
+    // with the names of a page's regions (GET /accounts): the name beside the code; the CSV keeps the code
+    { key: "region_code", label: t(regionNames ? "field.region" : "field.region_code"), sort: "region_code",
+      format: (r) => (regionNames && regionNames[r.region_code]
+        ? `${regionNames[r.region_code]}（${r.region_code}）` : r.region_code) },
+    { key: "grade", label: t("field.grade"), numeric: true, value: (r) => r.grade || null, sort: "grade",
       format: (r) => gradeWithFlags(r.grade, r.label && r.label.colour, r.flags) },
-    { key: "score", label: t("field.score"), numeric: true, format: (r) => fmt.score(r.score) },
+    { key: "score", label: t("field.score"), numeric: true, format: (r) => fmt.score(r.score), sort: "score" },
     cols.tco2("emissions_t", t("field.emissions_t")),
     cols.intensity("intensity", t("field.intensity")),
     cols.share("green_share", t("field.green_share")),
@@ -38,7 +44,7 @@ export function accountColumns({ link = true } = {}) {
 
 // ---------------------------------------------------------------- search
 
-const lastSearch = { q: "", grade: "", page: 1 };
+const lastSearch = { q: "", grade: "", list: {} };
 
 export async function searchPage(ctx) {
   const results = el("div", { class: "results" });
@@ -48,35 +54,29 @@ export async function searchPage(ctx) {
     el("option", { value: "" }, t("search.anyGrade")),
     [1, 2, 3, 4, 5].map((g) => el("option", { value: String(g), selected: String(g) === lastSearch.grade },
       gradeText(g))));
-  async function run(page) {
+  async function run(newSearch) {
+    if (newSearch) lastSearch.list = { sort: lastSearch.list.sort }; // a new search starts at its first page
     lastSearch.q = q.value.trim();
     lastSearch.grade = grade.value;
-    lastSearch.page = page;
     results.replaceChildren(message("info", t("common.loading")));
-    try {
-      const body = await api(withQuery("/accounts", { year: ctx.year, q: lastSearch.q, grade: lastSearch.grade,
-        page, size: 100 }));
-      if (ctx.stale()) return;
-      const pager = body.total > body.size ? el("div", { class: "pager" },
-        el("button", { type: "button", class: "btn btn-small", disabled: page <= 1, onclick: () => run(page - 1) }, "‹"),
-        el("span", {}, `${page} / ${Math.ceil(body.total / body.size)}`),
-        el("button", { type: "button", class: "btn btn-small", disabled: page * body.size >= body.total,
-          onclick: () => run(page + 1) }, "›")) : null;
-      results.replaceChildren(
-        el("p", { class: "muted", id: "search-count" }, t("search.results", { n: body.total })),
-        table(accountColumns(), body.items, { csvName: `accounts-${ctx.year}.csv`, empty: t("search.empty"),
-          rowLink: accountHash }),
-        pager,
-      );
-    } catch (exc) {
-      results.replaceChildren(errorMessage(exc));
-    }
+    const count = el("p", { class: "muted", id: "search-count" });
+    const regionNames = {};
+    // the server pages, sorts and exports every row (lists.js); the count and region names come with each page
+    const list = await serverTable(accountColumns({ regionNames }), "/accounts",
+      { year: ctx.year, q: lastSearch.q, grade: lastSearch.grade }, { pageSize: 100, state: lastSearch.list,
+        csvName: `accounts-${ctx.year}.csv`, empty: t("search.empty"), rowLink: accountHash, id: "search-list",
+        onPage: (body) => {
+          Object.assign(regionNames, body.region_names || {});
+          count.textContent = t("search.results", { n: body.total });
+        } });
+    if (ctx.stale()) return;
+    results.replaceChildren(count, list);
   }
   const form = el("form", { class: "search-form", id: "search-form", onsubmit: (event) => {
     event.preventDefault();
-    run(1);
+    run(true);
   } }, q, grade, el("button", { type: "submit", class: "btn btn-primary" }, t("common.search")));
-  await run(lastSearch.page);
+  await run(false);
   return section(t("search.title"), ctx.me.role === "bank" ? el("p", { class: "muted" }, t("search.hintBank")) : null,
     form, results);
 }
@@ -230,7 +230,8 @@ function traceability(a) {
 
 function factorsText(factors) {
   if (!factors) return null;
-  const line = (key, f) => el("li", {}, t(key, { value: fmt.num(f.value_kg_per_kwh, 4), year: f.year, area: f.area }));
+  const line = (key, f) => el("li", {}, t(key, { value: fmt.num(f.value_kg_per_kwh, 4), year: f.year,
+    area: translated("area", f.area) }));
   return el("div", {}, el("h3", {}, t("field.factors")), el("ul", { class: "plain" },
     factors.location ? line("account.factorLocation", factors.location) : null,
     factors.residual ? line("account.factorResidual", factors.residual) : null));
@@ -394,10 +395,11 @@ function transitionRisk(p) {
       { key: "cost", label: t("risk.totalCost"), unit: t("unit.cny"), numeric: true,
         value: (sc) => summary.by_scenario[sc.id]?.cost_cny ?? null,
         format: (sc) => fmt.num(summary.by_scenario[sc.id]?.cost_cny, 2) },
-      { key: "source", label: t("risk.source") },
+      // the reference data's citations are English only: marked as such (WCAG 3.1.2) until the data has zh
+      { key: "source", label: t("risk.source"), format: (sc) => el("span", { lang: "en" }, sc.source) },
     ], scenarios, { csvName: `carbon-price-scenarios-${provenance.id}.csv` })),
     el("p", { class: "muted" }, t("risk.provenance", { id: provenance.id, version: provenance.version,
-      source: provenance.source })));
+      source: "" }), el("span", { lang: "en" }, provenance.source)));
   return { card: holder, columns, selector, panel, rowClass: (r) => (flagged(r) ? "flagged" : null) };
 }
 

@@ -6,6 +6,7 @@ import { findingColumns } from "./enterprise.js";
 import { barChart, card, cards, el, errorMessage, fmt, GRADE_COLOURS, message, section, table, translated } from "./ui.js";
 // the operator's intake (issue 17): upload with a preview, refused batches, quarantine re-sent, diffs, dry run
 import { correctionsDiffPage, dryRunPanel, intakePage } from "./intake.js";
+import { serverTable } from "./lists.js";
 
 export { intakePage };
 
@@ -13,19 +14,22 @@ const COUNT_KINDS = ["new", "unchanged", "corrected", "quarantined"];
 const totalOf = (batch, kind) => Object.values(batch.counts || {}).reduce((s, c) => s + (c[kind] || 0), 0);
 const batchHash = (b) => `#/batch/${b.batch_id}`;
 
+const batchList = {}; // the page and sort of the batch list, kept while the operator opens a batch and comes back
+
 export async function batchesPage() {
-  const body = await api(withQuery("/batches", { limit: 1000 }));
-  return section(t("op.batchesTitle"), table([
-    { key: "batch_id", label: t("finding.batch"), numeric: true,
+  // paged and sorted by the server; the export writes every batch (lists.js)
+  return section(t("op.batchesTitle"), await serverTable([
+    { key: "batch_id", label: t("finding.batch"), numeric: true, sort: "batch_id",
       format: (b) => el("a", { href: batchHash(b) }, String(b.batch_id)) },
-    { key: "received_at", label: t("op.receivedAt"), format: (b) => fmt.time(b.received_at) },
-    { key: "received_by", label: t("op.receivedBy") },
+    { key: "received_at", label: t("op.receivedAt"), format: (b) => fmt.time(b.received_at), sort: "received_at" },
+    { key: "received_by", label: t("op.receivedBy"), sort: "received_by" },
     { key: "reason", label: t("op.reason") },
-    { key: "status", label: t("op.status"), value: (b) => translated("status", b.status) },
+    { key: "status", label: t("op.status"), value: (b) => translated("status", b.status), sort: "status" },
     ...["new", "corrected", "quarantined"].map((kind) => ({ key: kind, label: t(`op.${kind}`), numeric: true,
       value: (b) => totalOf(b, kind), format: (b) => fmt.int(totalOf(b, kind)) })),
     { key: "warnings", label: t("op.warnings"), numeric: true },
-  ], body.items, { csvName: "batches.csv", rowLink: batchHash }));
+  ], "/batches", {}, { pageSize: 50, state: batchList, csvName: "batches.csv", rowLink: batchHash,
+    empty: t("op.noBatches"), id: "batch-list" }));
 }
 
 export async function batchPage(ctx) {

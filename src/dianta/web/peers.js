@@ -159,7 +159,7 @@ function trendBody(data, year) {
   lines.setAttribute("aria-label", t("trend.chartAlt", { from: labels[0], to: labels[labels.length - 1] }));
   const rows = years.map((y) => el("tr", {}, el("th", { scope: "row" }, String(y.year)),
     TREND.map((spec) => el("td", { class: spec.key === "grade" ? null : "num" }, spec.text(y[spec.key])))));
-  const tableBox = el("div", { class: "table-wrap" }, el("table", { class: "data trend-table" },
+  const tableBox = el("div", { class: "table-wrap table-scroll" }, el("table", { class: "data trend-table" },
     el("caption", { class: "visually-hidden" }, t("trend.tableCaption")),
     el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("common.year")),
       TREND.map((spec) => el("th", { scope: "col" }, t(`field.${spec.key}`))))),

@@ -142,7 +142,9 @@ export function badge(text, kind = "info") {
   return el("span", { class: `badge badge-${kind}` }, text);
 }
 
-export const GRADE_COLOURS = { 1: "#1a7f37", 2: "#7cc36e", 3: "#e3b30b", 4: "#ef8a2c", 5: "#d64545" };
+// grade colours (app.css --g1…--g5): the badges' text has a WCAG AA contrast of 4.5:1 or more on each
+// (white on 1 and 5, dark on 2, 3 and 4: tests/test_web_contrast.py computes it)
+export const GRADE_COLOURS = { 1: "#1a7f37", 2: "#7cc36e", 3: "#e3b30b", 4: "#ef8a2c", 5: "#c53030" };
 export const COLOUR_OF_GRADE = { 1: "dark_green", 2: "light_green", 3: "yellow", 4: "orange", 5: "red" };
 
 /** "2级 · 浅绿" / "Grade 2 · light green"; "not rated" without a grade. */
@@ -204,12 +206,23 @@ export const cols = {
     format: (r) => (blank(r[key]) ? "–" : number(r[key], 3, 2)) }),
 };
 
+/** The CSV header and rows of `rows` under `columns` (the unit of the CSV in each header, raw values). */
+export function tableCsv(columns, rows) {
+  const raw = (col, row) => (col.value ? col.value(row) : row[col.key]);
+  return csv(columns.map((c) => (c.csvUnit || c.unit ? `${c.label} (${c.csvUnit || c.unit})` : c.label)),
+    rows.map((r) => columns.map((c) => raw(c, r))));
+}
+
 /**
  * A sortable table with a CSV export button.
  * columns: [{key, label, unit (in the header), csvUnit (in the CSV header, default unit), value(row) -> raw value
- * (sorting, CSV), format(row) -> text or node, numeric, nowrap}]; rowClass(row) -> a class of the row's <tr>, or null
+ * (sorting, CSV), format(row) -> text or node, numeric, nowrap, sort (the server's sort field of a server-side
+ * list)}]; rowClass(row) -> a class of the row's <tr>, or null.
+ * server (a list paged by the server, see lists.js): {sort ("-score"), onSort(sort), total, first (the number of
+ * the page's first row), exportAll() (every row, in the server's order), pager (a node)}: only the columns with
+ * a `sort` field sort, and they sort every row on the server; the export writes every row, not only the page.
  */
-export function table(columns, rows, { csvName, empty, rowLink, caption, rowClass } = {}) {
+export function table(columns, rows, { csvName, empty, rowLink, caption, rowClass, server } = {}) {
   const wrap = el("div", { class: "table-wrap" });
   if (!rows.length) {
     wrap.append(message("info", empty || t("common.noRows")));
@@ -220,9 +233,22 @@ export function table(columns, rows, { csvName, empty, rowLink, caption, rowClas
   let ascending = true;
   const tbody = el("tbody");
   const headers = columns.map((col) => {
-    const th = el("th", { scope: "col", class: col.numeric ? "num sortable" : "sortable", tabIndex: 0,
-      dataset: { key: col.key }, title: t("common.sortHint") }, col.unit ? `${col.label} (${col.unit})` : col.label);
+    const serverField = server ? col.sort : undefined;
+    const sortable = !server || serverField;
+    const th = el("th", { scope: "col", class: [col.numeric ? "num" : null, sortable ? "sortable" : null]
+      .filter(Boolean).join(" ") || null, tabIndex: sortable ? 0 : undefined, dataset: { key: col.key },
+    title: sortable ? t(server ? "list.serverSortHint" : "common.sortHint") : undefined },
+    col.unit ? `${col.label} (${col.unit})` : col.label);
+    if (!sortable) return th;
+    if (server && server.sort && server.sort.replace(/^-/, "") === serverField) {
+      th.setAttribute("aria-sort", server.sort.startsWith("-") ? "descending" : "ascending");
+    }
     const sort = () => {
+      if (server) {
+        const descending = server.sort === serverField; // a second click on the ascending column: descending
+        server.onSort(descending ? `-${serverField}` : serverField);
+        return;
+      }
       ascending = sortKey === col.key ? !ascending : true;
       sortKey = col.key;
       for (const other of headers) other.removeAttribute("aria-sort");
@@ -270,16 +296,32 @@ export function table(columns, rows, { csvName, empty, rowLink, caption, rowClas
     }));
   }
   render();
-  const exportButton = el("button", { type: "button", class: "btn btn-small", onclick: () => {
-    downloadText(csv(columns.map((c) => (c.csvUnit || c.unit ? `${c.label} (${c.csvUnit || c.unit})` : c.label)), ordered().map((r) => columns.map((c) => raw(c, r)))),
-      csvName || "export.csv", "text/csv;charset=utf-8");
-  } }, t("common.exportCsv"));
-  wrap.append(
-    el("div", { class: "table-tools" }, el("span", { class: "muted" }, t("common.rows", { n: rows.length })),
-      exportButton),
-    el("table", { class: "data" }, caption ? el("caption", {}, caption) : null, el("thead", {}, el("tr", {}, headers)),
-      tbody),
-  );
+  const exportButton = el("button", { type: "button", class: "btn btn-small", onclick: async (event) => {
+    const button = event.currentTarget;
+    if (!server) {
+      downloadText(tableCsv(columns, ordered()), csvName || "export.csv", "text/csv;charset=utf-8");
+      return;
+    }
+    button.disabled = true;
+    button.textContent = t("list.exporting");
+    try {
+      downloadText(tableCsv(columns, await server.exportAll()), csvName || "export.csv", "text/csv;charset=utf-8");
+    } catch (exc) {
+      toast(errorMessage(exc).textContent, "error");
+    } finally {
+      button.disabled = false;
+      button.textContent = t("common.exportCsv");
+    }
+  }, title: server ? t("list.exportAll") : undefined }, t("common.exportCsv"));
+  const count = server ? t("list.rows", { total: number(server.total, 0), from: number(server.first, 0),
+    to: number(server.first + rows.length - 1, 0) }) : t("common.rows", { n: rows.length });
+  append(wrap, [
+    el("div", { class: "table-tools" }, el("span", { class: "muted table-count" }, count), exportButton),
+    el("div", { class: "table-scroll", tabIndex: 0, role: "region", "aria-label": caption || t("list.table") },
+      el("table", { class: "data" }, caption ? el("caption", {}, caption) : null,
+        el("thead", {}, el("tr", {}, headers)), tbody)),
+    server && server.pager ? server.pager : null,
+  ]);
   return wrap;
 }
 
@@ -359,9 +401,31 @@ const observer = new ResizeObserver((entries) => {
   }
 });
 
-/** An ECharts chart in a new box; tooltips are drawn on the canvas (no inline HTML styles: strict CSP). */
-export function chart(option, { tall = false } = {}) {
-  const box = el("div", { class: tall ? "chart chart-tall" : "chart" });
+/** The text alternative of a chart (WCAG 1.1.1): its title, or the heading of the panel it is in, and the values
+ * of its first series (category charts and pies; up to 24 values). */
+export function chartText(option, box) {
+  const heading = box && box.closest(".panel") ? box.closest(".panel").querySelector("h2, h3") : null;
+  const titled = [option.title].flat().find((x) => x && x.text);
+  const title = (titled && titled.text) || (heading && heading.textContent) || "";
+  const series = [option.series].flat().find((x) => x && Array.isArray(x.data));
+  const axes = [option.xAxis, option.yAxis].flat().filter(Boolean);
+  const categories = (axes.find((a) => a.type === "category" && Array.isArray(a.data)) || {}).data;
+  const value = (d) => (d && typeof d === "object" && !Array.isArray(d) ? d.value : d);
+  const shown = (v) => (typeof v === "number" ? number(v, 2, 0) : Array.isArray(v) ? v.map(shown).join(", ") : v);
+  const pairs = series ? series.data.slice(0, 24).map((d, i) => {
+    const name = (d && d.name) || (categories && categories[i]);
+    const v = value(d);
+    return blank(v) ? null : name !== undefined ? `${name} ${shown(v)}` : String(shown(v));
+  }).filter(Boolean) : [];
+  const head = title ? t("a11y.chart", { title }) : t("a11y.chartUntitled");
+  return pairs.length ? `${head}${lang() === "zh" ? "：" : ": "}${pairs.join(lang() === "zh" ? "；" : "; ")}` : head;
+}
+
+/** An ECharts chart in a new box; tooltips are drawn on the canvas (no inline HTML styles: strict CSP). The box is
+ * an image to assistive technology, its text alternative `label` or chartText's. */
+export function chart(option, { tall = false, label } = {}) {
+  const first = label || chartText(option, null);
+  const box = el("div", { class: tall ? "chart chart-tall" : "chart", role: "img", "aria-label": first });
   const full = {
     animation: false,
     color: ["#2f7d6d", "#7cc36e", "#e3b30b", "#ef8a2c", "#4e79a7", "#d64545", "#8c6bb1", "#9aa5a2"],
@@ -378,6 +442,8 @@ export function chart(option, { tall = false } = {}) {
       if (++frames < 600) requestAnimationFrame(draw);
       return;
     }
+    // with the heading of its panel, unless the caller gave or set its own text
+    if (!label && box.getAttribute("aria-label") === first) box.setAttribute("aria-label", chartText(option, box));
     const instance = echarts.init(box, null, { renderer: "canvas", locale: lang() === "zh" ? "ZH" : "EN" });
     instance.setOption(full);
     charts.add(instance);

@@ -25,8 +25,17 @@ from dianta.api.deps import (
 )
 from dianta.api.files import file_formats, file_response
 from dianta.api.schemas import AccountList, AccountPublic, PeersPublic, StaleAccountPublic, TrendPublic
+from dianta.reports.content import region_name
 from dianta.security import audit
 from dianta.security.authz import authorize, visible_codes
+
+#: ``sort``: a field of query.SORT_FIELDS, ``-`` first for descending
+Sort = Annotated[str | None, Query(pattern=rf"^-?({'|'.join(query.SORT_FIELDS)})$", description=(
+    "the field to sort by (" + ", ".join(query.SORT_FIELDS) + "), '-' first for descending; blanks last"))]
+Grade = Annotated[int | None, Query(ge=1, le=5)]
+Industry = Annotated[str | None, Query(pattern=r"^[A-Za-z]\d{0,4}$")]
+Region = Annotated[str | None, Query(pattern=r"^\d{1,6}$")]
+Search = Annotated[str | None, Query(max_length=100)]
 
 router = APIRouter(prefix="/accounts", tags=["accounts"], responses=signed_in(404))
 years_router = APIRouter(prefix="/years", tags=["accounts"], responses=signed_in(404))
@@ -34,21 +43,22 @@ exports_router = APIRouter(prefix="/exports", tags=["accounts"], responses=signe
 
 
 @router.get("", response_model=AccountList)
-def list_accounts(store: StoreDep, principal: PrincipalDep, year: Year,
-                  grade: Annotated[int | None, Query(ge=1, le=5)] = None,
-                  industry: Annotated[str | None, Query(pattern=r"^[A-Za-z]\d{0,4}$")] = None,
-                  region: Annotated[str | None, Query(pattern=r"^\d{1,6}$")] = None,
-                  q: Annotated[str | None, Query(max_length=100)] = None,
-                  profile: ProfileId = "default", page: Page = 1, size: PageSize = 50) -> AccountList:
+def list_accounts(store: StoreDep, principal: PrincipalDep, year: Year, grade: Grade = None,
+                  industry: Industry = None, region: Region = None, q: Search = None, sort: Sort = None,
+                  profile: ProfileId = "default", page: Page = 1, size: PageSize = 50,
+                  page_size: PageSize | None = None) -> AccountList:
     """Accounts of a year the caller may see: the operator all; a bank those with a live consent to it; an
-    enterprise its own. Filters: grade, industry code prefix, region code prefix, name or code fragment."""
+    enterprise its own. Filters: grade, industry code prefix, region code prefix, name or code fragment; one
+    page (``page_size``, or its older name ``size``, at most 500) of the rows in ``sort`` order, with the total."""
     authorize(store, principal, "account.list", resource=f"accounts:{year}")
+    size = page_size or size
     page_ = query.list_accounts(store, year=year, visible=visible_codes(store, principal), profile_id=profile,
-                                grade=grade, industry=industry, region=region, q=q, page=page, size=size)
+                                grade=grade, industry=industry, region=region, q=q, page=page, size=size, sort=sort)
     audit.record(store, principal=principal, action="account.list", resource=f"accounts:{year}",
                  detail={"credit_codes": [r["credit_code"] for r in page_.items], "page": page})
+    codes = sorted({str(r["region_code"]) for r in page_.items if r.get("region_code")})
     return AccountList(items=[AccountPublic.model_validate(r) for r in page_.items], total=page_.total, page=page,
-                       size=size)
+                       size=size, region_names={c: name for c in codes if (name := region_name(c))})
 
 
 @years_router.get("", response_model=list[int])
@@ -109,10 +119,13 @@ def get_account(store: StoreDep, principal: PrincipalDep, credit_code: CreditCod
 @exports_router.get("/accounts", response_class=Response, responses=file_formats("json", "csv", "xlsx"))
 def export_accounts(store: StoreDep, principal: PrincipalDep, year: Year,
                     format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",  # noqa: A002
-                    profile: ProfileId = "default") -> Response:
-    """The visible accounts of a year with INTERFACE.md's field names, as json, csv or xlsx."""
+                    grade: Grade = None, industry: Industry = None, region: Region = None, q: Search = None,
+                    sort: Sort = None, profile: ProfileId = "default") -> Response:
+    """The visible accounts of a year with INTERFACE.md's field names, as json, csv or xlsx: every row the list
+    (GET /accounts) finds with the same filters, in the same ``sort`` order, not only one page."""
     authorize(store, principal, "account.list", resource=f"export:{year}")
     records = query.list_accounts(store, year=year, visible=visible_codes(store, principal), profile_id=profile,
+                                  grade=grade, industry=industry, region=region, q=q, sort=sort,
                                   size=1_000_000).items
     audit.record(store, principal=principal, action="account.export", resource=f"export:{year}",
                  detail={"format": format, "credit_codes": [r["credit_code"] for r in records]})

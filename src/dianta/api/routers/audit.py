@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from dianta.api.deps import Limit, Offset, PrincipalDep, StoreDep, errors, signed_in
+from dianta.api.deps import Limit, Offset, Page, PageSize, PrincipalDep, StoreDep, errors, signed_in
 from dianta.api.schemas import AuditEntryPublic, AuditVerificationPublic
 from dianta.security import audit
 from dianta.security.authz import authorize
@@ -29,13 +29,22 @@ def verify_audit(store: StoreDep, principal: PrincipalDep,
 
 
 @router.get("", response_model=list[AuditEntryPublic])
-def list_audit(store: StoreDep, principal: PrincipalDep,
+def list_audit(store: StoreDep, principal: PrincipalDep, response: Response,
                actor: Annotated[str | None, Query(max_length=100)] = None,
                action: Annotated[str | None, Query(max_length=100)] = None,
                resource: Annotated[str | None, Query(max_length=200)] = None,
-               limit: Limit = 100, offset: Offset = 0) -> list[AuditEntryPublic]:
-    """Who read or changed what, when and why."""
+               limit: Limit = 100, offset: Offset = 0, page: Page | None = None, page_size: PageSize | None = None,
+               sort: Annotated[str | None, Query(pattern=rf"^-?({'|'.join(audit.SORT_FIELDS)})$", description=(
+                   "the field to sort by (" + ", ".join(audit.SORT_FIELDS) + "), '-' first for descending; newest "
+                   "first without it"))] = None) -> list[AuditEntryPublic]:
+    """Who read or changed what, when and why: one page (``page`` and ``page_size``, at most 500, or ``limit``
+    from ``offset``); the number of entries the filters find on every page is in the ``X-Total-Count`` header."""
     authorize(store, principal, "audit.read", resource="audit")
+    if page is not None or page_size is not None:
+        limit = page_size or limit
+        offset = ((page or 1) - 1) * limit
     entries = audit.list_entries(store, actor=actor, action=action, resource_prefix=resource, limit=limit,
-                                 offset=offset)
+                                 offset=offset, sort=sort)
+    response.headers["X-Total-Count"] = str(audit.count_entries(store, actor=actor, action=action,
+                                                                resource_prefix=resource))
     return [AuditEntryPublic.model_validate(e) for e in entries]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi import Path as FastApiPath
 
 from dianta.accounts.compute import compute_year, dry_run_year, one_computation
-from dianta.api.deps import Id, IdQuery, Limit, PrincipalDep, StoreDep, errors, signed_in
+from dianta.api.deps import Id, IdQuery, Limit, Page, PageSize, PrincipalDep, StoreDep, errors, signed_in
 from dianta.api.files import file_formats, file_response
 from dianta.api.schemas import (
     AccountChangePublic,
@@ -103,14 +103,22 @@ def _batch(batch: BatchRecord) -> BatchPublic:
 
 
 @router.get("", response_model=BatchList)
-def list_batches(store: StoreDep, principal: PrincipalDep, limit: Limit = 100,
-                 status: Annotated[Literal["applied", "partial", "refused"] | None, Query()] = None) -> BatchList:
-    """The batches received, newest first; ``status=refused``: the refused uploads, kept with their findings."""
+def list_batches(store: StoreDep, principal: PrincipalDep, limit: Limit | None = None,
+                 status: Annotated[Literal["applied", "partial", "refused"] | None, Query()] = None,
+                 page: Page = 1, page_size: PageSize | None = None,
+                 sort: Annotated[str | None, Query(pattern=rf"^-?({'|'.join(batches.SORT_FIELDS)})$", description=(
+                     "the field to sort by (" + ", ".join(batches.SORT_FIELDS) + "), '-' first for descending; "
+                     "newest first without it"))] = None) -> BatchList:
+    """The batches received, newest first (or in ``sort`` order); ``status=refused``: the refused uploads, kept
+    with their findings. One page of ``page_size`` (at most 500; ``limit``: the first page of that size), with
+    the total."""
     authorize(store, principal, "batch.read", resource="batches")
-    found = batches.list_batches(store, limit=limit, status=status)
+    size = page_size or limit or 100
+    found = batches.list_batches(store, limit=size, offset=(page - 1) * size, status=status, sort=sort)
+    total = batches.count_batches(store, status=status)
     audit.record(store, principal=principal, action="batch.read", resource="batches",
                  detail={"batch_ids": [b.batch_id for b in found], **({"status": status} if status else {})})
-    return BatchList(items=[_batch(b) for b in found])
+    return BatchList(items=[_batch(b) for b in found], total=total, page=page, page_size=size)
 
 
 @router.get("/{batch_id}/files/{name}", response_class=Response, responses={**file_formats("csv"), **errors(404)})
