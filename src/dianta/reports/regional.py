@@ -8,7 +8,7 @@ outstanding [CNY] on the as-of day (31 December of the year, or today if earlier
 region's enterprises (one definition: `Loan.outstanding_on`, as the programme totals use it).
 
 A region with fewer enterprises (accounts or borrowers) than ``min_enterprises`` shows its counts only (the
-regulator's view, profile ``[map] min_enterprises``): its figures are None and ``suppressed`` is true.
+regulator's view, profile ``[disclosure] min_group_size``): its figures are None and ``suppressed`` is true.
 """
 
 from __future__ import annotations
