@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,6 +51,16 @@ def browser() -> Iterator[Browser]:
         yield b
         b.close()
 
+
+
+def wait_until(page: Page, expression: str, timeout_s: float = 30.0) -> None:
+    """Wait until the JavaScript ``expression`` is true in ``page``. Polled from here with ``evaluate`` (run by the
+    browser's debugging protocol): ``wait_for_function`` re-evaluates its string with eval in the page, which the
+    dashboard's Content-Security-Policy (no unsafe-eval) refuses whenever the first check is false."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(f"() => Boolean({expression})"):
+        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {expression}"
+        page.wait_for_timeout(100)
 
 class Session:
     """A browser tab with the problems it met: page errors, console errors, requests carrying a token."""
@@ -94,8 +105,8 @@ class Session:
         return self.ready(name)
 
     def charts_drawn(self) -> None:
-        self.page.wait_for_function("[...document.querySelectorAll('.chart')].every(c => c.dataset.ready === 'true'"
-                                    " && c.querySelector('canvas'))")
+        wait_until(self.page, "[...document.querySelectorAll('.chart')].every(c => c.dataset.ready === 'true'"
+                              " && c.querySelector('canvas') !== null)")
 
     def shot(self, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -249,7 +260,7 @@ def test_bank_finds_an_account(session: Session, service: Service) -> None:
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_timeout(200)
     # the label image, fetched with the token and shown from a Blob URL
-    page.wait_for_function("document.querySelector('#label-img')?.naturalWidth > 0")
+    wait_until(page, "document.querySelector('#label-img')?.naturalWidth > 0")
     assert page.get_attribute("#label-img", "src").startswith("blob:")
     # the report needs a consent of scope reports or full: bank A holds summary only
     session.expected_failures.append((f"/api/v1/accounts/{A}/{YEAR}/report?format=pdf&lang=en", 403))
@@ -333,7 +344,7 @@ def test_enterprise_grants_and_revokes_consent(session: Session, service: Servic
     expect(page.locator("#account-grade")).to_have_text(f"Grade {account['grade']} · light green")
     expect(page.locator('.card[data-field="emissions_t"] .card-value')).to_have_text(_tco2(account["emissions_t"]))
     session.charts_drawn()
-    page.wait_for_function("document.querySelector('#label-img')?.naturalWidth > 0")
+    wait_until(page, "document.querySelector('#label-img')?.naturalWidth > 0")
     session.shot("enterprise-account")
     # its own report, as a PDF
     with page.expect_download() as download:

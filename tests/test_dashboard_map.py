@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 from province import A
 from service import Service, start_service, stop_service
-from test_dashboard import Session, browser  # noqa: F401 - the module's browser fixture
+from test_dashboard import Session, browser, wait_until  # noqa: F401 - the module's browser fixture
 
 #: words of the map panel's English texts that must never appear on the Chinese page
 ENGLISH = ("Electricity-carbon map", "Metric", "Level", "Province", "Prefectures", "Counties", "Emissions",
@@ -42,8 +42,8 @@ def session(request: pytest.FixtureRequest, browser, service: Service) -> Iterat
 def _map_drawn(session: Session) -> None:
     page = session.page
     page.wait_for_selector("#map-chart[data-ready='true'] canvas")
-    page.wait_for_function("(() => { const i = echarts.getInstanceByDom(document.getElementById('map-chart'));"
-                           " return i && i.getOption().series[0].data.length > 0; })()")
+    wait_until(page, "(() => { const i = echarts.getInstanceByDom(document.getElementById('map-chart'));"
+                     " return i && i.getOption().series[0].data.length > 0; })()")
 
 
 def _click_xining(session: Session) -> None:

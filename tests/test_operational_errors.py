@@ -197,7 +197,8 @@ def test_api_answers_503_with_retry_after_while_the_ledger_is_locked(tmp_path: P
     finally:
         stop_service(service)
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
-    assert response.json() == {"detail": "the ledger is busy or unreachable; try again shortly",
+    assert response.json() == {"code": "ledger_busy",
+                               "detail": "the ledger is busy or unreachable; try again shortly",
                                "detail_zh": "账本繁忙或暂时无法连接，请稍后重试"}
     assert waited < 25
 

@@ -23,6 +23,7 @@ if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: the browser tests need Debian's chromium", allow_module_level=True)
 
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright  # noqa: E402
+from test_dashboard import wait_until  # noqa: E402 - polls without eval (the page's CSP)
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
@@ -107,8 +108,8 @@ def test_dashboard_loads_compressed_echarts_offline(browser: Browser, service: S
     page.fill("#password", PASSWORD)
     page.click("#login-submit")
     page.wait_for_selector('#main .page[data-page="my-account"][data-ready="true"]')
-    page.wait_for_function("document.querySelectorAll('.chart').length > 0 && [...document.querySelectorAll("
-                           "'.chart')].every(c => c.dataset.ready === 'true' && c.querySelector('canvas'))")
+    wait_until(page, "document.querySelectorAll('.chart').length > 0 && [...document.querySelectorAll("
+                     "'.chart')].every(c => c.dataset.ready === 'true' && c.querySelector('canvas'))")
     assert page.evaluate("typeof window.echarts") == "object"
     encoding, size = loaded["/app/vendor/echarts.min.js"]
     raw = len(httpx.get(service.url + "/app/vendor/echarts.min.js", headers={"Accept-Encoding": "identity"}).content)
