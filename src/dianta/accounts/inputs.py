@@ -21,7 +21,7 @@ from dianta.calc.instruments import in_market_boundary, retired_within_validity
 from dianta.engine.base import Engine, Input, ParquetInput
 from dianta.engine.queries import year_script
 from dianta.ledger import schema
-from dianta.ledger.lake import check_listed
+from dianta.ledger.lake import check_listed, span_months
 from dianta.ledger.store import Store, crash_point
 from dianta.reference.profile import Profile
 from dianta.reference.tables import regional_grid
@@ -142,6 +142,7 @@ class YearInputs:
     it_meters: MeterPeriods = field(default_factory=MeterPeriods)
     it_monthly: list[tuple[str, str, float, float | None, float | None, float | None]] = field(default_factory=list)
     rollups: bool = False  # the engine reads the lake's hourly roll-ups (engine/queries.py rolled, issue 18)
+    unique_hours: bool = False  # ... and no two of the files it reads hold the same month (a meter-hour in one)
 
 
 def load_year(store: Store, year: int, profile: Profile, engine: Engine, only: set[str] | None = None
@@ -158,7 +159,8 @@ def aggregate_year(inputs: YearInputs, engine: Engine) -> YearInputs:
     """Run the engine's aggregation of the lake files :func:`read_year` listed (``inputs.aggregates``). Lake
     files are never changed once published (a correction writes new ones), so the aggregation needs no open
     transaction and matches the snapshot the files were listed in."""
-    inputs.aggregates = engine.run(year_script(inputs.prev_matching, rollups=inputs.rollups), inputs.engine_inputs)
+    script = year_script(inputs.prev_matching, rollups=inputs.rollups, unique_hours=inputs.unique_hours)
+    inputs.aggregates = engine.run(script, inputs.engine_inputs)
     return inputs
 
 
@@ -203,6 +205,8 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
         .where(ec.year.in_([year - 1, year])))}
 
     all_readings, readings, hourly, unrolled = _interval_files(store, con, months, meter_rows)
+    spans = [m for _, first, last in store.active_spans("interval_readings", months, verify=False, con=con)
+             for m in span_months(first, last)]
     onsite_files = store.active_files("onsite_generation_interval", months, con=con)
     # indicator 3's Y−1 recomputed by the hourly market-based method (GREEN-POWER.md §9b)
     prev_matching = profile.market_method == "hourly" and profile.emissions_basis == "market"
@@ -246,7 +250,7 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     fingerprint = hashlib.sha256("\n".join([f"batch {last_batch}", *lake]).encode()).hexdigest()[:16]
     return YearInputs(year, enterprises, meters, monthly, onsite, trades, certificates, economics, {},
                       fingerprint, last_batch, inputs, plants, prev_matching, it_meters, it_monthly,
-                      rollups=hourly is not None)
+                      rollups=hourly is not None, unique_hours=len(spans) == len(set(spans)))
 
 
 #: the lake's hourly roll-ups of interval readings (ledger/lake.py ROLLUPS)
