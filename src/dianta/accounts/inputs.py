@@ -278,7 +278,8 @@ def _interval_files(store: Store, con: sa.Connection, months: list[str], meter_r
     rolled = [mirror[r] for r in readings if mirror[r] in have]
     holders = Counter(r[1] for r in meter_rows)
     raw = readings if any(n > 1 for n in holders.values()) else []
-    check_listed(store, [*rolled, *raw, *unrolled], con=con)
+    # every readings file is checked, read or not: a damaged one is a damaged store, refused as before roll-ups
+    check_listed(store, [*readings, *rolled], con=con)
     return readings, raw, rolled, unrolled
 
 

@@ -55,7 +55,7 @@ LAKE_PARQUET = "FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION v2"
 #: the number of readings (compute reads these instead of the readings where they serve, engine/queries.py)
 ROLLUPS = {"interval_readings": ("interval_hourly", """
     SELECT meter_id, date_trunc('hour', ts) AS hour, sum(kwh) AS kwh, max(kwh) AS peak_kwh, count(*) AS n
-    FROM read_parquet($file) GROUP BY meter_id, date_trunc('hour', ts) ORDER BY meter_id, hour""")}
+    FROM read_parquet($file) GROUP BY meter_id, date_trunc('hour', ts)""")}
 #: the end of every refusal because another batch got in first (issue 13)
 RESEND = "nothing of this batch was applied: send it again"
 #: ledger work that refers to a batch's staged files, run in its transaction with (transaction, batch id)
@@ -117,10 +117,10 @@ def check_listed(store: Store, paths: list[Path], *, con: sa.Connection) -> None
     size and SHA-256 recorded for them, as :func:`active_spans` does with ``verify``: for a caller that reads
     only some of the files it lists."""
     lf = schema.lake_files
-    rels = sorted({p.relative_to(store.lake).as_posix() for p in paths})
-    rows = [r for i in range(0, len(rels), 500) for r in con.execute(
-        sa.select(lf.c.path, lf.c.size_bytes, lf.c.sha256).where(lf.c.path.in_(rels[i:i + 500]))).all()]
-    integrity.check(store.lake, [integrity.LakeFile(r[0], r[1], r[2]) for r in rows])
+    rels = list(dict.fromkeys(p.relative_to(store.lake).as_posix() for p in paths))
+    rows = {r[0]: r for i in range(0, len(rels), 500) for r in con.execute(
+        sa.select(lf.c.path, lf.c.size_bytes, lf.c.sha256).where(lf.c.path.in_(rels[i:i + 500]))).all()}
+    integrity.check(store.lake, [integrity.LakeFile(rel, rows[rel][1], rows[rel][2]) for rel in rels])  # in order
 
 
 # -- staging ------------------------------------------------------------------------------------------------
