@@ -69,7 +69,7 @@ OUT_FILE = bp.OUT_DIR / "scale.json"
 MARKER = ".dianta-bench-scale"
 RESULT_PREFIX = bp.RESULT_PREFIX
 STEPS = ("ingest", "compute-duckdb", "compute-spark", "ref-ingest", "ingest-csv", "ref-ingest-csv", "ref-script",
-         "ref-script-lake", "ref-monthly", "pandas", "incremental")
+         "ref-script-lake", "ref-monthly", "pandas", "incremental", "pandas-sums", "ref-hours")
 REFERENCE_OF = {"ingest": "ref-ingest", "ingest-csv": "ref-ingest-csv", "compute-duckdb": "ref-script",
                 "compute-spark": "ref-script", "pandas": "ref-script"}
 TARGET_N = 5000
@@ -487,6 +487,86 @@ def _pandas(nd: Path, year: int, rows: int) -> dict[str, object]:
             "covers": PANDAS_COVERS, "pandas_version": pd.__version__}
 
 
+def _pandas_sums(nd: Path, year: int, rows: int) -> dict[str, object]:
+    """``pandas-sums`` (issue 18's pandas baseline): what an analyst writes for only the monthly and the hourly
+    kWh per meter: read the Parquet file, two group-bys. No holders, no enterprise load, no peaks."""
+    import pandas as pd
+
+    batch = nd / "batch"
+    base = bp._rss_mb()
+    t0 = time.perf_counter()
+    df = pd.read_parquet(batch / "interval_readings.parquet", columns=["meter_id", "ts", "kwh"],
+                         read_dictionary=["meter_id"])
+    df = df[(df["ts"] >= pd.Timestamp(year - 1, 1, 1)) & (df["ts"] < pd.Timestamp(year + 1, 1, 1))]
+    monthly = df.groupby([df["meter_id"], df["ts"].dt.to_period("M")], observed=True)["kwh"].sum()
+    hourly = df.groupby([df["meter_id"], df["ts"].dt.floor("h")], observed=True)["kwh"].sum()
+    seconds = time.perf_counter() - t0
+    return {"step": "pandas-sums", "rows": rows, "seconds": seconds, "peak_rss_mb": bp._peak_rss_mb(),
+            "base_rss_mb": base, "check": {"meter_month_kwh": float(monthly.sum()), "meter_month_rows": len(monthly),
+                                           "meter_hour_rows": len(hourly)}, "pandas_version": pd.__version__}
+
+
+#: ``ref-hours``: the interval work of the engine's year script as plain DuckDB SQL written by hand: one scan of
+#: the readings into meter-hours (kWh, largest quarter-hour, readings), everything else from those (holders by
+#: the meters' validity, monthly kWh per meter and holder, the enterprise's hours, totals, days, time of use).
+#: Every enterprise of the generated batch holds one meter, so the meter-hour is the enterprise-hour.
+REF_HOURS_SQL = [
+    ("meter_hour", """SELECT meter_id, date_trunc('hour', ts) AS hour, sum(kwh) AS kwh, max(kwh) AS peak_q,
+                              count(*) AS n FROM readings, bounds b WHERE ts >= b.prev_start AND ts < b.y_end
+                       GROUP BY ALL"""),
+    ("assigned_hour", """SELECT h.meter_id, m.credit_code, h.hour, h.kwh, h.peak_q, h.n FROM meter_hour h
+                         JOIN meters m ON h.meter_id = m.meter_id AND h.hour >= m.valid_from_ts
+                          AND h.hour < m.valid_to_excl_ts"""),
+    ("meter_month", """SELECT meter_id, credit_code, date_trunc('month', hour) AS month, sum(kwh) AS kwh,
+                              sum(n) AS n FROM assigned_hour GROUP BY ALL"""),
+    ("ent_hour", """SELECT credit_code, hour, sum(kwh) AS kwh, max(peak_q) AS peak_q, sum(n) AS n
+                    FROM assigned_hour, bounds b WHERE hour >= b.y_start GROUP BY credit_code, hour"""),
+    ("ent_stats", "SELECT credit_code, sum(kwh) AS kwh, max(peak_q) AS peak_q, sum(n) AS n FROM ent_hour GROUP BY ALL"),
+    ("ent_day", "SELECT credit_code, date_trunc('day', hour) AS day, sum(kwh) AS kwh FROM ent_hour GROUP BY ALL"),
+    ("ent_tou", """SELECT h.credit_code, t.period, sum(h.kwh) AS kwh FROM ent_hour h JOIN tou t
+                   ON hour(h.hour) = t.hour GROUP BY ALL"""),
+]
+REF_HOURS_TABLES = ("meter_hour", "assigned_hour", "ent_hour")
+
+
+def _ref_hours(nd: Path, year: int, rows: int, memory_limit: str) -> dict[str, object]:
+    import duckdb
+    import pyarrow.compute as pc
+
+    batch = nd / "batch"
+    inputs = _small_inputs(batch, year)
+    config = {"temp_directory": str(nd / "ref-tmp")}
+    if memory_limit != "default":
+        config["memory_limit"] = memory_limit
+    con = duckdb.connect(config=config)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.read_parquet([str(batch / "interval_readings.parquet")]).create_view("readings")
+        for name in ("meters", "bounds", "tou"):
+            con.register(f"arrow_{name}", inputs[name])
+            con.execute(f'CREATE TEMP TABLE "{name}" AS SELECT * FROM "arrow_{name}"')
+        base = bp._rss_mb()
+        t0 = time.perf_counter()
+        out = {}
+        for name, sql in REF_HOURS_SQL:
+            if name in REF_HOURS_TABLES:
+                con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+            else:
+                out[name] = con.sql(sql).to_arrow_table()
+        seconds = time.perf_counter() - t0
+    finally:
+        con.close()
+    tou = out["ent_tou"].to_pydict()
+    tou_kwh: dict[str, float] = {}
+    for p, k in zip(tou["period"], tou["kwh"], strict=True):
+        tou_kwh[p] = tou_kwh.get(p, 0.0) + k
+    check = _checksums(pc.sum(out["meter_month"]["kwh"]).as_py(), out["meter_month"].num_rows,
+                       out["ent_stats"].to_pydict(), out["ent_day"].num_rows, pc.sum(out["ent_day"]["kwh"]).as_py(),
+                       tou_kwh)
+    return {"step": "ref-hours", "rows": rows, "seconds": seconds, "peak_rss_mb": bp._peak_rss_mb(),
+            "base_rss_mb": base, "check": check, "memory_limit": memory_limit}
+
+
 def child_main(args: argparse.Namespace) -> int:
     nd = Path(args.workdir)
     try:
@@ -505,6 +585,10 @@ def child_main(args: argparse.Namespace) -> int:
             out = _ref_script(args.step, nd, args.year, args.rows, args.ref_memory_limit)
         elif args.step == "pandas":
             out = _pandas(nd, args.year, args.rows)
+        elif args.step == "pandas-sums":
+            out = _pandas_sums(nd, args.year, args.rows)
+        elif args.step == "ref-hours":
+            out = _ref_hours(nd, args.year, args.rows, args.ref_memory_limit)
         else:
             raise BenchError(f"unknown step {args.step}")
     except (BenchError, bp.BenchError) as exc:

@@ -31,7 +31,7 @@ from dianta.calc import matching
 from dianta.calc import parks as calc
 from dianta.calc.missing import none_if_nan as _none
 from dianta.engine.base import Engine, Input
-from dianta.engine.queries import PARK_SCRIPT, STORAGE_SCRIPT
+from dianta.engine.queries import STORAGE_SCRIPT, park_script
 from dianta.ledger import schema
 from dianta.ledger.store import Store
 from dianta.reference.profile import Profile
@@ -263,8 +263,8 @@ def _pooled_hours(inp: ParkInputs, part: _Participants, covered: np.ndarray, sup
                       "credit_code": pa.array([r[1] for r in rows], pa.string()),
                       "month_start": pa.array([r[2] for r in rows], ts),
                       "role": pa.array([r[3] for r in rows], pa.string())})
-    out = engine.run(PARK_SCRIPT, {**inp.year_inputs.engine_inputs, "park_roles": roles,
-                                   "supplier_supply": supply})["park_hour"]
+    out = engine.run(park_script(rollups=inp.year_inputs.rollups, unique_hours=inp.year_inputs.unique_hours),
+                     {**inp.year_inputs.engine_inputs, "park_roles": roles, "supplier_supply": supply})["park_hour"]
     hours = year_hours(inp.year)
     load, green = np.zeros((len(inp.parks), len(hours))), np.zeros((len(inp.parks), len(hours)))
     if out.num_rows:

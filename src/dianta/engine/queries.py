@@ -155,11 +155,89 @@ SOURCE_STATEMENTS: list[Statement] = [
 ]
 
 
-def year_script(prev_matching: bool, sources: bool = False) -> list[Statement]:
+# -- from the roll-ups (issue 18) ---------------------------------------------------------------------------------
+# Extra inputs: ``hourly`` (meter_id, hour, kwh, peak_kwh, n: the lake's ``interval_hourly`` roll-ups, one row per
+# meter and hour of each ``interval_readings`` file, ledger/lake.py ROLLUPS) and ``readings_unrolled`` (the readings
+# of the files written before roll-ups were, rolled up here); ``readings`` need only hold the readings where a
+# roll-up cannot serve: an enterprise holding several meters, whose quarter-hour load is summed over its meters
+# before its hour's largest quarter-hour is taken (§6). A meter changes hands at midnight (``meters``' validity
+# is by day), so every hour of a meter has one holder, and hours, days, months and years are unions of hours:
+# every sum and count below is the same set of readings as the script above (summed in another order).
+def _rolled_ent_hour(name: str, start: str, end: str, unique: bool) -> Statement:
+    """:func:`_ent_hour` from the roll-ups: enterprises holding one meter from their meter-hours, those holding
+    several from their quarter-hours (``assigned``, their readings only). With ``unique`` (no meter-hour is in two
+    roll-up rows: no two files read hold the same month) the meter-hours of the first are their hours as they are."""
+    several = f"""SELECT credit_code, date_trunc('hour', ts) AS hour, sum(kwh_q) AS kwh, max(kwh_q) AS peak_q,
+                         count(*) AS n
+                  FROM (SELECT a.credit_code, a.ts, sum(a.kwh) AS kwh_q FROM assigned a CROSS JOIN bounds b
+                        WHERE a.ts >= b.{start} AND a.ts < b.{end} GROUP BY a.credit_code, a.ts) q
+                  GROUP BY credit_code, date_trunc('hour', ts)"""
+    one = f"""SELECT a.credit_code, a.hour, a.kwh, a.peak_kwh AS peak_q, a.n FROM assigned_hour a CROSS JOIN bounds b
+              WHERE a.hour >= b.{start} AND a.hour < b.{end}
+                AND a.credit_code NOT IN (SELECT credit_code FROM multi_meter)"""
+    if unique:
+        return Statement(name, f"{several}\nUNION ALL\n{one}", materialise=True)
+    return Statement(name, f"""
+        SELECT credit_code, hour, sum(kwh) AS kwh, max(peak_q) AS peak_q, CAST(sum(n) AS BIGINT) AS n
+        FROM ({several} UNION ALL {one}) u
+        GROUP BY credit_code, hour""", materialise=True)
+
+
+_ROLLED: dict[str, list[Statement]] = {
+    # the readings of enterprises holding several meters, each with its holder (the others are read as hours)
+    "assigned": [
+        Statement("meter_hour", """
+            SELECT meter_id, hour, kwh, peak_kwh, n FROM hourly
+            UNION ALL
+            SELECT meter_id, date_trunc('hour', ts) AS hour, sum(kwh) AS kwh, max(kwh) AS peak_kwh,
+                   count(*) AS n
+            FROM readings_unrolled GROUP BY meter_id, date_trunc('hour', ts)"""),
+        # each meter-hour with the enterprise holding the meter then (years Y-1 and Y)
+        Statement("assigned_hour", """
+            SELECT r.meter_id, m.credit_code, r.hour, r.kwh, r.peak_kwh, r.n
+            FROM meter_hour r
+            JOIN meters m ON r.meter_id = m.meter_id AND r.hour >= m.valid_from_ts AND r.hour < m.valid_to_excl_ts
+            CROSS JOIN bounds b
+            WHERE r.hour >= b.prev_start AND r.hour < b.y_end"""),
+        Statement("assigned", """
+            SELECT r.meter_id, m.credit_code, r.ts, r.kwh
+            FROM readings r
+            JOIN meters m ON r.meter_id = m.meter_id AND r.ts >= m.valid_from_ts AND r.ts < m.valid_to_excl_ts
+            CROSS JOIN bounds b
+            WHERE r.ts >= b.prev_start AND r.ts < b.y_end
+              AND m.credit_code IN (SELECT credit_code FROM meters GROUP BY credit_code HAVING count(*) > 1)"""),
+    ],
+    "meter_month": [Statement("meter_month", """
+        SELECT meter_id, credit_code, date_trunc('month', hour) AS month, sum(kwh) AS kwh, CAST(sum(n) AS BIGINT) AS n
+        FROM assigned_hour GROUP BY meter_id, credit_code, date_trunc('month', hour)""", output=True)],
+    "it_meter_month": [Statement("it_meter_month", """
+        SELECT i.meter_id, i.credit_code, date_trunc('month', r.hour) AS month, sum(r.kwh) AS kwh,
+               CAST(sum(r.n) AS BIGINT) AS n
+        FROM meter_hour r
+        JOIN it_meters i ON r.meter_id = i.meter_id AND r.hour >= i.valid_from_ts AND r.hour < i.valid_to_excl_ts
+        CROSS JOIN bounds b
+        WHERE r.hour >= b.y_start AND r.hour < b.y_end AND i.credit_code IN (SELECT credit_code FROM chosen)
+        GROUP BY i.meter_id, i.credit_code, date_trunc('month', r.hour)""", output=True)],
+}
+
+
+def rolled(script: list[Statement], *, unique_hours: bool = False) -> list[Statement]:
+    """``script`` reading the roll-ups (inputs ``hourly``, ``readings_unrolled``) where they serve: the same
+    outputs, the statements that read every reading replaced by their meter-hour forms; ``unique_hours``: no two
+    of the files read hold the same month (:func:`_rolled_ent_hour`)."""
+    replaced = {**_ROLLED, "ent_hour": [_rolled_ent_hour("ent_hour", "y_start", "y_end", unique_hours)],
+                "ent_hour_prev": [_rolled_ent_hour("ent_hour_prev", "prev_start", "y_start", unique_hours)]}
+    return [new for st in script for new in replaced.get(st.name, [st])]
+
+
+def year_script(prev_matching: bool, sources: bool = False, *, rollups: bool = False,
+                unique_hours: bool = False) -> list[Statement]:
     """The year's script; with ``prev_matching``, Y−1's hourly matching too; with ``sources``, the chosen data
-    centres' hourly supply by source (:data:`SOURCE_STATEMENTS`)."""
+    centres' hourly supply by source (:data:`SOURCE_STATEMENTS`); with ``rollups``, reading the roll-ups
+    (:func:`rolled`)."""
     script = [*YEAR_SCRIPT, *PREV_MATCHING] if prev_matching else list(YEAR_SCRIPT)
-    return script + SOURCE_STATEMENTS if sources else script
+    script = script + SOURCE_STATEMENTS if sources else script
+    return rolled(script, unique_hours=unique_hours) if rollups else script
 
 # GREEN-POWER.md §9c: a supplier's storage and its green generation, in hours of year Y. Inputs:
 # ``storage_interval`` (credit_code, ts, kwh_charged, kwh_discharged), ``onsite_interval`` (credit_code, ts, kwh:
@@ -223,3 +301,8 @@ PARK_SCRIPT: list[Statement] = [
             UNION ALL SELECT park_id, hour, CAST(0 AS DOUBLE) AS load_kwh, kwh AS green_kwh FROM park_green) u
         GROUP BY park_id, hour""", output=True),
 ]
+
+
+def park_script(*, rollups: bool = False, unique_hours: bool = False) -> list[Statement]:
+    """:data:`PARK_SCRIPT`, reading the roll-ups with ``rollups`` (:func:`rolled`)."""
+    return rolled(PARK_SCRIPT, unique_hours=unique_hours) if rollups else list(PARK_SCRIPT)

@@ -49,6 +49,13 @@ if TYPE_CHECKING:
 #: kWh) with Snappy (Spark's default), written in under half the time of v1 with zstd, 12 % larger, and read by
 #: DuckDB, Spark and Arrow (175 M readings: 5.6 s against 13 s)
 LAKE_PARQUET = "FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION v2"
+#: roll-ups (issue 18): a lake table whose every file gets a file of another table beside it, written from it when it
+#: is staged, holding the same months and sharing its life (recorded in the same transaction, superseded with it):
+#: ``interval_hourly``, per meter and hour of an ``interval_readings`` file, the kWh, the largest 15-minute kWh and
+#: the number of readings (compute reads these instead of the readings where they serve, engine/queries.py)
+ROLLUPS = {"interval_readings": ("interval_hourly", """
+    SELECT meter_id, date_trunc('hour', ts) AS hour, sum(kwh) AS kwh, max(kwh) AS peak_kwh, count(*) AS n
+    FROM read_parquet($file) GROUP BY meter_id, date_trunc('hour', ts)""")}
 #: ledger work that refers to a batch's staged files, run in its transaction with (transaction, batch id)
 Recording = Callable[[sa.Connection, int], object]
 
@@ -101,6 +108,17 @@ def active_spans(store: Store, table: str, months: list[str] | None = None, *, v
     if verify:
         integrity.check(store.lake, [integrity.LakeFile(r[0], r[3], r[4]) for r in rows])
     return [(store.lake / r[0], r[1], r[2]) for r in rows]
+
+
+def check_listed(store: Store, paths: list[Path], *, con: sa.Connection) -> None:
+    """Check ``paths`` (lake files listed with ``verify=False`` by :func:`active_spans` in ``con``) against the
+    size and SHA-256 recorded for them, as :func:`active_spans` does with ``verify``: for a caller that reads
+    only some of the files it lists."""
+    lf = schema.lake_files
+    rels = list(dict.fromkeys(p.relative_to(store.lake).as_posix() for p in paths))
+    rows = {r[0]: r for i in range(0, len(rels), 500) for r in con.execute(
+        sa.select(lf.c.path, lf.c.size_bytes, lf.c.sha256).where(lf.c.path.in_(rels[i:i + 500]))).all()}
+    integrity.check(store.lake, [integrity.LakeFile(rel, rows[rel][1], rows[rel][2]) for rel in rels])  # in order
 
 
 # -- staging ------------------------------------------------------------------------------------------------
@@ -257,6 +275,20 @@ class BatchFiles:
         suffix = f"-to-{months[-1]}" if len(months) > 1 else ""
         staged = self.stage(select, f"{table}/month={months[0]}/b{{batch}}{suffix}.parquet", reuse=reuse)
         self._register(table, staged, months, n_rows)
+        self._roll_up(table, self._pending[-1][0], staged, months)
+
+    def _roll_up(self, table: str, path: Path, staged: Staged, months: list[str]) -> None:
+        """The roll-up of the staged file ``path`` of ``table`` (:data:`ROLLUPS`), staged and recorded beside it:
+        its path is the file's with the roll-up table's name, it holds the same months."""
+        if table not in ROLLUPS:
+            return
+        rollup, select = ROLLUPS[table]
+        target = self.folder / "pending" / f"{len(self._pending)}.parquet"
+        escaped = str(target).replace("'", "''")
+        n_rows = self.con.execute(f"COPY ({select}) TO '{escaped}' ({LAKE_PARQUET})",
+                                  {"file": str(path)}).fetchall()[0][0]
+        template = rollup + staged.template.removeprefix(table)
+        self._register(rollup, self._staged(target, template), months, int(n_rows))
 
     def carry(self, table: str, columns: str, months: list[str]) -> None:
         """Write the stored rows (``columns``, SQL) of ``months`` again, a file per month, in one pass over the
@@ -272,6 +304,7 @@ class BatchFiles:
             for i, path in enumerate(sorted((folder / f"month={month}").glob("*.parquet"))):
                 staged = self._staged(path, f"{table}/month={month}/b{{batch}}{'' if i == 0 else f'-{i}'}.parquet")
                 self._register(table, staged, [month], pq.ParquetFile(path).metadata.num_rows)
+                self._roll_up(table, path, staged, [month])
 
     def _register(self, table: str, staged: Staged, months: list[str], n_rows: int) -> None:
         lf, d = schema.lake_files, staged.digest
@@ -281,8 +314,10 @@ class BatchFiles:
 
     def supersede(self, table: str, months: list[str]) -> None:
         """The current files of ``table`` holding rows of ``months`` (written again by the batch) are
-        superseded by it."""
+        superseded by it (and their roll-ups, :data:`ROLLUPS`, with them)."""
         lf = schema.lake_files
+        if table in ROLLUPS:
+            self.supersede(ROLLUPS[table][0], months)
 
         def superseding(month: str) -> Recording:
             return lambda tx, batch_id: tx.execute(
