@@ -129,11 +129,11 @@ def _peak_rss_mb() -> float:
     return _maxrss_mb()
 
 
-def _lake_files(store_dir: Path, year: int) -> list[str]:
+def _lake_files(store_dir: Path, year: int, table: str = "interval_readings") -> list[str]:
     from dianta.ledger.store import Store
 
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
-    return [str(p) for p in Store(store_dir).active_files("interval_readings", months)]
+    return [str(p) for p in Store(store_dir).active_files(table, months)]
 
 
 def run_step(step: str, workdir: Path, year: int, expected_rows: int, *, batch_name: str = "batch",

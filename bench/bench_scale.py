@@ -275,17 +275,20 @@ def _checksums(meter_month_kwh: float, meter_month_rows: int, stats: dict[str, l
 
 def _ref_script(step: str, nd: Path, year: int, rows: int, memory_limit: str) -> dict[str, object]:
     import duckdb
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     from dianta.engine.queries import YEAR_SCRIPT
 
     batch = nd / "batch"
     inputs = _small_inputs(batch, year)
-    files = [str(batch / "interval_readings.parquet")]
-    if step == "ref-script-lake":
-        files = bp._lake_files(nd / "store", year)
-        if not files:
-            raise BenchError(f"no interval files in the lake of {nd / 'store'}: run the ingest step first")
+    from dianta.accounts.inputs import HOURLY_SCHEMA
+
+    files, hourly = [str(batch / "interval_readings.parquet")], []
+    if step == "ref-script-lake":  # the lake's roll-ups, as compute reads them (issue 18)
+        files, hourly = [], bp._lake_files(nd / "store", year, "interval_hourly")
+        if not hourly:
+            raise BenchError(f"no roll-up files in the lake of {nd / 'store'}: run the ingest step first")
     # DuckDB's defaults (every core) except the memory limit and where it spills (the work directory)
     config = {"temp_directory": str(nd / "ref-tmp")}
     if memory_limit != "default":
@@ -293,7 +296,10 @@ def _ref_script(step: str, nd: Path, year: int, rows: int, memory_limit: str) ->
     con = duckdb.connect(config=config)
     try:
         con.execute("SET TimeZone = 'UTC'")
-        con.read_parquet(files).create_view("readings")
+        for name, paths, schema in (("readings", files, pa.schema([("meter_id", pa.string()),
+                                                                  ("ts", pa.timestamp("us")), ("kwh", pa.float64())])),
+                                    ("hourly", hourly, HOURLY_SCHEMA)):
+            (con.read_parquet(paths) if paths else con.from_arrow(schema.empty_table())).create_view(name)
         for name, table in inputs.items():  # DuckDB tables (with statistics), as the engine does
             con.register(f"arrow_{name}", table)
             con.execute(f'CREATE TEMP TABLE "{name}" AS SELECT * FROM "arrow_{name}"')

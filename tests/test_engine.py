@@ -12,6 +12,7 @@ import sqlglot
 from conftest import same_record
 from numpy.testing import assert_allclose
 
+from dianta.accounts.inputs import HOURLY_SCHEMA
 from dianta.calc import matching
 from dianta.engine.base import ParquetInput
 from dianta.engine.choice import get_engine
@@ -43,6 +44,7 @@ def _inputs(readings: pa.Table, profiles: pa.Table, trades: pa.Table, onsite: pa
         pq.write_table(table, paths[name])
     return {
         "readings": ParquetInput((paths["readings"],), readings.schema),
+        "hourly": ParquetInput((), HOURLY_SCHEMA),
         "meters": pa.table({"meter_id": ["m1", "m2"], "credit_code": ["e1", "e1"],
                             "valid_from_ts": pa.array([dt.datetime(1900, 1, 1)] * 2, TS),
                             "valid_to_excl_ts": pa.array([dt.datetime(2300, 1, 1)] * 2, TS)}),

@@ -255,9 +255,9 @@ def test_a_clean_csv_is_read_once_and_its_parquet_is_the_lake_file(tmp_path: Pat
     writes: list[tuple[str, bool]] = []
     original = BatchFiles.stage
 
-    def spy(self, select, template, params=None, *, reuse=None):  # noqa: ANN001, ANN202
+    def spy(self, select, template, params=None, *, reuse=None, copy=None):  # noqa: ANN001, ANN202
         writes.append((template, reuse is not None))
-        return original(self, select, template, params, reuse=reuse)
+        return original(self, select, template, params, reuse=reuse, copy=copy)
 
     monkeypatch.setattr(BatchFiles, "stage", spy)
     result = ingest_batch(store, tmp_path / "b")
@@ -270,3 +270,28 @@ def test_a_clean_csv_is_read_once_and_its_parquet_is_the_lake_file(tmp_path: Pat
     (path,) = store.active_files("interval_readings")
     assert pq.read_schema(path).field("ts").type == pa.timestamp("us")
     assert list(store.temp_dir().glob("ingest-*")) == []  # the scratch folder went with the batch
+
+
+@pytest.mark.parametrize("form", ["lake", "float32", "milliseconds", "refused row"])
+def test_a_parquet_file_in_the_lake_form_is_stored_as_sent(tmp_path: Path, form: str):
+    """Issue 18: a readings file in the lake's form (meter_id, ts in µs, kWh as double) whose every row passed is
+    copied into the lake byte for byte; any other form, or a batch with a refused row, is written by the lake."""
+    _setup(tmp_path / "b")
+    rows = _year_of_readings(["M1"])
+    kwh = pa.array([k for _, _, k in rows], pa.float32() if form == "float32" else pa.float64())
+    if form == "refused row":
+        kwh = pa.array([-1.0, *[k for _, _, k in rows][1:]], pa.float64())
+    unit = "ms" if form == "milliseconds" else "us"
+    table = pa.table({"meter_id": [m for m, _, _ in rows], "ts": pa.array([t for _, t, _ in rows], pa.timestamp(unit)),
+                      "kwh": kwh})
+    sent = tmp_path / "b" / "interval_readings.parquet"
+    pq.write_table(table, sent)
+    store = Store(tmp_path / "s")
+    ingest_batch(store, tmp_path / "b", partial=form == "refused row")
+    (path,) = store.active_files("interval_readings")
+    assert (path.read_bytes() == sent.read_bytes()) is (form == "lake")
+    assert sent.exists()  # the batch's file stays where it was
+    stored = sorted(_lake(store))
+    expected = sorted(rows)[1:] if form == "refused row" else sorted(rows)
+    assert [(m, t) for m, t, _ in stored] == [(m, t) for m, t, _ in expected]
+    assert [k for _, _, k in stored] == pytest.approx([k for _, _, k in expected], rel=1e-6)

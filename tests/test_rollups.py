@@ -14,6 +14,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -172,3 +173,93 @@ def test_a_damaged_rollup_is_refused_by_compute(stores):
     rollup.write_bytes(bytes(data))
     with pytest.raises(LakeCorrupt, match="interval_hourly"):
         compute_year(new, 2023)
+
+
+def _grouped(path: Path) -> dict[tuple[str, dt.datetime], tuple[float, float, int]]:
+    """The roll-up of one readings file, by pyarrow: (meter, hour) -> (kWh, largest 15-minute kWh, readings)."""
+    t = pq.read_table(path)
+    hour = pa.array([ts.replace(minute=0) for ts in t.column("ts").to_pylist()], pa.timestamp("us"))
+    g = t.append_column("hour", hour).group_by(["meter_id", "hour"]).aggregate(
+        [("kwh", "sum"), ("kwh", "max"), ("kwh", "count")])
+    return {(r["meter_id"], r["hour"]): (r["kwh_sum"], r["kwh_max"], r["kwh_count"]) for r in g.to_pylist()}
+
+
+def test_every_rollup_is_its_readings_file_grouped_by_meter_and_hour(stores, tmp_path):
+    """Whichever way a roll-up is written (from the checks' summary for a batch of new rows that all passed, from
+    the staged file for a correction, a carried month or a batch with a refused row), it is its readings file
+    summed per meter and hour."""
+    new, _, (first, second, fix) = stores
+    bad = tmp_path / "bad"
+    write_table(bad, "interval_readings", ["meter_id", "ts", "kwh"],
+                [("M1", "2023-04-01 00:00:00", 1.5), ("M1", "2023-04-01 00:15:00", 2.25),
+                 ("M1", "2023-04-01 00:30:00", -3.0)])  # a negative reading: quarantined, the others kept
+    for batch in (first, second, fix):
+        ingest_batch(new, batch)
+    ingest_batch(new, bad, partial=True)
+    lf = schema.lake_files.c
+    with new.engine.connect() as con:
+        paths = [r[0] for r in con.execute(sa.select(lf.path).where(lf.table_name == "interval_readings"))]
+    assert len(paths) == 6
+    for path in paths:
+        twin = pq.read_table(new.lake / ("interval_hourly" + path.removeprefix("interval_readings"))).to_pylist()
+        rolled = {(h["meter_id"], h["hour"]): (h["kwh"], h["peak_kwh"], h["n"]) for h in twin}
+        expected = _grouped(new.lake / path)
+        assert rolled.keys() == expected.keys()
+        for key, (kwh, peak, n) in expected.items():
+            assert rolled[key][0] == pytest.approx(kwh, rel=1e-12, abs=1e-9) and rolled[key][1:] == (peak, n)
+    april = [p for p in paths if "month=2023-04" in p]
+    assert [sorted(_grouped(new.lake / p).values()) for p in april] == [[(3.75, 2.25, 2)]]
+
+
+def test_a_region_is_compared_with_its_own_meters_and_a_correction_keeps_the_others(stores, tmp_path):
+    """Issue 18: a batch is compared only with the stored rows of its own meters (a region sent after others),
+    yet a correction that writes a month again writes every stored row of it, other regions' included."""
+    new, _, _ = stores
+    readings = _readings()
+    meter = np.array(readings.column("meter_id").to_pylist())
+    region_a, region_b, fix = tmp_path / "a", tmp_path / "b", tmp_path / "fix"
+    write_table(region_a, "enterprises", ["credit_code", "name", "industry_code", "region_code", "opened_on"],
+                [(c, f"卷积企业{i}", "C3216", "630100", "2020-01-01") for i, c in enumerate((X, Y))])
+    write_table(region_a, "meters", ["meter_id", "credit_code", "valid_from", "valid_to"],
+                [("M1", X, None, None), ("M2", Y, None, None)])
+    pq.write_table(readings.filter(pa.array(meter == "M1")), region_a / "interval_readings.parquet")
+    region_b.mkdir()
+    pq.write_table(readings.filter(pa.array(meter == "M2")), region_b / "interval_readings.parquet")
+    write_table(fix, "interval_readings", ["meter_id", "ts", "kwh"], [("M2", "2023-03-31 23:45:00", 5.5)])
+    ingest_batch(new, region_a)
+    assert ingest_batch(new, region_b).counts["interval_readings"].new == int((meter == "M2").sum())
+    result = ingest_batch(new, fix)
+    assert result.counts["interval_readings"].corrected == 1
+    files = [str(p) for p in new.active_files("interval_readings")]
+    with duckdb.connect() as con:
+        stored = dict(con.sql("SELECT meter_id || ' ' || strftime(ts, '%Y-%m-%d %H:%M'), kwh FROM "
+                              "read_parquet($f, hive_partitioning = false)", params={"f": files}).fetchall())
+    raw = {f"{r['meter_id']} {r['ts']:%Y-%m-%d %H:%M}": r["kwh"] for r in readings.to_pylist()
+           if r["meter_id"] in ("M1", "M2")}
+    raw["M2 2023-03-31 23:45"] = 5.5
+    assert stored == raw
+    hourly = pq.read_table([new.lake / ("interval_hourly" + str(p.relative_to(new.lake)).removeprefix(
+        "interval_readings")) for p in new.active_files("interval_readings")]).to_pylist()
+    assert sum(h["n"] for h in hourly) == len(raw)
+    assert sum(h["kwh"] for h in hourly) == pytest.approx(sum(raw.values()), rel=1e-12)
+
+
+def test_files_of_one_month_with_meters_apart_hold_every_meter_hour_once(stores, tmp_path):
+    """Two regions' files of the same months: their meter id ranges are apart, so the engine takes each meter's
+    hours as they are; the test's first batches split meters' hours between files, so it may not."""
+    new, _, (first, second, _fix) = stores
+    region = tmp_path / "region"
+    write_table(region, "enterprises", ["credit_code", "name", "industry_code", "region_code", "opened_on"],
+                [(credit_code(45), "卷积企业9", "C3216", "630100", "2020-01-01")])
+    write_table(region, "meters", ["meter_id", "credit_code", "valid_from", "valid_to"],
+                [("N1", credit_code(45), None, None)])
+    readings = _readings(seed=3).filter(pa.array(np.array(_readings(seed=3).column("meter_id").to_pylist()) == "M1"))
+    pq.write_table(readings.set_column(0, "meter_id", pa.array(["N1"] * len(readings))),
+                   region / "interval_readings.parquet")
+    ingest_batch(new, first)
+    ingest_batch(new, region)
+    with new.snapshot() as view:
+        assert read_year(view, new, 2023, load_profile("default")).unique_hours  # M1–M4 and N1 are apart
+    ingest_batch(new, second)
+    with new.snapshot() as view:
+        assert not read_year(view, new, 2023, load_profile("default")).unique_hours  # M1–M4 twice in Feb

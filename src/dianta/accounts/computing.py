@@ -73,8 +73,7 @@ def compute_certificate(store: Store, *, credit_code: str, year: int, month: str
     inp.engine_inputs["chosen"] = pa.table({"credit_code": pa.array([credit_code], pa.string())})
     inp.engine_inputs["it_meters"] = _it_meter_table(inp.it_meters, credit_code)
     inp.aggregates = get_engine(engine, temp_dir=store.temp_dir()).run(
-        year_script(inp.prev_matching, sources=True, rollups=inp.rollups,
-                    unique_hours=inp.unique_hours), inp.engine_inputs)
+        year_script(inp.prev_matching, sources=True, unique_hours=inp.unique_hours), inp.engine_inputs)
     return certificate_figures(inp, prof, credit_code=credit_code, site_name=site, months=months,
                                onsite_technology=technology)
 

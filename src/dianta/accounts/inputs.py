@@ -6,20 +6,22 @@ import bisect
 import calendar
 import datetime as dt
 import hashlib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from dianta.calc.electricity import DECLINE_CARRY_FROM_MONTH, time_of_use_period
 from dianta.calc.instruments import in_market_boundary, retired_within_validity
 from dianta.engine.base import Engine, Input, ParquetInput
-from dianta.engine.queries import year_script
+from dianta.engine.queries import QUARTERS, year_script
 from dianta.ledger import schema
 from dianta.ledger.lake import check_listed, span_months
 from dianta.ledger.store import Store, crash_point
@@ -141,8 +143,8 @@ class YearInputs:
     # meter assignment (their kWh are inside the site's grid kWh), and their monthly totals, kept for the PUE
     it_meters: MeterPeriods = field(default_factory=MeterPeriods)
     it_monthly: list[tuple[str, str, float, float | None, float | None, float | None]] = field(default_factory=list)
-    rollups: bool = False  # the engine reads the lake's hourly roll-ups (engine/queries.py rolled, issue 18)
-    unique_hours: bool = False  # ... and no two of the files it reads hold the same month (a meter-hour in one)
+    rollups: bool = False  # the engine reads the lake's hourly roll-ups (issue 18), not only readings
+    unique_hours: bool = False  # no two interval files it reads hold the same month (a meter-hour is in one)
 
 
 def load_year(store: Store, year: int, profile: Profile, engine: Engine, only: set[str] | None = None
@@ -159,7 +161,7 @@ def aggregate_year(inputs: YearInputs, engine: Engine) -> YearInputs:
     """Run the engine's aggregation of the lake files :func:`read_year` listed (``inputs.aggregates``). Lake
     files are never changed once published (a correction writes new ones), so the aggregation needs no open
     transaction and matches the snapshot the files were listed in."""
-    script = year_script(inputs.prev_matching, rollups=inputs.rollups, unique_hours=inputs.unique_hours)
+    script = year_script(inputs.prev_matching, unique_hours=inputs.unique_hours)
     inputs.aggregates = engine.run(script, inputs.engine_inputs)
     return inputs
 
@@ -204,9 +206,8 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
         sa.select(ec.credit_code, ec.year, ec.value_added_10k_cny, ec.revenue_10k_cny)
         .where(ec.year.in_([year - 1, year])))}
 
-    all_readings, readings, hourly, unrolled = _interval_files(store, con, months, meter_rows)
-    spans = [m for _, first, last in store.active_spans("interval_readings", months, verify=False, con=con)
-             for m in span_months(first, last)]
+    all_readings, hourly, readings = _interval_files(store, con, months)
+    unique_hours = _apart(store.active_spans("interval_readings", months, verify=False, con=con))
     onsite_files = store.active_files("onsite_generation_interval", months, con=con)
     # indicator 3's Y−1 recomputed by the hourly market-based method (GREEN-POWER.md §9b)
     prev_matching = profile.market_method == "hourly" and profile.emissions_basis == "market"
@@ -222,6 +223,7 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     # hourly matching is for year Y only (and Y−1 under the hourly market-based method)
     trades_y = trades if prev_matching else [r for r in trades if r.month[:4] == str(year)]
     inputs: dict[str, Input] = {
+        "hourly": ParquetInput(tuple(hourly), HOURLY_SCHEMA),
         "readings": ParquetInput(tuple(readings), kwh_schema["interval"]),
         "meters": pa.table({
             "meter_id": pa.array([r[0] for r in meter_rows], pa.string()),
@@ -243,44 +245,62 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
             "in_boundary": pa.array([r.in_boundary for r in trades_y], pa.bool_())}),
         "profiles": ParquetInput(tuple(profile_files), kwh_schema["profile"]),
     }
-    if hourly is not None:
-        inputs["hourly"] = ParquetInput(tuple(hourly), HOURLY_SCHEMA)
-        inputs["readings_unrolled"] = ParquetInput(tuple(unrolled), kwh_schema["interval"])
     lake = sorted(p.name + "@" + p.parent.name for p in (*all_readings, *onsite_files, *profile_files))
     fingerprint = hashlib.sha256("\n".join([f"batch {last_batch}", *lake]).encode()).hexdigest()[:16]
     return YearInputs(year, enterprises, meters, monthly, onsite, trades, certificates, economics, {},
                       fingerprint, last_batch, inputs, plants, prev_matching, it_meters, it_monthly,
-                      rollups=hourly is not None, unique_hours=len(spans) == len(set(spans)))
+                      rollups=bool(hourly), unique_hours=unique_hours)
 
 
-#: the lake's hourly roll-ups of interval readings (ledger/lake.py ROLLUPS)
+#: the lake's hourly roll-ups of interval readings (ledger/lake.py ROLLUPS; engine/queries.py QUARTERS)
 HOURLY_SCHEMA = pa.schema([("meter_id", pa.string()), ("hour", pa.timestamp("us")), ("kwh", pa.float64()),
-                           ("peak_kwh", pa.float64()), ("n", pa.int64())])
+                           ("peak_kwh", pa.float64()), ("n", pa.int64()),
+                           *((q, pa.float64()) for q in QUARTERS)])
 
 
-def _interval_files(store: Store, con: sa.Connection, months: list[str], meter_rows: Sequence[Sequence[Any]]
-                    ) -> tuple[list[Path], list[Path], list[Path] | None, list[Path]]:
-    """The interval files the engine reads for ``months``, each checked against its digest (issue 13) before it
-    is read: (every current readings file, the readings read, roll-ups, readings without a roll-up). With no
-    roll-up in the lake (a store written before them): every readings file twice, None, nothing — the year's
-    script reads the readings as ever. Else the roll-up of
-    every readings file that has one, the readings files that have none (rolled up by the engine), and every
-    readings file only when an enterprise holds several meters (its quarter-hours are summed over its meters:
-    engine/queries.py rolled)."""
+def _interval_files(store: Store, con: sa.Connection, months: list[str]) -> tuple[list[Path], list[Path], list[Path]]:
+    """The interval files of ``months`` (every current readings file; the roll-ups the engine reads; the readings
+    files it reads, those without a roll-up: written before roll-ups were), each checked against its digest
+    (issue 13) before it is read; every readings file is checked, read or not (a damaged one is a damaged
+    store, refused as before roll-ups)."""
     readings = store.active_files("interval_readings", months, con=con, verify=False)
-    hourly = store.active_files("interval_hourly", months, con=con, verify=False)
-    if not hourly:
-        check_listed(store, readings, con=con)
-        return readings, readings, None, []
-    have = set(hourly)
+    have = set(store.active_files("interval_hourly", months, con=con, verify=False))
     mirror = {r: store.lake / "interval_hourly" / r.relative_to(store.lake / "interval_readings") for r in readings}
-    unrolled = [r for r in readings if mirror[r] not in have]
     rolled = [mirror[r] for r in readings if mirror[r] in have]
-    holders = Counter(r[1] for r in meter_rows)
-    raw = readings if any(n > 1 for n in holders.values()) else []
-    # every readings file is checked, read or not: a damaged one is a damaged store, refused as before roll-ups
+    unrolled = [r for r in readings if mirror[r] not in have]
     check_listed(store, [*readings, *rolled], con=con)
-    return readings, raw, rolled, unrolled
+    return readings, rolled, unrolled
+
+
+def _apart(spans: list[tuple[Path, str, str]]) -> bool:
+    """No meter-hour is in two of the interval files ``spans`` (path, first month, last month): files holding the
+    same month hold meters whose id ranges (the Parquet footers' statistics) are apart, as those of regions sent
+    one after another are. False where a range is not known."""
+    by_month: dict[str, list[Path]] = defaultdict(list)
+    for path, first, last in spans:
+        for month in span_months(first, last):
+            by_month[month].append(path)
+    shared = {p for paths in by_month.values() if len(paths) > 1 for p in paths}
+    ranges = {p: _meter_range(p) for p in shared}
+    for paths in by_month.values():
+        known = sorted(r for p in paths if (r := ranges.get(p)) is not None)
+        if len(paths) > 1 and (len(known) < len(paths) or any(a[1] >= b[0] for a, b in pairwise(known))):
+            return False
+    return True
+
+
+def _meter_range(path: Path) -> tuple[str, str] | None:
+    """The smallest and largest meter id of a lake file of readings, from its footer (None: not recorded)."""
+    meta = pq.ParquetFile(path).metadata
+    column = meta.schema.to_arrow_schema().get_field_index("meter_id")
+    lows, highs = [], []
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(column).statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        lows.append(stats.min)
+        highs.append(stats.max)
+    return (min(lows), max(highs)) if lows else None
 
 
 MeterRow = tuple[str, str, str | None, str | None]  # meter_id, credit_code, valid_from, valid_to

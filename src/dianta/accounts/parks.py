@@ -263,7 +263,7 @@ def _pooled_hours(inp: ParkInputs, part: _Participants, covered: np.ndarray, sup
                       "credit_code": pa.array([r[1] for r in rows], pa.string()),
                       "month_start": pa.array([r[2] for r in rows], ts),
                       "role": pa.array([r[3] for r in rows], pa.string())})
-    out = engine.run(park_script(rollups=inp.year_inputs.rollups, unique_hours=inp.year_inputs.unique_hours),
+    out = engine.run(park_script(unique_hours=inp.year_inputs.unique_hours),
                      {**inp.year_inputs.engine_inputs, "park_roles": roles, "supplier_supply": supply})["park_hour"]
     hours = year_hours(inp.year)
     load, green = np.zeros((len(inp.parks), len(hours))), np.zeros((len(inp.parks), len(hours)))

@@ -4,10 +4,11 @@ Kept to the SQL subset DuckDB and Spark share (``date_trunc``, ``hour``, ``least
 same text runs on either engine. Timestamps are naive China Standard Time, so every bucket is a CST
 bucket whatever the engine's time zone (METHODOLOGY.md §1).
 
-Inputs: ``readings`` (meter_id, ts, kwh), ``meters`` (meter_id, credit_code, valid_from_ts,
-valid_to_excl_ts), ``bounds`` (prev_start, y_start, y_end), ``tou`` (hour, period), ``onsite_interval``
-(credit_code, ts, kwh), ``trades`` (contract_id, credit_code, month_start, kwh, in_boundary), ``profiles``
-(contract_id, ts, kwh).
+Inputs: ``hourly`` (meter_id, hour, kwh, peak_kwh, n, q1_kwh … q4_kwh: the lake's hourly roll-ups of interval
+readings, issue 18), ``readings`` (meter_id, ts, kwh: interval readings without a roll-up), ``meters`` (meter_id,
+credit_code, valid_from_ts, valid_to_excl_ts), ``bounds`` (prev_start, y_start, y_end), ``tou`` (hour, period),
+``onsite_interval`` (credit_code, ts, kwh), ``trades`` (contract_id, credit_code, month_start, kwh, in_boundary),
+``profiles`` (contract_id, ts, kwh).
 
 :data:`YEAR_SCRIPT` matches hours of year Y; :data:`PREV_MATCHING` (appended by :func:`year_script` only under the
 hourly market-based method, GREEN-POWER.md §9b) matches the hours of Y−1 for indicator 3's recomputed Y−1
@@ -21,20 +22,35 @@ from __future__ import annotations
 
 from dianta.engine.base import Statement
 
+#: the roll-up's kWh of each quarter-hour of the hour (its first, second, third and fourth), summed over an
+#: enterprise's meters for its coincident 15-minute peak (METHODOLOGY.md §6)
+QUARTERS = ("q1_kwh", "q2_kwh", "q3_kwh", "q4_kwh")
 
-def _ent_hour(name: str, start: str, end: str) -> Statement:
-    """Enterprise 15-minute load (summed over its meters only for those holding several), rolled up to hours
-    of ``[bounds.start, bounds.end)``."""
-    return Statement(name, f"""
-        SELECT credit_code, date_trunc('hour', ts) AS hour, sum(kwh_q) AS kwh, max(kwh_q) AS peak_q, count(*) AS n
-        FROM (SELECT a.credit_code, a.ts, sum(a.kwh) AS kwh_q FROM assigned a CROSS JOIN bounds b
-              WHERE a.ts >= b.{start} AND a.ts < b.{end} AND a.credit_code IN (SELECT credit_code FROM multi_meter)
-              GROUP BY a.credit_code, a.ts
-              UNION ALL
-              SELECT a.credit_code, a.ts, a.kwh AS kwh_q FROM assigned a CROSS JOIN bounds b
-              WHERE a.ts >= b.{start} AND a.ts < b.{end}
-                AND a.credit_code NOT IN (SELECT credit_code FROM multi_meter)) q
-        GROUP BY credit_code, date_trunc('hour', ts)""", materialise=True)
+
+def _ent_hour(name: str, start: str, end: str, unique: bool) -> list[Statement]:
+    """Enterprise hourly load of ``[bounds.start, bounds.end)`` from its meters' hours (``assigned_hour``): kWh,
+    the largest 15-minute kWh (§6: of the load summed over its meters, quarter-hour by quarter-hour, for an
+    enterprise holding several) and the quarter-hours with a reading. An enterprise holding one meter: its
+    meter's hours, summed only where two roll-ups hold the same meter-hour (``unique``: no two files read hold
+    the same month, so none do)."""
+    in_range = f"a.hour >= b.{start} AND a.hour < b.{end}"
+    peak = "greatest(" + ", ".join(f"sum(a.{c})" for c in QUARTERS) + ")"
+    n = " + ".join(f"CASE WHEN count(a.{c}) > 0 THEN 1 ELSE 0 END" for c in QUARTERS)
+    several = Statement(f"{name}_several", f"""
+        SELECT a.credit_code, a.hour, sum(a.kwh) AS kwh, {peak} AS peak_q, CAST({n} AS BIGINT) AS n
+        FROM assigned_hour a CROSS JOIN bounds b
+        WHERE {in_range} AND a.credit_code IN (SELECT credit_code FROM multi_meter)
+        GROUP BY a.credit_code, a.hour""", materialise=True)
+    one = f"""FROM assigned_hour a CROSS JOIN bounds b
+              WHERE {in_range} AND a.credit_code NOT IN (SELECT credit_code FROM multi_meter)"""
+    if unique:
+        return [several, Statement(name, f"""
+            SELECT a.credit_code, a.hour, a.kwh, a.peak_kwh AS peak_q, a.n {one}
+            UNION ALL SELECT credit_code, hour, kwh, peak_q, n FROM {name}_several""")]
+    return [several, Statement(name, f"""
+        SELECT a.credit_code, a.hour, sum(a.kwh) AS kwh, max(a.peak_kwh) AS peak_q, CAST(sum(a.n) AS BIGINT) AS n
+        {one} GROUP BY a.credit_code, a.hour
+        UNION ALL SELECT credit_code, hour, kwh, peak_q, n FROM {name}_several""", materialise=True)]
 
 
 def _matching(suffix: str, start: str, end: str, ent_hour: str) -> list[Statement]:
@@ -43,17 +59,11 @@ def _matching(suffix: str, start: str, end: str, ent_hour: str) -> list[Statemen
     Σ min(L_h, G_h) and Σ L_h by month and hour of day (output ``matching{suffix}``)."""
     return [
         Statement(f"onsite_hour{suffix}", f"""
-            SELECT o.credit_code, date_trunc('hour', o.ts) AS hour, sum(o.kwh) AS kwh
-            FROM onsite_interval o CROSS JOIN bounds b WHERE o.ts >= b.{start} AND o.ts < b.{end}
-            GROUP BY o.credit_code, date_trunc('hour', o.ts)""", materialise=True),
-        # a contract's share among all its holders (§7), then only the holders inside its market boundary
+            SELECT o.credit_code, o.hour, o.kwh FROM onsite_hour_all o CROSS JOIN bounds b
+            WHERE o.hour >= b.{start} AND o.hour < b.{end}"""),
         Statement(f"trade_hour{suffix}", f"""
-            SELECT s.credit_code, date_trunc('hour', p.ts) AS hour, sum(p.kwh * s.share) AS kwh
-            FROM profiles p
-            JOIN shares s ON p.contract_id = s.contract_id AND date_trunc('month', p.ts) = s.month_start
-            CROSS JOIN bounds b
-            WHERE p.ts >= b.{start} AND p.ts < b.{end} AND s.in_boundary
-            GROUP BY s.credit_code, date_trunc('hour', p.ts)"""),
+            SELECT t.credit_code, t.hour, t.kwh FROM trade_hour_all t CROSS JOIN bounds b
+            WHERE t.hour >= b.{start} AND t.hour < b.{end}"""),
         Statement(f"load_hour{suffix}", f"""
             SELECT credit_code, hour, sum(kwh) AS kwh FROM (
                 SELECT credit_code, hour, kwh FROM {ent_hour}
@@ -74,54 +84,94 @@ def _matching(suffix: str, start: str, end: str, ent_hour: str) -> list[Statemen
     ]
 
 
-YEAR_SCRIPT: list[Statement] = [
-    # each reading with the enterprise holding its meter at its timestamp (DATA-REQUIREMENTS: meters)
-    Statement("assigned", """
-        SELECT r.meter_id, m.credit_code, r.ts, r.kwh
-        FROM readings r
-        JOIN meters m ON r.meter_id = m.meter_id AND r.ts >= m.valid_from_ts AND r.ts < m.valid_to_excl_ts
-        CROSS JOIN bounds b
-        WHERE r.ts >= b.prev_start AND r.ts < b.y_end"""),
-    # §3: the 15-minute sum of each meter, holder and month (years Y-1 and Y)
-    Statement("meter_month", """
-        SELECT meter_id, credit_code, date_trunc('month', ts) AS month, sum(kwh) AS kwh, count(*) AS n
-        FROM assigned GROUP BY meter_id, credit_code, date_trunc('month', ts)""", output=True),
-    # enterprises that hold more than one meter: only their 15-minute readings need summing across meters
-    Statement("multi_meter", """
-        SELECT credit_code FROM meters GROUP BY credit_code HAVING count(*) > 1""", materialise=True),
-    # enterprise 15-minute load (over its meters), rolled up to hours of year Y
-    _ent_hour("ent_hour", "y_start", "y_end"),
-    # §6 load factor inputs
-    Statement("ent_stats", """
-        SELECT credit_code, sum(kwh) AS kwh, max(peak_q) AS peak_q, sum(n) AS n
-        FROM ent_hour GROUP BY credit_code""", output=True),
-    # §6 operating rate inputs
-    Statement("ent_day", """
-        SELECT credit_code, date_trunc('day', hour) AS day, sum(kwh) AS kwh
-        FROM ent_hour GROUP BY credit_code, date_trunc('day', hour)""", output=True),
-    # §6 time-of-use split from 15-minute data
-    Statement("ent_tou", """
-        SELECT h.credit_code, t.period, sum(h.kwh) AS kwh
-        FROM ent_hour h JOIN tou t ON hour(h.hour) = t.hour GROUP BY h.credit_code, t.period""", output=True),
-    # §3 E_onsite from interval rows where a month has no monthly row (years Y-1 and Y)
-    Statement("onsite_month", """
-        SELECT o.credit_code, date_trunc('month', o.ts) AS month, sum(o.kwh) AS kwh
-        FROM onsite_interval o CROSS JOIN bounds b WHERE o.ts >= b.prev_start AND o.ts < b.y_end
-        GROUP BY o.credit_code, date_trunc('month', o.ts)""", output=True),
-    # §7 hourly matching: each contract's share of its profile among its holders in a month (§7)
-    Statement("shares", """
-        SELECT contract_id, credit_code, month_start, in_boundary,
-               CASE WHEN sum(kwh) OVER (PARTITION BY contract_id, month_start) = 0 THEN 0
-                    ELSE kwh / sum(kwh) OVER (PARTITION BY contract_id, month_start) END AS share
-        FROM trades"""),
-    *_matching("", "y_start", "y_end", "ent_hour"),
-]
+def _year_script(unique: bool) -> list[Statement]:
+    """The year's script (:data:`YEAR_SCRIPT`; ``unique``: no two interval files read hold the same month)."""
+    quarters = ", ".join(f"sum(CASE WHEN minute(ts) >= {15 * i} AND minute(ts) < {15 * i + 15} THEN kwh END) AS {c}"
+                         for i, c in enumerate(QUARTERS))
+    return [
+        # every input is scanned once: the meter-hours (the lake's roll-ups, and the readings of files that have
+        # none rolled up here), on-site generation and trade profiles by hour are materialised and read from there
+        Statement("meter_hour", f"""
+            SELECT meter_id, hour, kwh, peak_kwh, n, {", ".join(QUARTERS)} FROM hourly
+            UNION ALL
+            SELECT meter_id, date_trunc('hour', ts) AS hour, sum(kwh) AS kwh, max(kwh) AS peak_kwh, count(*) AS n,
+                   {quarters}
+            FROM readings GROUP BY meter_id, date_trunc('hour', ts)"""),
+        # enterprises that hold more than one meter: only their quarter-hours need summing across meters
+        Statement("multi_meter", """
+            SELECT credit_code FROM meters GROUP BY credit_code HAVING count(*) > 1""", materialise=True),
+        # each meter-hour with the enterprise holding the meter then (years Y-1 and Y; DATA-REQUIREMENTS: meters;
+        # a meter changes hands at midnight, so an hour has one holder); the quarter-hours kept only for the
+        # enterprises holding several meters
+        Statement("assigned_hour", f"""
+            SELECT r.meter_id, m.credit_code, r.hour, r.kwh, r.peak_kwh, r.n,
+                   {", ".join(f"CASE WHEN mm.credit_code IS NOT NULL THEN r.{c} END AS {c}" for c in QUARTERS)}
+            FROM meter_hour r
+            JOIN meters m ON r.meter_id = m.meter_id AND r.hour >= m.valid_from_ts AND r.hour < m.valid_to_excl_ts
+            LEFT JOIN multi_meter mm ON m.credit_code = mm.credit_code
+            CROSS JOIN bounds b
+            WHERE r.hour >= b.prev_start AND r.hour < b.y_end""", materialise=True),
+        # §3: the 15-minute sum of each meter, holder and month (years Y-1 and Y)
+        Statement("meter_month", """
+            SELECT meter_id, credit_code, date_trunc('month', hour) AS month, sum(kwh) AS kwh,
+                   CAST(sum(n) AS BIGINT) AS n
+            FROM assigned_hour GROUP BY meter_id, credit_code, date_trunc('month', hour)""", output=True),
+        # enterprise load (15-minute, over its meters), rolled up to hours of year Y
+        *_ent_hour("ent_hour", "y_start", "y_end", unique),
+        # §6 load factor inputs
+        Statement("ent_stats", """
+            SELECT credit_code, sum(kwh) AS kwh, max(peak_q) AS peak_q, CAST(sum(n) AS BIGINT) AS n
+            FROM ent_hour GROUP BY credit_code""", output=True),
+        # §6 operating rate inputs
+        Statement("ent_day", """
+            SELECT credit_code, date_trunc('day', hour) AS day, sum(kwh) AS kwh
+            FROM ent_hour GROUP BY credit_code, date_trunc('day', hour)""", output=True),
+        # §6 time-of-use split from 15-minute data
+        Statement("ent_tou", """
+            SELECT h.credit_code, t.period, sum(h.kwh) AS kwh
+            FROM ent_hour h JOIN tou t ON hour(h.hour) = t.hour GROUP BY h.credit_code, t.period""", output=True),
+        # on-site generation by hour (years Y-1 and Y)
+        Statement("onsite_hour_all", """
+            SELECT o.credit_code, date_trunc('hour', o.ts) AS hour, sum(o.kwh) AS kwh
+            FROM onsite_interval o CROSS JOIN bounds b WHERE o.ts >= b.prev_start AND o.ts < b.y_end
+            GROUP BY o.credit_code, date_trunc('hour', o.ts)""", materialise=True),
+        # §3 E_onsite from interval rows where a month has no monthly row (years Y-1 and Y)
+        Statement("onsite_month", """
+            SELECT credit_code, date_trunc('month', hour) AS month, sum(kwh) AS kwh
+            FROM onsite_hour_all GROUP BY credit_code, date_trunc('month', hour)""", output=True),
+        # §7 hourly matching: each contract's share of its profile among its holders in a month (§7)
+        Statement("shares", """
+            SELECT contract_id, credit_code, month_start, in_boundary,
+                   CASE WHEN sum(kwh) OVER (PARTITION BY contract_id, month_start) = 0 THEN 0
+                        ELSE kwh / sum(kwh) OVER (PARTITION BY contract_id, month_start) END AS share
+            FROM trades"""),
+        # each holder's share of the in-boundary contracts' profiles by hour (years Y-1 and Y; §7: a contract's
+        # share among all its holders, then only the holders inside its market boundary)
+        Statement("trade_hour_all", """
+            SELECT s.credit_code, date_trunc('hour', p.ts) AS hour, sum(p.kwh * s.share) AS kwh
+            FROM profiles p
+            JOIN shares s ON p.contract_id = s.contract_id AND date_trunc('month', p.ts) = s.month_start
+            CROSS JOIN bounds b
+            WHERE p.ts >= b.prev_start AND p.ts < b.y_end AND s.in_boundary
+            GROUP BY s.credit_code, date_trunc('hour', p.ts)""", materialise=True),
+        *_matching("", "y_start", "y_end", "ent_hour"),
+    ]
+
+
+#: The year's script. Inputs: ``hourly`` (meter_id, hour, kwh, peak_kwh, n, q1_kwh … q4_kwh: the lake's roll-ups,
+#: ``interval_hourly``, issue 18) and ``readings`` (meter_id, ts, kwh: the interval files that have no roll-up, rolled
+#: up by the script), as well as those of the module's docstring. A meter-hour may be in several roll-ups (two
+#: files holding the same month); every sum and count is the same set of readings as a script over the readings.
+YEAR_SCRIPT: list[Statement] = _year_script(unique=False)
+
+
+def _prev_matching(unique: bool) -> list[Statement]:
+    return [*_ent_hour("ent_hour_prev", "prev_start", "y_start", unique),
+            *_matching("_prev", "prev_start", "y_start", "ent_hour_prev")]
+
 
 #: Y−1's hourly matching (GREEN-POWER.md §9b under ``market_method = "hourly"``): its output ``matching_prev``
-PREV_MATCHING: list[Statement] = [
-    _ent_hour("ent_hour_prev", "prev_start", "y_start"),
-    *_matching("_prev", "prev_start", "y_start", "ent_hour_prev"),
-]
+PREV_MATCHING: list[Statement] = _prev_matching(unique=False)
 
 
 #: GREEN-POWER.md §11: a data centre's hourly load and green supply by source, for the enterprises of the extra
@@ -146,98 +196,22 @@ SOURCE_STATEMENTS: list[Statement] = [
           AND s.credit_code IN (SELECT credit_code FROM chosen)
         GROUP BY s.credit_code, p.contract_id, date_trunc('hour', p.ts)""", output=True),
     Statement("it_meter_month", """
-        SELECT i.meter_id, i.credit_code, date_trunc('month', r.ts) AS month, sum(r.kwh) AS kwh, count(*) AS n
-        FROM readings r
-        JOIN it_meters i ON r.meter_id = i.meter_id AND r.ts >= i.valid_from_ts AND r.ts < i.valid_to_excl_ts
-        CROSS JOIN bounds b
-        WHERE r.ts >= b.y_start AND r.ts < b.y_end AND i.credit_code IN (SELECT credit_code FROM chosen)
-        GROUP BY i.meter_id, i.credit_code, date_trunc('month', r.ts)""", output=True),
-]
-
-
-# -- from the roll-ups (issue 18) ---------------------------------------------------------------------------------
-# Extra inputs: ``hourly`` (meter_id, hour, kwh, peak_kwh, n: the lake's ``interval_hourly`` roll-ups, one row per
-# meter and hour of each ``interval_readings`` file, ledger/lake.py ROLLUPS) and ``readings_unrolled`` (the readings
-# of the files written before roll-ups were, rolled up here); ``readings`` need only hold the readings where a
-# roll-up cannot serve: an enterprise holding several meters, whose quarter-hour load is summed over its meters
-# before its hour's largest quarter-hour is taken (§6). A meter changes hands at midnight (``meters``' validity
-# is by day), so every hour of a meter has one holder, and hours, days, months and years are unions of hours:
-# every sum and count below is the same set of readings as the script above (summed in another order).
-def _rolled_ent_hour(name: str, start: str, end: str, unique: bool) -> Statement:
-    """:func:`_ent_hour` from the roll-ups: enterprises holding one meter from their meter-hours, those holding
-    several from their quarter-hours (``assigned``, their readings only). With ``unique`` (no meter-hour is in two
-    roll-up rows: no two files read hold the same month) the meter-hours of the first are their hours as they are."""
-    several = f"""SELECT credit_code, date_trunc('hour', ts) AS hour, sum(kwh_q) AS kwh, max(kwh_q) AS peak_q,
-                         count(*) AS n
-                  FROM (SELECT a.credit_code, a.ts, sum(a.kwh) AS kwh_q FROM assigned a CROSS JOIN bounds b
-                        WHERE a.ts >= b.{start} AND a.ts < b.{end} GROUP BY a.credit_code, a.ts) q
-                  GROUP BY credit_code, date_trunc('hour', ts)"""
-    one = f"""SELECT a.credit_code, a.hour, a.kwh, a.peak_kwh AS peak_q, a.n FROM assigned_hour a CROSS JOIN bounds b
-              WHERE a.hour >= b.{start} AND a.hour < b.{end}
-                AND a.credit_code NOT IN (SELECT credit_code FROM multi_meter)"""
-    if unique:
-        return Statement(name, f"{several}\nUNION ALL\n{one}", materialise=True)
-    return Statement(name, f"""
-        SELECT credit_code, hour, sum(kwh) AS kwh, max(peak_q) AS peak_q, CAST(sum(n) AS BIGINT) AS n
-        FROM ({several} UNION ALL {one}) u
-        GROUP BY credit_code, hour""", materialise=True)
-
-
-_ROLLED: dict[str, list[Statement]] = {
-    # the readings of enterprises holding several meters, each with its holder (the others are read as hours)
-    "assigned": [
-        Statement("meter_hour", """
-            SELECT meter_id, hour, kwh, peak_kwh, n FROM hourly
-            UNION ALL
-            SELECT meter_id, date_trunc('hour', ts) AS hour, sum(kwh) AS kwh, max(kwh) AS peak_kwh,
-                   count(*) AS n
-            FROM readings_unrolled GROUP BY meter_id, date_trunc('hour', ts)"""),
-        # each meter-hour with the enterprise holding the meter then (years Y-1 and Y)
-        Statement("assigned_hour", """
-            SELECT r.meter_id, m.credit_code, r.hour, r.kwh, r.peak_kwh, r.n
-            FROM meter_hour r
-            JOIN meters m ON r.meter_id = m.meter_id AND r.hour >= m.valid_from_ts AND r.hour < m.valid_to_excl_ts
-            CROSS JOIN bounds b
-            WHERE r.hour >= b.prev_start AND r.hour < b.y_end"""),
-        Statement("assigned", """
-            SELECT r.meter_id, m.credit_code, r.ts, r.kwh
-            FROM readings r
-            JOIN meters m ON r.meter_id = m.meter_id AND r.ts >= m.valid_from_ts AND r.ts < m.valid_to_excl_ts
-            CROSS JOIN bounds b
-            WHERE r.ts >= b.prev_start AND r.ts < b.y_end
-              AND m.credit_code IN (SELECT credit_code FROM meters GROUP BY credit_code HAVING count(*) > 1)"""),
-    ],
-    "meter_month": [Statement("meter_month", """
-        SELECT meter_id, credit_code, date_trunc('month', hour) AS month, sum(kwh) AS kwh, CAST(sum(n) AS BIGINT) AS n
-        FROM assigned_hour GROUP BY meter_id, credit_code, date_trunc('month', hour)""", output=True)],
-    "it_meter_month": [Statement("it_meter_month", """
         SELECT i.meter_id, i.credit_code, date_trunc('month', r.hour) AS month, sum(r.kwh) AS kwh,
                CAST(sum(r.n) AS BIGINT) AS n
         FROM meter_hour r
         JOIN it_meters i ON r.meter_id = i.meter_id AND r.hour >= i.valid_from_ts AND r.hour < i.valid_to_excl_ts
         CROSS JOIN bounds b
         WHERE r.hour >= b.y_start AND r.hour < b.y_end AND i.credit_code IN (SELECT credit_code FROM chosen)
-        GROUP BY i.meter_id, i.credit_code, date_trunc('month', r.hour)""", output=True)],
-}
+        GROUP BY i.meter_id, i.credit_code, date_trunc('month', r.hour)""", output=True),
+]
 
 
-def rolled(script: list[Statement], *, unique_hours: bool = False) -> list[Statement]:
-    """``script`` reading the roll-ups (inputs ``hourly``, ``readings_unrolled``) where they serve: the same
-    outputs, the statements that read every reading replaced by their meter-hour forms; ``unique_hours``: no two
-    of the files read hold the same month (:func:`_rolled_ent_hour`)."""
-    replaced = {**_ROLLED, "ent_hour": [_rolled_ent_hour("ent_hour", "y_start", "y_end", unique_hours)],
-                "ent_hour_prev": [_rolled_ent_hour("ent_hour_prev", "prev_start", "y_start", unique_hours)]}
-    return [new for st in script for new in replaced.get(st.name, [st])]
-
-
-def year_script(prev_matching: bool, sources: bool = False, *, rollups: bool = False,
-                unique_hours: bool = False) -> list[Statement]:
+def year_script(prev_matching: bool, sources: bool = False, *, unique_hours: bool = False) -> list[Statement]:
     """The year's script; with ``prev_matching``, Y−1's hourly matching too; with ``sources``, the chosen data
-    centres' hourly supply by source (:data:`SOURCE_STATEMENTS`); with ``rollups``, reading the roll-ups
-    (:func:`rolled`)."""
-    script = [*YEAR_SCRIPT, *PREV_MATCHING] if prev_matching else list(YEAR_SCRIPT)
-    script = script + SOURCE_STATEMENTS if sources else script
-    return rolled(script, unique_hours=unique_hours) if rollups else script
+    centres' hourly supply by source (:data:`SOURCE_STATEMENTS`); ``unique_hours``: no two interval files read
+    hold the same month (an enterprise holding one meter takes its meter's hours as they are)."""
+    script = _year_script(unique_hours) + (_prev_matching(unique_hours) if prev_matching else [])
+    return script + SOURCE_STATEMENTS if sources else script
 
 # GREEN-POWER.md §9c: a supplier's storage and its green generation, in hours of year Y. Inputs:
 # ``storage_interval`` (credit_code, ts, kwh_charged, kwh_discharged), ``onsite_interval`` (credit_code, ts, kwh:
@@ -275,9 +249,16 @@ STORAGE_SCRIPT: list[Statement] = [
 # ``supplier`` (L_h = its grid draw ent_hour only, G_h = its trade shares + its generation: ``supplier_supply`` for a
 # storage owner, §9c, else its onsite_generation_interval hours); ``supplier_supply`` (credit_code, hour, kwh).
 # Output ``park_hour``: park_id, hour, load_kwh, green_kwh (one row per park and hour with load or supply).
-_PARK_REUSED = ("assigned", "multi_meter", "ent_hour", "shares", "onsite_hour", "trade_hour", "load_hour", "green_hour")
-PARK_SCRIPT: list[Statement] = [
-    *(st for st in YEAR_SCRIPT if st.name in _PARK_REUSED),
+_PARK_REUSED = ("meter_hour", "multi_meter", "assigned_hour", "ent_hour_several", "ent_hour", "onsite_hour_all",
+                "shares", "trade_hour_all", "onsite_hour", "trade_hour", "load_hour", "green_hour")
+
+
+def park_script(*, unique_hours: bool = False) -> list[Statement]:
+    """:data:`PARK_SCRIPT` (``unique_hours`` as :func:`year_script`)."""
+    return [*(st for st in _year_script(unique_hours) if st.name in _PARK_REUSED), *_PARK_POOLING]
+
+
+_PARK_POOLING: list[Statement] = [
     Statement("park_load", """
         SELECT r.park_id, x.hour, sum(x.kwh) AS kwh FROM (
             SELECT credit_code, hour, kwh, 'member' AS role FROM load_hour
@@ -303,6 +284,5 @@ PARK_SCRIPT: list[Statement] = [
 ]
 
 
-def park_script(*, rollups: bool = False, unique_hours: bool = False) -> list[Statement]:
-    """:data:`PARK_SCRIPT`, reading the roll-ups with ``rollups`` (:func:`rolled`)."""
-    return rolled(PARK_SCRIPT, unique_hours=unique_hours) if rollups else list(PARK_SCRIPT)
+#: the park script over every month ("unique_hours" false)
+PARK_SCRIPT: list[Statement] = park_script()

@@ -358,10 +358,12 @@ class _LakeStage:
     is written again whole, and so is every other month of the files it supersedes (a file is current or
     superseded as a whole); the old values of corrected rows are kept as history. Files go through ``files``."""
 
-    def __init__(self, batch: _Batch, files: BatchFiles, lazy: set[str], converted: dict[str, Path]):
+    def __init__(self, batch: _Batch, files: BatchFiles, lazy: set[str], converted: dict[str, Path],
+                 as_sent: dict[str, Path]):
         self.batch, self.con, self.files = batch, batch.con, files
         self.lazy = lazy  # tables read straight from their file (every row passed; BatchCheck.lazy)
         self.converted = converted  # streamed CSVs written as Parquet by the checks (BatchCheck.converted)
+        self.as_sent = as_sent  # Parquet files in the lake's form as sent (BatchCheck.as_sent)
 
     def run(self) -> None:
         for name, spec in TABLES.items():
@@ -407,10 +409,17 @@ class _LakeStage:
         join = " AND ".join(f"i.{q(k)} = o.{q(k)}" for k in spec.key)
         self.con.execute("DROP TABLE IF EXISTS old_rows")  # left by the batch's previous lake table
         counts = self.batch.counts_of(name)
+        # only the stored rows of the batch's own meters (contracts, enterprises) are compared with it: a region
+        # sent after others is checked against its own history, not the province's (issue 18: linear ingest)
+        first = q(spec.key[0])
+        own = (f"SELECT DISTINCT meter_id FROM summary_{name}" if name in self.lazy and name == "interval_readings"
+               else f"SELECT DISTINCT {first} FROM {inc.table}")
         if old_files:
             self.con.sql(f"SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM read_parquet($files) "
-                         f"WHERE strftime(ts, '%Y-%m') IN (SELECT unnest($months))",
+                         f"WHERE strftime(ts, '%Y-%m') IN (SELECT unnest($months)) AND {first} IN ({own})",
                          params={"files": [str(f) for f in old_files], "months": months}).create("old_rows")
+            old_files = old_files if self.con.sql("SELECT count(*) FROM old_rows").fetchall()[0][0] else []
+        if old_files:
             old = ", ".join(f"o.{q(v)} AS {q('old_' + v)}" for v in _values(spec))
             differs = " OR ".join(f"i.{q(v)} IS DISTINCT FROM o.{q(v)}" for v in _values(spec))
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT i.*, {old} "
@@ -421,7 +430,7 @@ class _LakeStage:
             inc.fresh_per_month = dict(self.con.sql("SELECT month, count(*) FROM fresh GROUP BY month").fetchall())
             counts.new = sum(inc.fresh_per_month.values())
             inc.fresh = "fresh"
-        else:  # nothing stored for these months: every row is new (no copy, no anti-join)
+        else:  # nothing stored for these months and keys: every row is new (no copy, no anti-join)
             rows = f"SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM typed_{name}"
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE old_rows AS {rows} WHERE false")
             old = ", ".join(f"{q(v)} AS {q('old_' + v)}" for v in _values(spec))
@@ -439,9 +448,23 @@ class _LakeStage:
             whole = set(run) == {m for m, n in inc.fresh_per_month.items() if n}
             where = "" if whole else f" WHERE month BETWEEN '{run[0]}' AND '{run[-1]}'"  # as strftime wrote them
             # a streamed CSV whose rows are all new and make one run: the Parquet file the checks wrote is it
-            reuse = self.converted.get(name) if whole and inc.fresh == inc.table and name in self.lazy else None
+            as_is = whole and inc.fresh == inc.table and name in self.lazy
+            # or a Parquet file sent in the lake's form: copied as it is (ingest/sorted_summary.py)
             self.files.add(name, f"SELECT {cols} FROM {inc.fresh}{where}", run,
-                           sum(inc.fresh_per_month.get(m, 0) for m in run), reuse=reuse)
+                           sum(inc.fresh_per_month.get(m, 0) for m in run),
+                           reuse=self.converted.get(name) if as_is else None,
+                           copy=self.as_sent.get(name) if as_is else None, rolled_up=self._rolled_up(name, inc, run))
+
+    def _rolled_up(self, name: str, inc: _Incoming, run: list[str]) -> str | None:
+        """The roll-up (ledger/lake.py ROLLUPS) of the new rows of ``name`` in the months ``run`` from the summary
+        the checks made while reading them (``summary_hour_<table>``, ingest/validate.py), where every row of the
+        table is new and passed; None: read from the staged file."""
+        if name != "interval_readings" or name not in self.lazy or inc.fresh != inc.table:
+            return None
+        month = "strftime(make_timestamp(hour * 3600000000), '%Y-%m')"
+        return (f"SELECT meter_id, make_timestamp(hour * 3600000000) AS hour, kwh, peak_kwh, n, "
+                f"q1_kwh, q2_kwh, q3_kwh, q4_kwh "
+                f"FROM summary_hour_{name} WHERE {month} BETWEEN '{run[0]}' AND '{run[-1]}'")
 
     def _stage_rewritten(self, spec: TableSpec, cols: str, inc: _Incoming, rewrite: list[str]) -> None:
         """The months ``rewrite`` written again whole: the batch's months from stored, corrected and new rows;
@@ -454,10 +477,14 @@ class _LakeStage:
         for month in rewrite:
             if month in carried:
                 continue  # written below, as stored
+            # every stored row of the month (old_rows holds only the batch's keys), the corrected ones replaced
+            stored = [str(f) for f in self.files.current(name, [month])]
+            old = (f"SELECT {cols} FROM read_parquet($files) o WHERE strftime(ts, '%Y-%m') = $m AND "
+                   f"NOT EXISTS (SELECT 1 FROM changed i WHERE {join}) UNION ALL " if stored else "")
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE month_rows AS SELECT {cols} FROM old_rows o WHERE month = $m AND "
-                f"NOT EXISTS (SELECT 1 FROM changed i WHERE {join}) UNION ALL SELECT {cols} FROM changed "
-                f"WHERE month = $m UNION ALL SELECT {cols} FROM {inc.fresh} WHERE month = $m", {"m": month})
+                f"CREATE OR REPLACE TEMP TABLE month_rows AS {old}SELECT {cols} FROM changed "
+                f"WHERE month = $m UNION ALL SELECT {cols} FROM {inc.fresh} WHERE month = $m",
+                {"m": month, **({"files": stored} if stored else {})})
             n = self.con.sql("SELECT count(*) FROM month_rows").fetchall()[0][0]
             if n:
                 self.files.add(name, f"SELECT * FROM month_rows ORDER BY {order}", [month], n)
@@ -710,7 +737,7 @@ def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, Sour
     with store.stage() as stage:  # locked while in use; removed at the end (recover() does it after a crash)
         files = BatchFiles(store, con, stage, view=view)
         batch = _Batch.of(store, con, sources, findings, view)
-        _LakeStage(batch, files, check.lazy, check.converted).run()
+        _LakeStage(batch, files, check.lazy, check.converted, check.as_sent).run()
         crash_point("ingest.staged")
         with duplicates_refused(Conflict.of("same_rows_meanwhile")), \
                 store.engine.begin() as tx:

@@ -30,7 +30,7 @@ from dianta.findings import Finding, finding
 from dianta.glossary import TABLE_ORDER, TABLES, Column, TableSpec
 from dianta.ingest import codes
 from dianta.ingest.readers import ROW, SourceTable, read_csv_rows
-from dianta.ledger.lake import LAKE_PARQUET
+from dianta.ledger.lake import LAKE_PARQUET, in_lake_form
 from dianta.reference.profile import Profile, load_profile
 from dianta.reference.tables import certificate_numbering
 
@@ -153,12 +153,15 @@ class BatchCheck:
     store: StoreSnapshot
     findings: list[Finding] = field(default_factory=list)
     #: tables whose every row passed, found from their one-pass summary: ``typed_<table>`` is a view on the
-    #: file (never copied) and ``summary_<table>`` holds the counts per meter and day
+    #: file (never copied) and ``summary_<table>`` holds the counts per meter and day (``summary_hour_<table>``
+    #: per meter and hour, with the hour's roll-up)
     lazy: set[str] = field(default_factory=set)
     #: where a streamed CSV (``SourceTable.csv``) is written as Parquet; None: such files are read whole
     scratch: Path | None = None
     #: table -> the Parquet file its streamed CSV became (every row passed: it is the lake file as it is)
     converted: dict[str, Path] = field(default_factory=dict)
+    #: table -> its Parquet file as sent, every row passed and in the lake's form already: stored as a copy
+    as_sent: dict[str, Path] = field(default_factory=dict)
     #: the green_power values checked (certificate validity, bundled tolerance): ingest takes no profile, so
     #: these are the default shipped profile's (GREEN-POWER.md §9)
     profile: Profile = field(default_factory=lambda: load_profile("default"))
@@ -482,26 +485,21 @@ class BatchCheck:
     # -- interval readings in one pass ---------------------------------------------------------------------
     def _summarise_readings(self) -> bool:
         """Interval readings from a Parquet file (or a streamed CSV written as one), read once:
-        ``summary_interval_readings`` counts, per meter and day, everything the row checks look at (missing
-        or bad values, off-grid timestamps, the distinct quarter-hours as a bit mask per day for repeated
-        keys, text length). When no row can fail, the references and meter holders are checked on its
-        (meter, day) pairs and True comes back: the rows are never copied (``typed_`` is a view on the file,
-        meter ids as sent once the summary showed that none needs trimming) and the warnings use the
-        summary. False: the caller copies the rows and every check runs row by row, naming each row.
+        ``summary_hour_interval_readings`` counts, per meter and hour, everything the row checks look at (missing
+        or bad values, off-grid timestamps, the distinct quarter-hours as a bit mask per hour for repeated
+        keys, text length) and the hour's roll-up (kWh, largest 15-minute kWh, readings: the lake's
+        ``interval_hourly``, issue 18, written from it by :class:`dianta.ingest.apply._LakeStage` without reading
+        the file again); ``summary_interval_readings`` is the same per meter and day. When no row can fail, the
+        references and meter holders are checked on its (meter, day) pairs and True comes back: the rows are
+        never copied (``typed_`` is a view on the file, meter ids as sent once the summary showed that none needs
+        trimming) and the warnings use the summary. False: the caller copies the rows and every check runs row by
+        row, naming each row. A Parquet file whose every row passed and that is in the lake's form already is
+        kept as it was sent (:func:`dianta.ledger.lake.in_lake_form`).
 
         Bench: 175 M readings, bench/bench_scale.py; the copy and the row checks took most of ingest."""
         t = "interval_readings"
-        day_us, quarter_us = 86_400_000_000, 900_000_000
-        # the quarter-hours of a day as the bits of a 128-bit integer (one bit_or: the fastest exact test
-        # for repeated keys measured, 1.3x a hash of every (meter, ts) key)
-        bit = f"CASE WHEN e >= 0 THEN 1::HUGEINT << CAST((e % {day_us}) // {quarter_us} AS INTEGER) END"
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE summary_{t} AS SELECT meter_id, e // {day_us} AS day, count(*) AS n, "
-            f"sum(kwh) AS kwh, min(e) AS first_us, max(e) AS last_us, count_if(e IS NULL) AS no_ts, "
-            f"count_if(e < 0 OR e % {quarter_us} <> 0) AS off_grid, "
-            f"count_if(kwh IS NULL OR NOT isfinite(kwh) OR kwh < 0) AS bad_kwh, "
-            f"coalesce(bit_count(bit_or({bit})), 0) AS quarters "
-            f"FROM (SELECT meter_id, kwh, epoch_us(ts) AS e FROM verbatim_{t}) GROUP BY ALL")
+        src = self.sources[t]
+        self._summarise_in_duckdb(t)
         failing = self.con.sql(
             f"SELECT count(*) FROM summary_{t} WHERE meter_id IS NULL OR meter_id <> trim(meter_id) OR meter_id = '' "
             f"OR day IS NULL OR no_ts > 0 OR off_grid > 0 OR bad_kwh > 0 OR length(meter_id) > {MAX_TEXT} "
@@ -512,12 +510,36 @@ class BatchCheck:
                 f"SELECT count(*) FROM (SELECT DISTINCT meter_id FROM summary_{t}) WHERE meter_id NOT IN "
                 f"(SELECT k FROM ok_keys WHERE k IS NOT NULL)").fetchall()[0][0]
         if not failing:  # every meter is known (above): the holder check on the (meter, day) pairs
-            failing = self._unheld(f"SELECT meter_id, CAST(make_timestamp(day * {day_us}) AS DATE) AS day "
+            failing = self._unheld(f"SELECT meter_id, CAST(make_timestamp(day * 86400000000) AS DATE) AS day "
                                    f"FROM summary_{t}")
         if not failing:  # the same values as parsed_ (no cell needs trimming), without trimming 175 M cells again
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW typed_{t} AS SELECT * FROM verbatim_{t}")
             self.lazy.add(t)
+            if src.parquet is not None and t not in self.converted and in_lake_form(src.parquet):
+                self.as_sent[t] = src.parquet
         return not failing
+
+    def _summarise_in_duckdb(self, t: str) -> None:
+        """:meth:`_summarise_readings`'s summaries, by hash aggregates in DuckDB."""
+        hour_us, quarter_us = 3_600_000_000, 900_000_000
+        # the quarter-hours of an hour as the bits of an integer (one bit_or: the fastest exact test for repeated
+        # keys measured, 1.3x a hash of every (meter, ts) key); a day's quarter-hours are its hours' sum
+        bit = f"CASE WHEN e >= 0 THEN 1 << CAST((e % {hour_us}) // {quarter_us} AS INTEGER) END"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE summary_hour_{t} AS SELECT meter_id, e // {hour_us} AS hour, "
+            f"count(*) AS n, sum(kwh) AS kwh, max(kwh) AS peak_kwh, min(e) AS first_us, max(e) AS last_us, "
+            f"count_if(e IS NULL) AS no_ts, count_if(e < 0 OR e % {quarter_us} <> 0) AS off_grid, "
+            f"count_if(kwh IS NULL OR NOT isfinite(kwh) OR kwh < 0) AS bad_kwh, "
+            f"coalesce(bit_count(bit_or({bit})), 0) AS quarters, "
+            + ", ".join(f"sum(CASE WHEN (e % {hour_us}) // {quarter_us} = {i} THEN kwh END) AS q{i + 1}_kwh"
+                        for i in range(4))
+            + f" FROM (SELECT meter_id, kwh, epoch_us(ts) AS e FROM verbatim_{t}) GROUP BY ALL")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE summary_{t} AS SELECT meter_id, hour // 24 AS day, "
+            f"CAST(sum(n) AS BIGINT) AS n, sum(kwh) AS kwh, min(first_us) AS first_us, max(last_us) AS last_us, "
+            f"CAST(sum(no_ts) AS BIGINT) AS no_ts, CAST(sum(off_grid) AS BIGINT) AS off_grid, "
+            f"CAST(sum(bad_kwh) AS BIGINT) AS bad_kwh, CAST(sum(quarters) AS BIGINT) AS quarters "
+            f"FROM summary_hour_{t} GROUP BY ALL")
 
     def _stream_csv(self, spec: TableSpec) -> bool:
         """A streamed CSV of readings in one pass through DuckDB's CSV reader, typed in the common form

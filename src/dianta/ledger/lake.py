@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
@@ -51,11 +52,33 @@ if TYPE_CHECKING:
 LAKE_PARQUET = "FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION v2"
 #: roll-ups (issue 18): a lake table whose every file gets a file of another table beside it, written from it when it
 #: is staged, holding the same months and sharing its life (recorded in the same transaction, superseded with it):
-#: ``interval_hourly``, per meter and hour of an ``interval_readings`` file, the kWh, the largest 15-minute kWh and
-#: the number of readings (compute reads these instead of the readings where they serve, engine/queries.py)
+#: ``interval_hourly``, per meter and hour of an ``interval_readings`` file, the kWh, the largest 15-minute kWh, the
+#: number of readings and the kWh of each of its four quarter-hours (for the coincident peak of an enterprise holding
+#: several meters); compute reads these instead of the readings (engine/queries.py). Where the checks summed a
+#: batch's rows already, the roll-up is written from their sums (ingest/apply.py), the same columns.
 ROLLUPS = {"interval_readings": ("interval_hourly", """
-    SELECT meter_id, date_trunc('hour', ts) AS hour, sum(kwh) AS kwh, max(kwh) AS peak_kwh, count(*) AS n
+    SELECT meter_id, date_trunc('hour', ts) AS hour, sum(kwh) AS kwh, max(kwh) AS peak_kwh, count(*) AS n,
+           sum(CASE WHEN minute(ts) < 15 THEN kwh END) AS q1_kwh,
+           sum(CASE WHEN minute(ts) >= 15 AND minute(ts) < 30 THEN kwh END) AS q2_kwh,
+           sum(CASE WHEN minute(ts) >= 30 AND minute(ts) < 45 THEN kwh END) AS q3_kwh,
+           sum(CASE WHEN minute(ts) >= 45 THEN kwh END) AS q4_kwh
     FROM read_parquet($file) GROUP BY meter_id, date_trunc('hour', ts)""")}
+#: a readings file in the lake's form (columns and types): one sent so whose every row passed is kept as sent
+LAKE_READINGS = pa.schema([("meter_id", pa.string()), ("ts", pa.timestamp("us")), ("kwh", pa.float64())])
+#: the Parquet codecs a lake file may use (every reader of the lake, DuckDB, Spark and Arrow, reads them)
+LAKE_CODECS = frozenset({"SNAPPY", "ZSTD", "GZIP", "UNCOMPRESSED"})
+
+
+def in_lake_form(path: Path) -> bool:
+    """``path`` is a Parquet file of interval readings exactly in the lake's form (:data:`LAKE_READINGS`, codecs
+    of :data:`LAKE_CODECS`): a batch's file so, once every row passed, is copied into the lake as it is instead
+    of being decoded and written again (issue 18)."""
+    meta = pq.ParquetFile(path).metadata
+    return meta.schema.to_arrow_schema().remove_metadata() == LAKE_READINGS and all(
+        meta.row_group(g).column(c).compression in LAKE_CODECS
+        for g in range(meta.num_row_groups) for c in range(meta.num_columns))
+
+
 #: ledger work that refers to a batch's staged files, run in its transaction with (transaction, batch id)
 Recording = Callable[[sa.Connection, int], object]
 
@@ -249,13 +272,16 @@ class BatchFiles:
             months = wider
 
     def stage(self, select: str, template: str, params: dict[str, object] | None = None, *,
-              reuse: Path | None = None) -> Staged:
+              reuse: Path | None = None, copy: Path | None = None) -> Staged:
         """Stage the rows of ``select`` as a lake file (``template``: its path with ``{batch}``), in the lake's
-        format; ``reuse``: a file already written in that format with exactly these rows, moved instead."""
+        format; ``reuse``: a file already written in that format with exactly these rows, moved instead;
+        ``copy``: such a file that is not ours (a batch's file as sent), copied."""
         target = self.folder / "pending" / f"{len(self._pending)}.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
         if reuse is not None:
             shutil.move(reuse, target)
+        elif copy is not None:
+            shutil.copyfile(copy, target)
         else:
             escaped = str(target).replace("'", "''")
             self.con.execute(f"COPY ({select}) TO '{escaped}' ({LAKE_PARQUET})", params or {})
@@ -269,24 +295,29 @@ class BatchFiles:
         self._pending.append((staged, entry))
         return entry
 
-    def add(self, table: str, select: str, months: list[str], n_rows: int, *, reuse: Path | None = None) -> None:
+    def add(self, table: str, select: str, months: list[str], n_rows: int, *, reuse: Path | None = None,
+            copy: Path | None = None, rolled_up: str | None = None) -> None:
         """Stage the rows of ``select`` as the file of ``table`` holding ``months`` (one month, or a run of
-        consecutive months of a year), ``n_rows`` rows, and record it as current with the batch."""
+        consecutive months of a year), ``n_rows`` rows, and record it as current with the batch; ``rolled_up``:
+        the rows of its roll-up (:data:`ROLLUPS`) where the caller has them already, else they are read from the
+        staged file."""
         suffix = f"-to-{months[-1]}" if len(months) > 1 else ""
-        staged = self.stage(select, f"{table}/month={months[0]}/b{{batch}}{suffix}.parquet", reuse=reuse)
+        staged = self.stage(select, f"{table}/month={months[0]}/b{{batch}}{suffix}.parquet", reuse=reuse, copy=copy)
         self._register(table, staged, months, n_rows)
-        self._roll_up(table, self._pending[-1][0], staged, months)
+        self._roll_up(table, self._pending[-1][0], staged, months, rolled_up)
 
-    def _roll_up(self, table: str, path: Path, staged: Staged, months: list[str]) -> None:
-        """The roll-up of the staged file ``path`` of ``table`` (:data:`ROLLUPS`), staged and recorded beside it:
-        its path is the file's with the roll-up table's name, it holds the same months."""
+    def _roll_up(self, table: str, path: Path, staged: Staged, months: list[str], select: str | None = None
+                 ) -> None:
+        """The roll-up of the staged file ``path`` of ``table`` (:data:`ROLLUPS`; the rows of ``select`` where
+        given: the same rows, summed while the batch was checked), staged and recorded beside it: its path is the
+        file's with the roll-up table's name, it holds the same months."""
         if table not in ROLLUPS:
             return
-        rollup, select = ROLLUPS[table]
+        rollup, from_file = ROLLUPS[table]
         target = self.folder / "pending" / f"{len(self._pending)}.parquet"
         escaped = str(target).replace("'", "''")
-        n_rows = self.con.execute(f"COPY ({select}) TO '{escaped}' ({LAKE_PARQUET})",
-                                  {"file": str(path)}).fetchall()[0][0]
+        n_rows = self.con.execute(f"COPY ({select or from_file}) TO '{escaped}' ({LAKE_PARQUET})",
+                                  {} if select else {"file": str(path)}).fetchall()[0][0]
         template = rollup + staged.template.removeprefix(table)
         self._register(rollup, self._staged(target, template), months, int(n_rows))
 
