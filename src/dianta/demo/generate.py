@@ -209,6 +209,8 @@ _BANKS = tuple(f"BANK-QH-{i:03d}" for i in range(1, 5))
 _GAP_READINGS = 16  # four hours of 15-minute readings
 #: the smallest demo province (see :func:`check_size`)
 MIN_ENTERPRISES = 20
+_ID_SPREAD = 100  # identifier numbers per enterprise of a block (write_interval_benchmark's first_enterprise)
+MAX_BLOCK_ENTERPRISES = 10**8 // _ID_SPREAD  # first_enterprise + n_enterprises at most
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -258,11 +260,16 @@ def _org_code(body: str) -> str:
     return body + ("X" if check == 10 else "0" if check == 11 else str(check))
 
 
-def _credit_codes(rng: np.random.Generator, regions: Sequence[str]) -> list[str]:
+def _credit_codes(rng: np.random.Generator, regions: Sequence[str], block: int | None = None) -> list[str]:
     """Unique unified social credit codes (GB 32100): registered by market regulation ('9'), enterprise
-    ('1'), the region, an organisation code, and the check character."""
+    ('1'), the region, an organisation code, and the check character. With ``block`` (the number of the first
+    enterprise, see :func:`write_interval_benchmark`) the organisation codes' bodies come from
+    ``[block * 100, (block + n) * 100)``, so that batches of disjoint blocks never share a code."""
+    n = len(regions)
+    bodies = (rng.choice(10**8, size=n, replace=False) if block is None
+              else block * _ID_SPREAD + rng.choice(n * _ID_SPREAD, size=n, replace=False))
     codes = []
-    for region, body in zip(regions, rng.choice(10**8, size=len(regions), replace=False), strict=True):
+    for region, body in zip(regions, bodies, strict=True):
         first17 = "91" + region + _org_code(f"{int(body):08d}")
         codes.append(first17 + uscc.calc_check_digit(first17))
     return codes
@@ -471,8 +478,8 @@ class _Enterprises:
         return len(self.credit_code)
 
 
-def _make_enterprises(rng: np.random.Generator, n: int, first_year: int, last_year: int, *, lifecycle: bool
-                      ) -> _Enterprises:
+def _make_enterprises(rng: np.random.Generator, n: int, first_year: int, last_year: int, *, lifecycle: bool,
+                      block: int | None = None) -> _Enterprises:
     """Enterprises of the Qinghai industry mix; with ``lifecycle`` some open during the period and a few
     close at a month's end in the last year (September to November)."""
     counts = _allocate(n, np.array([i.weight for i in _INDUSTRIES]))
@@ -494,7 +501,7 @@ def _make_enterprises(rng: np.random.Generator, n: int, first_year: int, last_ye
     efficiency[outlier < 0.04] *= 2.5
     efficiency[outlier > 0.96] *= 0.4
     return _Enterprises(
-        credit_code=_credit_codes(rng, regions), name=_names(rng, industries, regions), industry=industries,
+        credit_code=_credit_codes(rng, regions, block), name=_names(rng, industries, regions), industry=industries,
         region_code=regions, opened_on=opened, closed_on=closed,
         annual_kwh=median * np.exp(sigma * np.clip(rng.standard_normal(n), -2.2, 2.2)),
         growth=rng.uniform(0.03, 0.12, n), efficiency=efficiency, revenue_only=rng.random(n) < 0.05)
@@ -529,11 +536,16 @@ class _Meters:
         return mine[np.argsort(-self.share[mine], kind="stable")]
 
 
-def _make_meters(rng: np.random.Generator, ents: _Enterprises, per_enterprise: IntArray) -> _Meters:
-    """Meters numbered 6300 + 9 digits, held by their owner from its opening to its closing."""
+def _make_meters(rng: np.random.Generator, ents: _Enterprises, per_enterprise: IntArray, block: int | None = None
+                 ) -> _Meters:
+    """Meters numbered 6300 + 9 digits, held by their owner from its opening to its closing; with ``block`` (one
+    meter per enterprise, see :func:`write_interval_benchmark`) the 9 digits come from ``[block * 1000,
+    (block + n) * 1000)``."""
     owner = np.repeat(np.arange(len(ents)), per_enterprise)
     share = np.concatenate([rng.dirichlet((4.0, 1.5, 1.0)[:k]) for k in per_enterprise])
-    ids = [f"6300{int(x):09d}" for x in rng.choice(10**9, size=owner.size, replace=False)]
+    numbers = (rng.choice(10**9, size=owner.size, replace=False) if block is None
+               else block * _ID_SPREAD * 10 + rng.choice(owner.size * _ID_SPREAD * 10, size=owner.size, replace=False))
+    ids = [f"6300{int(x):09d}" for x in numbers]
     periods = [_Period(m, int(e), ents.opened_on[e], ents.closed_on[e]) for m, e in enumerate(owner)]
     return _Meters(ids, owner, share, rng.random(owner.size) < 0.5, periods)
 
@@ -1498,21 +1510,32 @@ def write_demo_province(root: Path, *, n_enterprises: int = 500, years: tuple[in
 # the interval benchmark
 
 
-def write_interval_benchmark(root: Path, *, n_enterprises: int, year: int, seed: int = 7) -> Path:
+def write_interval_benchmark(root: Path, *, n_enterprises: int, year: int, seed: int = 7,
+                             first_enterprise: int | None = None) -> Path:
     """One batch folder for benchmarks: n enterprises, one meter each, a full year of 15-minute readings
     for every meter (35,040 per meter per non-leap year), as interval_readings.parquet, plus
     enterprises.csv, meters.csv, consumption_monthly.csv (monthly totals equal to the interval sums),
     economics.csv. Must handle n=5000 (175 M rows) without holding it all in memory: write the parquet
     with pyarrow.parquet.ParquetWriter in chunks of a few hundred meters.
 
+    ``first_enterprise`` (default: none) makes the batch one region of a larger province (bench/bench_province.py):
+    its enterprises are numbers ``first_enterprise .. first_enterprise + n_enterprises - 1`` of the province, and
+    their credit codes and meter ids are drawn from ranges reserved for those numbers, so batches of disjoint
+    ranges never share an identifier (give each its own ``seed`` too). Without it the identifiers are drawn from
+    the whole range, as always.
+
     The folder is root itself; it is returned."""
     if n_enterprises < 1:
         raise UsageError(f"the benchmark needs at least 1 enterprise, not {n_enterprises}",
                          zh=f"基准测试至少需要 1 家企业，而不是 {n_enterprises}")
+    if first_enterprise is not None and not 0 <= first_enterprise <= MAX_BLOCK_ENTERPRISES - n_enterprises:
+        most = MAX_BLOCK_ENTERPRISES - n_enterprises
+        raise UsageError(f"first_enterprise must be from 0 to {most:,}, not {first_enterprise}",
+                         zh=f"first_enterprise 须在 0 到 {most:,} 之间，而不是 {first_enterprise}")
     rng = np.random.default_rng(seed)
     _prepare_folder(root)
-    ents = _make_enterprises(rng, n_enterprises, year, year, lifecycle=False)
-    meters = _make_meters(rng, ents, np.ones(n_enterprises, dtype=np.int64))
+    ents = _make_enterprises(rng, n_enterprises, year, year, lifecycle=False, block=first_enterprise)
+    meters = _make_meters(rng, ents, np.ones(n_enterprises, dtype=np.int64), block=first_enterprise)
     clock = _clock(year, 15)
     ts_us = clock.ts.astype("datetime64[us]")
     profiles = {name: _load_profile(shape, clock) for name, shape in _SHAPES.items()}
