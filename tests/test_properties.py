@@ -6,11 +6,13 @@ import hashlib
 import tempfile
 from pathlib import Path
 
+import pyarrow as pa
 from conftest import credit_code, write_table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
+from dianta.accounts.build import by_credit_code
 from dianta.accounts.compute import compute_year
 from dianta.ingest.apply import ingest_batch
 from dianta.ledger.store import Store
@@ -92,3 +94,21 @@ def test_market_based_emissions_never_increase_with_green_power(meters, trade_kw
     with_green = _account(meters, trade_kwh=trade_kwh, cert_mwh=cert_mwh)
     assert with_green["emissions_market_t"] <= without["emissions_market_t"] + 1e-9
     assert with_green["kwh_contract"] <= with_green["kwh_grid"] + 1e-9
+
+
+@settings(deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["B", "A", "C", "AA"]), st.floats(0, 1e6), st.integers(0, 23)),
+                max_size=60))
+def test_by_credit_code_groups_every_row_once(rows):
+    """The engine outputs grouped by enterprise without a Python object per row hold, per enterprise, exactly its
+    rows' values (as a multiset: the calculations on them do not depend on the order)."""
+    table = pa.table({"credit_code": pa.array([r[0] for r in rows], pa.string()),
+                      "kwh": pa.array([r[1] for r in rows], pa.float64()),
+                      "hour": pa.array([r[2] for r in rows], pa.int64())})
+    grouped = by_credit_code(table, "kwh", "hour")
+    expected: dict[str, list[tuple[float, int]]] = {}
+    for code, kwh, hour in rows:
+        expected.setdefault(code, []).append((kwh, hour))
+    assert grouped.keys() == expected.keys()
+    for code, (kwh, hour) in grouped.items():
+        assert sorted(zip(kwh.tolist(), hour.tolist(), strict=True)) == sorted(expected[code])

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dianta.accounts.inputs import Certificate, Trade, YearInputs, months_of
 from dianta.accounts.record import Account, Electricity, FactorUsed, GreenInstrument, TimeOfUse, UnbackedTrade
@@ -315,11 +317,9 @@ def _electricity_analysis(inp: YearInputs, en: _Energy, profile: Profile, cols: 
     stat = {c: (k, p, n) for c, k, p, n in zip(stats["credit_code"], stats["kwh"], stats["peak_q"], stats["n"],
                                                strict=True)}
     lf_in = np.array([stat.get(c, (np.nan, np.nan, 0)) for c in codes], dtype=float)
-    days: dict[str, list[float]] = defaultdict(list)
-    dd = inp.aggregates["ent_day"].to_pydict()
-    for c, k in zip(dd["credit_code"], dd["kwh"], strict=True):
-        days[c].append(k)
-    op_rate = np.array([electricity.operating_rate(days.get(c, []), threshold=profile.operating_day_threshold,
+    days = by_credit_code(inp.aggregates["ent_day"], "kwh")
+    op_rate = np.array([electricity.operating_rate(days[c][0] if c in days else [],
+                                                   threshold=profile.operating_day_threshold,
                                                    quantile=profile.operating_day_quantile) for c in codes])
     tou, tou_monthly = _time_of_use(inp, en, codes)
     return {**{f"alert:{code}": alerts[code] for code in electricity.ALERT_CODES},
@@ -331,6 +331,20 @@ def _electricity_analysis(inp: YearInputs, en: _Energy, profile: Profile, cols: 
 
 
 TOU_PERIODS = ("peak", "flat", "valley")
+
+
+def by_credit_code(table: pa.Table, *columns: str) -> dict[str, tuple[np.ndarray, ...]]:
+    """The rows of an engine output grouped by ``credit_code``: per enterprise, each of ``columns`` as a NumPy
+    array, with no Python object per row (at a province's 50,000 enterprises, ``ent_day`` has 18 M rows)."""
+    if table.num_rows == 0:
+        return {}
+    table = table.take(pc.sort_indices(table, [("credit_code", "ascending")]))
+    codes = table.column("credit_code").combine_chunks()
+    index = codes.dictionary_encode().indices.to_numpy()
+    bounds = np.append(np.flatnonzero(np.append(True, index[1:] != index[:-1])), len(index))
+    arrays = [table.column(c).to_numpy() for c in columns]
+    return {code: tuple(a[bounds[i]:bounds[i + 1]] for a in arrays)
+            for i, code in enumerate(codes.take(pa.array(bounds[:-1])).to_pylist())}
 
 
 def _time_of_use(inp: YearInputs, en: _Energy, codes: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -367,11 +381,11 @@ def _complete_grids(inp: YearInputs, codes: list[str], year: int, output: str) -
         if month.year == year:
             with_interval[c].add(meter)
     held = inp.meters.held_during(f"{year}-01-01", f"{year}-12-31")
-    md = inp.aggregates[output].to_pydict()
     grids: dict[str, np.ndarray] = {}  # per enterprise: [matched, load] × month × hour of day
-    for c, month, hour, m, ld in zip(md["credit_code"], md["month"], md["hour_of_day"], md["matched_kwh"],
-                                     md["load_kwh"], strict=True):
-        grids.setdefault(c, np.zeros((2, 12, 24)))[:, month - 1, hour] = (m, ld)
+    for c, (month, hour, m, ld) in by_credit_code(inp.aggregates[output], "month", "hour_of_day", "matched_kwh",
+                                                  "load_kwh").items():
+        grid = grids[c] = np.zeros((2, 12, 24))
+        grid[0, month - 1, hour], grid[1, month - 1, hour] = m, ld
     return {c: grids[c] for c in codes if c in grids and held.get(c) and held[c] <= with_interval.get(c, set())}
 
 

@@ -464,7 +464,7 @@ class _LakeStage:
         month = "strftime(make_timestamp(hour * 3600000000), '%Y-%m')"
         return (f"SELECT meter_id, make_timestamp(hour * 3600000000) AS hour, kwh, peak_kwh, n, "
                 f"q1_kwh, q2_kwh, q3_kwh, q4_kwh "
-                f"FROM summary_hour_{name} WHERE {month} BETWEEN '{run[0]}' AND '{run[-1]}'")
+                f"FROM summary_hour_{name} WHERE {month} BETWEEN '{run[0]}' AND '{run[-1]}' ORDER BY meter_id, hour")
 
     def _stage_rewritten(self, spec: TableSpec, cols: str, inc: _Incoming, rewrite: list[str]) -> None:
         """The months ``rewrite`` written again whole: the batch's months from stored, corrected and new rows;

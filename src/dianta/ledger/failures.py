@@ -130,8 +130,8 @@ def _one(exc: BaseException, store: Store | None) -> DiantaError | None:
         return _postgresql(exc, store)
     if module.startswith(("duckdb", "_duckdb", "pyarrow")):
         return _lake_reader(exc, store)
-    if isinstance(exc, OSError):
-        return _os_error(exc, store)
+    if isinstance(exc, OSError):  # (Arrow raises a plain OSError, no errno, for a file it cannot parse)
+        return _os_error(exc, store) or (_lake_reader(exc, store) if exc.errno is None else None)
     return None
 
 

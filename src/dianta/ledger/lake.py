@@ -55,14 +55,15 @@ LAKE_PARQUET = "FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION v2"
 #: ``interval_hourly``, per meter and hour of an ``interval_readings`` file, the kWh, the largest 15-minute kWh, the
 #: number of readings and the kWh of each of its four quarter-hours (for the coincident peak of an enterprise holding
 #: several meters); compute reads these instead of the readings (engine/queries.py). Where the checks summed a
-#: batch's rows already, the roll-up is written from their sums (ingest/apply.py), the same columns.
+#: batch's rows already, the roll-up is written from their sums (ingest/apply.py), the same columns. In meter and
+#: hour order: the same readings make the same file, byte for byte, however the batch got there.
 ROLLUPS = {"interval_readings": ("interval_hourly", """
     SELECT meter_id, date_trunc('hour', ts) AS hour, sum(kwh) AS kwh, max(kwh) AS peak_kwh, count(*) AS n,
            sum(CASE WHEN minute(ts) < 15 THEN kwh END) AS q1_kwh,
            sum(CASE WHEN minute(ts) >= 15 AND minute(ts) < 30 THEN kwh END) AS q2_kwh,
            sum(CASE WHEN minute(ts) >= 30 AND minute(ts) < 45 THEN kwh END) AS q3_kwh,
            sum(CASE WHEN minute(ts) >= 45 THEN kwh END) AS q4_kwh
-    FROM read_parquet($file) GROUP BY meter_id, date_trunc('hour', ts)""")}
+    FROM read_parquet($file) GROUP BY meter_id, date_trunc('hour', ts) ORDER BY meter_id, hour""")}
 #: a readings file in the lake's form (columns and types): one sent so whose every row passed is kept as sent
 LAKE_READINGS = pa.schema([("meter_id", pa.string()), ("ts", pa.timestamp("us")), ("kwh", pa.float64())])
 #: the Parquet codecs a lake file may use (every reader of the lake, DuckDB, Spark and Arrow, reads them)
@@ -281,7 +282,10 @@ class BatchFiles:
         if reuse is not None:
             shutil.move(reuse, target)
         elif copy is not None:
-            shutil.copyfile(copy, target)
+            try:
+                shutil.copyfile(copy, target)
+            except OSError as e:  # (shutil names the file copied: the disk that failed is the staging folder's)
+                raise OSError(e.errno, e.strerror, str(target)) from e
         else:
             escaped = str(target).replace("'", "''")
             self.con.execute(f"COPY ({select}) TO '{escaped}' ({LAKE_PARQUET})", params or {})
