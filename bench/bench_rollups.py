@@ -31,7 +31,8 @@ sys.path.insert(0, str(HERE))
 import bench_pipeline as bp  # noqa: E402
 import bench_scale as bs  # noqa: E402
 
-STEPS = ("ingest", "compute-duckdb", "ref-ingest", "ref-hours", "pandas-sums")
+STEPS = ("ingest", "compute-duckdb", "ref-ingest", "ref-hours", "pandas-sums", "incremental")
+ROTATED = STEPS[1:5]  # after ingest, in another order each round; incremental last (it needs compute's accounts)
 
 
 def _median(results: list[dict[str, object]], step: str) -> float | None:
@@ -67,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict[str, object]] = []
     for k in range(args.repeat):
         # ingest first (compute needs its store), the rest rotated round by round
-        rest = list(STEPS[1:])
-        order = ["ingest", *rest[k % len(rest):], *rest[:k % len(rest)]]
+        rest = list(ROTATED)
+        order = ["ingest", *rest[k % len(rest):], *rest[:k % len(rest)], "incremental"]
         for step in order:
             if step == "pandas-sums" and importlib.util.find_spec("pandas") is None:
                 results.append({"n": n, "step": step, "rows": rows, "round": k, "status": "skipped",

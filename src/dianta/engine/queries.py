@@ -64,9 +64,14 @@ def _matching(suffix: str, start: str, end: str, ent_hour: str) -> list[Statemen
         Statement(f"trade_hour{suffix}", f"""
             SELECT t.credit_code, t.hour, t.kwh FROM trade_hour_all t CROSS JOIN bounds b
             WHERE t.hour >= b.{start} AND t.hour < b.{end}"""),
+        # (an enterprise without on-site generation: its grid hours as they are, one row per hour already)
         Statement(f"load_hour{suffix}", f"""
+            SELECT credit_code, hour, kwh FROM {ent_hour}
+            WHERE credit_code NOT IN (SELECT credit_code FROM onsite_hour{suffix})
+            UNION ALL
             SELECT credit_code, hour, sum(kwh) AS kwh FROM (
                 SELECT credit_code, hour, kwh FROM {ent_hour}
+                WHERE credit_code IN (SELECT credit_code FROM onsite_hour{suffix})
                 UNION ALL SELECT credit_code, hour, kwh FROM onsite_hour{suffix}) u
             GROUP BY credit_code, hour"""),
         Statement(f"green_hour{suffix}", f"""
