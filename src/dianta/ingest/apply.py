@@ -414,11 +414,18 @@ class _LakeStage:
         first = q(spec.key[0])
         own = (f"SELECT DISTINCT meter_id FROM summary_{name}" if name in self.lazy and name == "interval_readings"
                else f"SELECT DISTINCT {first} FROM {inc.table}")
-        if old_files:
+        # the range of the batch's keys as constants, so that the scan skips the row groups (and files) of other
+        # regions by their statistics: the semi-join alone read every stored key of the months
+        low, high = self.con.sql(f"SELECT min(k), max(k) FROM ({own}) t(k)").fetchall()[0]
+        if old_files and low is not None:
             self.con.sql(f"SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM read_parquet($files) "
-                         f"WHERE strftime(ts, '%Y-%m') IN (SELECT unnest($months)) AND {first} IN ({own})",
-                         params={"files": [str(f) for f in old_files], "months": months}).create("old_rows")
+                         f"WHERE {first} BETWEEN $low AND $high AND strftime(ts, '%Y-%m') IN (SELECT unnest($months)) "
+                         f"AND {first} IN ({own})",
+                         params={"files": [str(f) for f in old_files], "months": months, "low": low,
+                                 "high": high}).create("old_rows")
             old_files = old_files if self.con.sql("SELECT count(*) FROM old_rows").fetchall()[0][0] else []
+        else:
+            old_files = []
         if old_files:
             old = ", ".join(f"o.{q(v)} AS {q('old_' + v)}" for v in _values(spec))
             differs = " OR ".join(f"i.{q(v)} IS DISTINCT FROM o.{q(v)}" for v in _values(spec))
