@@ -263,3 +263,27 @@ def test_files_of_one_month_with_meters_apart_hold_every_meter_hour_once(stores,
     ingest_batch(new, second)
     with new.snapshot() as view:
         assert not read_year(view, new, 2023, load_profile("default")).unique_hours  # M1–M4 twice in Feb
+
+
+def test_a_region_neither_reads_nor_hashes_the_other_regions_files(stores, tmp_path):
+    """A batch reads (and checks against their digests) only the stored files whose meter range meets its own: a
+    damaged file of another region does not stop it, while a batch of that region's meters is refused."""
+    new, _, _ = stores
+    readings = _readings()
+    meter = np.array(readings.column("meter_id").to_pylist())
+    region_a, region_b, again = tmp_path / "a", tmp_path / "b", tmp_path / "again"
+    write_table(region_a, "enterprises", ["credit_code", "name", "industry_code", "region_code", "opened_on"],
+                [(c, f"卷积企业{i}", "C3216", "630100", "2020-01-01") for i, c in enumerate((X, Y))])
+    write_table(region_a, "meters", ["meter_id", "credit_code", "valid_from", "valid_to"],
+                [("M1", X, None, None), ("M2", Y, None, None)])
+    pq.write_table(readings.filter(pa.array(meter == "M1")), region_a / "interval_readings.parquet")
+    region_b.mkdir()
+    pq.write_table(readings.filter(pa.array(meter == "M2")), region_b / "interval_readings.parquet")
+    write_table(again, "interval_readings", ["meter_id", "ts", "kwh"], [("M1", "2023-01-01 00:00:00", 1.25)])
+    ingest_batch(new, region_a)
+    (path,) = new.active_files("interval_readings")
+    data = path.read_bytes()
+    path.write_bytes(data[:1000] + bytes([data[1000] ^ 0xFF]) + data[1001:])  # a bit flipped in a page of M1
+    assert ingest_batch(new, region_b).counts["interval_readings"].new == int((meter == "M2").sum())
+    with pytest.raises(LakeCorrupt):
+        ingest_batch(new, again)

@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from dianta.calc.electricity import DECLINE_CARRY_FROM_MONTH, time_of_use_period
@@ -23,7 +22,7 @@ from dianta.calc.instruments import in_market_boundary, retired_within_validity
 from dianta.engine.base import Engine, Input, ParquetInput
 from dianta.engine.queries import QUARTERS, year_script
 from dianta.ledger import schema
-from dianta.ledger.lake import check_listed, span_months
+from dianta.ledger.lake import check_listed, key_range, span_months
 from dianta.ledger.store import Store, crash_point
 from dianta.reference.profile import Profile
 from dianta.reference.tables import regional_grid
@@ -281,26 +280,12 @@ def _apart(spans: list[tuple[Path, str, str]]) -> bool:
         for month in span_months(first, last):
             by_month[month].append(path)
     shared = {p for paths in by_month.values() if len(paths) > 1 for p in paths}
-    ranges = {p: _meter_range(p) for p in shared}
+    ranges = {p: key_range(p, "meter_id") for p in shared}
     for paths in by_month.values():
         known = sorted(r for p in paths if (r := ranges.get(p)) is not None)
         if len(paths) > 1 and (len(known) < len(paths) or any(a[1] >= b[0] for a, b in pairwise(known))):
             return False
     return True
-
-
-def _meter_range(path: Path) -> tuple[str, str] | None:
-    """The smallest and largest meter id of a lake file of readings, from its footer (None: not recorded)."""
-    meta = pq.ParquetFile(path).metadata
-    column = meta.schema.to_arrow_schema().get_field_index("meter_id")
-    lows, highs = [], []
-    for g in range(meta.num_row_groups):
-        stats = meta.row_group(g).column(column).statistics
-        if stats is None or not stats.has_min_max:
-            return None
-        lows.append(stats.min)
-        highs.append(stats.max)
-    return (min(lows), max(highs)) if lows else None
 
 
 MeterRow = tuple[str, str, str | None, str | None]  # meter_id, credit_code, valid_from, valid_to

@@ -405,7 +405,6 @@ class _LakeStage:
         """``old_rows``, ``changed`` and the fresh rows of ``inc``; the table's new, corrected, unchanged counts."""
         name, months = spec.name, inc.months
         n_inc = sum(inc.per_month.values())
-        old_files = self.files.current(name, months)
         join = " AND ".join(f"i.{q(k)} = o.{q(k)}" for k in spec.key)
         self.con.execute("DROP TABLE IF EXISTS old_rows")  # left by the batch's previous lake table
         counts = self.batch.counts_of(name)
@@ -417,15 +416,14 @@ class _LakeStage:
         # the range of the batch's keys as constants, so that the scan skips the row groups (and files) of other
         # regions by their statistics: the semi-join alone read every stored key of the months
         low, high = self.con.sql(f"SELECT min(k), max(k) FROM ({own}) t(k)").fetchall()[0]
-        if old_files and low is not None:
+        old_files = self.files.current_meeting(name, months, spec.key[0], low, high) if low is not None else []
+        if old_files:
             self.con.sql(f"SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM read_parquet($files) "
                          f"WHERE {first} BETWEEN $low AND $high AND strftime(ts, '%Y-%m') IN (SELECT unnest($months)) "
                          f"AND {first} IN ({own})",
                          params={"files": [str(f) for f in old_files], "months": months, "low": low,
                                  "high": high}).create("old_rows")
             old_files = old_files if self.con.sql("SELECT count(*) FROM old_rows").fetchall()[0][0] else []
-        else:
-            old_files = []
         if old_files:
             old = ", ".join(f"o.{q(v)} AS {q('old_' + v)}" for v in _values(spec))
             differs = " OR ".join(f"i.{q(v)} IS DISTINCT FROM o.{q(v)}" for v in _values(spec))

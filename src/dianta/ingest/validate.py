@@ -30,7 +30,7 @@ from dianta.findings import Finding, finding
 from dianta.glossary import TABLE_ORDER, TABLES, Column, TableSpec
 from dianta.ingest import codes
 from dianta.ingest.readers import ROW, SourceTable, read_csv_rows
-from dianta.ledger.lake import LAKE_PARQUET, in_lake_form
+from dianta.ledger.lake import LAKE_PARQUET, in_lake_form, key_range
 from dianta.reference.profile import Profile, load_profile
 from dianta.reference.tables import certificate_numbering
 
@@ -616,7 +616,11 @@ class BatchCheck:
         self.con.execute("CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT meter_id, month "
                          "FROM batch_month_kwh UNION SELECT meter_id, month FROM valid_monthly")
         months = [r[0] for r in self.con.sql("SELECT DISTINCT month FROM touched ORDER BY 1").fetchall()]
-        paths = sorted({path for m in months for path in self.store.interval_files.get(m, [])})
+        # only the stored files whose meters meet the touched ones (issue 18: a region does not read the province)
+        low, high = self.con.sql("SELECT min(meter_id), max(meter_id) FROM touched").fetchall()[0]
+        paths = [path for path in sorted({path for m in months for path in self.store.interval_files.get(m, [])})
+                 if low is not None and ((r := key_range(Path(path), "meter_id")) is None
+                                         or (r[0] <= high and low <= r[1]))]
         if paths and self.store.check_lake is not None:
             self.store.check_lake(paths)
         readings = "SELECT meter_id, ts, kwh FROM valid_readings"
@@ -624,8 +628,8 @@ class BatchCheck:
         if paths:
             self.con.execute("DROP TABLE IF EXISTS stored_readings")
             self.con.sql("SELECT meter_id, ts, kwh FROM read_parquet($files) "
-                         "WHERE meter_id IN (SELECT meter_id FROM touched)",
-                         params={"files": paths}).create("stored_readings")
+                         "WHERE meter_id BETWEEN $low AND $high AND meter_id IN (SELECT meter_id FROM touched)",
+                         params={"files": paths, "low": low, "high": high}).create("stored_readings")
             readings += (" UNION ALL SELECT s.meter_id, s.ts, s.kwh FROM stored_readings s WHERE NOT EXISTS "
                          "(SELECT 1 FROM valid_readings b WHERE b.meter_id = s.meter_id AND b.ts = s.ts)")
             sums = f"SELECT meter_id, strftime(ts, '%Y-%m') AS month, sum(kwh) AS kwh FROM ({readings}) GROUP BY ALL"

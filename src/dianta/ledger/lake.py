@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -145,6 +145,21 @@ def check_listed(store: Store, paths: list[Path], *, con: sa.Connection) -> None
     integrity.check(store.lake, [integrity.LakeFile(rel, rows[rel][1], rows[rel][2]) for rel in rels])  # in order
 
 
+def key_range(path: Path, column: str) -> tuple[Any, Any] | None:
+    """The smallest and largest value of ``column`` in the lake file ``path``, from its footer's statistics (None:
+    not recorded). Regions sent one after another hold meters whose ranges are apart."""
+    meta = pq.ParquetFile(path).metadata
+    index = meta.schema.to_arrow_schema().get_field_index(column)
+    lows, highs = [], []
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(index).statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        lows.append(stats.min)
+        highs.append(stats.max)
+    return (min(lows), max(highs)) if lows else None
+
+
 # -- staging ------------------------------------------------------------------------------------------------
 @contextmanager
 def staging_folder(staging: Path) -> Iterator[Path]:
@@ -252,6 +267,15 @@ class BatchFiles:
     def current(self, table: str, months: list[str]) -> list[Path]:
         """The current files of ``table`` holding rows of ``months``, checked against their digests."""
         return self.store.active_files(table, months, con=self.view)
+
+    def current_meeting(self, table: str, months: list[str], column: str, low: Any, high: Any) -> list[Path]:
+        """The current files of ``table`` holding rows of ``months`` whose ``column`` may hold a value of
+        ``[low, high]`` (:func:`key_range`), checked against their digests; the others are neither read nor hashed
+        (a region's batch does not hash the province's lake)."""
+        listed = self.store.active_files(table, months, con=self.view, verify=False)
+        meeting = [p for p in listed if (r := key_range(p, column)) is None or (r[0] <= high and low <= r[1])]
+        check_listed(self.store, meeting, con=self.view)
+        return meeting
 
     def read_months(self, table: str, months: list[str]) -> None:
         """The batch's work on ``months`` of ``table`` depends on their current files: :meth:`check_unchanged`
