@@ -454,7 +454,7 @@ class _LakeStage:
             where = "" if whole else f" WHERE month BETWEEN '{run[0]}' AND '{run[-1]}'"  # as strftime wrote them
             # a streamed CSV whose rows are all new and make one run: the Parquet file the checks wrote is it
             as_is = whole and inc.fresh == inc.table and name in self.lazy
-            # or a Parquet file sent in the lake's form: copied as it is (ingest/sorted_summary.py)
+            # or a Parquet file sent in the lake's form: copied as it is (ledger/lake.py in_lake_form)
             self.files.add(name, f"SELECT {cols} FROM {inc.fresh}{where}", run,
                            sum(inc.fresh_per_month.get(m, 0) for m in run),
                            reuse=self.converted.get(name) if as_is else None,
