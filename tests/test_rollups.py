@@ -211,13 +211,12 @@ def test_every_rollup_is_its_readings_file_grouped_by_meter_and_hour(stores, tmp
     assert [sorted(_grouped(new.lake / p).values()) for p in april] == [[(3.75, 2.25, 2)]]
 
 
-def test_a_region_is_compared_with_its_own_meters_and_a_correction_keeps_the_others(stores, tmp_path):
-    """Issue 18: a batch is compared only with the stored rows of its own meters (a region sent after others),
-    yet a correction that writes a month again writes every stored row of it, other regions' included."""
-    new, _, _ = stores
+def _two_regions(root: Path) -> tuple[pa.Table, Path, Path]:
+    """The test's readings and two regions' batches: ``a`` (X and Y holding M1 and M2, M1's readings), then ``b``
+    (M2's readings)."""
     readings = _readings()
     meter = np.array(readings.column("meter_id").to_pylist())
-    region_a, region_b, fix = tmp_path / "a", tmp_path / "b", tmp_path / "fix"
+    region_a, region_b = root / "a", root / "b"
     write_table(region_a, "enterprises", ["credit_code", "name", "industry_code", "region_code", "opened_on"],
                 [(c, f"卷积企业{i}", "C3216", "630100", "2020-01-01") for i, c in enumerate((X, Y))])
     write_table(region_a, "meters", ["meter_id", "credit_code", "valid_from", "valid_to"],
@@ -225,9 +224,22 @@ def test_a_region_is_compared_with_its_own_meters_and_a_correction_keeps_the_oth
     pq.write_table(readings.filter(pa.array(meter == "M1")), region_a / "interval_readings.parquet")
     region_b.mkdir()
     pq.write_table(readings.filter(pa.array(meter == "M2")), region_b / "interval_readings.parquet")
+    return readings, region_a, region_b
+
+
+def _count(readings: pa.Table, meter: str) -> int:
+    return sum(1 for m in readings.column("meter_id").to_pylist() if m == meter)
+
+
+def test_a_region_is_compared_with_its_own_meters_and_a_correction_keeps_the_others(stores, tmp_path):
+    """Issue 18: a batch is compared only with the stored rows of its own meters (a region sent after others),
+    yet a correction that writes a month again writes every stored row of it, other regions' included."""
+    new, _, _ = stores
+    readings, region_a, region_b = _two_regions(tmp_path)
+    fix = tmp_path / "fix"
     write_table(fix, "interval_readings", ["meter_id", "ts", "kwh"], [("M2", "2023-03-31 23:45:00", 5.5)])
     ingest_batch(new, region_a)
-    assert ingest_batch(new, region_b).counts["interval_readings"].new == int((meter == "M2").sum())
+    assert ingest_batch(new, region_b).counts["interval_readings"].new == _count(readings, "M2")
     result = ingest_batch(new, fix)
     assert result.counts["interval_readings"].corrected == 1
     files = [str(p) for p in new.active_files("interval_readings")]
@@ -269,21 +281,13 @@ def test_a_region_neither_reads_nor_hashes_the_other_regions_files(stores, tmp_p
     """A batch reads (and checks against their digests) only the stored files whose meter range meets its own: a
     damaged file of another region does not stop it, while a batch of that region's meters is refused."""
     new, _, _ = stores
-    readings = _readings()
-    meter = np.array(readings.column("meter_id").to_pylist())
-    region_a, region_b, again = tmp_path / "a", tmp_path / "b", tmp_path / "again"
-    write_table(region_a, "enterprises", ["credit_code", "name", "industry_code", "region_code", "opened_on"],
-                [(c, f"卷积企业{i}", "C3216", "630100", "2020-01-01") for i, c in enumerate((X, Y))])
-    write_table(region_a, "meters", ["meter_id", "credit_code", "valid_from", "valid_to"],
-                [("M1", X, None, None), ("M2", Y, None, None)])
-    pq.write_table(readings.filter(pa.array(meter == "M1")), region_a / "interval_readings.parquet")
-    region_b.mkdir()
-    pq.write_table(readings.filter(pa.array(meter == "M2")), region_b / "interval_readings.parquet")
+    readings, region_a, region_b = _two_regions(tmp_path)
+    again = tmp_path / "again"
     write_table(again, "interval_readings", ["meter_id", "ts", "kwh"], [("M1", "2023-01-01 00:00:00", 1.25)])
     ingest_batch(new, region_a)
     (path,) = new.active_files("interval_readings")
     data = path.read_bytes()
     path.write_bytes(data[:1000] + bytes([data[1000] ^ 0xFF]) + data[1001:])  # a bit flipped in a page of M1
-    assert ingest_batch(new, region_b).counts["interval_readings"].new == int((meter == "M2").sum())
+    assert ingest_batch(new, region_b).counts["interval_readings"].new == _count(readings, "M2")
     with pytest.raises(LakeCorrupt):
         ingest_batch(new, again)

@@ -30,7 +30,7 @@ from dianta.findings import Finding, finding
 from dianta.glossary import TABLE_ORDER, TABLES, Column, TableSpec
 from dianta.ingest import codes
 from dianta.ingest.readers import ROW, SourceTable, read_csv_rows
-from dianta.ledger.lake import LAKE_PARQUET, in_lake_form, key_range
+from dianta.ledger.lake import LAKE_PARQUET, in_lake_form, may_hold
 from dianta.reference.profile import Profile, load_profile
 from dianta.reference.tables import certificate_numbering
 
@@ -619,8 +619,7 @@ class BatchCheck:
         # only the stored files whose meters meet the touched ones (issue 18: a region does not read the province)
         low, high = self.con.sql("SELECT min(meter_id), max(meter_id) FROM touched").fetchall()[0]
         paths = [path for path in sorted({path for m in months for path in self.store.interval_files.get(m, [])})
-                 if low is not None and ((r := key_range(Path(path), "meter_id")) is None
-                                         or (r[0] <= high and low <= r[1]))]
+                 if low is not None and may_hold(Path(path), "meter_id", low, high)]
         if paths and self.store.check_lake is not None:
             self.store.check_lake(paths)
         readings = "SELECT meter_id, ts, kwh FROM valid_readings"

@@ -160,6 +160,13 @@ def key_range(path: Path, column: str) -> tuple[Any, Any] | None:
     return (min(lows), max(highs)) if lows else None
 
 
+def may_hold(path: Path, column: str, low: Any, high: Any) -> bool:
+    """The lake file ``path`` may hold a value of ``column`` in ``[low, high]`` (its footer's range meets it, or
+    records none)."""
+    r = key_range(path, column)
+    return r is None or (r[0] <= high and low <= r[1])
+
+
 # -- staging ------------------------------------------------------------------------------------------------
 @contextmanager
 def staging_folder(staging: Path) -> Iterator[Path]:
@@ -273,7 +280,7 @@ class BatchFiles:
         ``[low, high]`` (:func:`key_range`), checked against their digests; the others are neither read nor hashed
         (a region's batch does not hash the province's lake)."""
         listed = self.store.active_files(table, months, con=self.view, verify=False)
-        meeting = [p for p in listed if (r := key_range(p, column)) is None or (r[0] <= high and low <= r[1])]
+        meeting = [p for p in listed if may_hold(p, column, low, high)]
         check_listed(self.store, meeting, con=self.view)
         return meeting
 
