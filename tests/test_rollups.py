@@ -28,6 +28,7 @@ from dianta.accounts.inputs import read_year
 from dianta.errors import LakeCorrupt
 from dianta.ingest.apply import ingest_batch
 from dianta.ledger import integrity, schema
+from dianta.ledger.lake import key_range
 from dianta.ledger.store import Store
 from dianta.reference.profile import load_profile
 
@@ -291,3 +292,43 @@ def test_a_region_neither_reads_nor_hashes_the_other_regions_files(stores, tmp_p
     assert ingest_batch(new, region_b).counts["interval_readings"].new == _count(readings, "M2")
     with pytest.raises(LakeCorrupt):
         ingest_batch(new, again)
+
+
+def test_an_incremental_recompute_reads_and_hashes_only_its_enterprises_files(stores, tmp_path,
+                                                                              monkeypatch: pytest.MonkeyPatch):
+    """Issue 18: recomputing the enterprise a correction marked reads (and checks against their digests) only the
+    interval files whose meter range meets its meters': a damaged file of another region does not stop it, while a
+    full compute, which reads every file, refuses it; once the file is restored, the full run equals the
+    incremental one."""
+    new, _, _ = stores
+    _, region_a, region_b = _two_regions(tmp_path)
+    fix = tmp_path / "fix"
+    write_table(fix, "interval_readings", ["meter_id", "ts", "kwh"], [("M1", "2023-03-10 08:15:00", 99.5)])
+    ingest_batch(new, region_a)
+    ingest_batch(new, region_b)
+    compute_year(new, 2023)
+    assert ingest_batch(new, fix).counts["interval_readings"].corrected == 1
+    (other,) = [p for p in new.active_files("interval_readings") if key_range(p, "meter_id") == ("M2", "M2")]
+    good = other.read_bytes()
+    other.write_bytes(good[:1000] + bytes([good[1000] ^ 0xFF]) + good[1001:])  # a bit flipped in a page of M2
+
+    hashed: list[Path] = []
+    real = integrity.file_digest
+
+    def counted(path: Path) -> integrity.Digest:
+        hashed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(integrity, "file_digest", counted)
+    run = compute_year(new, 2023, incremental=True)
+    monkeypatch.undo()
+    assert run.mode == "incremental" and run.recomputed == 1
+    assert other not in hashed and hashed  # the corrected file (and its roll-up) were checked, M2's not
+    with pytest.raises(LakeCorrupt) as refused:
+        compute_year(new, 2023)
+    assert refused.value.paths == [other.relative_to(new.lake).as_posix()]
+    other.write_bytes(good)
+    full = compute_year(new, 2023)
+    for a, b in zip(sorted(run.records, key=lambda r: r["credit_code"]),
+                    sorted(full.records, key=lambda r: r["credit_code"]), strict=True):
+        same_record(a, b, a["credit_code"])

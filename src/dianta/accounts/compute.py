@@ -133,7 +133,8 @@ def _compute(store: Store, year: int, prof: Profile, engine: str, incremental: b
     step("aggregating interval data" if todo is None else f"aggregating the interval data of {len(todo[0])} "
          "enterprise(s)")
     runner = get_engine(engine, temp_dir=store.temp_dir())
-    aggregate_year(inputs, runner)
+    aggregate_year(inputs, runner, progress=lambda done, parts: step(
+        f"aggregating interval data: {done:,} of {parts:,} parts of the enterprises done"))
     crash_point("compute.aggregated")
     step("calculating accounts")
     if todo is None:

@@ -7,7 +7,7 @@ import calendar
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -144,6 +144,17 @@ class YearInputs:
     it_monthly: list[tuple[str, str, float, float | None, float | None, float | None]] = field(default_factory=list)
     rollups: bool = False  # the engine reads the lake's hourly roll-ups (issue 18), not only readings
     unique_hours: bool = False  # no two interval files it reads hold the same month (a meter-hour is in one)
+    meter_rows: list[MeterRow] = field(default_factory=list)  # the engine's ``meters`` (grid meters read)
+    interval: list[IntervalFile] = field(default_factory=list)  # the interval files the engine reads
+
+
+class IntervalFile(NamedTuple):
+    """An interval file the engine reads: a roll-up (``rolled``), or a readings file without one, and the range of
+    the meter ids it holds (its footer's statistics; None: not known)."""
+
+    path: Path
+    rolled: bool
+    meters: tuple[str, str] | None
 
 
 def load_year(store: Store, year: int, profile: Profile, engine: Engine, only: set[str] | None = None
@@ -156,13 +167,88 @@ def load_year(store: Store, year: int, profile: Profile, engine: Engine, only: s
     return aggregate_year(inputs, engine)
 
 
-def aggregate_year(inputs: YearInputs, engine: Engine) -> YearInputs:
+def aggregate_year(inputs: YearInputs, engine: Engine, progress: Callable[[int, int], None] | None = None
+                   ) -> YearInputs:
     """Run the engine's aggregation of the lake files :func:`read_year` listed (``inputs.aggregates``). Lake
     files are never changed once published (a correction writes new ones), so the aggregation needs no open
-    transaction and matches the snapshot the files were listed in."""
-    script = year_script(inputs.prev_matching, unique_hours=inputs.unique_hours)
-    inputs.aggregates = engine.run(script, inputs.engine_inputs)
+    transaction and matches the snapshot the files were listed in. On an engine with ``meters_per_part``, more
+    meters than that are aggregated part by part (:func:`parts`: every output is by enterprise, so the parts'
+    outputs together are the whole run's), each part reading only the interval files and row groups of its
+    meters: time and memory grow with the enterprises, not faster; ``progress(done, parts)`` after each."""
+    split = parts(inputs.meter_rows, inputs.enterprises, engine.meters_per_part)
+    if len(split) <= 1:
+        inputs.aggregates = engine.run(year_script(inputs.prev_matching, unique_hours=inputs.unique_hours),
+                                       inputs.engine_inputs)
+        return inputs
+    script = year_script(inputs.prev_matching, unique_hours=inputs.unique_hours, parted=True)
+    outputs: dict[str, list[pa.Table]] = defaultdict(list)
+    for done, (codes, rows) in enumerate(split, 1):
+        out = engine.run(script, {**inputs.engine_inputs, **meter_inputs(inputs.interval, rows),
+                                  "part_codes": pa.table({"credit_code": pa.array(sorted(codes), pa.string())})})
+        for name, table in out.items():
+            outputs[name].append(table)
+        if progress is not None:
+            progress(done, len(split))
+    inputs.aggregates = {name: pa.concat_tables(tables) for name, tables in outputs.items()}
     return inputs
+
+
+def parts(meter_rows: list[MeterRow], enterprises: Iterable[str], meters_per_part: int | None
+          ) -> list[tuple[set[str], list[MeterRow]]]:
+    """The enterprises split into parts of about ``meters_per_part`` meters (an enterprise's meters in one
+    part), in the order of their smallest meter id, so that a part's meters span a narrow range of ids (those
+    of a region sent in one batch); the enterprises holding no meter join the last part. One part when
+    ``meters_per_part`` is None or not exceeded."""
+    held: dict[str, list[MeterRow]] = defaultdict(list)
+    for row in meter_rows:
+        held[row[1]].append(row)
+    if meters_per_part is None or len(meter_rows) <= meters_per_part:
+        return [({*held, *enterprises}, list(meter_rows))]
+    out: list[tuple[set[str], list[MeterRow]]] = []
+    codes: set[str] = set()
+    rows: list[MeterRow] = []
+    for code in sorted(held, key=lambda c: (min(r[0] for r in held[c]), c)):
+        codes.add(code)
+        rows.extend(held[code])
+        if len(rows) >= meters_per_part:
+            out.append((codes, rows))
+            codes, rows = set(), []
+    if rows or not out:
+        out.append((codes, rows))
+    out[-1][0].update(c for c in enterprises if c not in held)
+    return out
+
+
+def meter_inputs(interval: list[IntervalFile], meter_rows: list[MeterRow]) -> dict[str, Input]:
+    """The engine inputs of the meters ``meter_rows`` (``meters``, ``hourly``, ``readings``): only the interval
+    files whose meter range meets theirs, and of those the rows in their range."""
+    ids = sorted(r[0] for r in meter_rows)
+    span = (ids[0], ids[-1]) if ids else None
+    if span is None:
+        files = []
+    else:
+        files = [f for f in interval if f.meters is None or (f.meters[0] <= span[1] and span[0] <= f.meters[1])]
+    return {"hourly": ParquetInput(tuple(f.path for f in files if f.rolled), HOURLY_SCHEMA, between=_on(span)),
+            "readings": ParquetInput(tuple(f.path for f in files if not f.rolled), READINGS_SCHEMA,
+                                     between=_on(span)),
+            "meters": _meters_table(meter_rows)}
+
+
+def _on(span: tuple[str, str] | None) -> tuple[str, str, str] | None:
+    return None if span is None else ("meter_id", span[0], span[1])
+
+
+def _meters_table(meter_rows: list[MeterRow]) -> pa.Table:
+    """The engine's ``meters``: who holds each meter from when (inclusive) to when (exclusive)."""
+    ts = pa.timestamp("us")
+
+    def day(text: str | None, default: dt.datetime, plus: int = 0) -> dt.datetime:
+        return default if not text else dt.datetime.fromisoformat(text) + dt.timedelta(days=plus)
+
+    return pa.table({"meter_id": pa.array([r[0] for r in meter_rows], pa.string()),
+                     "credit_code": pa.array([r[1] for r in meter_rows], pa.string()),
+                     "valid_from_ts": pa.array([day(r[2], _FAR_PAST) for r in meter_rows], ts),
+                     "valid_to_excl_ts": pa.array([day(r[3], _FAR_FUTURE, 1) for r in meter_rows], ts)})
 
 
 def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, only: set[str] | None = None
@@ -205,30 +291,23 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
         sa.select(ec.credit_code, ec.year, ec.value_added_10k_cny, ec.revenue_10k_cny)
         .where(ec.year.in_([year - 1, year])))}
 
-    all_readings, hourly, readings = _interval_files(store, con, months)
+    all_readings, interval = _interval_files(store, con, months, None if only is None else
+                                             sorted({r[0] for r in meter_rows}))
     unique_hours = _apart(store.active_spans("interval_readings", months, verify=False, con=con))
     onsite_files = store.active_files("onsite_generation_interval", months, con=con)
     # indicator 3's Y−1 recomputed by the hourly market-based method (GREEN-POWER.md §9b)
     prev_matching = profile.market_method == "hourly" and profile.emissions_basis == "market"
     profile_files = store.active_files("green_trade_profiles", months if prev_matching else months_of(year), con=con)
     ts = pa.timestamp("us")
-    kwh_schema = {"interval": pa.schema([("meter_id", pa.string()), ("ts", ts), ("kwh", pa.float64())]),
-                  "onsite": pa.schema([("credit_code", pa.string()), ("ts", ts), ("kwh", pa.float64())]),
+    kwh_schema = {"onsite": pa.schema([("credit_code", pa.string()), ("ts", ts), ("kwh", pa.float64())]),
                   "profile": pa.schema([("contract_id", pa.string()), ("ts", ts), ("kwh", pa.float64())])}
-
-    def day(text: str | None, default: dt.datetime, plus: int = 0) -> dt.datetime:
-        return default if not text else dt.datetime.fromisoformat(text) + dt.timedelta(days=plus)
 
     # hourly matching is for year Y only (and Y−1 under the hourly market-based method)
     trades_y = trades if prev_matching else [r for r in trades if r.month[:4] == str(year)]
     inputs: dict[str, Input] = {
-        "hourly": ParquetInput(tuple(hourly), HOURLY_SCHEMA),
-        "readings": ParquetInput(tuple(readings), kwh_schema["interval"]),
-        "meters": pa.table({
-            "meter_id": pa.array([r[0] for r in meter_rows], pa.string()),
-            "credit_code": pa.array([r[1] for r in meter_rows], pa.string()),
-            "valid_from_ts": pa.array([day(r[2], _FAR_PAST) for r in meter_rows], ts),
-            "valid_to_excl_ts": pa.array([day(r[3], _FAR_FUTURE, 1) for r in meter_rows], ts)}),
+        "hourly": ParquetInput(tuple(f.path for f in interval if f.rolled), HOURLY_SCHEMA),
+        "readings": ParquetInput(tuple(f.path for f in interval if not f.rolled), READINGS_SCHEMA),
+        "meters": _meters_table(meter_rows),
         "bounds": pa.table({"prev_start": pa.array([dt.datetime(year - 1, 1, 1)], ts),
                             "y_start": pa.array([dt.datetime(year, 1, 1)], ts),
                             "y_end": pa.array([dt.datetime(year + 1, 1, 1)], ts)}),
@@ -248,7 +327,8 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     fingerprint = hashlib.sha256("\n".join([f"batch {last_batch}", *lake]).encode()).hexdigest()[:16]
     return YearInputs(year, enterprises, meters, monthly, onsite, trades, certificates, economics, {},
                       fingerprint, last_batch, inputs, plants, prev_matching, it_meters, it_monthly,
-                      rollups=bool(hourly), unique_hours=unique_hours)
+                      rollups=any(f.rolled for f in interval), unique_hours=unique_hours, meter_rows=meter_rows,
+                      interval=interval)
 
 
 #: the lake's hourly roll-ups of interval readings (ledger/lake.py ROLLUPS; engine/queries.py QUARTERS)
@@ -257,18 +337,42 @@ HOURLY_SCHEMA = pa.schema([("meter_id", pa.string()), ("hour", pa.timestamp("us"
                            *((q, pa.float64()) for q in QUARTERS)])
 
 
-def _interval_files(store: Store, con: sa.Connection, months: list[str]) -> tuple[list[Path], list[Path], list[Path]]:
-    """The interval files of ``months`` (every current readings file; the roll-ups the engine reads; the readings
-    files it reads, those without a roll-up: written before roll-ups were), each checked against its digest
-    (issue 13) before it is read; every readings file is checked, read or not (a damaged one is a damaged
-    store, refused as before roll-ups)."""
+#: interval readings without a roll-up, as the engine reads them
+READINGS_SCHEMA = pa.schema([("meter_id", pa.string()), ("ts", pa.timestamp("us")), ("kwh", pa.float64())])
+
+
+def _interval_files(store: Store, con: sa.Connection, months: list[str], wanted: list[str] | None
+                    ) -> tuple[list[Path], list[IntervalFile]]:
+    """The interval files of ``months``: every current readings file, and the files the engine reads (the roll-ups;
+    the readings files without one, written before roll-ups were), with their meter ranges; with ``wanted``
+    (sorted meter ids: an incremental recompute), only the files that may hold those meters' readings. Each
+    readings file read or rolled up into a file read is checked against its digest with its roll-up (issue 13)
+    before anything is read: a full compute checks the whole store's interval data."""
     readings = store.active_files("interval_readings", months, con=con, verify=False)
     have = set(store.active_files("interval_hourly", months, con=con, verify=False))
-    mirror = {r: store.lake / "interval_hourly" / r.relative_to(store.lake / "interval_readings") for r in readings}
-    rolled = [mirror[r] for r in readings if mirror[r] in have]
-    unrolled = [r for r in readings if mirror[r] not in have]
-    check_listed(store, [*readings, *rolled], con=con)
-    return readings, rolled, unrolled
+    read: list[IntervalFile] = []
+    checked: list[Path] = []
+    for path in readings:
+        rollup = store.lake / "interval_hourly" / path.relative_to(store.lake / "interval_readings")
+        f = IntervalFile(rollup, True, None) if rollup in have else IntervalFile(path, False, None)
+        f = f._replace(meters=_meter_range(f.path))
+        if wanted is not None and f.meters is not None:
+            i = bisect.bisect_left(wanted, f.meters[0])
+            if i == len(wanted) or wanted[i] > f.meters[1]:
+                continue
+        read.append(f)
+        checked += [path, rollup] if f.rolled else [path]
+    check_listed(store, checked, con=con)
+    return readings, read
+
+
+def _meter_range(path: Path) -> tuple[str, str] | None:
+    """The meter ids' range in an interval file's footer (None: not recorded, or the footer unreadable: the file
+    is then read, and its digest check names the damage)."""
+    try:
+        return key_range(path, "meter_id")
+    except (OSError, pa.ArrowException):
+        return None
 
 
 def _apart(spans: list[tuple[Path, str, str]]) -> bool:

@@ -14,12 +14,16 @@ from dianta.engine.base import Input, ParquetInput, Statement
 class DuckDBEngine:
     name = "duckdb"
 
-    def __init__(self, *, temp_dir: Path | None = None, memory_limit: str | None = None, threads: int | None = None):
+    def __init__(self, *, temp_dir: Path | None = None, memory_limit: str | None = None, threads: int | None = None,
+                 meters_per_part: int | None = None):
         self.temp_dir = temp_dir
         # DuckDB's own memory (it spills beyond); with Dianta's Python side, compute for 5,000 enterprises ×
         # 35,040 readings peaked at 2.4 GB with 2 GB here, 4.4 GB with 4 GB (bench/bench_scale.py)
         self.memory_limit = memory_limit or os.environ.get("DIANTA_DUCKDB_MEMORY", "2GB")
         self.threads = threads
+        # a year's meter-hours of this many meters (8.8 M, 17.5 M with Y-1) stay within the 2 GB above; beyond,
+        # DuckDB spills its hourly tables and compute grew faster than the enterprises (bench/README.md: province)
+        self.meters_per_part: int | None = meters_per_part or int(os.environ.get("DIANTA_METERS_PER_PART", "1000"))
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         config: dict[str, str | bool | int | float | list[str]] = {"memory_limit": self.memory_limit}
@@ -38,6 +42,10 @@ class DuckDBEngine:
                 if isinstance(source, ParquetInput):
                     if source.paths:
                         rel = con.read_parquet([str(p) for p in source.paths])
+                        if source.between is not None:
+                            column, low, high = source.between
+                            rel = rel.filter(duckdb.ColumnExpression(column).between(
+                                duckdb.ConstantExpression(low), duckdb.ConstantExpression(high)))
                     else:
                         rel = con.from_arrow(source.schema.empty_table())
                     rel.create_view(name, replace=True)

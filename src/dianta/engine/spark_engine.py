@@ -123,6 +123,7 @@ def check_master(master: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
 
 class SparkEngine:
     name = "spark"
+    meters_per_part: int | None = None  # a cluster partitions the work itself
 
     def __init__(self, *, master: str | None = None, temp_dir: Path | None = None, shuffle_partitions: int = 8):
         self.master = master or os.environ.get("DIANTA_SPARK_MASTER") or DEFAULT_MASTER
@@ -242,6 +243,9 @@ class SparkEngine:
                     table = source.schema.empty_table() if not source.paths else None
                     df = (spark.read.parquet(*[str(Path(p).absolute()) for p in source.paths]) if table is None
                           else spark.createDataFrame(table))
+                    if table is None and source.between is not None:
+                        column, low, high = source.between
+                        df = df.filter(df[column].between(low, high))
                 else:
                     df = spark.createDataFrame(source)
                 df.createOrReplaceTempView(name)
