@@ -220,8 +220,12 @@ def test_corrected_readings_rewrite_the_month_and_keep_the_old_file(loaded: Stor
     assert (superseded.state, superseded.superseded_by) == ("superseded", 2)
     assert (loaded.lake / old_jan.path).exists()  # the old file stays
     assert pq.read_table(loaded.lake / old_jan.path).column("kwh").to_pylist() == [10.0] * 4
-    (new_jan,) = select(loaded, lf, readings, lf.c.month == "2023-01", lf.c.state == "active")
-    assert (new_jan.path, new_jan.batch_id, new_jan.n_rows) == ("interval_readings/month=2023-01/b000002.parquet", 2, 5)
+    # the file holding the corrected rows is written again, corrected; the new row goes to a file of its own
+    # (issue 18: a correction rewrites only the files holding corrected rows, not every file of the month)
+    new_jan = {r.path: (r.batch_id, r.n_rows)
+               for r in select(loaded, lf, readings, lf.c.month == "2023-01", lf.c.state == "active")}
+    assert new_jan == {"interval_readings/month=2023-01/b000002-corrected.parquet": (2, 4),
+                       "interval_readings/month=2023-01/b000002.parquet": (2, 1)}
     assert select(loaded, lf, lf.c.path == old_jul.path)[0].state == "active"  # other months untouched
 
     # the engine sees only the corrected values

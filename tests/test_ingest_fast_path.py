@@ -167,7 +167,7 @@ def test_a_correction_to_one_month_rewrites_every_month_of_the_file_it_supersede
     files = _files(store)
     assert files[0] == (year_file.relative_to(store.lake).as_posix(), "2023-01", "2023-12", "superseded")
     assert [(p.split("/")[1:], a == b, s) for p, a, b, s in files[1:]] == [
-        ([f"month=2023-{m:02d}", "b000002.parquet"], True, "active") for m in range(1, 13)]
+        ([f"month=2023-{m:02d}", "b000002-corrected.parquet"], True, "active") for m in range(1, 13)]
     assert year_file.exists()  # nothing accepted is lost
     expected = sorted([(m, t, 4.0 if (m, t) == fix[0][:2] else k) for m, t, k in rows])
     assert _lake(store) == expected
@@ -175,7 +175,7 @@ def test_a_correction_to_one_month_rewrites_every_month_of_the_file_it_supersede
     _readings(tmp_path / "b3", [("M1", dt.datetime(2023, 8, 1), 2.0)])
     ingest_batch(store, tmp_path / "b3", reason="again")
     assert [p for p, _, _, s in _files(store) if s == "superseded"] == [
-        year_file.relative_to(store.lake).as_posix(), "interval_readings/month=2023-08/b000002.parquet"]
+        year_file.relative_to(store.lake).as_posix(), "interval_readings/month=2023-08/b000002-corrected.parquet"]
 
 
 def test_a_correction_refused_for_one_row_changes_nothing_of_the_year_file(tmp_path: Path):

@@ -6,7 +6,8 @@ The province: X holds meter M1; Y holds M2 and M3 (its quarter-hour load is summ
 taken, so Y's hours are read from the readings); M4 passes from Z to W at midnight of 15 February. Three batches:
 January 1 – February 20 10:15 (every meter), February 20 10:30 – March 31 (so the hour 2023-02-20 10:00 and the
 month of February are split across two lake files), then a correction of one January reading of M1 and of M2
-(January and February are written again, their roll-ups with them)."""
+(the first batch's file, which holds them, is written again, a file for January and one for February, their
+roll-ups with them; the second batch's file stays)."""
 
 from __future__ import annotations
 
@@ -104,11 +105,11 @@ def test_rollups_are_written_beside_every_readings_file_and_superseded_with_it(s
                            .where(lf.table_name.in_(["interval_readings", "interval_hourly"]))).all()
     files = {r.path: r for r in rows}
     readings = [r for r in rows if r.table_name == "interval_readings"]
-    # b1 (Jan–Feb) and b2 (Feb–Mar) superseded by the correction b3, which writes January again and carries
-    # February and March (the other months of the files it supersedes), a file a month
+    # b1 (Jan–Feb), which holds the corrected January readings, superseded by the correction b3, which writes
+    # its rows again, corrected, a file a month; b2 (Feb–Mar) holds none of them and stays current
     assert sorted((r.month, r.month_to, r.state) for r in readings) == [
         ("2023-01", "2023-01", "active"), ("2023-01", "2023-02", "superseded"), ("2023-02", "2023-02", "active"),
-        ("2023-02", "2023-03", "superseded"), ("2023-03", "2023-03", "active")]
+        ("2023-02", "2023-03", "active")]
     for r in readings:  # each with its roll-up: the same months, the same state, superseded by the same batch
         twin = files["interval_hourly" + r.path.removeprefix("interval_readings")]
         assert (twin.month, twin.month_to, twin.state, twin.superseded_by) == (r.month, r.month_to, r.state,
@@ -187,7 +188,7 @@ def _grouped(path: Path) -> dict[tuple[str, dt.datetime], tuple[float, float, in
 
 def test_every_rollup_is_its_readings_file_grouped_by_meter_and_hour(stores, tmp_path):
     """Whichever way a roll-up is written (from the checks' summary for a batch of new rows that all passed, from
-    the staged file for a correction, a carried month or a batch with a refused row), it is its readings file
+    the staged file for a file a correction writes again or a batch with a refused row), it is its readings file
     summed per meter and hour."""
     new, _, (first, second, fix) = stores
     bad = tmp_path / "bad"
@@ -200,7 +201,7 @@ def test_every_rollup_is_its_readings_file_grouped_by_meter_and_hour(stores, tmp
     lf = schema.lake_files.c
     with new.engine.connect() as con:
         paths = [r[0] for r in con.execute(sa.select(lf.path).where(lf.table_name == "interval_readings"))]
-    assert len(paths) == 6
+    assert len(paths) == 5  # b1 (superseded), b2, b3's January and February (b1 corrected), b4's April
     for path in paths:
         twin = pq.read_table(new.lake / ("interval_hourly" + path.removeprefix("interval_readings"))).to_pylist()
         rolled = {(h["meter_id"], h["hour"]): (h["kwh"], h["peak_kwh"], h["n"]) for h in twin}

@@ -354,9 +354,10 @@ def _values(spec: TableSpec) -> list[str]:
 
 class _LakeStage:
     """First stage, no ledger transaction open: each lake table's valid rows against the stored files of their
-    months. New rows go to new files (one per run of consecutive months of a year); a month with corrected rows
-    is written again whole, and so is every other month of the files it supersedes (a file is current or
-    superseded as a whole); the old values of corrected rows are kept as history. Files go through ``files``."""
+    months. New rows go to new files (one per run of consecutive months of a year); a stored file holding
+    corrected rows is written again, corrected, a file per month (a file is current or superseded as a whole),
+    and only those: the other files of its months (other regions') stay as they are (issue 18); the old values of
+    corrected rows are kept as history. Files go through ``files``."""
 
     def __init__(self, batch: _Batch, files: BatchFiles, lazy: set[str], converted: dict[str, Path],
                  as_sent: dict[str, Path]):
@@ -376,11 +377,13 @@ class _LakeStage:
         cols = ", ".join(q(c) for c in spec.column_names)
         inc = self._incoming(spec, cols)
         counts = self._compare(spec, cols, inc)
-        corrected_months = {r[0] for r in self.con.sql("SELECT DISTINCT month FROM changed").fetchall()}
-        rewrite = self.files.rewritten_months(name, corrected_months)
-        self.files.read_months(name, sorted(set(inc.months) | set(rewrite)))
-        self._stage_new(spec, cols, inc, [m for m in inc.months if m not in rewrite and inc.fresh_per_month.get(m, 0)])
-        self._stage_rewritten(spec, cols, inc, rewrite)
+        # the stored files holding a corrected row (old_rows read them, each row with its file)
+        holding = sorted(Path(r[0]) for r in self.con.sql("SELECT DISTINCT _file FROM changed").fetchall())
+        spans = self.files.spans(name, holding)
+        self.files.read_months(name, sorted(set(inc.months) | {m for _, a, b in spans for m in span_months(a, b)}))
+        self._stage_new(spec, cols, inc, [m for m in inc.months if inc.fresh_per_month.get(m, 0)])
+        if holding:
+            self._stage_rewritten(spec, cols, holding)
         if counts.corrected:
             self._keep_history(spec, cols, counts.corrected)
             self.batch.marks.lake_corrections(name, self.batch.view, self.batch.sources)
@@ -418,7 +421,8 @@ class _LakeStage:
         low, high = self.con.sql(f"SELECT min(k), max(k) FROM ({own}) t(k)").fetchall()[0]
         old_files = self.files.current_meeting(name, months, spec.key[0], low, high) if low is not None else []
         if old_files:
-            self.con.sql(f"SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM read_parquet($files) "
+            self.con.sql(f"SELECT {cols}, strftime(ts, '%Y-%m') AS month, filename AS _file "
+                         f"FROM read_parquet($files, filename = true) "
                          f"WHERE {first} BETWEEN $low AND $high AND strftime(ts, '%Y-%m') IN (SELECT unnest($months)) "
                          f"AND {first} IN ({own})",
                          params={"files": [str(f) for f in old_files], "months": months, "low": low,
@@ -427,7 +431,7 @@ class _LakeStage:
         if old_files:
             old = ", ".join(f"o.{q(v)} AS {q('old_' + v)}" for v in _values(spec))
             differs = " OR ".join(f"i.{q(v)} IS DISTINCT FROM o.{q(v)}" for v in _values(spec))
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT i.*, {old} "
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT i.*, {old}, o._file "
                              f"FROM {inc.table} i JOIN old_rows o ON {join} WHERE {differs}")
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE fresh AS SELECT i.* FROM {inc.table} i "
                              f"WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE {join})")
@@ -439,7 +443,8 @@ class _LakeStage:
             rows = f"SELECT {cols}, strftime(ts, '%Y-%m') AS month FROM typed_{name}"
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE old_rows AS {rows} WHERE false")
             old = ", ".join(f"{q(v)} AS {q('old_' + v)}" for v in _values(spec))
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT *, {old} FROM ({rows}) WHERE false")
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE changed AS SELECT *, {old}, CAST(NULL AS VARCHAR) AS _file "
+                             f"FROM ({rows}) WHERE false")
             counts.new = n_inc
             inc.fresh_per_month = inc.per_month
             inc.fresh = inc.table
@@ -471,30 +476,14 @@ class _LakeStage:
                 f"q1_kwh, q2_kwh, q3_kwh, q4_kwh "
                 f"FROM summary_hour_{name} WHERE {month} BETWEEN '{run[0]}' AND '{run[-1]}' ORDER BY meter_id, hour")
 
-    def _stage_rewritten(self, spec: TableSpec, cols: str, inc: _Incoming, rewrite: list[str]) -> None:
-        """The months ``rewrite`` written again whole: the batch's months from stored, corrected and new rows;
-        the other months of the files they supersede as stored (:meth:`BatchFiles.carry`)."""
-        name = spec.name
+    def _stage_rewritten(self, spec: TableSpec, cols: str, holding: list[Path]) -> None:
+        """The stored files ``holding`` a corrected row written again, their corrected rows replaced
+        (:meth:`BatchFiles.rewrite`); every other file stays current."""
         join = " AND ".join(f"i.{q(k)} = o.{q(k)}" for k in spec.key)
         order = ", ".join(q(k) for k in (*[k for k in spec.key if k != "ts"], "ts"))
-        self.files.supersede(name, rewrite)
-        carried = sorted(set(rewrite) - set(inc.months))
-        for month in rewrite:
-            if month in carried:
-                continue  # written below, as stored
-            # every stored row of the month (old_rows holds only the batch's keys), the corrected ones replaced
-            stored = [str(f) for f in self.files.current(name, [month])]
-            old = (f"SELECT {cols} FROM read_parquet($files) o WHERE strftime(ts, '%Y-%m') = $m AND "
-                   f"NOT EXISTS (SELECT 1 FROM changed i WHERE {join}) UNION ALL " if stored else "")
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE month_rows AS {old}SELECT {cols} FROM changed "
-                f"WHERE month = $m UNION ALL SELECT {cols} FROM {inc.fresh} WHERE month = $m",
-                {"m": month, **({"files": stored} if stored else {})})
-            n = self.con.sql("SELECT count(*) FROM month_rows").fetchall()[0][0]
-            if n:
-                self.files.add(name, f"SELECT * FROM month_rows ORDER BY {order}", [month], n)
-        if carried:  # the other months of the files superseded: their stored rows, one streaming pass
-            self.files.carry(name, cols, carried)
+        self.files.rewrite(spec.name, holding, f"""
+            SELECT {cols} FROM read_parquet($files) o WHERE NOT EXISTS (SELECT 1 FROM changed i WHERE {join})
+            UNION ALL SELECT {cols} FROM changed ORDER BY {order}""")
 
     def _keep_history(self, spec: TableSpec, cols: str, corrected: int) -> None:
         """The corrected rows with their old values, as a lake file the batch's history row refers to."""

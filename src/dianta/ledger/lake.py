@@ -256,12 +256,12 @@ class BatchFiles:
 
     Stage, with no ledger transaction open (on SQLite a transaction holds the write lock, and the API's reads
     wait for it), against ``view``, the snapshot of the ledger the batch was checked against:
-    :meth:`current` (the current files of some months, checked), :meth:`read_months` (the months whose
-    current files the batch's work depends on), :meth:`stage` (a file of rows of a DuckDB query on ``con``),
-    :meth:`add` (a lake table's file, recorded with the batch), :meth:`carry` (the stored rows of months a
-    correction makes the batch write again), :meth:`supersede` and :meth:`on_record` (other ledger rows that
-    refer to a staged file). Then, in the batch's transaction: :meth:`check_unchanged` and :meth:`record`;
-    after the commit, :meth:`publish`."""
+    :meth:`current_meeting` (the current files of some months and keys, checked), :meth:`read_months` (the
+    months whose current files the batch's work depends on), :meth:`stage` (a file of rows of a DuckDB query on
+    ``con``), :meth:`add` (a lake table's file, recorded with the batch), :meth:`spans` (the months of current
+    files), :meth:`rewrite` (current files holding corrected rows written again, corrected, superseding them
+    with :meth:`supersede_files`) and :meth:`on_record` (other ledger rows that refer to a staged file). Then,
+    in the batch's transaction: :meth:`check_unchanged` and :meth:`record`; after the commit, :meth:`publish`."""
 
     def __init__(self, store: Store, con: duckdb.DuckDBPyConnection, folder: Path, *, view: sa.Connection):
         self.store, self.con, self.folder, self.view = store, con, folder, view
@@ -271,10 +271,6 @@ class BatchFiles:
         self.named: list[str] = []  # paths under the lake of the files recorded, to publish
 
     # -- stage ------------------------------------------------------------------------------------------
-    def current(self, table: str, months: list[str]) -> list[Path]:
-        """The current files of ``table`` holding rows of ``months``, checked against their digests."""
-        return self.store.active_files(table, months, con=self.view)
-
     def current_meeting(self, table: str, months: list[str], column: str, low: Any, high: Any) -> list[Path]:
         """The current files of ``table`` holding rows of ``months`` whose ``column`` may hold a value of
         ``[low, high]`` (:func:`key_range`), checked against their digests; the others are neither read nor hashed
@@ -291,17 +287,13 @@ class BatchFiles:
         for month in months:
             self._based_on[(table, month)] = {str(f) for f, first, last in spans if first <= month <= last}
 
-    def rewritten_months(self, table: str, corrected: set[str]) -> list[str]:
-        """The months written again for rows corrected in ``corrected``: those, and every month of each
-        current file holding one of them, and so on (files that span months are superseded whole)."""
-        months = set(corrected)
-        while True:
-            spans = (active_spans(self.store, table, sorted(months), verify=False, con=self.view)
-                     if months else [])
-            wider = months | {m for _, first, last in spans for m in span_months(first, last)}
-            if wider == months:
-                return sorted(months)
-            months = wider
+    def spans(self, table: str, paths: list[Path]) -> list[tuple[Path, str, str]]:
+        """The current files ``paths`` of ``table`` with the first and last month each holds."""
+        wanted = set(paths)
+        if not wanted:
+            return []
+        return [span for span in active_spans(self.store, table, None, verify=False, con=self.view)
+                if span[0] in wanted]
 
     def stage(self, select: str, template: str, params: dict[str, object] | None = None, *,
               reuse: Path | None = None, copy: Path | None = None) -> Staged:
@@ -356,19 +348,22 @@ class BatchFiles:
         template = rollup + staged.template.removeprefix(table)
         self._register(rollup, self._staged(target, template), months, int(n_rows))
 
-    def carry(self, table: str, columns: str, months: list[str]) -> None:
-        """Write the stored rows (``columns``, SQL) of ``months`` again, a file per month, in one pass over the
-        current files that hold them (the months of a multi-month file a correction supersedes)."""
+    def rewrite(self, table: str, files: list[Path], select: str) -> None:
+        """Supersede the current files ``files`` of ``table`` (checked against their digests when they were
+        read) and write the rows of ``select`` (SQL over ``$files``: their rows, corrected) in their place, a
+        file per month, in one pass."""
+        self.supersede_files(table, files)
         folder = self.folder / "pending" / f"part{len(self._pending)}"
         folder.parent.mkdir(parents=True, exist_ok=True)
         escaped = str(folder).replace("'", "''")
-        files = [str(f) for f in self.current(table, months)]
-        self.con.execute(f"COPY (SELECT {columns}, strftime(ts, '%Y-%m') AS month FROM read_parquet($files) "
-                         f"WHERE strftime(ts, '%Y-%m') IN (SELECT unnest($months))) TO '{escaped}' "
-                         f"({LAKE_PARQUET}, PARTITION_BY (month))", {"files": files, "months": months})
-        for month in months:
-            for i, path in enumerate(sorted((folder / f"month={month}").glob("*.parquet"))):
-                staged = self._staged(path, f"{table}/month={month}/b{{batch}}{'' if i == 0 else f'-{i}'}.parquet")
+        self.con.execute(f"COPY (SELECT *, strftime(ts, '%Y-%m') AS month FROM ({select})) TO '{escaped}' "
+                         f"({LAKE_PARQUET}, PARTITION_BY (month))", {"files": [str(f) for f in files]})
+        for month_dir in sorted(folder.glob("month=*")):
+            month = month_dir.name.removeprefix("month=")
+            for i, path in enumerate(sorted(month_dir.glob("*.parquet"))):
+                # (named apart from the batch's new rows of the month, which go to files of their own)
+                staged = self._staged(path, f"{table}/month={month}/b{{batch}}-corrected"
+                                            f"{'' if i == 0 else f'-{i}'}.parquet")
                 self._register(table, staged, [month], pq.ParquetFile(path).metadata.num_rows)
                 self._roll_up(table, path, staged, [month])
 
@@ -378,21 +373,18 @@ class BatchFiles:
             path=staged.path(batch_id), table_name=table, month=months[0], month_to=months[-1], batch_id=batch_id,
             n_rows=n_rows, state="active", size_bytes=d.size_bytes, sha256=d.sha256)))
 
-    def supersede(self, table: str, months: list[str]) -> None:
-        """The current files of ``table`` holding rows of ``months`` (written again by the batch) are
-        superseded by it (and their roll-ups, :data:`ROLLUPS`, with them)."""
+    def supersede_files(self, table: str, files: list[Path]) -> None:
+        """The current files ``files`` of ``table`` are superseded by the batch (and their roll-ups,
+        :data:`ROLLUPS`, with them)."""
         lf = schema.lake_files
         if table in ROLLUPS:
-            self.supersede(ROLLUPS[table][0], months)
-
-        def superseding(month: str) -> Recording:
-            return lambda tx, batch_id: tx.execute(
-                lf.update().where(lf.c.table_name == table, lf.c.state == "active", lf.c.batch_id != batch_id,
-                                  overlapping([month]))
-                .values(state="superseded", superseded_by=batch_id))
-
-        for month in months:
-            self.on_record(superseding(month))
+            rollup = ROLLUPS[table][0]
+            self.supersede_files(rollup, [self.store.lake / rollup / f.relative_to(self.store.lake / table)
+                                          for f in files])
+        rels = [f.relative_to(self.store.lake).as_posix() for f in files]
+        self.on_record(lambda tx, batch_id: tx.execute(
+            lf.update().where(lf.c.table_name == table, lf.c.state == "active", lf.c.path.in_(rels))
+            .values(state="superseded", superseded_by=batch_id)))
 
     def on_record(self, work: Recording) -> None:
         """Run ``work`` (transaction, batch id) in :meth:`record`: a ledger row that refers to a staged file."""
