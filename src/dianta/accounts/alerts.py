@@ -20,11 +20,9 @@ def record_alert_events(tx: sa.Connection, records: Sequence[Account], *, run_id
                         at: str) -> None:
     """In the publishing transaction: each alert of ``records`` not seen before (same enterprise, year,
     profile, code and month) becomes an event first seen ``at`` (UTC ISO time)."""
-    for r in records:
-        for a in r["alerts"]:
-            insert_if_absent(tx, schema.alert_events, {
-                "credit_code": r["credit_code"], "year": r["year"], "profile_id": profile_id, "code": a["code"],
-                "month": a["month"], "run_id": run_id, "first_seen_at": at})
+    insert_if_absent(tx, schema.alert_events, [
+        {"credit_code": r["credit_code"], "year": r["year"], "profile_id": profile_id, "code": a["code"],
+         "month": a["month"], "run_id": run_id, "first_seen_at": at} for r in records for a in r["alerts"]])
 
 
 def _cst_day_bounds(day: dt.date) -> tuple[str, str]:

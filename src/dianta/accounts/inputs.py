@@ -278,6 +278,10 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     monthly = [tuple(r) for r in con.execute(
         sa.select(c.meter_id, c.month, c.kwh, c.kwh_peak, c.kwh_flat, c.kwh_valley)
         .where(c.month.in_(carried + months)))]
+    if only is not None:  # and the monthly totals of these enterprises' meters (grid and IT sub-meters) only
+        ours = {r[0] for r in meter_rows} | {meter for meter, periods in it_meters.periods.items()
+                                             if any(holder in only for _, _, holder in periods)}
+        monthly = [r for r in monthly if r[0] in ours]
     # a month of an IT sub-meter held by its data centre is not the data centre's grid kWh (GREEN-POWER.md §11)
     is_it = [it_meters.month_holder(r[0], r[1]) is not None for r in monthly]
     it_monthly = [r for r, it in zip(monthly, is_it, strict=True) if it]

@@ -61,6 +61,7 @@ def issue_labels(tx: sa.Connection, secret: str, records: Sequence[Account], run
     """Give each graded record's label its verification code (``label.verification_code``) and record the
     codes not issued before, in the publishing transaction ``tx``."""
     issued_at = now_iso()
+    rows: list[dict[str, object]] = []
     for r in records:
         label, score = r.get("label"), r["score"]
         if label is None or score is None:
@@ -70,7 +71,8 @@ def issue_labels(tx: sa.Connection, secret: str, records: Sequence[Account], run
         label["verification_code"] = code
         values = {"credit_code": r["credit_code"], "year": label["year"], "profile_id": label["profile_id"],
                   "grade": label["grade"], "colour": label["colour"], "score": score}
-        insert_if_absent(tx, schema.labels, {"code": code, **values, "run_id": run_id, "issued_at": issued_at})
+        rows.append({"code": code, **values, "run_id": run_id, "issued_at": issued_at})
+    insert_if_absent(tx, schema.labels, rows)
 
 
 def verify_label(store: Store, code: str) -> dict[str, object]:

@@ -133,18 +133,23 @@ def _year_script(unique: bool, parted: bool = False) -> list[Statement]:
             FROM assigned_hour GROUP BY meter_id, credit_code, date_trunc('month', hour)""", output=True),
         # enterprise load (15-minute, over its meters), rolled up to hours of year Y
         *_ent_hour("ent_hour", "y_start", "y_end", unique),
+        # the enterprise hours by day and time-of-use period, in one pass over them (the three below read this)
+        Statement("ent_day_period", """
+            SELECT h.credit_code, date_trunc('day', h.hour) AS day, t.period, sum(h.kwh) AS kwh,
+                   max(h.peak_q) AS peak_q, CAST(sum(h.n) AS BIGINT) AS n
+            FROM ent_hour h JOIN tou t ON hour(h.hour) = t.hour
+            GROUP BY h.credit_code, date_trunc('day', h.hour), t.period""", materialise=True),
         # §6 load factor inputs
         Statement("ent_stats", """
             SELECT credit_code, sum(kwh) AS kwh, max(peak_q) AS peak_q, CAST(sum(n) AS BIGINT) AS n
-            FROM ent_hour GROUP BY credit_code""", output=True),
+            FROM ent_day_period GROUP BY credit_code""", output=True),
         # §6 operating rate inputs
         Statement("ent_day", """
-            SELECT credit_code, date_trunc('day', hour) AS day, sum(kwh) AS kwh
-            FROM ent_hour GROUP BY credit_code, date_trunc('day', hour)""", output=True),
+            SELECT credit_code, day, sum(kwh) AS kwh FROM ent_day_period GROUP BY credit_code, day""", output=True),
         # §6 time-of-use split from 15-minute data
         Statement("ent_tou", """
-            SELECT h.credit_code, t.period, sum(h.kwh) AS kwh
-            FROM ent_hour h JOIN tou t ON hour(h.hour) = t.hour GROUP BY h.credit_code, t.period""", output=True),
+            SELECT credit_code, period, sum(kwh) AS kwh FROM ent_day_period GROUP BY credit_code, period""",
+                  output=True),
         # on-site generation by hour (years Y-1 and Y)
         Statement("onsite_hour_all", f"""
             SELECT o.credit_code, date_trunc('hour', o.ts) AS hour, sum(o.kwh) AS kwh

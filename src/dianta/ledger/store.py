@@ -22,7 +22,7 @@ import signal
 import sqlite3
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -96,10 +96,15 @@ def duplicates_refused(conflict: Conflict) -> Iterator[None]:
         raise
 
 
-def insert_if_absent(con: sa.Connection, table: sa.Table, values: dict[str, Any]) -> None:
-    """``INSERT … ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL (safe when two processes race)."""
+def insert_if_absent(con: sa.Connection, table: sa.Table, values: dict[str, Any] | Sequence[dict[str, Any]]
+                     ) -> None:
+    """``INSERT … ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL (safe when two processes race) of one row, or
+    of many in one statement executed for each (a run's 5,000 labels: one round trip, not 5,000)."""
     insert = postgresql.insert if con.dialect.name == "postgresql" else sqlite.insert
-    con.execute(insert(table).values(**values).on_conflict_do_nothing())
+    if isinstance(values, dict):
+        con.execute(insert(table).values(**values).on_conflict_do_nothing())
+    elif values:
+        con.execute(insert(table).on_conflict_do_nothing(), list(values))
 
 
 def engine_url(db: str) -> str | None:
