@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from stdnum.cn import uscc
 
+from dianta.ledger import integrity
 from dianta.ledger.store import Store
 
 BACKENDS = ("sqlite", "postgresql")
@@ -189,3 +190,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 or item.module is not None and item.module.__name__ in SLOW_MODULES
                 or getattr(item, "originalname", item.name) in SLOW_TESTS):
             item.add_marker(pytest.mark.slow)
+
+
+def count_hashes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every lake file hashed from now on (``integrity.file_digest``, the real one, counted), in order."""
+    hashed: list[Path] = []
+    real = integrity.file_digest
+
+    def counted(path: Path) -> integrity.Digest:
+        hashed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(integrity, "file_digest", counted)
+    return hashed

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
-from conftest import READINGS, open_store, write_table
+from conftest import READINGS, count_hashes, open_store, write_table
 from province import H, write_batch_2022, write_batch_2023
 
 from dianta.accounts.compute import compute_year, read_accounts
@@ -172,14 +172,7 @@ def test_a_truncated_and_a_deleted_file_are_each_named(store: Store, tmp_path: P
 def test_each_file_is_hashed_once_per_process_until_it_changes(store: Store, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch):
     published(store, tmp_path)
-    hashed: list[Path] = []
-    real = integrity.file_digest
-
-    def counted(path: Path) -> integrity.Digest:
-        hashed.append(path)
-        return real(path)
-
-    monkeypatch.setattr(integrity, "file_digest", counted)
+    hashed = count_hashes(monkeypatch)
     compute_year(store, 2023)  # the files were hashed by the first compute of this process
     assert hashed == []
     rel = lake_file(store, "interval_readings")

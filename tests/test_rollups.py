@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
-from conftest import credit_code, same_record, write_table
+from conftest import count_hashes, credit_code, same_record, write_table
 
 from dianta.accounts.compute import compute_year
 from dianta.accounts.inputs import read_year
@@ -313,14 +313,7 @@ def test_an_incremental_recompute_reads_and_hashes_only_its_enterprises_files(st
     good = other.read_bytes()
     other.write_bytes(good[:1000] + bytes([good[1000] ^ 0xFF]) + good[1001:])  # a bit flipped in a page of M2
 
-    hashed: list[Path] = []
-    real = integrity.file_digest
-
-    def counted(path: Path) -> integrity.Digest:
-        hashed.append(path)
-        return real(path)
-
-    monkeypatch.setattr(integrity, "file_digest", counted)
+    hashed = count_hashes(monkeypatch)
     run = compute_year(new, 2023, incremental=True)
     monkeypatch.undo()
     assert run.mode == "incremental" and run.recomputed == 1
