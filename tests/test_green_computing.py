@@ -275,3 +275,18 @@ def test_same_certificate_on_each_engine(dc_store: Store, engine_name: str):
     assert_allclose([cert["kwh_matched_hourly"], cert["kwh_cert_monthly_matched"], cert["pue"]],
                     [2600, 400, 3000 / 2100])
     _check_trace(cert["trace"])
+
+
+def test_the_it_sub_meters_readings_in_a_file_of_their_own_still_count(tmp_path: Path):
+    """Issue 18: a certificate reads only the interval files that may hold its data centre's meters; the IT
+    sub-meter's readings, sent in a batch of their own (a file whose meter range holds IT only), are among them:
+    the PUE is the worked example's."""
+    store = Store(tmp_path / "store")
+    first = worked_batch(tmp_path / "batch")
+    write_table(first, "interval_readings", ["meter_id", "ts", "kwh"], _quarters("M1", GRID))
+    write_table(tmp_path / "it", "interval_readings", ["meter_id", "ts", "kwh"], _quarters("IT", IT))
+    assert ingest_batch(store, first).status == "applied"
+    assert ingest_batch(store, tmp_path / "it").status == "applied"
+    cert = compute_certificate(store, credit_code=DC, year=2023)
+    assert_allclose([cert["kwh_load"], cert["cfe_score"], cert["pue"]], [3000, 2600 / 3000, 3000 / 2100])
+    store.close()

@@ -266,9 +266,13 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     m = d["meters"].c
     meters, it_meters, meter_rows = split_it_meters(
         con, con.execute(sa.select(m.meter_id, m.credit_code, m.valid_from, m.valid_to)).all())
+    ours: set[str] | None = None  # with ``only``: the meters whose readings and monthly totals are read
     if only is not None:  # the engine reads the readings of these enterprises' meters only
         wanted = {r[0] for r in meter_rows if r[1] in only}
         meter_rows = [r for r in meter_rows if r[0] in wanted]
+        # and their IT sub-meters' (GREEN-POWER.md §11: the PUE's monthly totals and 15-minute sums)
+        ours = wanted | {meter for meter, periods in it_meters.periods.items()
+                         if any(holder in only for _, _, holder in periods)}
     c = d["consumption_monthly"].c
     # §6: a run of declining months may begin in Y−1, its November and December compared with Y−2's: the
     # monthly totals of those months of Y−2 too. Interval data of Y−2 is not read (the engine aggregates Y−1 and
@@ -278,9 +282,7 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     monthly = [tuple(r) for r in con.execute(
         sa.select(c.meter_id, c.month, c.kwh, c.kwh_peak, c.kwh_flat, c.kwh_valley)
         .where(c.month.in_(carried + months)))]
-    if only is not None:  # and the monthly totals of these enterprises' meters (grid and IT sub-meters) only
-        ours = {r[0] for r in meter_rows} | {meter for meter, periods in it_meters.periods.items()
-                                             if any(holder in only for _, _, holder in periods)}
+    if ours is not None:
         monthly = [r for r in monthly if r[0] in ours]
     # a month of an IT sub-meter held by its data centre is not the data centre's grid kWh (GREEN-POWER.md §11)
     is_it = [it_meters.month_holder(r[0], r[1]) is not None for r in monthly]
@@ -295,8 +297,7 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
         sa.select(ec.credit_code, ec.year, ec.value_added_10k_cny, ec.revenue_10k_cny)
         .where(ec.year.in_([year - 1, year])))}
 
-    all_readings, interval = _interval_files(store, con, months, None if only is None else
-                                             sorted({r[0] for r in meter_rows}))
+    all_readings, interval = _interval_files(store, con, months, None if ours is None else sorted(ours))
     unique_hours = _apart(store.active_spans("interval_readings", months, verify=False, con=con))
     onsite_files = store.active_files("onsite_generation_interval", months, con=con)
     # indicator 3's Y−1 recomputed by the hourly market-based method (GREEN-POWER.md §9b)
