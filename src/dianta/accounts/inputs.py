@@ -149,11 +149,13 @@ class YearInputs:
 
 
 class IntervalFile(NamedTuple):
-    """An interval file the engine reads: a roll-up (``rolled``), or a readings file without one, and the range of
-    the meter ids it holds (its footer's statistics; None: not known)."""
+    """An interval file the engine reads: a roll-up (``rolled``), or a readings file without one, the first and
+    last month it holds, and the range of the meter ids it holds (its footer's statistics; None: not known)."""
 
     path: Path
     rolled: bool
+    first: str
+    last: str
     meters: tuple[str, str] | None
 
 
@@ -298,7 +300,7 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
         .where(ec.year.in_([year - 1, year])))}
 
     all_readings, interval = _interval_files(store, con, months, None if ours is None else sorted(ours))
-    unique_hours = _apart(store.active_spans("interval_readings", months, verify=False, con=con))
+    unique_hours = _apart(interval)
     onsite_files = store.active_files("onsite_generation_interval", months, con=con)
     # indicator 3's Y−1 recomputed by the hourly market-based method (GREEN-POWER.md §9b)
     prev_matching = profile.market_method == "hourly" and profile.emissions_basis == "market"
@@ -349,18 +351,18 @@ READINGS_SCHEMA = pa.schema([("meter_id", pa.string()), ("ts", pa.timestamp("us"
 def _interval_files(store: Store, con: sa.Connection, months: list[str], wanted: list[str] | None
                     ) -> tuple[list[Path], list[IntervalFile]]:
     """The interval files of ``months``: every current readings file, and the files the engine reads (the roll-ups;
-    the readings files without one, written before roll-ups were), with their meter ranges; with ``wanted``
+    the readings files without one, written before roll-ups were), with their months and meter ranges; with ``wanted``
     (sorted meter ids: an incremental recompute), only the files that may hold those meters' readings. Each
     readings file read or rolled up into a file read is checked against its digest with its roll-up (issue 13)
     before anything is read: a full compute checks the whole store's interval data."""
-    readings = store.active_files("interval_readings", months, con=con, verify=False)
+    spans = store.active_spans("interval_readings", months, verify=False, con=con)
     have = set(store.active_files("interval_hourly", months, con=con, verify=False))
     read: list[IntervalFile] = []
     checked: list[Path] = []
-    for path in readings:
+    for path, first, last in spans:
         rollup = store.lake / "interval_hourly" / path.relative_to(store.lake / "interval_readings")
-        f = IntervalFile(rollup, True, None) if rollup in have else IntervalFile(path, False, None)
-        f = f._replace(meters=_meter_range(f.path))
+        rolled = rollup in have
+        f = IntervalFile(rollup if rolled else path, rolled, first, last, _meter_range(rollup if rolled else path))
         if wanted is not None and f.meters is not None:
             i = bisect.bisect_left(wanted, f.meters[0])
             if i == len(wanted) or wanted[i] > f.meters[1]:
@@ -368,7 +370,7 @@ def _interval_files(store: Store, con: sa.Connection, months: list[str], wanted:
         read.append(f)
         checked += [path, rollup] if f.rolled else [path]
     check_listed(store, checked, con=con)
-    return readings, read
+    return [path for path, _, _ in spans], read
 
 
 def _meter_range(path: Path) -> tuple[str, str] | None:
@@ -380,19 +382,17 @@ def _meter_range(path: Path) -> tuple[str, str] | None:
         return None
 
 
-def _apart(spans: list[tuple[Path, str, str]]) -> bool:
-    """No meter-hour is in two of the interval files ``spans`` (path, first month, last month): files holding the
-    same month hold meters whose id ranges (the Parquet footers' statistics) are apart, as those of regions sent
-    one after another are. False where a range is not known."""
-    by_month: dict[str, list[Path]] = defaultdict(list)
-    for path, first, last in spans:
-        for month in span_months(first, last):
-            by_month[month].append(path)
-    shared = {p for paths in by_month.values() if len(paths) > 1 for p in paths}
-    ranges = {p: key_range(p, "meter_id") for p in shared}
-    for paths in by_month.values():
-        known = sorted(r for p in paths if (r := ranges.get(p)) is not None)
-        if len(paths) > 1 and (len(known) < len(paths) or any(a[1] >= b[0] for a, b in pairwise(known))):
+def _apart(files: list[IntervalFile]) -> bool:
+    """No meter-hour is in two of the interval files ``files``: files holding the same month hold meters whose id
+    ranges (the Parquet footers' statistics) are apart, as those of regions sent one after another are. False
+    where a range is not known."""
+    by_month: dict[str, list[IntervalFile]] = defaultdict(list)
+    for f in files:
+        for month in span_months(f.first, f.last):
+            by_month[month].append(f)
+    for shared in by_month.values():
+        known = sorted(f.meters for f in shared if f.meters is not None)
+        if len(shared) > 1 and (len(known) < len(shared) or any(a[1] >= b[0] for a, b in pairwise(known))):
             return False
     return True
 
