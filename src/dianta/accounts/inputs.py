@@ -362,7 +362,8 @@ def _interval_files(store: Store, con: sa.Connection, months: list[str], wanted:
     for path, first, last in spans:
         rollup = store.lake / "interval_hourly" / path.relative_to(store.lake / "interval_readings")
         rolled = rollup in have
-        f = IntervalFile(rollup if rolled else path, rolled, first, last, _meter_range(rollup if rolled else path))
+        read_path = rollup if rolled else path
+        f = IntervalFile(read_path, rolled, first, last, key_range(read_path, "meter_id"))
         if wanted is not None and f.meters is not None:
             i = bisect.bisect_left(wanted, f.meters[0])
             if i == len(wanted) or wanted[i] > f.meters[1]:
@@ -371,15 +372,6 @@ def _interval_files(store: Store, con: sa.Connection, months: list[str], wanted:
         checked += [path, rollup] if f.rolled else [path]
     check_listed(store, checked, con=con)
     return [path for path, _, _ in spans], read
-
-
-def _meter_range(path: Path) -> tuple[str, str] | None:
-    """The meter ids' range in an interval file's footer (None: not recorded, or the footer unreadable: the file
-    is then read, and its digest check names the damage)."""
-    try:
-        return key_range(path, "meter_id")
-    except (OSError, pa.ArrowException):
-        return None
 
 
 def _apart(files: list[IntervalFile]) -> bool:

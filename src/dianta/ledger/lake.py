@@ -147,8 +147,12 @@ def check_listed(store: Store, paths: list[Path], *, con: sa.Connection) -> None
 
 def key_range(path: Path, column: str) -> tuple[Any, Any] | None:
     """The smallest and largest value of ``column`` in the lake file ``path``, from its footer's statistics (None:
-    not recorded). Regions sent one after another hold meters whose ranges are apart."""
-    meta = pq.ParquetFile(path).metadata
+    not recorded, or the footer unreadable: the caller then reads the file, and the digest check it passes first
+    names the damage). Regions sent one after another hold meters whose ranges are apart."""
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (OSError, pa.ArrowException):
+        return None
     index = meta.schema.to_arrow_schema().get_field_index(column)
     lows, highs = [], []
     for g in range(meta.num_row_groups):
