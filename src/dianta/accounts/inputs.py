@@ -185,7 +185,7 @@ def aggregate_year(inputs: YearInputs, engine: Engine, progress: Callable[[int, 
     script = year_script(inputs.prev_matching, unique_hours=inputs.unique_hours, parted=True)
     outputs: dict[str, list[pa.Table]] = defaultdict(list)
     for done, (codes, rows) in enumerate(split, 1):
-        out = engine.run(script, {**inputs.engine_inputs, **meter_inputs(inputs.interval, rows),
+        out = engine.run(script, {**inputs.engine_inputs, **_part_inputs(inputs.interval, rows),
                                   "part_codes": pa.table({"credit_code": pa.array(sorted(codes), pa.string())})})
         for name, table in out.items():
             outputs[name].append(table)
@@ -221,7 +221,7 @@ def parts(meter_rows: list[MeterRow], enterprises: Iterable[str], meters_per_par
     return out
 
 
-def meter_inputs(interval: list[IntervalFile], meter_rows: list[MeterRow]) -> dict[str, Input]:
+def _part_inputs(interval: list[IntervalFile], meter_rows: list[MeterRow]) -> dict[str, Input]:
     """The engine inputs of the meters ``meter_rows`` (``meters``, ``hourly``, ``readings``): only the interval
     files whose meter range meets theirs, and of those the rows in their range."""
     ids = sorted(r[0] for r in meter_rows)
@@ -230,14 +230,15 @@ def meter_inputs(interval: list[IntervalFile], meter_rows: list[MeterRow]) -> di
         files = []
     else:
         files = [f for f in interval if f.meters is None or (f.meters[0] <= span[1] and span[0] <= f.meters[1])]
-    return {"hourly": ParquetInput(tuple(f.path for f in files if f.rolled), HOURLY_SCHEMA, between=_on(span)),
-            "readings": ParquetInput(tuple(f.path for f in files if not f.rolled), READINGS_SCHEMA,
-                                     between=_on(span)),
-            "meters": _meters_table(meter_rows)}
+    return {**_interval_inputs(files, span), "meters": _meters_table(meter_rows)}
 
 
-def _on(span: tuple[str, str] | None) -> tuple[str, str, str] | None:
-    return None if span is None else ("meter_id", span[0], span[1])
+def _interval_inputs(files: list[IntervalFile], span: tuple[str, str] | None) -> dict[str, Input]:
+    """The engine's ``hourly`` and ``readings``: the roll-ups and the readings files without one of ``files``,
+    only their rows whose meter id is in ``span`` (when given)."""
+    between = None if span is None else ("meter_id", *span)
+    return {"hourly": ParquetInput(tuple(f.path for f in files if f.rolled), HOURLY_SCHEMA, between=between),
+            "readings": ParquetInput(tuple(f.path for f in files if not f.rolled), READINGS_SCHEMA, between=between)}
 
 
 def _meters_table(meter_rows: list[MeterRow]) -> pa.Table:
@@ -312,8 +313,8 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     # hourly matching is for year Y only (and Y−1 under the hourly market-based method)
     trades_y = trades if prev_matching else [r for r in trades if r.month[:4] == str(year)]
     inputs: dict[str, Input] = {
-        "hourly": ParquetInput(tuple(f.path for f in interval if f.rolled), HOURLY_SCHEMA),
-        "readings": ParquetInput(tuple(f.path for f in interval if not f.rolled), READINGS_SCHEMA),
+        # with ``only``, of the files read only the row groups of those meters' range
+        **_interval_inputs(interval, (min(ours), max(ours)) if ours else None),
         "meters": _meters_table(meter_rows),
         "bounds": pa.table({"prev_start": pa.array([dt.datetime(year - 1, 1, 1)], ts),
                             "y_start": pa.array([dt.datetime(year, 1, 1)], ts),

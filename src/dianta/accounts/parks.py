@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import sqlalchemy as sa
 
-from dianta.accounts.inputs import YearInputs, meter_inputs, months_of, read_year
+from dianta.accounts.inputs import YearInputs, months_of, read_year
 from dianta.accounts.record import Account, ParkAccount
 from dianta.accounts.storage import StorageYear, storage_inputs, storage_year, year_hours
 from dianta.calc import matching
@@ -263,11 +263,8 @@ def _pooled_hours(inp: ParkInputs, part: _Participants, covered: np.ndarray, sup
                       "credit_code": pa.array([r[1] for r in rows], pa.string()),
                       "month_start": pa.array([r[2] for r in rows], ts),
                       "role": pa.array([r[3] for r in rows], pa.string())})
-    yin = inp.year_inputs
-    ours = {r[1] for r in rows}  # the participants' meters only: the interval files and row groups of theirs
-    out = engine.run(park_script(unique_hours=yin.unique_hours),
-                     {**yin.engine_inputs, **meter_inputs(yin.interval, [m for m in yin.meter_rows if m[1] in ours]),
-                      "park_roles": roles, "supplier_supply": supply})["park_hour"]
+    out = engine.run(park_script(unique_hours=inp.year_inputs.unique_hours),
+                     {**inp.year_inputs.engine_inputs, "park_roles": roles, "supplier_supply": supply})["park_hour"]
     hours = year_hours(inp.year)
     load, green = np.zeros((len(inp.parks), len(hours))), np.zeros((len(inp.parks), len(hours)))
     if out.num_rows:
