@@ -360,11 +360,12 @@ class _LakeStage:
     corrected rows are kept as history. Files go through ``files``."""
 
     def __init__(self, batch: _Batch, files: BatchFiles, lazy: set[str], converted: dict[str, Path],
-                 as_sent: dict[str, Path]):
+                 as_sent: dict[str, Path], rolled: dict[str, Path]):
         self.batch, self.con, self.files = batch, batch.con, files
         self.lazy = lazy  # tables read straight from their file (every row passed; BatchCheck.lazy)
         self.converted = converted  # streamed CSVs written as Parquet by the checks (BatchCheck.converted)
         self.as_sent = as_sent  # Parquet files in the lake's form as sent (BatchCheck.as_sent)
+        self.rolled = rolled  # roll-ups written by the checks' one-pass summary (BatchCheck.rolled)
 
     def run(self) -> None:
         for name, spec in TABLES.items():
@@ -465,12 +466,21 @@ class _LakeStage:
                            reuse=self.converted.get(name) if as_is else None,
                            copy=self.as_sent.get(name) if as_is else None, rolled_up=self._rolled_up(name, inc, run))
 
-    def _rolled_up(self, name: str, inc: _Incoming, run: list[str]) -> str | None:
+    def _rolled_up(self, name: str, inc: _Incoming, run: list[str]) -> str | Path | None:
         """The roll-up (ledger/lake.py ROLLUPS) of the new rows of ``name`` in the months ``run`` from the summary
-        the checks made while reading them (``summary_hour_<table>``, ingest/validate.py), where every row of the
-        table is new and passed; None: read from the staged file."""
+        the checks made while reading them, where every row of the table is new and passed: the roll-up file
+        their one-pass summary wrote (ingest/sorted_readings.py; itself when ``run`` is all the months, else its
+        rows of those months), or ``summary_hour_<table>`` (ingest/validate.py); None: read from the staged file."""
         if name != "interval_readings" or name not in self.lazy or inc.fresh != inc.table:
             return None
+        if name in self.rolled:
+            path = self.rolled[name]
+            if set(run) >= {m for m, n in inc.fresh_per_month.items() if n}:
+                return path
+            end = span_months(run[-1], f"{int(run[-1][:4]) + 1}-01")[1]  # the month after the run
+            escaped = str(path).replace("'", "''")
+            return (f"SELECT * FROM read_parquet('{escaped}') WHERE hour >= TIMESTAMP '{run[0]}-01 00:00:00' "
+                    f"AND hour < TIMESTAMP '{end}-01 00:00:00'")
         month = "strftime(make_timestamp(hour * 3600000000), '%Y-%m')"
         return (f"SELECT meter_id, make_timestamp(hour * 3600000000) AS hour, kwh, peak_kwh, n, "
                 f"q1_kwh, q2_kwh, q3_kwh, q4_kwh "
@@ -731,7 +741,7 @@ def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, Sour
     with store.stage() as stage:  # locked while in use; removed at the end (recover() does it after a crash)
         files = BatchFiles(store, con, stage, view=view)
         batch = _Batch.of(store, con, sources, findings, view)
-        _LakeStage(batch, files, check.lazy, check.converted, check.as_sent).run()
+        _LakeStage(batch, files, check.lazy, check.converted, check.as_sent, check.rolled).run()
         crash_point("ingest.staged")
         with duplicates_refused(Conflict.of("same_rows_meanwhile")), \
                 store.engine.begin() as tx:

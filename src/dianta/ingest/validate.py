@@ -30,6 +30,7 @@ from dianta.findings import Finding, finding
 from dianta.glossary import TABLE_ORDER, TABLES, Column, TableSpec
 from dianta.ingest import codes
 from dianta.ingest.readers import ROW, SourceTable, read_csv_rows
+from dianta.ingest.sorted_readings import summarise_sorted
 from dianta.ledger.lake import LAKE_PARQUET, in_lake_form, may_hold
 from dianta.reference.profile import Profile, load_profile
 from dianta.reference.tables import certificate_numbering
@@ -162,6 +163,9 @@ class BatchCheck:
     converted: dict[str, Path] = field(default_factory=dict)
     #: table -> its Parquet file as sent, every row passed and in the lake's form already: stored as a copy
     as_sent: dict[str, Path] = field(default_factory=dict)
+    #: table -> the roll-up of its file, written by the one-pass summary of readings in meter and time order
+    #: (ingest/sorted_readings.py); otherwise ``summary_hour_<table>`` holds it
+    rolled: dict[str, Path] = field(default_factory=dict)
     #: the green_power values checked (certificate validity, bundled tolerance): ingest takes no profile, so
     #: these are the default shipped profile's (GREEN-POWER.md §9)
     profile: Profile = field(default_factory=lambda: load_profile("default"))
@@ -499,7 +503,8 @@ class BatchCheck:
         Bench: 175 M readings, bench/bench_scale.py; the copy and the row checks took most of ingest."""
         t = "interval_readings"
         src = self.sources[t]
-        self._summarise_in_duckdb(t)
+        if not self._summarise_sorted(t):
+            self._summarise_in_duckdb(t)
         failing = self.con.sql(
             f"SELECT count(*) FROM summary_{t} WHERE meter_id IS NULL OR meter_id <> trim(meter_id) OR meter_id = '' "
             f"OR day IS NULL OR no_ts > 0 OR off_grid > 0 OR bad_kwh > 0 OR length(meter_id) > {MAX_TEXT} "
@@ -518,6 +523,36 @@ class BatchCheck:
             if src.parquet is not None and t not in self.converted and in_lake_form(src.parquet):
                 self.as_sent[t] = src.parquet
         return not failing
+
+    def _summarise_sorted(self, t: str) -> bool:
+        """:meth:`_summarise_readings`'s day summary from a file in meter and time order, in one streaming pass
+        (ingest/sorted_readings.py), its roll-up written to ``scratch`` (``rolled``); False: the file is not so
+        (or could fail a check), DuckDB summarises it."""
+        src = self.sources[t]
+        if src.parquet is None or self.scratch is None or any(w != c for c, w in src.headers.items()):
+            return False
+        target = self.scratch / f"{t}-rollup.parquet"
+        summary = summarise_sorted(src.parquet, target, max_text=MAX_TEXT)
+        if summary is None:
+            return False
+        if not summary.in_meter_order:  # the lake's roll-ups are in meter and hour order (ledger/lake.py ROLLUPS)
+            ordered = self.scratch / f"{t}-rollup-ordered.parquet"
+            escaped = str(ordered).replace("'", "''")
+            self.con.execute(f"COPY (SELECT * FROM read_parquet($file) ORDER BY meter_id, hour) TO '{escaped}' "
+                             f"({LAKE_PARQUET})", {"file": str(target)})
+            target.unlink()
+            target = ordered
+        self.con.register("sorted_days", summary.days)
+        try:  # a (meter, day) a task boundary cut in two is summed here; no row is missing, off-grid or repeated
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE summary_{t} AS SELECT CAST(meter_id AS VARCHAR) AS meter_id, day, "
+                f"CAST(sum(n) AS BIGINT) AS n, sum(kwh) AS kwh, min(first_us) AS first_us, max(last_us) AS last_us, "
+                f"CAST(0 AS BIGINT) AS no_ts, CAST(0 AS BIGINT) AS off_grid, CAST(0 AS BIGINT) AS bad_kwh, "
+                f"CAST(sum(n) AS BIGINT) AS quarters FROM sorted_days GROUP BY ALL")
+        finally:
+            self.con.unregister("sorted_days")
+        self.rolled[t] = target
+        return True
 
     def _summarise_in_duckdb(self, t: str) -> None:
         """:meth:`_summarise_readings`'s summaries, by hash aggregates in DuckDB."""

@@ -327,17 +327,17 @@ class BatchFiles:
         return entry
 
     def add(self, table: str, select: str, months: list[str], n_rows: int, *, reuse: Path | None = None,
-            copy: Path | None = None, rolled_up: str | None = None) -> None:
+            copy: Path | None = None, rolled_up: str | Path | None = None) -> None:
         """Stage the rows of ``select`` as the file of ``table`` holding ``months`` (one month, or a run of
         consecutive months of a year), ``n_rows`` rows, and record it as current with the batch; ``rolled_up``:
-        the rows of its roll-up (:data:`ROLLUPS`) where the caller has them already, else they are read from the
-        staged file."""
+        the rows of its roll-up (:data:`ROLLUPS`) where the caller has them already (SQL, or a file in the lake's
+        form holding exactly them, moved), else they are read from the staged file."""
         suffix = f"-to-{months[-1]}" if len(months) > 1 else ""
         staged = self.stage(select, f"{table}/month={months[0]}/b{{batch}}{suffix}.parquet", reuse=reuse, copy=copy)
         self._register(table, staged, months, n_rows)
         self._roll_up(table, self._pending[-1][0], staged, months, rolled_up)
 
-    def _roll_up(self, table: str, path: Path, staged: Staged, months: list[str], select: str | None = None
+    def _roll_up(self, table: str, path: Path, staged: Staged, months: list[str], select: str | Path | None = None
                  ) -> None:
         """The roll-up of the staged file ``path`` of ``table`` (:data:`ROLLUPS`; the rows of ``select`` where
         given: the same rows, summed while the batch was checked), staged and recorded beside it: its path is the
@@ -346,9 +346,13 @@ class BatchFiles:
             return
         rollup, from_file = ROLLUPS[table]
         target = self.folder / "pending" / f"{len(self._pending)}.parquet"
-        escaped = str(target).replace("'", "''")
-        n_rows = self.con.execute(f"COPY ({select or from_file}) TO '{escaped}' ({LAKE_PARQUET})",
-                                  {} if select else {"file": str(path)}).fetchall()[0][0]
+        if isinstance(select, Path):
+            shutil.move(select, target)
+            n_rows = pq.ParquetFile(target).metadata.num_rows
+        else:
+            escaped = str(target).replace("'", "''")
+            n_rows = self.con.execute(f"COPY ({select or from_file}) TO '{escaped}' ({LAKE_PARQUET})",
+                                      {} if select else {"file": str(path)}).fetchall()[0][0]
         template = rollup + staged.template.removeprefix(table)
         self._register(rollup, self._staged(target, template), months, int(n_rows))
 
