@@ -126,9 +126,9 @@ def _summarise(table: pa.Table, max_text: int) -> _Part:
     if (n == 4).all():  # whole hours (the usual case): the quarter-hours are the rows in order
         quarters = k.reshape(-1, 4)
     else:
-        quarters = np.full(len(starts) * 4, np.nan)
-        quarters[np.repeat(np.arange(len(starts)) * 4, n) + (quarter & 3)] = k
-        quarters = quarters.reshape(-1, 4)
+        flat = np.full(len(starts) * 4, np.nan)
+        flat[np.repeat(np.arange(len(starts)) * 4, n) + (quarter & 3)] = k
+        quarters = flat.reshape(-1, 4)
     hour_meter, hours = m[starts], hour[starts]
     rollup = _rollup_table(meters, hour_meter, hours, kwh, peak, n, quarters, whole=len(quarters) * 4 == len(k))
     # per day: the hours' segments again (an hour's rows never straddle a day)
