@@ -260,11 +260,20 @@ def test_disk_full_in_staging(backend: str, small_disk: Path, tmp_path: Path, re
     batch = interval_batch(tmp_path / "readings")
     filler = fill(small_disk, leave_bytes=400 * 1024)
     proc = dianta(where, "ingest", str(batch))
-    assert_told(proc, 3, ["failed: no space left on the disk holding the lake's staging folder",
-                          str(where.lake_root / "_staging"), "nothing was changed", "Free space on that disk",
-                          "run the command again"],
-                ["存放数据湖暂存目录", "磁盘空间已满", "请释放该磁盘的空间"])
+    # the readings' roll-up is written while they are checked, in the store's temporary folder; the lake's files
+    # are staged after: the first write that fails is named (both folders are on the full disk here)
+    temp = where.lake_root / "_tmp" if backend == "postgresql" else Path(where.db) / "tmp"  # Store.temp_dir
+    if "the store's temporary folder" in proc.stderr:
+        assert_told(proc, 3, ["failed: no space left on the disk holding the store's temporary folder", str(temp),
+                              "nothing was changed", "Free space on that disk", "run the command again"],
+                    ["存放存储临时目录", "磁盘空间已满", "请释放该磁盘的空间"])
+    else:
+        assert_told(proc, 3, ["failed: no space left on the disk holding the lake's staging folder",
+                              str(where.lake_root / "_staging"), "nothing was changed", "Free space on that disk",
+                              "run the command again"],
+                    ["存放数据湖暂存目录", "磁盘空间已满", "请释放该磁盘的空间"])
     assert list((where.lake_root / "_staging").iterdir()) == []  # nothing left behind
+    assert not temp.exists() or list(temp.iterdir()) == []
     assert batches_in_ledger(where) == 1
     filler.unlink()
     ok(dianta(where, "ingest", str(batch)))
@@ -348,8 +357,9 @@ def test_status_and_audit_verify_answer_on_a_full_disk(backend: str, small_disk:
     proc = dianta(where, "ingest", str(batch))  # a write is refused, with what to do
     assert_told(proc, 3, ["failed:", "nothing was changed", "Free space on that disk"],
                 ["磁盘", "已满", "请释放该磁盘的空间"])
-    # where it stops first (staging the readings, or the ledger opened read-only) is the ingest's business
+    # where it stops first (the readings' roll-up, staging them, or the ledger opened read-only) is the ingest's
     assert ("no space left on the disk holding the lake's staging folder" in proc.stderr
+            or "no space left on the disk holding the store's temporary folder" in proc.stderr
             or "is full, so the store was opened read-only and this command, which writes, cannot run" in proc.stderr)
 
 
