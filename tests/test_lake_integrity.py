@@ -29,7 +29,7 @@ from dianta.accounts.compute import compute_year, read_accounts
 from dianta.errors import LakeCorrupt
 from dianta.ingest.apply import ingest_batch
 from dianta.ingest.quarantine import export_quarantine, list_quarantine
-from dianta.ledger import integrity, schema
+from dianta.ledger import integrity, lake, schema
 from dianta.ledger.backup import backup, restore
 from dianta.ledger.store import Store
 
@@ -186,6 +186,51 @@ def test_each_file_is_hashed_once_per_process_until_it_changes(store: Store, tmp
     assert hashed == [store.lake / rel] * 2
     # verify reads every file again: the readings, their hourly roll-up (issue 18), the profiles
     assert integrity.verify_store(store).ok and len(hashed) == 5
+
+
+def _new_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a new process has seen: nothing (its per-process digests are empty)."""
+    monkeypatch.setattr(integrity, "_seen", {})
+
+
+def test_a_new_process_trusts_the_stores_memory_of_digests_it_can_verify(store: Store, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch):
+    """Issue 18: a compute in a new process does not hash again the files its ingest just wrote and hashed (the
+    store's signed memory, integrity.DigestMemory); a file changed since is hashed and refused; an entry signed
+    with another secret, or older than MEMORY_HOURS, is not trusted; `lake verify` hashes every file."""
+    ingest_batch(store, write_batch_2022(tmp_path / "2022"))
+    ingest_batch(store, write_batch_2023(tmp_path / "2023"))
+    _new_process(monkeypatch)
+    hashed = count_hashes(monkeypatch)
+    compute_year(store, 2023)
+    assert hashed == []  # every file read was remembered when its batch published it
+    memory = lake.digest_memory(store)
+    assert memory is not None and memory.path.stat().st_mode & 0o077 == 0  # the store's, private
+    rel = lake_file(store, "green_trade_profiles")
+    key = integrity.stat_key(store.lake / rel)
+    sha = records(store)[rel][1]
+    assert memory.recall(rel, key) == sha
+    # signed with another secret: not trusted, so hashed (and found as recorded)
+    forged = integrity.DigestMemory(memory.path, "0" * 64)
+    forged.remember([(rel, key, sha)])
+    assert memory.recall(rel, key) is None
+    _new_process(monkeypatch)
+    compute_year(store, 2023)
+    assert hashed == [store.lake / rel]
+    # an entry older than the hours trusted: hashed again
+    monkeypatch.setattr(integrity.time, "time", lambda: 10_000.0)
+    memory.remember([(rel, key, sha)])
+    monkeypatch.undo()
+    assert memory.recall(rel, key) is None
+    # a file changed after it was remembered: its change time moved, so it is hashed and refused
+    hashed = count_hashes(monkeypatch)
+    readings = lake_file(store, "interval_readings")
+    flip_bit_in_place(store.lake / readings)
+    _new_process(monkeypatch)
+    with pytest.raises(LakeCorrupt, match="has changed since it was published") as refused:
+        compute_year(store, 2023)
+    assert refused.value.paths == [readings] and store.lake / readings in hashed
+    assert not integrity.verify_store(store).ok
 
 
 # -- batches: corrections, quarantine -----------------------------------------------------------------------

@@ -1,15 +1,17 @@
 """The published account: one typed record (INTERFACE.md fields; METHODOLOGY.md §3–§7b), defined once.
 
 The record is a ``TypedDict``, not a frozen dataclass: an account is built as a mapping, evaluated over the whole
-year in place (§7b benchmarks need every account), stored as JSON in the ledger, fingerprinted and read back with
-``json.loads`` — a TypedDict types exactly that shape with no conversion at any edge, and the JSON stays the
-same byte for byte. Its fields' names, English and Chinese labels and units come from
+year in place (§7b benchmarks need every account), stored as JSON in the ledger (:func:`record_json`), fingerprinted
+and read back (:func:`record_of`) — a TypedDict types exactly that shape with no conversion at any edge. Its
+fields' names, English and Chinese labels and units come from
 :data:`dianta.glossary.OUTPUTS`; the export columns (:data:`EXPORT_FIELDS`, :func:`export_headers`), the API's
 ``AccountPublic`` and the dashboard's field catalogue (``web/glossary.js``) are derived from the two.
 """
 
 # no ``from __future__ import annotations``: TypedDict reads NotRequired from evaluated annotations
-from typing import Literal, NotRequired, TypedDict, get_type_hints
+from typing import Literal, NotRequired, TypedDict, cast, get_type_hints
+
+import orjson
 
 from dianta.glossary import HOUR_BANDS, OUTPUTS, Quantity
 
@@ -301,3 +303,15 @@ def nested_records(tp: object) -> list[type]:
     if isinstance(tp, type) and hasattr(tp, "__required_keys__"):
         return [tp]
     return [t for arg in getattr(tp, "__args__", ()) for t in nested_records(arg)]
+
+
+def record_json(record: Account) -> str:
+    """The record as the ledger keeps it (``accounts.record_json``): JSON text, UTF-8, keys in the record's order,
+    no spaces. orjson: a year of 5,000 accounts is written in 0.03 s and read in 0.05 s, where the json module took
+    0.3 and 0.4 s (issue 18: an incremental recompute publishes the whole year again)."""
+    return orjson.dumps(record).decode()
+
+
+def record_of(text: str | bytes) -> Account:
+    """A record as :func:`record_json` (or the json module, before) wrote it."""
+    return cast(Account, orjson.loads(text))

@@ -22,12 +22,16 @@ be large, and on a PostgreSQL ledger is not known to it).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import sqlite3
 import stat
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -111,9 +115,66 @@ def _key(st: os.stat_result) -> tuple[int, int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def current_digest(path: Path, *, fresh: bool = False) -> Digest:
-    """The size and SHA-256 of ``path`` now, hashed once per process while the file stays as it is (``fresh``:
-    hashed again whatever this process saw before). Raises OSError when it cannot be read."""
+class DigestMemory:
+    """What this store's processes hashed (or wrote) lately, kept across processes (issue 18: a compute in a new
+    process need not hash again the files its ingest just wrote and hashed): per lake file, what ``stat`` said of
+    it then and its SHA-256, signed with a secret of the store kept outside the lake (an entry cannot be made
+    for a file changed since: its change time moved, and the signature needs the secret). Trusted for
+    :data:`MEMORY_HOURS`; ``dianta lake verify`` hashes every file whatever it holds. A cache: when it cannot be
+    read or written, the files are hashed (nothing else changes)."""
+
+    def __init__(self, path: Path, secret: str):
+        self.path, self._key = path, secret.encode()
+        self._lock = threading.Lock()
+
+    def _sign(self, rel: str, key: tuple[int, ...], sha256: str, at: float) -> str:
+        return hmac.new(self._key, json.dumps([rel, list(key), sha256, at]).encode(), hashlib.sha256).hexdigest()
+
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.path, timeout=5)
+        con.execute("CREATE TABLE IF NOT EXISTS seen (rel TEXT PRIMARY KEY, stat TEXT NOT NULL, "
+                    "sha256 TEXT NOT NULL, at REAL NOT NULL, mac TEXT NOT NULL)")
+        return con
+
+    def recall(self, rel: str, key: tuple[int, ...]) -> str | None:
+        """The SHA-256 remembered for ``rel`` while ``stat`` still says ``key``, within the time trusted."""
+        try:
+            with self._lock, closing(self._connect()) as con:
+                row = con.execute("SELECT stat, sha256, at, mac FROM seen WHERE rel = ?", (rel,)).fetchone()
+        except (OSError, sqlite3.Error):
+            return None
+        if row is None or row[0] != json.dumps(list(key)) or time.time() - row[2] > MEMORY_HOURS * 3600:
+            return None
+        return row[1] if hmac.compare_digest(row[3], self._sign(rel, key, row[1], row[2])) else None
+
+    def remember(self, entries: Sequence[tuple[str, tuple[int, ...], str]]) -> None:
+        """Remember (lake path, ``stat`` key, SHA-256) of files just hashed or written."""
+        if not entries:
+            return
+        at = time.time()
+        rows = [(rel, json.dumps(list(key)), sha, at, self._sign(rel, key, sha, at)) for rel, key, sha in entries]
+        try:
+            with self._lock, closing(self._connect()) as con, con:
+                con.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)", rows)
+            os.chmod(self.path, 0o600)
+        except (OSError, sqlite3.Error):
+            pass  # a cache: the files are hashed again next time
+
+
+#: hours a :class:`DigestMemory` entry is trusted (after that the file is hashed again)
+MEMORY_HOURS = 24
+
+
+def stat_key(path: Path) -> tuple[int, int, int, int, int]:
+    """What ``stat`` says of ``path`` that any change to it moves (the change time cannot be set back)."""
+    return _key(path.stat())
+
+
+def current_digest(path: Path, *, fresh: bool = False, memory: DigestMemory | None = None, rel: str = ""
+                   ) -> Digest:
+    """The size and SHA-256 of ``path`` now, hashed once per process while the file stays as it is, or once
+    across processes with the store's ``memory`` (``rel``: its path in the lake) (``fresh``: hashed again whatever
+    was seen before). Raises OSError when it cannot be read."""
     st = path.stat()
     key = _key(st)
     if not fresh:
@@ -121,14 +182,21 @@ def current_digest(path: Path, *, fresh: bool = False) -> Digest:
             seen = _seen.get(str(path))
         if seen is not None and seen[0] == key:
             return Digest(st.st_size, seen[1])
+        remembered = memory.recall(rel, key) if memory is not None else None
+        if remembered is not None:
+            with _seen_lock:
+                _seen[str(path)] = (key, remembered)
+            return Digest(st.st_size, remembered)
     digest = file_digest(path)
     if digest.size_bytes == st.st_size and _key(path.stat()) == key:  # not changed while it was read
         with _seen_lock:
             _seen[str(path)] = (key, digest.sha256)
+        if memory is not None:
+            memory.remember([(rel, key, digest.sha256)])
     return digest
 
 
-def _problem(path: Path, record: LakeFile, fresh: bool) -> Problem | None:
+def _problem(path: Path, record: LakeFile, fresh: bool, memory: DigestMemory | None = None) -> Problem | None:
     rel = record.rel
     try:
         st = path.stat()
@@ -140,7 +208,7 @@ def _problem(path: Path, record: LakeFile, fresh: bool) -> Problem | None:
         if st.st_size != record.size_bytes:
             return Problem(rel, "size", f"{rel} has {st.st_size:,} bytes where {record.size_bytes:,} were "
                                         "published")
-        digest = current_digest(path, fresh=fresh)
+        digest = current_digest(path, fresh=fresh, memory=memory, rel=rel)
     except FileNotFoundError:
         return Problem(rel, "missing", f"{rel} is missing")
     except OSError as exc:
@@ -151,15 +219,16 @@ def _problem(path: Path, record: LakeFile, fresh: bool) -> Problem | None:
     return None
 
 
-def problems(lake: Path, files: Iterable[LakeFile], *, fresh: bool = False) -> list[Problem]:
+def problems(lake: Path, files: Iterable[LakeFile], *, fresh: bool = False, memory: DigestMemory | None = None
+             ) -> list[Problem]:
     """Each of ``files`` (under the lake root ``lake``) that is missing, unreadable, of another size or
-    SHA-256 than recorded, or has no record; in the order given."""
+    SHA-256 than recorded, or has no record; in the order given (``memory``: the store's :class:`DigestMemory`)."""
     unique = list(dict.fromkeys(files))
     if len(unique) <= 1:
-        found = [_problem(lake / f.rel, f, fresh) for f in unique]
+        found = [_problem(lake / f.rel, f, fresh, memory) for f in unique]
     else:
         with ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="lake-digest") as pool:
-            found = list(pool.map(lambda f: _problem(lake / f.rel, f, fresh), unique))
+            found = list(pool.map(lambda f: _problem(lake / f.rel, f, fresh, memory), unique))
     return [p for p in found if p is not None]
 
 
@@ -179,9 +248,9 @@ def refusal(found: list[Problem], *, outcome: str = "Nothing was read from the l
                        [p.rel for p in found])
 
 
-def check(lake: Path, files: Iterable[LakeFile]) -> None:
+def check(lake: Path, files: Iterable[LakeFile], *, memory: DigestMemory | None = None) -> None:
     """Raise :class:`LakeCorrupt` unless every one of ``files`` is as recorded when it was published."""
-    found = problems(lake, files)
+    found = problems(lake, files, memory=memory)
     if found:
         raise refusal(found)
 

@@ -130,7 +130,7 @@ def active_spans(store: Store, table: str, months: list[str] | None = None, *, v
         with store.engine.connect() as own:
             rows = own.execute(query).all()
     if verify:
-        integrity.check(store.lake, [integrity.LakeFile(r[0], r[3], r[4]) for r in rows])
+        integrity.check(store.lake, [integrity.LakeFile(r[0], r[3], r[4]) for r in rows], memory=digest_memory(store))
     return [(store.lake / r[0], r[1], r[2]) for r in rows]
 
 
@@ -142,7 +142,24 @@ def check_listed(store: Store, paths: list[Path], *, con: sa.Connection) -> None
     rels = list(dict.fromkeys(p.relative_to(store.lake).as_posix() for p in paths))
     rows = {r[0]: r for i in range(0, len(rels), 500) for r in con.execute(
         sa.select(lf.c.path, lf.c.size_bytes, lf.c.sha256).where(lf.c.path.in_(rels[i:i + 500]))).all()}
-    integrity.check(store.lake, [integrity.LakeFile(rel, rows[rel][1], rows[rel][2]) for rel in rels])  # in order
+    integrity.check(store.lake, [integrity.LakeFile(rel, rows[rel][1], rows[rel][2]) for rel in rels],  # in order
+                    memory=digest_memory(store))
+
+
+#: the name of the store's secret that signs its :class:`integrity.DigestMemory`
+MEMORY_SECRET = "lake_digest_memory"
+
+
+def digest_memory(store: Store) -> integrity.DigestMemory | None:
+    """The store's memory of lake files hashed lately (in its temporary folder, signed with a secret of the store);
+    None where the secret cannot be had (a store opened read-only on a full disk): the files are hashed."""
+    from dianta.errors import DiantaError
+    from dianta.ledger.secrets import store_secret
+
+    try:
+        return integrity.DigestMemory(store.temp_dir() / "lake-digests.sqlite", store_secret(store, MEMORY_SECRET))
+    except (OSError, DiantaError):
+        return None
 
 
 def key_range(path: Path, column: str) -> tuple[Any, Any] | None:
@@ -273,6 +290,7 @@ class BatchFiles:
         self._recordings: list[Recording] = []
         self._based_on: dict[tuple[str, str], set[str]] = {}  # (table, month) -> the current files then
         self.named: list[str] = []  # paths under the lake of the files recorded, to publish
+        self._digests: dict[str, str] = {}  # their SHA-256, as staged
 
     # -- stage ------------------------------------------------------------------------------------------
     def current_meeting(self, table: str, months: list[str], column: str, low: Any, high: Any) -> list[Path]:
@@ -413,6 +431,7 @@ class BatchFiles:
             rel_path = entry.path(batch_id)
             _move(staged, self.folder / rel_path)
             self.named.append(rel_path)
+            self._digests[rel_path] = entry.digest.sha256
         for work in self._recordings:
             work(tx, batch_id)
 
@@ -424,3 +443,13 @@ class BatchFiles:
             if i == len(self.named) // 2 and midway is not None:
                 midway()
             _move(self.folder / rel_path, self.store.lake / rel_path)
+        # hashed when staged: a compute in another process need not hash them again (integrity.DigestMemory)
+        memory = digest_memory(self.store)
+        if memory is not None:
+            seen = []
+            for rel_path in self.named:
+                try:
+                    seen.append((rel_path, integrity.stat_key(self.store.lake / rel_path), self._digests[rel_path]))
+                except OSError:
+                    continue  # (gone meanwhile: hashed when read, and found missing)
+            memory.remember(seen)
