@@ -255,9 +255,9 @@ def test_a_clean_csv_is_read_once_and_its_parquet_is_the_lake_file(tmp_path: Pat
     writes: list[tuple[str, bool]] = []
     original = BatchFiles.stage
 
-    def spy(self, select, template, params=None, *, reuse=None, copy=None):  # noqa: ANN001, ANN202
+    def spy(self, select, template, params=None, *, reuse=None, copy=None, digest=None):  # noqa: ANN001, ANN202
         writes.append((template, reuse is not None))
-        return original(self, select, template, params, reuse=reuse, copy=copy)
+        return original(self, select, template, params, reuse=reuse, copy=copy, digest=digest)
 
     monkeypatch.setattr(BatchFiles, "stage", spy)
     result = ingest_batch(store, tmp_path / "b")

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from dianta.ingest import sorted_readings, validate
 from dianta.ingest.apply import ingest_batch
+from dianta.ledger import integrity
 from dianta.ledger.lake import ROLLUPS
 from dianta.ledger.store import Store
 
@@ -205,6 +206,8 @@ def test_a_batch_ingests_alike_with_and_without_the_streaming_pass(tmp_path: Pat
         assert len(a) == len(b) == 1
         assert [tuple(r.values()) for r in a[0]] == [tuple(r.values()) for r in b[0]] if table_name == \
             "interval_readings" else _close([tuple(r.values()) for r in a[0]], [tuple(r.values()) for r in b[0]])
+    # the roll-up's digest, taken as it was written, is the file's (and every other one recorded)
+    assert integrity.verify_store(fast).ok and integrity.verify_store(slow).ok
     hourly = pq.read_table(fast.active_files("interval_hourly")[0])
     keys = list(zip(hourly.column("meter_id").to_pylist(), hourly.column("hour").to_pylist(), strict=True))
     assert keys == sorted(keys)

@@ -1,3 +1,3 @@
 """Dianta (电碳): enterprise electricity-carbon accounts for banks."""
 
-__version__ = "0.14.0"
+__version__ = "0.15.0"

@@ -282,9 +282,11 @@ def read_year(con: sa.Connection, store: Store, year: int, profile: Profile, onl
     # Y): a Y−2 month without a monthly total is missing, and a meter whose Y−2 month has only readings leaves
     # that month's sum short, which can only hide a decline of Y−1, never invent one
     carried = months_of(year - 2)[DECLINE_CARRY_FROM_MONTH - 1:]
-    monthly = [tuple(r) for r in con.execute(
-        sa.select(c.meter_id, c.month, c.kwh, c.kwh_peak, c.kwh_flat, c.kwh_valley)
-        .where(c.month.in_(carried + months)))]
+    query = (sa.select(c.meter_id, c.month, c.kwh, c.kwh_peak, c.kwh_flat, c.kwh_valley)
+             .where(c.month.in_(carried + months)))
+    if ours is not None and len(ours) <= 1000:  # a few enterprises: only their rows read (the province has 60,000)
+        query = query.where(c.meter_id.in_(sorted(ours)))
+    monthly = [tuple(r) for r in con.execute(query)]
     if ours is not None:
         monthly = [r for r in monthly if r[0] in ours]
     # a month of an IT sub-meter held by its data centre is not the data centre's grid kWh (GREEN-POWER.md §11)

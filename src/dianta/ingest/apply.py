@@ -359,13 +359,14 @@ class _LakeStage:
     and only those: the other files of its months (other regions') stay as they are (issue 18); the old values of
     corrected rows are kept as history. Files go through ``files``."""
 
-    def __init__(self, batch: _Batch, files: BatchFiles, lazy: set[str], converted: dict[str, Path],
-                 as_sent: dict[str, Path], rolled: dict[str, Path]):
+    def __init__(self, batch: _Batch, files: BatchFiles, check: BatchCheck):
         self.batch, self.con, self.files = batch, batch.con, files
-        self.lazy = lazy  # tables read straight from their file (every row passed; BatchCheck.lazy)
-        self.converted = converted  # streamed CSVs written as Parquet by the checks (BatchCheck.converted)
-        self.as_sent = as_sent  # Parquet files in the lake's form as sent (BatchCheck.as_sent)
-        self.rolled = rolled  # roll-ups written by the checks' one-pass summary (BatchCheck.rolled)
+        self.lazy = check.lazy  # tables read straight from their file (every row passed)
+        self.converted = check.converted  # streamed CSVs written as Parquet by the checks
+        self.as_sent = check.as_sent  # Parquet files in the lake's form as sent
+        self.rolled = check.rolled  # roll-ups written by the checks' one-pass summary
+        self.rolled_digests = check.rolled_digests  # and their digests, where hashed as written
+        self.converted_digests = check.converted_digests
 
     def run(self) -> None:
         for name, spec in TABLES.items():
@@ -461,10 +462,13 @@ class _LakeStage:
             # a streamed CSV whose rows are all new and make one run: the Parquet file the checks wrote is it
             as_is = whole and inc.fresh == inc.table and name in self.lazy
             # or a Parquet file sent in the lake's form: copied as it is (ledger/lake.py in_lake_form)
+            rolled = self._rolled_up(name, inc, run)
             self.files.add(name, f"SELECT {cols} FROM {inc.fresh}{where}", run,
                            sum(inc.fresh_per_month.get(m, 0) for m in run),
                            reuse=self.converted.get(name) if as_is else None,
-                           copy=self.as_sent.get(name) if as_is else None, rolled_up=self._rolled_up(name, inc, run))
+                           reuse_digest=self.converted_digests.get(name) if as_is else None,
+                           copy=self.as_sent.get(name) if as_is else None, rolled_up=rolled,
+                           rolled_digest=self.rolled_digests.get(name) if isinstance(rolled, Path) else None)
 
     def _rolled_up(self, name: str, inc: _Incoming, run: list[str]) -> str | Path | None:
         """The roll-up (ledger/lake.py ROLLUPS) of the new rows of ``name`` in the months ``run`` from the summary
@@ -741,7 +745,7 @@ def _apply(store: Store, con: duckdb.DuckDBPyConnection, sources: dict[str, Sour
     with store.stage() as stage:  # locked while in use; removed at the end (recover() does it after a crash)
         files = BatchFiles(store, con, stage, view=view)
         batch = _Batch.of(store, con, sources, findings, view)
-        _LakeStage(batch, files, check.lazy, check.converted, check.as_sent, check.rolled).run()
+        _LakeStage(batch, files, check).run()
         crash_point("ingest.staged")
         with duplicates_refused(Conflict.of("same_rows_meanwhile")), \
                 store.engine.begin() as tx:

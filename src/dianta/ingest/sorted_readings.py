@@ -10,12 +10,20 @@ summary the checks need (ingest/validate.py ``_summarise_readings``).
 
 The pass only stands in for the DuckDB summary where the outcome is certain: every meter id present, trimmed,
 non-empty and within the text limit, every timestamp on the quarter-hour grid at or after 1970, every kWh finite
-and ≥ 0, each meter's readings in strictly increasing time (so no key repeats) and meters in ascending id order,
-each meter in one run. Anything else (or a file not in the lake's column types) returns None and the batch is
-summarised by DuckDB as before, which names every failing row."""
+and ≥ 0, each meter's readings in one run of rows in strictly increasing time (so no key repeats). Anything else
+(or a file not in the lake's column types) returns None and the batch is summarised by DuckDB as before, which
+names every failing row. Meters in ascending id order give the roll-up in the lake's order as it is written; in
+another order it is sorted afterwards (ingest/validate.py: a quarter of the rows).
+
+Measured (N = 1,000, 35 M readings, 2 cores): 2.0 s for the pass with the roll-up written, against 9.9 s for the
+hash aggregate and 5.3 s for writing its roll-up in order. An earlier single-threaded NumPy pass over whole row
+groups was slower than DuckDB: on this machine fresh memory costs page faults, so the batches of a million rows
+(arrays the allocator reuses) and the two threads are what make it fast."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import queue
 import threading
@@ -27,6 +35,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from dianta.ledger.integrity import Digest
 
 HOUR_US = 3_600_000_000
 QUARTER_US = 900_000_000
@@ -208,6 +218,7 @@ class SortedSummary:
 
     days: pa.Table
     in_meter_order: bool
+    rollup_digest: Digest  # the roll-up file's size and SHA-256, as written
 
 
 def summarise_sorted(path: Path, rollup: Path, *, max_text: int, workers: int | None = None) -> SortedSummary | None:
@@ -222,25 +233,7 @@ def summarise_sorted(path: Path, rollup: Path, *, max_text: int, workers: int | 
     tasks = _tasks(pf.metadata)
     if not tasks:
         return None
-    local = threading.local()
-    # meter ids read as dictionary codes where Arrow can (not from DELTA_* pages, as DuckDB writes strings)
-    column = schema.get_field_index("meter_id")
-    coded = all(not any(e.startswith("DELTA") for e in pf.metadata.row_group(g).column(column).encodings)
-                for g in range(pf.metadata.num_row_groups))
-
-    def run(groups: list[int]) -> _Part:
-        reader = getattr(local, "reader", None)
-        if reader is None:
-            reader = local.reader = pq.ParquetFile(path, read_dictionary=["meter_id"] if coded else None)
-        # in batches of ~1 M rows: arrays of a few MB, reused by the allocator (on a VM, fresh memory costs more
-        # in page faults than the sums themselves) and kept in the processor's cache
-        parts = [_summarise(pa.Table.from_batches([b]), max_text) for b in reader.iter_batches(
-            _BATCH_ROWS, row_groups=groups, columns=[n for n, _ in _READ], use_threads=False)]
-        for before, after in zip(parts, parts[1:], strict=False):
-            _join(before, after)
-        return _Part(pa.concat_tables([p.rollup for p in parts]), pa.concat_tables([p.days for p in parts]),
-                     parts[0].first, parts[-1].last, [m for p in parts for m in p.runs])
-
+    run = _TaskReader(path, pf, max_text)
     days: list[pa.Table] = []
     runs = _Runs()
     try:
@@ -257,13 +250,42 @@ def summarise_sorted(path: Path, rollup: Path, *, max_text: int, workers: int | 
                 held = part
             assert held is not None
             writer.put(held.rollup)
+        assert writer.digest is not None  # (written, or the error was raised)
     except _NotSorted:
         rollup.unlink(missing_ok=True)
         return None
     except BaseException:
         rollup.unlink(missing_ok=True)
         raise
-    return SortedSummary(pa.concat_tables([d.cast(DAY_SCHEMA) for d in days]), runs.ascending)
+    return SortedSummary(pa.concat_tables([d.cast(DAY_SCHEMA) for d in days]), runs.ascending, writer.digest)
+
+
+class _TaskReader:
+    """A task's row groups read and summed (called in the pool's threads, each with a reader of its own)."""
+
+    def __init__(self, path: Path, pf: pq.ParquetFile, max_text: int):
+        self.path, self.max_text = path, max_text
+        self.local = threading.local()
+        # meter ids read as dictionary codes where Arrow can (not from DELTA_* pages, as DuckDB writes strings)
+        column = pf.schema_arrow.get_field_index("meter_id")
+        self.coded = all(not any(e.startswith("DELTA") for e in pf.metadata.row_group(g).column(column).encodings)
+                         for g in range(pf.metadata.num_row_groups))
+
+    def __call__(self, groups: list[int]) -> _Part:
+        reader = getattr(self.local, "reader", None)
+        if reader is None:
+            reader = self.local.reader = pq.ParquetFile(self.path,
+                                                        read_dictionary=["meter_id"] if self.coded else None)
+        # in batches of ~1 M rows: arrays of a few MB, reused by the allocator (on a VM, fresh memory costs more
+        # in page faults than the sums themselves) and kept in the processor's cache
+        parts = [_summarise(pa.Table.from_batches([b]), self.max_text) for b in reader.iter_batches(
+            _BATCH_ROWS, row_groups=groups, columns=[n for n, _ in _READ], use_threads=False)]
+        if not parts:  # (row groups without rows)
+            raise _NotSorted
+        for before, after in zip(parts, parts[1:], strict=False):
+            _join(before, after)
+        return _Part(pa.concat_tables([p.rollup for p in parts]), pa.concat_tables([p.days for p in parts]),
+                     parts[0].first, parts[-1].last, [m for p in parts for m in p.runs])
 
 
 class _Runs:
@@ -284,6 +306,69 @@ class _Runs:
             self.previous = meter
 
 
+class _HashingFile(io.RawIOBase):
+    """A file written once, hashed as it is written (the lake records every file's size and SHA-256: the roll-up
+    need not be read back, ledger/integrity.py)."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.file = path.open("wb")
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        self.sha256.update(data)
+        self.size += len(data)
+        return self.file.write(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.file.close()
+        super().close()
+
+
+class CopyInBackground:
+    """A file copied in a thread of its own, hashed as it is copied (the batch's readings file in the lake's form,
+    copied while the pass reads it: the copy, its size and SHA-256 are ready when the pass is, ledger/lake.py
+    stages it as it is)."""
+
+    def __init__(self, source: Path, target: Path):
+        self.source, self.target = source, target
+        self._digest: Digest | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="copy-as-sent", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with self.source.open("rb", buffering=0) as src, _HashingFile(self.target) as out:
+                buffer = bytearray(1 << 20)
+                view = memoryview(buffer)
+                while n := src.readinto(buffer):
+                    out.write(view[:n])
+            self._digest = Digest(out.size, out.sha256.hexdigest())
+        except BaseException as e:  # noqa: BLE001 - handed to the caller
+            self._error = OSError(e.errno, e.strerror, str(self.target)) \
+                if isinstance(e, OSError) and e.filename is None else e
+
+    def result(self) -> Digest:
+        """The copy's size and SHA-256, once it is made; the error that stopped it, raised here."""
+        self._thread.join()
+        if self._error is not None:
+            self.target.unlink(missing_ok=True)
+            raise self._error
+        assert self._digest is not None
+        return self._digest
+
+    def discard(self) -> None:
+        """Not wanted after all: waited for and removed (an error copying it no longer matters)."""
+        self._thread.join()
+        self.target.unlink(missing_ok=True)
+
+
 class _Writer:
     """The roll-up's Parquet file written in a thread of its own (encoding a task's roll-up takes as long as
     summing it), tables handed over in order through a short queue; the writer's error is raised in the caller."""
@@ -292,6 +377,7 @@ class _Writer:
         self.path = path
         self.queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
+        self.digest: Digest | None = None  # its size and SHA-256, once written
         self.thread = threading.Thread(target=self._run, name="rollup-writer", daemon=True)
 
     def __enter__(self) -> _Writer:
@@ -305,10 +391,11 @@ class _Writer:
 
     def _run(self) -> None:
         try:
-            with pq.ParquetWriter(self.path, ROLLUP_SCHEMA, compression="snappy", store_schema=False,
-                                  **_ROLLUP_ENCODINGS) as writer:
+            with _HashingFile(self.path) as sink, pq.ParquetWriter(
+                    sink, ROLLUP_SCHEMA, compression="snappy", store_schema=False, **_ROLLUP_ENCODINGS) as writer:
                 while (table := self.queue.get()) is not None:
                     writer.write_table(table, row_group_size=_ROLLUP_ROW_GROUP)
+            self.digest = Digest(sink.size, sink.sha256.hexdigest())
         except BaseException as e:  # noqa: BLE001 - handed to the caller
             # Arrow's error names no file: the file it was writing is named (ledger/failures.py finds the disk)
             self.error = OSError(e.errno, e.strerror or str(e), str(self.path)) \
@@ -323,7 +410,7 @@ class _Writer:
             raise self.error
 
 
-def _in_order(pool: ThreadPoolExecutor, run, tasks: list[list[int]]) -> Iterator[_Part]:  # noqa: ANN001
+def _in_order(pool: ThreadPoolExecutor, run: _TaskReader, tasks: list[list[int]]) -> Iterator[_Part]:
     """The tasks' results in file order, at most two tasks ahead of the one consumed (bounded memory); the
     remaining tasks are cancelled when the consumer stops early."""
     ahead = 2

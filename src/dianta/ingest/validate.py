@@ -30,7 +30,8 @@ from dianta.findings import Finding, finding
 from dianta.glossary import TABLE_ORDER, TABLES, Column, TableSpec
 from dianta.ingest import codes
 from dianta.ingest.readers import ROW, SourceTable, read_csv_rows
-from dianta.ingest.sorted_readings import summarise_sorted
+from dianta.ingest.sorted_readings import CopyInBackground, summarise_sorted
+from dianta.ledger.integrity import Digest
 from dianta.ledger.lake import LAKE_PARQUET, in_lake_form, may_hold
 from dianta.reference.profile import Profile, load_profile
 from dianta.reference.tables import certificate_numbering
@@ -166,6 +167,12 @@ class BatchCheck:
     #: table -> the roll-up of its file, written by the one-pass summary of readings in meter and time order
     #: (ingest/sorted_readings.py); otherwise ``summary_hour_<table>`` holds it
     rolled: dict[str, Path] = field(default_factory=dict)
+    #: table -> the size and SHA-256 of its roll-up file, where it was hashed as it was written
+    rolled_digests: dict[str, Digest] = field(default_factory=dict)
+    #: table -> the size and SHA-256 of its file in ``converted``, where it was hashed as it was written
+    converted_digests: dict[str, Digest] = field(default_factory=dict)
+    #: the copy of the readings file being made while it is summed (:meth:`_summarise_sorted`)
+    _copy: CopyInBackground | None = None
     #: the green_power values checked (certificate validity, bundled tolerance): ingest takes no profile, so
     #: these are the default shipped profile's (GREEN-POWER.md §9)
     profile: Profile = field(default_factory=lambda: load_profile("default"))
@@ -517,11 +524,17 @@ class BatchCheck:
         if not failing:  # every meter is known (above): the holder check on the (meter, day) pairs
             failing = self._unheld(f"SELECT meter_id, CAST(make_timestamp(day * 86400000000) AS DATE) AS day "
                                    f"FROM summary_{t}")
+        copy, self._copy = self._copy, None
         if not failing:  # the same values as parsed_ (no cell needs trimming), without trimming 175 M cells again
             self.con.execute(f"CREATE OR REPLACE TEMP VIEW typed_{t} AS SELECT * FROM verbatim_{t}")
             self.lazy.add(t)
-            if src.parquet is not None and t not in self.converted and in_lake_form(src.parquet):
+            if copy is not None:  # copied and hashed while it was summed: staged as it is
+                self.converted_digests[t] = copy.result()
+                self.converted[t] = copy.target
+            elif src.parquet is not None and t not in self.converted and in_lake_form(src.parquet):
                 self.as_sent[t] = src.parquet
+        elif copy is not None:
+            copy.discard()
         return not failing
 
     def _summarise_sorted(self, t: str) -> bool:
@@ -532,9 +545,21 @@ class BatchCheck:
         if src.parquet is None or self.scratch is None or any(w != c for c, w in src.headers.items()):
             return False
         target = self.scratch / f"{t}-rollup.parquet"
-        summary = summarise_sorted(src.parquet, target, max_text=MAX_TEXT)
+        # a file in the lake's form is copied (and hashed) while it is summed: once every row passed, the copy is
+        # the lake file (see _summarise_readings)
+        copy = CopyInBackground(src.parquet, self.scratch / f"{t}-as-sent.parquet") \
+            if t not in self.converted and in_lake_form(src.parquet) else None
+        try:
+            summary = summarise_sorted(src.parquet, target, max_text=MAX_TEXT)
+        except BaseException:
+            if copy is not None:
+                copy.discard()
+            raise
         if summary is None:
+            if copy is not None:
+                copy.discard()
             return False
+        self._copy = copy
         if not summary.in_meter_order:  # the lake's roll-ups are in meter and hour order (ledger/lake.py ROLLUPS)
             ordered = self.scratch / f"{t}-rollup-ordered.parquet"
             escaped = str(ordered).replace("'", "''")
@@ -542,6 +567,8 @@ class BatchCheck:
                              f"({LAKE_PARQUET})", {"file": str(target)})
             target.unlink()
             target = ordered
+        else:
+            self.rolled_digests[t] = summary.rollup_digest
         self.con.register("sorted_days", summary.days)
         try:  # a (meter, day) a task boundary cut in two is summed here; no row is missing, off-grid or repeated
             self.con.execute(

@@ -132,6 +132,7 @@ class DigestMemory:
 
     def _connect(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, timeout=5)
+        os.chmod(self.path, 0o600)  # (in the store's private temporary folder, and private itself)
         con.execute("CREATE TABLE IF NOT EXISTS seen (rel TEXT PRIMARY KEY, stat TEXT NOT NULL, "
                     "sha256 TEXT NOT NULL, at REAL NOT NULL, mac TEXT NOT NULL)")
         return con
@@ -156,7 +157,6 @@ class DigestMemory:
         try:
             with self._lock, closing(self._connect()) as con, con:
                 con.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?, ?)", rows)
-            os.chmod(self.path, 0o600)
         except (OSError, sqlite3.Error):
             pass  # a cache: the files are hashed again next time
 

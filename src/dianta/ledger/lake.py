@@ -318,10 +318,11 @@ class BatchFiles:
                 if span[0] in wanted]
 
     def stage(self, select: str, template: str, params: dict[str, object] | None = None, *,
-              reuse: Path | None = None, copy: Path | None = None) -> Staged:
+              reuse: Path | None = None, copy: Path | None = None, digest: integrity.Digest | None = None) -> Staged:
         """Stage the rows of ``select`` as a lake file (``template``: its path with ``{batch}``), in the lake's
-        format; ``reuse``: a file already written in that format with exactly these rows, moved instead;
-        ``copy``: such a file that is not ours (a batch's file as sent), copied."""
+        format; ``reuse``: a file already written in that format with exactly these rows, moved instead (``digest``:
+        its size and SHA-256, taken as it was written); ``copy``: such a file that is not ours (a batch's file as
+        sent), copied."""
         target = self.folder / "pending" / f"{len(self._pending)}.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
         if reuse is not None:
@@ -334,29 +335,34 @@ class BatchFiles:
         else:
             escaped = str(target).replace("'", "''")
             self.con.execute(f"COPY ({select}) TO '{escaped}' ({LAKE_PARQUET})", params or {})
-        return self._staged(target, template)
+        return self._staged(target, template, digest if reuse is not None else None)
 
-    def _staged(self, staged: Path, template: str) -> Staged:
+    def _staged(self, staged: Path, template: str, digest: integrity.Digest | None = None) -> Staged:
         """Add a staged file to the batch. Its size and SHA-256 are read back now, before the ledger
-        transaction (DuckDB cannot hash while it writes; the file is still in the page cache), and recorded
-        with the row that refers to it (:mod:`dianta.ledger.integrity`)."""
-        entry = Staged(template, integrity.file_digest(staged))
+        transaction (DuckDB cannot hash while it writes; the file is still in the page cache), unless ``digest``
+        has them from when it was written (a file Dianta wrote itself through a hashing sink, of this size), and
+        recorded with the row that refers to it (:mod:`dianta.ledger.integrity`)."""
+        known = digest is not None and digest.size_bytes == staged.stat().st_size
+        entry = Staged(template, digest if known and digest is not None else integrity.file_digest(staged))
         self._pending.append((staged, entry))
         return entry
 
     def add(self, table: str, select: str, months: list[str], n_rows: int, *, reuse: Path | None = None,
-            copy: Path | None = None, rolled_up: str | Path | None = None) -> None:
+            reuse_digest: integrity.Digest | None = None, copy: Path | None = None,
+            rolled_up: str | Path | None = None, rolled_digest: integrity.Digest | None = None) -> None:
         """Stage the rows of ``select`` as the file of ``table`` holding ``months`` (one month, or a run of
         consecutive months of a year), ``n_rows`` rows, and record it as current with the batch; ``rolled_up``:
         the rows of its roll-up (:data:`ROLLUPS`) where the caller has them already (SQL, or a file in the lake's
-        form holding exactly them, moved), else they are read from the staged file."""
+        form holding exactly them, moved; ``rolled_digest``: its size and SHA-256 where hashed as it was written),
+        else they are read from the staged file."""
         suffix = f"-to-{months[-1]}" if len(months) > 1 else ""
-        staged = self.stage(select, f"{table}/month={months[0]}/b{{batch}}{suffix}.parquet", reuse=reuse, copy=copy)
+        staged = self.stage(select, f"{table}/month={months[0]}/b{{batch}}{suffix}.parquet", reuse=reuse, copy=copy,
+                            digest=reuse_digest)
         self._register(table, staged, months, n_rows)
-        self._roll_up(table, self._pending[-1][0], staged, months, rolled_up)
+        self._roll_up(table, self._pending[-1][0], staged, months, rolled_up, rolled_digest)
 
-    def _roll_up(self, table: str, path: Path, staged: Staged, months: list[str], select: str | Path | None = None
-                 ) -> None:
+    def _roll_up(self, table: str, path: Path, staged: Staged, months: list[str], select: str | Path | None = None,
+                 digest: integrity.Digest | None = None) -> None:
         """The roll-up of the staged file ``path`` of ``table`` (:data:`ROLLUPS`; the rows of ``select`` where
         given: the same rows, summed while the batch was checked), staged and recorded beside it: its path is the
         file's with the roll-up table's name, it holds the same months."""
@@ -372,7 +378,8 @@ class BatchFiles:
             n_rows = self.con.execute(f"COPY ({select or from_file}) TO '{escaped}' ({LAKE_PARQUET})",
                                       {} if select else {"file": str(path)}).fetchall()[0][0]
         template = rollup + staged.template.removeprefix(table)
-        self._register(rollup, self._staged(target, template), months, int(n_rows))
+        self._register(rollup, self._staged(target, template, digest if isinstance(select, Path) else None), months,
+                       int(n_rows))
 
     def rewrite(self, table: str, files: list[Path], select: str) -> None:
         """Supersede the current files ``files`` of ``table`` (checked against their digests when they were
