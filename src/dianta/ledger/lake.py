@@ -38,8 +38,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from dianta.errors import Conflict
+from dianta.errors import Conflict, DiantaError
 from dianta.ledger import integrity, schema
+from dianta.ledger.secrets import store_secret
 
 if TYPE_CHECKING:
     import duckdb
@@ -153,9 +154,6 @@ MEMORY_SECRET = "lake_digest_memory"
 def digest_memory(store: Store) -> integrity.DigestMemory | None:
     """The store's memory of lake files hashed lately (in its temporary folder, signed with a secret of the store);
     None where the secret cannot be had (a store opened read-only on a full disk): the files are hashed."""
-    from dianta.errors import DiantaError
-    from dianta.ledger.secrets import store_secret
-
     try:
         return integrity.DigestMemory(store.temp_dir() / "lake-digests.sqlite", store_secret(store, MEMORY_SECRET))
     except (OSError, DiantaError):
@@ -343,7 +341,7 @@ class BatchFiles:
         has them from when it was written (a file Dianta wrote itself through a hashing sink, of this size), and
         recorded with the row that refers to it (:mod:`dianta.ledger.integrity`)."""
         known = digest is not None and digest.size_bytes == staged.stat().st_size
-        entry = Staged(template, digest if known and digest is not None else integrity.file_digest(staged))
+        entry = Staged(template, digest if digest is not None and known else integrity.file_digest(staged))
         self._pending.append((staged, entry))
         return entry
 
