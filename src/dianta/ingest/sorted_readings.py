@@ -22,8 +22,6 @@ groups was slower than DuckDB: on this machine fresh memory costs page faults, s
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
 import queue
 import threading
@@ -36,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from dianta.ledger.integrity import Digest
+from dianta.ledger.integrity import Digest, HashingFile, copy_digest
 
 HOUR_US = 3_600_000_000
 QUARTER_US = 900_000_000
@@ -306,30 +304,6 @@ class _Runs:
             self.previous = meter
 
 
-class _HashingFile(io.RawIOBase):
-    """A file written once, hashed as it is written (the lake records every file's size and SHA-256: the roll-up
-    need not be read back, ledger/integrity.py)."""
-
-    def __init__(self, path: Path):
-        super().__init__()
-        self.file = path.open("wb")
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        self.sha256.update(data)
-        self.size += len(data)
-        return self.file.write(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self.file.close()
-        super().close()
-
-
 class CopyInBackground:
     """A file copied in a thread of its own, hashed as it is copied (the batch's readings file in the lake's form,
     copied while the pass reads it: the copy, its size and SHA-256 are ready when the pass is, ledger/lake.py
@@ -344,12 +318,7 @@ class CopyInBackground:
 
     def _run(self) -> None:
         try:
-            with self.source.open("rb", buffering=0) as src, _HashingFile(self.target) as out:
-                buffer = bytearray(1 << 20)
-                view = memoryview(buffer)
-                while n := src.readinto(buffer):
-                    out.write(view[:n])
-            self._digest = Digest(out.size, out.sha256.hexdigest())
+            self._digest = copy_digest(self.source, self.target)
         except BaseException as e:  # noqa: BLE001 - handed to the caller
             self._error = OSError(e.errno, e.strerror, str(self.target)) \
                 if isinstance(e, OSError) and e.filename is None else e
@@ -391,11 +360,11 @@ class _Writer:
 
     def _run(self) -> None:
         try:
-            with _HashingFile(self.path) as sink, pq.ParquetWriter(
+            with HashingFile(self.path) as sink, pq.ParquetWriter(
                     sink, ROLLUP_SCHEMA, compression="snappy", store_schema=False, **_ROLLUP_ENCODINGS) as writer:
                 while (table := self.queue.get()) is not None:
                     writer.write_table(table, row_group_size=_ROLLUP_ROW_GROUP)
-            self.digest = Digest(sink.size, sink.sha256.hexdigest())
+            self.digest = sink.digest
         except BaseException as e:  # noqa: BLE001 - handed to the caller
             # Arrow's error names no file: the file it was writing is named (ledger/failures.py finds the disk)
             self.error = OSError(e.errno, e.strerror or str(e), str(self.path)) \

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import os
 import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -93,17 +94,60 @@ class LakeReport:
         return not self.problems
 
 
-def file_digest(path: Path) -> Digest:
-    """Read ``path`` once: its size and SHA-256."""
-    h = hashlib.sha256()
-    size = 0
+def _blocks(path: Path) -> Iterator[memoryview]:
+    """``path`` read once, a block at a time (each block valid until the next is read)."""
     buffer = bytearray(BLOCK)
     view = memoryview(buffer)
     with path.open("rb", buffering=0) as f:
         while n := f.readinto(buffer):
-            h.update(view[:n])
-            size += n
+            yield view[:n]
+
+
+def file_digest(path: Path) -> Digest:
+    """Read ``path`` once: its size and SHA-256."""
+    h = hashlib.sha256()
+    size = 0
+    for block in _blocks(path):
+        h.update(block)
+        size += len(block)
     return Digest(size, h.hexdigest())
+
+
+class HashingFile(io.RawIOBase):
+    """A file written once, hashed as it is written (:attr:`digest` once closed): a file Dianta writes itself need
+    not be read back to be recorded (ledger/lake.py ``BatchFiles.stage``)."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self._file = path.open("wb")
+        self._sha256 = hashlib.sha256()
+        self._size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        self._sha256.update(data)
+        self._size += len(data)
+        return self._file.write(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._file.close()
+        super().close()
+
+    @property
+    def digest(self) -> Digest:
+        """The size and SHA-256 of what was written."""
+        return Digest(self._size, self._sha256.hexdigest())
+
+
+def copy_digest(source: Path, target: Path) -> Digest:
+    """Copy ``source`` to ``target``, reading it once: the copy's size and SHA-256."""
+    with HashingFile(target) as out:
+        for block in _blocks(source):
+            out.write(block)
+    return out.digest
 
 
 #: path -> (what ``stat`` said of the file when it was hashed, its SHA-256): one entry per path

@@ -287,8 +287,7 @@ class BatchFiles:
         self._pending: list[tuple[Path, Staged]] = []  # staged file in the folder, what it is
         self._recordings: list[Recording] = []
         self._based_on: dict[tuple[str, str], set[str]] = {}  # (table, month) -> the current files then
-        self.named: list[str] = []  # paths under the lake of the files recorded, to publish
-        self._digests: dict[str, str] = {}  # their SHA-256, as staged
+        self.named: dict[str, str] = {}  # paths under the lake of the files recorded, to publish -> their SHA-256
 
     # -- stage ------------------------------------------------------------------------------------------
     def current_meeting(self, table: str, months: list[str], column: str, low: Any, high: Any) -> list[Path]:
@@ -340,8 +339,9 @@ class BatchFiles:
         transaction (DuckDB cannot hash while it writes; the file is still in the page cache), unless ``digest``
         has them from when it was written (a file Dianta wrote itself through a hashing sink, of this size), and
         recorded with the row that refers to it (:mod:`dianta.ledger.integrity`)."""
-        known = digest is not None and digest.size_bytes == staged.stat().st_size
-        entry = Staged(template, digest if digest is not None and known else integrity.file_digest(staged))
+        if digest is None or digest.size_bytes != staged.stat().st_size:
+            digest = integrity.file_digest(staged)
+        entry = Staged(template, digest)
         self._pending.append((staged, entry))
         return entry
 
@@ -435,8 +435,7 @@ class BatchFiles:
         for staged, entry in self._pending:
             rel_path = entry.path(batch_id)
             _move(staged, self.folder / rel_path)
-            self.named.append(rel_path)
-            self._digests[rel_path] = entry.digest.sha256
+            self.named[rel_path] = entry.digest.sha256
         for work in self._recordings:
             work(tx, batch_id)
 
@@ -452,9 +451,9 @@ class BatchFiles:
         memory = digest_memory(self.store)
         if memory is not None:
             seen = []
-            for rel_path in self.named:
+            for rel_path, sha256 in self.named.items():
                 try:
-                    seen.append((rel_path, integrity.stat_key(self.store.lake / rel_path), self._digests[rel_path]))
+                    seen.append((rel_path, integrity.stat_key(self.store.lake / rel_path), sha256))
                 except OSError:
                     continue  # (gone meanwhile: hashed when read, and found missing)
             memory.remember(seen)
